@@ -1,0 +1,110 @@
+# Makefile: builds the leaf and the hub from one tree, installs homes, runs tests.
+#
+#   make                      build everything into $(BUILD)/
+#   make check [SAN=1]        deps + build + every test through prove
+#   make install-leaf QMAILHOME=DIR [SENDMAIL_LINKS=1]
+#   make install      QMAILHOME=DIR   (hub home; see README for what exists)
+#   make fuzz                 libFuzzer harnesses, bounded time each
+#   make bench-leaf           leaf benchmark against nullmailer and Postfix
+#
+# Programs find their home through a compiled-in path: install links each
+# program again with an auto_home object naming DIR, so a home works with no
+# environment variable and several homes can coexist.
+
+QMAILHOME ?= /var/qmail
+SAN ?=
+BUILD ?= build$(if $(SAN),-san)
+CC ?= cc
+CFLAGS_BASE := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Dpure= -D_GNU_SOURCE -Icommon
+comma := ,
+SANFLAGS := $(if $(SAN),-fsanitize=address$(comma)undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+ALL_CFLAGS := $(CFLAGS_BASE) $(SANFLAGS) $(CFLAGS) -MMD -MP
+ALL_LDFLAGS := $(SANFLAGS) $(LDFLAGS)
+LDLIBS := -l:libowfat.a
+
+# Programs: one C file each, man page beside it. Everything else in leaf/
+# and hub/ is a module linked into the programs that need it.
+LEAF_PROGS := qmail-inject sendmail qmail-qmqpc forward predate maildirmake \
+              maildir2mbox qmail-showctl
+LEAF_SCRIPTS := datemail mailsubj
+HUB_PROGS :=
+
+COMMON_SRC := $(wildcard common/*.c)
+LEAF_MOD_SRC := $(filter-out $(LEAF_PROGS:%=leaf/%.c),$(wildcard leaf/*.c))
+HUB_MOD_SRC := $(filter-out $(HUB_PROGS:%=hub/%.c),$(wildcard hub/*.c))
+UNIT_SRC := $(wildcard tests/unit/*.c)
+
+LIBCOMMON := $(BUILD)/libcommon.a
+LIBLEAF := $(BUILD)/libleaf.a
+LIBHUB := $(BUILD)/libhub.a
+LEAF_BIN := $(LEAF_PROGS:%=$(BUILD)/leaf/%)
+HUB_BIN := $(HUB_PROGS:%=$(BUILD)/hub/%)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%)
+
+.PHONY: all deps check test install install-leaf fuzz bench bench-leaf clean run
+all: $(LEAF_BIN) $(HUB_BIN) $(UNIT_BIN)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(LIBCOMMON): $(COMMON_SRC:%.c=$(BUILD)/%.o)
+	@rm -f $@; ar rcs $@ $^
+$(LIBLEAF): $(LEAF_MOD_SRC:%.c=$(BUILD)/%.o) | $(LIBCOMMON)
+	@rm -f $@; ar rcs $@ $^ $(BUILD)/empty.o
+$(LIBHUB): $(HUB_MOD_SRC:%.c=$(BUILD)/%.o) | $(LIBCOMMON)
+	@rm -f $@; ar rcs $@ $^ $(BUILD)/empty.o
+
+# auto_home.o for the build tree names the default home; install makes its own.
+$(BUILD)/auto_home.c: Makefile
+	@mkdir -p $(@D)
+	printf 'const char auto_home[] = "%s";\n' '$(QMAILHOME)' > $@
+$(BUILD)/auto_home.o: $(BUILD)/auto_home.c
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+$(BUILD)/empty.o:
+	@mkdir -p $(@D)
+	printf 'typedef int empty_unit;\n' | $(CC) -x c -c -o $@ -
+
+LINK = $(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/leaf/%: $(BUILD)/leaf/%.o $(BUILD)/auto_home.o $(LIBLEAF) $(LIBCOMMON)
+	$(LINK)
+$(BUILD)/hub/%: $(BUILD)/hub/%.o $(BUILD)/auto_home.o $(LIBHUB) $(LIBLEAF) $(LIBCOMMON)
+	$(LINK)
+$(LIBLEAF) $(LIBHUB): $(BUILD)/empty.o
+$(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(BUILD)/auto_home.o $(LIBLEAF) $(LIBCOMMON)
+	$(LINK)
+$(BUILD)/tests/unit/%.o: tests/unit/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Itests/lib -Ileaf -c -o $@ $<
+
+# ---- dependencies (Debian 12) -------------------------------------------
+DEB_PKGS := libowfat-dev ucspi-tcp-ipv6 daemontools tinycdb swaks faketime \
+            clang libclang-rt-14-dev python3 strace
+deps:
+	@missing=""; for p in $(DEB_PKGS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  if [ "$$(id -u)" != 0 ]; then echo "make deps: need root to install:$$missing" >&2; exit 1; fi; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+# ---- tests --------------------------------------------------------------
+check: deps
+	$(MAKE) all
+	$(MAKE) test
+	$(if $(SAN),,$(MAKE) test SAN=1)
+test: all
+	BUILD=$(BUILD) SRCDIR=$(CURDIR) prove -e '' $(UNIT_BIN) $(sort $(wildcard tests/proto/*.t tests/sys/*.t))
+
+# ---- install ------------------------------------------------------------
+# install-leaf: bin/ (programs relinked for DIR), control/, man/. No root needed.
+install-leaf: all
+	@sh leaf/install-leaf.sh '$(QMAILHOME)' '$(BUILD)' '$(CC) $(ALL_LDFLAGS)' '$(LDLIBS)' \
+	  '$(LEAF_PROGS)' '$(LEAF_SCRIPTS)' '$(SENDMAIL_LINKS)'
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+clean:
+	rm -rf build build-san

@@ -1,0 +1,37 @@
+/* q_control.h: qmail control files (DIR/control/<name>).
+ * One setting per file. Single-value files: the first line, trailing spaces
+ * and tabs stripped. List files: one item per line, blank lines and lines
+ * starting with '#' ignored, trailing whitespace stripped. Files are capped
+ * at CONTROL_MAX bytes: a bigger one is an error (compile big lists to cdb).
+ * Return convention everywhere: 1 value read, 0 file missing (the caller's
+ * default applies), -1 error with errno set (EINVAL: garbage in a number,
+ * EFBIG: over the cap). A missing file is never an error here: callers that
+ * must fail closed decide that themselves. */
+#ifndef Q_CONTROL_H
+#define Q_CONTROL_H
+
+#include "stralloc.h"
+
+#define CONTROL_MAX (16UL * 1024 * 1024)
+
+/* control_path: sa = home/control/name, NUL-terminated. 1 ok, 0 no memory. */
+int control_path(stralloc *sa, const char *name);
+/* control_readfile: whole file into sa (not NUL-terminated). */
+int control_readfile(stralloc *sa, const char *name);
+/* control_readline: first line into sa (not NUL-terminated). An empty
+ * first line counts as present-but-empty (returns 1, sa->len 0). */
+int control_readline(stralloc *sa, const char *name);
+/* control_rldef: first line, or def when the file is missing or empty;
+ * sa is NUL-terminated on success. Returns 1 ok, -1 error. */
+int control_rldef(stralloc *sa, const char *name, const char *def);
+/* control_readulong: first line as an unsigned decimal; *v unchanged when
+ * the file is missing. Leading/trailing blanks allowed, anything else EINVAL. */
+int control_readulong(unsigned long *v, const char *name);
+/* control_readlist: items into sa, each NUL-terminated. */
+int control_readlist(stralloc *sa, const char *name);
+/* list_readpath: the same for a list file at any path (e.g. $QMAILMFTFILE). */
+int list_readpath(stralloc *sa, const char *path);
+/* control_me: "me" or def if missing (used as default for many files). */
+int control_me(stralloc *sa, const char *def);
+
+#endif

@@ -1,0 +1,155 @@
+/* q_qq.c: running qmail-queue, or QMQP in-process on a leaf (see q_qq.h).
+ * Cost per message in exec mode: one posix_spawn (vfork + exec); in
+ * in-process mode: none. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "q_home.h"
+#include "q_qmqpc.h"
+#include "q_qq.h"
+#include "q_qqstatus.h"
+
+extern char **environ;
+
+/* leaf_queue: 1 if path is a symlink whose target is named qmail-qmqpc. */
+static int leaf_queue(const char *path)
+{
+  char t[4096];
+  ssize_t n = readlink(path, t, sizeof t - 1);
+  const char *base;
+  if (n <= 0) return 0;
+  t[n] = 0;
+  base = strrchr(t, '/');
+  base = base ? base + 1 : t;
+  return strcmp(base, "qmail-qmqpc") == 0;
+}
+
+static ssize_t out_op(int fd, const char *buf, size_t len, void *b)
+{
+  struct qq *q = (struct qq *)((buffer *)b)->cookie;
+  if (q->inproc) {
+    if (spool_put(&q->spool, buf, len) < 0) { q->werr = errno == ENOMEM ? 51 : 53; errno = EIO; return -1; }
+    return (ssize_t)len;
+  }
+  for (;;) {
+    ssize_t w = write(fd, buf, len);
+    if (w >= 0 || errno != EINTR) return w;
+  }
+}
+
+/* spawn: start prog with pipes on fds 0, 1 and 6. */
+static int spawn(struct qq *q, const char *prog)
+{
+  int m[2], e[2], x[2], r;
+  posix_spawn_file_actions_t fa;
+  char *argv[2];
+  if (pipe2(m, O_CLOEXEC) < 0) return -1;
+  if (pipe2(e, O_CLOEXEC) < 0) { close(m[0]); close(m[1]); return -1; }
+  if (pipe2(x, O_CLOEXEC) < 0) { close(m[0]); close(m[1]); close(e[0]); close(e[1]); return -1; }
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_adddup2(&fa, m[0], 0);
+  posix_spawn_file_actions_adddup2(&fa, e[0], 1);
+  posix_spawn_file_actions_adddup2(&fa, x[1], 6);
+  argv[0] = (char *)prog;
+  argv[1] = 0;
+  r = posix_spawn(&q->pid, prog, &fa, 0, argv, environ);
+  posix_spawn_file_actions_destroy(&fa);
+  close(m[0]); close(e[0]); close(x[1]);
+  q->msgfd = m[1]; q->envfd = e[1]; q->errfd = x[0];
+  if (r != 0) { q->pid = 0; errno = r; return -1; }
+  return 0;
+}
+
+int qq_start(struct qq *q)
+{
+  const char *prog = getenv("QMAILQUEUE");
+  stralloc path = {0};
+  int r = 0;
+  memset(q, 0, sizeof *q);
+  q->msgfd = q->envfd = q->errfd = -1;
+  spool_init(&q->spool);
+  signal(SIGPIPE, SIG_IGN);
+  if (!prog || !*prog) {
+    if (!home_path(&path, "bin/qmail-queue")) { q->werr = 51; return -1; }
+    prog = path.s;
+    q->inproc = leaf_queue(prog);
+  }
+  if (!q->inproc) r = spawn(q, prog);
+  if (r < 0) q->werr = QQ_EXECFAIL;
+  stralloc_free(&path);
+  buffer_init(&q->out, (ssize_t (*)())out_op, q->msgfd, q->outbuf, sizeof q->outbuf);
+  q->out.cookie = q;
+  return r;
+}
+
+void qq_put(struct qq *q, const char *buf, size_t len)
+{
+  if (q->werr) return;
+  if (buffer_put(&q->out, buf, len) < 0 && !q->werr) q->werr = 53;
+}
+
+void qq_puts(struct qq *q, const char *s)
+{
+  qq_put(q, s, strlen(s));
+}
+
+static void env_add(struct qq *q, char type, const char *addr, size_t len)
+{
+  if (q->werr) return;
+  if (!stralloc_append(&q->env, &type) || !stralloc_catb(&q->env, addr, len) ||
+      !stralloc_append(&q->env, ""))
+    q->werr = 51;
+}
+
+void qq_from(struct qq *q, const char *addr, size_t len) { env_add(q, 'F', addr, len); }
+void qq_to(struct qq *q, const char *addr, size_t len) { env_add(q, 'T', addr, len); }
+
+/* reap: wait for the child; its exit code, or QQ_CRASH. */
+static int reap(struct qq *q)
+{
+  int st;
+  while (waitpid(q->pid, &st, 0) < 0)
+    if (errno != EINTR) return QQ_CRASH;
+  if (WIFEXITED(st)) return WEXITSTATUS(st);
+  return QQ_CRASH;
+}
+
+/* read_fd6: the child's custom text, capped at 1000 bytes. */
+static void read_fd6(int fd, stralloc *fd6)
+{
+  char buf[1000];
+  ssize_t n = io_fullread(fd, buf, sizeof buf);
+  if (n > 0) stralloc_catb(fd6, buf, (size_t)n);
+}
+
+static int finish_exec(struct qq *q, stralloc *fd6)
+{
+  int code;
+  close(q->msgfd);
+  if (!q->werr && io_writeall(q->envfd, q->env.s, q->env.len, 0) < 0) q->werr = 53;
+  close(q->envfd);
+  read_fd6(q->errfd, fd6);
+  close(q->errfd);
+  code = reap(q);
+  /* the child's verdict wins: a write error usually means it exited early */
+  return code;
+}
+
+int qq_finish(struct qq *q, stralloc *fd6)
+{
+  int code;
+  fd6->len = 0;
+  if (!q->werr && buffer_flush(&q->out) < 0 && !q->werr) q->werr = 53;
+  if (!q->werr && !stralloc_append(&q->env, "")) q->werr = 51;  /* envelope end */
+  if (q->pid) code = finish_exec(q, fd6);
+  else if (q->werr) code = q->werr;
+  else code = qmqpc_send(&q->spool, q->env.s, q->env.len, fd6);
+  spool_free(&q->spool);
+  stralloc_free(&q->env);
+  return code;
+}

@@ -1,0 +1,43 @@
+/* q_qq.h: handing a message to the queue, as every qmail-queue caller does.
+ * The queue program is $QMAILQUEUE when set, else HOME/bin/qmail-queue,
+ * started with posix_spawn: the message goes to its fd 0, the envelope
+ * (F<sender>\0 T<rcpt>\0 ... \0) to its fd 1, and a custom error text may
+ * come back on its fd 6 (exit 82). When $QMAILQUEUE is unset and
+ * HOME/bin/qmail-queue is a symbolic link to qmail-qmqpc (a leaf home),
+ * the same work is done in this process by qmqpc_send: no exec at all.
+ * Writes never fail loudly: the first error is remembered and qq_finish
+ * reports it as a status. */
+#ifndef Q_QQ_H
+#define Q_QQ_H
+
+#include <sys/types.h>
+#include "buffer.h"
+#include "stralloc.h"
+#include "q_spool.h"
+
+struct qq {
+  int inproc;        /* 1: QMQP/QMTP from this process */
+  pid_t pid;         /* exec mode: the child */
+  int msgfd, envfd, errfd;
+  int werr;          /* first write error: a qmail-queue status code */
+  struct spool spool;
+  stralloc env;
+  buffer out;
+  char outbuf[16384];
+};
+
+/* qq_start: start the queue program (or prepare the in-process path).
+ * 0 ok; -1 if it could not be started (qq_finish then gives QQ_EXECFAIL). */
+int qq_start(struct qq *q);
+/* qq_put, qq_puts: message bytes. */
+void qq_put(struct qq *q, const char *buf, size_t len);
+void qq_puts(struct qq *q, const char *s);
+/* qq_from, qq_to: envelope sender (once, first) and recipients. */
+void qq_from(struct qq *q, const char *addr, size_t len);
+void qq_to(struct qq *q, const char *addr, size_t len);
+/* qq_finish: end the message and envelope, wait for the verdict. Returns a
+ * qmail-queue exit status (0 queued, 11..40 permanent, QQ_CRASH, ...);
+ * for QQ_CUSTOM (82) fd6 holds the text. Map it with qq_status(). */
+int qq_finish(struct qq *q, stralloc *fd6);
+
+#endif

@@ -1,0 +1,11 @@
+/* inject.h: qmail-inject's work as a function, so that sendmail can call it
+ * in its own process (one exec per message instead of two). */
+#ifndef INJECT_H
+#define INJECT_H
+
+/* inject_main: run qmail-inject with argv (argv[0] is ignored). Never
+ * returns: exits 0, 100 (permanent: bad usage, bad message, queue said D)
+ * or 111 (temporary). */
+void inject_main(int argc, char **argv) __attribute__((noreturn));
+
+#endif
