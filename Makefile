@@ -24,10 +24,13 @@ LDLIBS := -l:libowfat.a
 
 # Programs: one C file each, man page beside it. Everything else in leaf/
 # and hub/ is a module linked into the programs that need it.
-LEAF_PROGS := qmail-inject sendmail qmail-qmqpc forward predate maildirmake \
-              maildir2mbox qmail-showctl
+# (a program whose source is not there yet is skipped, so work in progress
+# on one program never breaks the build of the others)
+present = $(foreach p,$(1),$(if $(wildcard $(2)/$(p).c),$(p)))
+LEAF_PROGS := $(call present,qmail-inject sendmail qmail-qmqpc forward predate \
+              maildirmake maildir2mbox qmail-showctl,leaf)
 LEAF_SCRIPTS := datemail mailsubj
-HUB_PROGS :=
+HUB_PROGS := $(call present,qmail-queue qmail-smtpd qmail-qmtpd qmail-qmqpd,hub)
 
 COMMON_SRC := $(wildcard common/*.c)
 LEAF_MOD_SRC := $(filter-out $(LEAF_PROGS:%=leaf/%.c),$(wildcard leaf/*.c))
@@ -41,6 +44,7 @@ LEAF_BIN := $(LEAF_PROGS:%=$(BUILD)/leaf/%)
 HUB_BIN := $(HUB_PROGS:%=$(BUILD)/hub/%)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%)
 
+.SECONDARY:
 .PHONY: all deps check test install install-leaf fuzz bench bench-leaf clean run
 all: $(LEAF_BIN) $(HUB_BIN) $(UNIT_BIN)
 
@@ -71,11 +75,11 @@ $(BUILD)/leaf/%: $(BUILD)/leaf/%.o $(BUILD)/auto_home.o $(LIBLEAF) $(LIBCOMMON)
 $(BUILD)/hub/%: $(BUILD)/hub/%.o $(BUILD)/auto_home.o $(LIBHUB) $(LIBLEAF) $(LIBCOMMON)
 	$(LINK)
 $(LIBLEAF) $(LIBHUB): $(BUILD)/empty.o
-$(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(BUILD)/auto_home.o $(LIBLEAF) $(LIBCOMMON)
+$(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(BUILD)/auto_home.o $(LIBHUB) $(LIBLEAF) $(LIBCOMMON)
 	$(LINK)
 $(BUILD)/tests/unit/%.o: tests/unit/%.c
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -Itests/lib -Ileaf -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) -Itests/lib -Ileaf -Ihub -c -o $@ $<
 
 # ---- dependencies (Debian 12) -------------------------------------------
 DEB_PKGS := libowfat-dev ucspi-tcp-ipv6 daemontools tinycdb swaks faketime \
@@ -104,7 +108,33 @@ install-leaf: all
 	@sh leaf/install-leaf.sh '$(QMAILHOME)' '$(BUILD)' '$(CC) $(ALL_LDFLAGS)' '$(LDLIBS)' \
 	  '$(LEAF_PROGS)' '$(LEAF_SCRIPTS)' '$(SENDMAIL_LINKS)'
 
+# ---- fuzzing (clang libFuzzer; FUZZ_TIME seconds per harness) -----------
+FUZZ_TIME ?= 30
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BASE := -std=gnu11 -g -O1 -Dpure= -D_GNU_SOURCE -Icommon
+FUZZ_CFLAGS := $(FUZZ_BASE) -fsanitize=fuzzer$(comma)address$(comma)undefined
+FUZZ_OBJFLAGS := $(FUZZ_BASE) -fsanitize=fuzzer-no-link$(comma)address$(comma)undefined
+fuzz: deps
+	@set -e; mkdir -p build-fuzz/obj; \
+	printf 'const char auto_home[] = "/nonexistent";\n' > build-fuzz/auto_home.c; \
+	for c in $(COMMON_SRC) build-fuzz/auto_home.c; do \
+	  clang $(FUZZ_OBJFLAGS) -c -o build-fuzz/obj/$$(basename $$c .c).o $$c; done; \
+	rm -f build-fuzz/libfuzzcommon.a; ar rcs build-fuzz/libfuzzcommon.a build-fuzz/obj/*.o; \
+	for f in $(FUZZ_SRC); do n=$$(basename $$f .c); mkdir -p build-fuzz/corpus-$$n; \
+	  clang $(FUZZ_CFLAGS) -o build-fuzz/$$n $$f build-fuzz/libfuzzcommon.a -l:libowfat.a; \
+	  echo "== $$n ($(FUZZ_TIME) s)"; \
+	  build-fuzz/$$n -max_total_time=$(FUZZ_TIME) -print_final_stats=1 build-fuzz/corpus-$$n 2>&1 | tail -4; done
+
+# ---- make run: leaf + stand-in receiver on loopback, in the foreground ----
+run: deps all
+	@bash tests/lib/make-run.sh
+
+# ---- benchmarks (never part of check) -----------------------------------
+bench: bench-leaf
+bench-leaf: all
+	bash tests/bench/leaf.sh
+
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz

@@ -18,12 +18,12 @@ static int slurp(int fd, stralloc *sa)
   sa->len = 0;
   for (;;) {
     ssize_t r;
-    if (sa->len >= CONTROL_MAX) { errno = EFBIG; return -1; }
     if (!stralloc_readyplus(sa, 8192)) { errno = ENOMEM; return -1; }
     r = read(fd, sa->s + sa->len, 8192);
     if (r < 0) { if (errno == EINTR) continue; return -1; }
     if (r == 0) return 1;
     sa->len += (size_t)r;
+    if (sa->len > CONTROL_MAX) { errno = EFBIG; return -1; }
   }
 }
 

@@ -25,7 +25,7 @@ int hdr_is(const char *field, size_t len, const char *name)
 {
   size_t n = hdr_namelen(field, len), i;
   for (i = 0; name[i]; ++i) ;
-  return n == i && case_diffb(field, n, name) == 0;
+  return n && n == i && case_diffb(field, n, name) == 0;
 }
 
 static int is_blank_line(const stralloc *sa)

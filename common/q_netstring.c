@@ -38,7 +38,7 @@ static int digit_step(size_t *v, size_t ndigits, char c, size_t cap)
 {
   if (ndigits == 1 && *v == 0) return NS_BAD;
   if (ndigits >= MAXDIGITS) return NS_TOOBIG;
-  if (*v > (cap - (size_t)(c - '0')) / 10) return NS_TOOBIG;
+  if ((size_t)(c - '0') > cap || *v > (cap - (size_t)(c - '0')) / 10) return NS_TOOBIG;
   *v = *v * 10 + (size_t)(c - '0');
   return NS_OK;
 }
@@ -55,7 +55,7 @@ int ns_parse(const char *in, size_t n, size_t cap,
   }
   if (i == 0 || i >= n || in[i] != ':') return NS_BAD;
   ++i;
-  if (n - i < v + 1 || in[i + v] != ',') return NS_BAD;
+  if (n - i <= v || in[i + v] != ',') return NS_BAD;
   *data = in + i;
   *dlen = v;
   *used = i + v + 1;
@@ -96,7 +96,7 @@ int ns_get(buffer *b, size_t cap, stralloc *out)
   size_t len;
   int r = ns_getlen(b, cap, &len);
   if (r != NS_OK) return r;
-  if (!stralloc_ready(out, len + 1)) return NS_NOMEM;
+  if (len + 1 == 0 || !stralloc_ready(out, len + 1)) return NS_NOMEM;
   if (len) {
     ssize_t got = buffer_getn(b, out->s, len);
     if (got < 0) return NS_IOERR;

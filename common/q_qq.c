@@ -153,3 +153,16 @@ int qq_finish(struct qq *q, stralloc *fd6)
   stralloc_free(&q->env);
   return code;
 }
+
+void qq_abort(struct qq *q)
+{
+  if (q->pid) {
+    close(q->msgfd);
+    close(q->envfd);  /* no envelope: the queue program must not commit */
+    close(q->errfd);
+    reap(q);
+    q->pid = 0;
+  }
+  spool_free(&q->spool);
+  stralloc_free(&q->env);
+}

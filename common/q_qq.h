@@ -39,5 +39,8 @@ void qq_to(struct qq *q, const char *addr, size_t len);
  * qmail-queue exit status (0 queued, 11..40 permanent, QQ_CRASH, ...);
  * for QQ_CUSTOM (82) fd6 holds the text. Map it with qq_status(). */
 int qq_finish(struct qq *q, stralloc *fd6);
+/* qq_abort: give up on this message (too big, looping, client gone): the
+ * queue program sees its input end without an envelope and queues nothing. */
+void qq_abort(struct qq *q);
 
 #endif

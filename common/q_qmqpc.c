@@ -1,0 +1,526 @@
+/* q_qmqpc.c: ship one message to the hub over QMQP or QMTP with failover
+ * (see q_qmqpc.h; protocols in REFERENCE.md sec. 2, exit codes sec. 1c).
+ *
+ * Input: the message in a spool and a qmail-queue envelope F<sender>\0
+ * T<rcpt>\0 ... \0. Anything else is 91; an address longer than
+ * limit_get(LIM_ADDR) is 11; no recipient is 91 (nothing is sent).
+ * Configuration: control/qmqpservers (syntax in q_net.h; missing, empty,
+ * unreadable or holding an invalid line: 55), qmqptimeoutconnect (seconds
+ * per connection attempt, default 10), qmqptimeout (seconds per read or
+ * write, default 60); the whole send ends after timeoutsession (LIM_SESSION,
+ * 3600 s). All addresses of all lines are candidates in file order; they are
+ * raced happy-eyeballs style (q_net.c, next start after 250 ms).
+ *
+ * Every recipient is pending, accepted (K) or refused (D). A server gets the
+ * pending recipients only:
+ *   QMQP  one netstring of ns(message) ns(sender) ns(rcpt)...; the one reply
+ *         applies to all of them: K accepted, D refused (final), Z they stay
+ *         pending and the text is remembered.
+ *   QMTP  one package ns("\n" message) ns(sender) ns(ns(rcpt)...), then one
+ *         reply per recipient, in order, with the same meanings.
+ * A server that cannot be reached, or whose connection breaks or times out
+ * before every answer arrived (or answers garbage), leaves the unanswered
+ * recipients pending for the next candidate: a duplicate is possible, a
+ * loss is not. Hub text is cleaned (printable ASCII kept, other bytes '?')
+ * and capped at 1000 bytes; a text on fd 6 is at most 1001 bytes.
+ *
+ * Result, when no candidate is left or nothing is pending:
+ *   all K                               0
+ *   all D, first refusal has text       82 "D<that text>"
+ *   all D, no text                      31
+ *   K and D, none pending               82 "D<n> of <m> recipients refused:
+ *                                          <addr>: <text>; ..."
+ *   all pending, some server said Z     82 "Z<last Z text>" (71 if no text)
+ *   all pending, no Z                   72 last problem a connect timeout,
+ *                                       73 refused (or name not resolved),
+ *                                       74 a connection broke or timed out
+ *   some pending, some K or D           82 "Z<n> of <m> recipients not
+ *                                          accepted yet: <last Z text or the
+ *                                          text of the last problem>"
+ * The caller retries a Z later and resends to everyone: duplicates for the
+ * accepted recipients are accepted as the price of never losing one.
+ * Out of memory is 51. SIGPIPE is ignored while this runs. */
+#include <errno.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "buffer.h"
+#include "fmt.h"
+#include "q_control.h"
+#include "q_io.h"
+#include "q_limits.h"
+#include "q_net.h"
+#include "q_netstring.h"
+#include "q_qmqpc.h"
+#include "q_qqstatus.h"
+#include "q_sa.h"
+
+#define STAGGER_MS 250
+#define REPLY_MAX 65536
+#define TEXT_MAX 1000
+#define MAXADDRS 16          /* addresses used per host name */
+#define MAXSECONDS 86400UL   /* cap on a timeout control file */
+
+enum { R_PENDING = 0, R_K, R_D, R_SENT };      /* recipient states */
+enum { S_DONE = 0, S_BROKEN = -1, S_NOMEM = -2 };  /* session results */
+
+struct env {
+  const char *sender;
+  size_t slen;
+  const char *rc;     /* the first T item */
+  size_t rclen;       /* bytes of T items, without the final NUL */
+  size_t n;           /* recipients */
+};
+
+struct job {
+  struct spool *msg;
+  struct env env;
+  unsigned char *st;          /* per recipient: R_* */
+  size_t nk, nd;
+  struct net_addr *cand;      /* candidates, in preference order */
+  unsigned char *cstate;      /* enum net_state */
+  unsigned char *cproto;      /* enum net_proto */
+  size_t ncand;
+  int tconn_ms, tio_ms;
+  long long deadline;
+  int problem;                /* 72, 73, 74 or 0: the last one seen */
+  int zseen;
+  stralloc ztext, dfirst, dlist;
+};
+
+/* ---- envelope --------------------------------------------------------- */
+
+/* env_item: an item starting with letter at env[pos]; *alen its length and
+ * *next the byte after its NUL. 0 ok, else the exit code. */
+static int env_item(const char *env, size_t len, size_t pos, char letter,
+                    size_t *alen, size_t *next)
+{
+  const char *z;
+  if (pos >= len || env[pos] != letter) return 91;
+  z = memchr(env + pos + 1, 0, len - pos - 1);
+  if (!z) return 91;
+  *alen = (size_t)(z - (env + pos + 1));
+  if (*alen > limit_get(LIM_ADDR)) return 11;
+  *next = (size_t)(z - env) + 1;
+  return 0;
+}
+
+static int env_parse(struct env *e, const char *env, size_t len)
+{
+  size_t pos, alen;
+  int r = env_item(env, len, 0, 'F', &e->slen, &pos);
+  if (r) return r;
+  e->sender = env + 1;
+  e->rc = env + pos;
+  e->n = 0;
+  while (pos < len && env[pos] != 0) {
+    r = env_item(env, len, pos, 'T', &alen, &pos);
+    if (r) return r;
+    ++e->n;
+  }
+  if (pos + 1 != len || e->n == 0) return 91;  /* no final NUL, junk, none */
+  e->rclen = (size_t)(env + pos - e->rc);
+  return 0;
+}
+
+/* rcpt_next: walk the recipients; *pos starts at 0. 1 one more, 0 done. */
+static int rcpt_next(const struct env *e, size_t *pos, const char **a, size_t *alen)
+{
+  const char *z;
+  if (*pos >= e->rclen) return 0;
+  *a = e->rc + *pos + 1;
+  z = memchr(*a, 0, e->rclen - *pos - 1);
+  *alen = (size_t)(z - *a);
+  *pos += *alen + 2;
+  return 1;
+}
+
+/* mark: every recipient in state from goes to state to. */
+static void mark(struct job *j, unsigned char from, unsigned char to)
+{
+  size_t i;
+  for (i = 0; i < j->env.n; ++i)
+    if (j->st[i] == from) j->st[i] = to;
+}
+
+/* ---- texts ------------------------------------------------------------ */
+
+/* cat_clean: append s[0..len) with bytes outside printable ASCII as '?',
+ * never letting sa grow past TEXT_MAX. 1 ok, 0 no memory. */
+static int cat_clean(stralloc *sa, const char *s, size_t len)
+{
+  size_t i;
+  if (sa->len >= TEXT_MAX) return 1;
+  if (len > TEXT_MAX - sa->len) len = TEXT_MAX - sa->len;
+  if (!stralloc_readyplus(sa, len)) return 0;
+  for (i = 0; i < len; ++i) {
+    unsigned char c = (unsigned char)s[i];
+    sa->s[sa->len++] = (c >= 32 && c < 127) ? (char)c : '?';
+  }
+  return 1;
+}
+
+/* refused: remember the text of a D answer for addr. */
+static int refused(struct job *j, const char *a, size_t al, const char *t, size_t tl)
+{
+  struct qq_status q;
+  if (j->nd == 1 && !cat_clean(&j->dfirst, t, tl)) return 0;
+  if (tl == 0) {
+    qq_status(31, 0, 0, &q);
+    t = q.text;
+    tl = q.textlen;
+  }
+  if (j->nd > 1 && !cat_clean(&j->dlist, "; ", 2)) return 0;
+  return cat_clean(&j->dlist, a, al) && cat_clean(&j->dlist, ": ", 2) &&
+         cat_clean(&j->dlist, t, tl);
+}
+
+/* answer: apply reply r[0..rl) (first byte K, Z or D) to recipient i. */
+static int answer(struct job *j, size_t i, const char *a, size_t al,
+                  const char *r, size_t rl)
+{
+  if (r[0] == 'K') { j->st[i] = R_K; ++j->nk; return S_DONE; }
+  if (r[0] == 'Z') {
+    j->st[i] = R_PENDING;
+    j->zseen = 1;
+    j->ztext.len = 0;
+    return cat_clean(&j->ztext, r + 1, rl - 1) ? S_DONE : S_NOMEM;
+  }
+  j->st[i] = R_D;
+  ++j->nd;
+  return refused(j, a, al, r + 1, rl - 1) ? S_DONE : S_NOMEM;
+}
+
+/* ---- the wire --------------------------------------------------------- */
+
+/* add64: *sum += x, -1 on overflow. */
+static int add64(unsigned long long *sum, unsigned long long x)
+{
+  if (x > UINT64_MAX - *sum) return -1;
+  *sum += x;
+  return 0;
+}
+
+/* head64: "<len>:" into buf (NS_HEAD bytes). */
+static size_t head64(char *buf, unsigned long long len)
+{
+  size_t n = fmt_ulonglong(buf, len);
+  buf[n++] = ':';
+  return n;
+}
+
+/* nsize64: *sum += size of a netstring of len bytes; -1 on overflow. */
+static int nsize64(unsigned long long *sum, unsigned long long len)
+{
+  char buf[NS_HEAD];
+  unsigned long long s = head64(buf, len) + 1;
+  return add64(&s, len) < 0 ? -1 : add64(sum, s);
+}
+
+/* rcpts_size: netstring bytes of the recipients in state R_SENT. */
+static int rcpts_size(const struct job *j, unsigned long long *sum)
+{
+  size_t pos = 0, i = 0, al;
+  const char *a;
+  *sum = 0;
+  for (; rcpt_next(&j->env, &pos, &a, &al); ++i)
+    if (j->st[i] == R_SENT && nsize64(sum, al) < 0) return -1;
+  return 0;
+}
+
+static int put_ns(buffer *b, const char *s, size_t len)
+{
+  char h[NS_HEAD];
+  return buffer_put(b, h, head64(h, len)) || buffer_put(b, s, len) ||
+         buffer_put(b, ",", 1) ? -1 : 0;
+}
+
+/* put_rcpts: the netstrings of the recipients in state R_SENT. */
+static int put_rcpts(buffer *b, const struct job *j)
+{
+  size_t pos = 0, i = 0, al;
+  const char *a;
+  for (; rcpt_next(&j->env, &pos, &a, &al); ++i)
+    if (j->st[i] == R_SENT && put_ns(b, a, al) < 0) return -1;
+  return 0;
+}
+
+/* put_message: head (outer + message head), the spool, then the rest
+ * through b. */
+static int put_message(buffer *b, const struct job *j, const char *head,
+                       size_t hl, const struct io_limits *lim)
+{
+  if (buffer_put(b, head, hl) || buffer_flush(b)) return -1;
+  if (spool_write(j->msg, b->fd, lim) < 0) return -1;
+  return buffer_put(b, ",", 1);
+}
+
+/* qmqp_send: ns( ns(message) ns(sender) ns(rcpt)... ) */
+static int qmqp_send(struct job *j, int fd, struct io_limits *lim)
+{
+  char space[8192], head[2 * NS_HEAD];
+  unsigned long long msglen = spool_len(j->msg), inner = 0, r;
+  size_t hl;
+  buffer b;
+  if (nsize64(&inner, msglen) || nsize64(&inner, j->env.slen) ||
+      rcpts_size(j, &r) || add64(&inner, r)) { errno = EFBIG; return -1; }
+  hl = head64(head, inner);
+  hl += head64(head + hl, msglen);
+  buffer_init(&b, io_bwrite, fd, space, sizeof space);
+  b.cookie = lim;
+  if (put_message(&b, j, head, hl, lim)) return -1;
+  if (put_ns(&b, j->env.sender, j->env.slen) || put_rcpts(&b, j)) return -1;
+  return buffer_put(&b, ",", 1) || buffer_flush(&b) ? -1 : 0;
+}
+
+/* qmtp_send: ns("\n" message) ns(sender) ns(ns(rcpt)...) */
+static int qmtp_send(struct job *j, int fd, struct io_limits *lim)
+{
+  char space[8192], head[NS_HEAD + 1], h[NS_HEAD];
+  unsigned long long msglen = spool_len(j->msg), list;
+  size_t hl;
+  buffer b;
+  if (add64(&msglen, 1) || rcpts_size(j, &list)) { errno = EFBIG; return -1; }
+  buffer_init(&b, io_bwrite, fd, space, sizeof space);
+  b.cookie = lim;
+  hl = head64(head, msglen);
+  head[hl++] = '\n';  /* LF encoding: the message follows as is */
+  if (put_message(&b, j, head, hl, lim)) return -1;
+  if (put_ns(&b, j->env.sender, j->env.slen)) return -1;
+  if (buffer_put(&b, h, head64(h, list)) || put_rcpts(&b, j)) return -1;
+  return buffer_put(&b, ",", 1) || buffer_flush(&b) ? -1 : 0;
+}
+
+/* get_reply: one K/Z/D netstring. S_DONE, S_BROKEN (I/O, garbage), S_NOMEM. */
+static int get_reply(buffer *b, stralloc *r)
+{
+  int s = ns_get(b, REPLY_MAX, r);
+  if (s == NS_NOMEM) return S_NOMEM;
+  if (s != NS_OK || r->len == 0) return S_BROKEN;
+  if (r->s[0] != 'K' && r->s[0] != 'Z' && r->s[0] != 'D') return S_BROKEN;
+  return S_DONE;
+}
+
+/* read_replies: one reply for every R_SENT recipient (QMTP), or one reply
+ * for all of them (QMQP, all = 1). A K that arrives before the request was
+ * completely sent (sent = 0) is not believed. */
+static int read_replies(struct job *j, int fd, struct io_limits *lim, int all,
+                        int sent)
+{
+  char space[1024];
+  stralloc r = {0};
+  size_t pos = 0, i = 0, al;
+  const char *a;
+  int res = S_DONE;
+  buffer b;
+  buffer_init(&b, io_bread, fd, space, sizeof space);
+  b.cookie = lim;
+  for (; res == S_DONE && rcpt_next(&j->env, &pos, &a, &al); ++i) {
+    if (j->st[i] != R_SENT) continue;
+    if (!all || r.len == 0) res = get_reply(&b, &r);
+    if (res == S_DONE && !sent && r.s[0] == 'K') res = S_BROKEN;
+    if (res == S_DONE) res = answer(j, i, a, al, r.s, r.len);
+  }
+  stralloc_free(&r);
+  return res;
+}
+
+/* session: offer the pending recipients to the server on fd. */
+static int session(struct job *j, int fd, int proto)
+{
+  struct io_limits lim;
+  int sent, res = S_BROKEN;
+  lim.deadline_ms = j->deadline;
+  lim.timeout_ms = j->tio_ms;
+  mark(j, R_PENDING, R_SENT);
+  sent = (proto == NET_QMTP ? qmtp_send(j, fd, &lim) : qmqp_send(j, fd, &lim)) == 0;
+  /* a QMQP hub may refuse early and close: its answer is still worth reading */
+  if (sent || (proto == NET_QMQP && errno != ETIMEDOUT && errno != EFBIG))
+    res = read_replies(j, fd, &lim, proto == NET_QMQP, sent);
+  mark(j, R_SENT, R_PENDING);
+  return res;
+}
+
+/* ---- configuration ---------------------------------------------------- */
+
+static int cand_add(struct job *j, const struct net_addr *a, size_t k, int proto)
+{
+  size_t n = j->ncand + k, i;
+  void *p;
+  if (n < k || n > SIZE_MAX / sizeof *j->cand) return -1;
+  if (!(p = realloc(j->cand, n * sizeof *j->cand))) return -1;
+  j->cand = p;
+  if (!(p = realloc(j->cstate, n))) return -1;
+  j->cstate = p;
+  if (!(p = realloc(j->cproto, n))) return -1;
+  j->cproto = p;
+  for (i = 0; i < k; ++i) {
+    j->cand[j->ncand] = a[i];
+    j->cstate[j->ncand] = NET_UNTRIED;
+    j->cproto[j->ncand++] = (unsigned char)proto;
+  }
+  return 0;
+}
+
+/* add_line: one qmqpservers line; a name that does not resolve is skipped
+ * (it counts as a refused connection). 0 ok, else the exit code. */
+static int add_line(struct job *j, const char *line)
+{
+  struct net_server srv;
+  struct net_addr a[MAXADDRS];
+  size_t k;
+  if (net_parse(line, strlen(line), &srv) < 0) return 55;
+  if (net_resolve(&srv, a, MAXADDRS, &k) < 0) {
+    if (errno == ENOMEM) return 51;
+    j->problem = 73;
+    return 0;
+  }
+  return cand_add(j, a, k, srv.proto) < 0 ? 51 : 0;
+}
+
+static int load_servers(struct job *j)
+{
+  stralloc list = {0};
+  size_t i;
+  int code = 0, r = control_readlist(&list, "qmqpservers");
+  if (r <= 0 || list.len == 0) {
+    stralloc_free(&list);
+    return r < 0 && errno == ENOMEM ? 51 : 55;
+  }
+  for (i = 0; i < list.len && !code; i += strlen(list.s + i) + 1)
+    code = add_line(j, list.s + i);
+  stralloc_free(&list);
+  if (!code && j->ncand == 0) code = j->problem ? j->problem : 55;
+  return code;
+}
+
+/* seconds_ms: a timeout control file in ms; def when missing or 0. */
+static int seconds_ms(const char *name, unsigned long def, int *ms)
+{
+  unsigned long v = def;
+  if (control_readulong(&v, name) < 0) return -1;
+  if (v == 0) v = def;
+  if (v > MAXSECONDS) v = MAXSECONDS;
+  *ms = (int)(v * 1000);
+  return 0;
+}
+
+static int job_setup(struct job *j)
+{
+  unsigned long session = limit_get(LIM_SESSION);
+  if (seconds_ms("qmqptimeoutconnect", 10, &j->tconn_ms) < 0 ||
+      seconds_ms("qmqptimeout", 60, &j->tio_ms) < 0) return 55;
+  if (session > MAXSECONDS) session = MAXSECONDS;
+  j->deadline = io_now_ms() + (long long)session * 1000;
+  j->st = calloc(j->env.n, 1);
+  if (!j->st) return 51;
+  return load_servers(j);
+}
+
+/* ---- the result ------------------------------------------------------- */
+
+/* set_text: text = letter + counts + what + reason (capped). */
+static int set_text(stralloc *text, char letter, size_t n, size_t m,
+                    const char *what, const stralloc *reason)
+{
+  text->len = 0;
+  if (!stralloc_append(text, &letter) || !sa_catnum(text, n) ||
+      !stralloc_cats(text, " of ") || !sa_catnum(text, m) ||
+      !stralloc_cats(text, what)) return 51;
+  if (!stralloc_catb(text, reason->s, reason->len)) return 51;
+  if (text->len > TEXT_MAX + 1) text->len = TEXT_MAX + 1;
+  return 82;
+}
+
+/* plain_text: text = letter + t; 82, or 51. */
+static int plain_text(stralloc *text, char letter, const stralloc *t)
+{
+  text->len = 0;
+  return stralloc_append(text, &letter) && stralloc_catb(text, t->s, t->len) ? 82 : 51;
+}
+
+/* still_pending: some recipients got an answer, some are still pending. */
+static int still_pending(struct job *j, size_t pending, stralloc *text)
+{
+  stralloc why = {0};
+  struct qq_status q;
+  int code;
+  if (j->zseen && j->ztext.len) {
+    code = set_text(text, 'Z', pending, j->env.n, " recipients not accepted yet: ", &j->ztext);
+  } else {
+    qq_status(j->zseen ? 71 : j->problem ? j->problem : 73, 0, 0, &q);
+    if (!stralloc_copyb(&why, q.text, q.textlen)) return 51;
+    code = set_text(text, 'Z', pending, j->env.n, " recipients not accepted yet: ", &why);
+  }
+  stralloc_free(&why);
+  return code;
+}
+
+static int finish(struct job *j, stralloc *text)
+{
+  size_t pending = j->env.n - j->nk - j->nd;
+  if (pending == 0 && j->nd == 0) return 0;
+  if (pending == 0 && j->nk == 0)
+    return j->dfirst.len ? plain_text(text, 'D', &j->dfirst) : 31;
+  if (pending == 0)
+    return set_text(text, 'D', j->nd, j->env.n, " recipients refused: ", &j->dlist);
+  if (pending < j->env.n) return still_pending(j, pending, text);
+  if (j->zseen) return j->ztext.len ? plain_text(text, 'Z', &j->ztext) : 71;
+  return j->problem ? j->problem : 73;
+}
+
+/* ---- the run ---------------------------------------------------------- */
+
+static int job_run(struct job *j, stralloc *text)
+{
+  while (j->nk + j->nd < j->env.n) {
+    size_t w;
+    int err, res, fd = net_connect(j->cand, j->cstate, j->ncand, STAGGER_MS,
+                                   j->tconn_ms, j->deadline, &w, &err);
+    if (fd < 0) {
+      if (err == ENOMEM) return 51;
+      if (err != ENOENT) j->problem = err == ETIMEDOUT ? 72 : 73;
+      break;
+    }
+    res = session(j, fd, j->cproto[w]);
+    close(fd);
+    if (res == S_NOMEM) return 51;
+    if (res == S_BROKEN) j->problem = 74;
+  }
+  return finish(j, text);
+}
+
+static void job_free(struct job *j)
+{
+  free(j->st);
+  free(j->cand);
+  free(j->cstate);
+  free(j->cproto);
+  stralloc_free(&j->ztext);
+  stralloc_free(&j->dfirst);
+  stralloc_free(&j->dlist);
+}
+
+int qmqpc_send(struct spool *msg, const char *env, size_t envlen, stralloc *text)
+{
+  struct job j;
+  struct sigaction ign, old;
+  int code;
+  memset(&j, 0, sizeof j);
+  j.msg = msg;
+  text->len = 0;
+  code = env_parse(&j.env, env, envlen);
+  if (!code) code = job_setup(&j);
+  if (!code) {
+    memset(&ign, 0, sizeof ign);
+    ign.sa_handler = SIG_IGN;
+    sigemptyset(&ign.sa_mask);
+    sigaction(SIGPIPE, &ign, &old);
+    code = job_run(&j, text);
+    sigaction(SIGPIPE, &old, 0);
+  }
+  job_free(&j);
+  return code;
+}
