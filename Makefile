@@ -134,6 +134,11 @@ bench: bench-leaf
 bench-leaf: all
 	bash tests/bench/leaf.sh
 
+# install: a hub home (leaf programs too, bin/qmail-queue the real queue)
+install: all
+	@sh hub/install-hub.sh '$(QMAILHOME)' '$(BUILD)' '$(CC) $(ALL_LDFLAGS)' '$(LDLIBS)' \
+	  '$(LEAF_PROGS)' '$(LEAF_SCRIPTS)' '$(HUB_PROGS)'
+
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
 clean:

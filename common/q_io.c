@@ -29,6 +29,7 @@ static int wait_ms(const struct io_limits *lim)
 
 int io_wait(int fd, short events, const struct io_limits *lim)
 {
+  if (fd < 0) { errno = EBADF; return -1; }  /* poll would ignore it and wait */
   for (;;) {
     struct pollfd p;
     int ms = wait_ms(lim), r;

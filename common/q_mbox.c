@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
-#include "q_io.h"
 #include "q_mbox.h"
 
 #define CHUNK 65536
@@ -131,10 +130,21 @@ int mbox_message(stralloc *out, const char *sender, size_t slen, time_t t,
          mbox_quote_end(&q, out);
 }
 
-/* drain: write out's bytes to fd and empty it. 0 ok, MBOX_EWRITE. */
+/* drain: write out's bytes to fd and empty it. 0 ok, MBOX_EWRITE.
+ * Plain blocking writes: the target is a file (poll-based q_io would add
+ * nothing here, and never returns on a bad descriptor). */
 static int drain(int fd, stralloc *out)
 {
-  if (io_writeall(fd, out->s, out->len, NULL) < 0) return MBOX_EWRITE;
+  size_t done = 0;
+  while (done < out->len) {
+    ssize_t w = write(fd, out->s + done, out->len - done);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) {
+      if (w == 0) errno = EIO;
+      return MBOX_EWRITE;
+    }
+    done += (size_t)w;
+  }
   out->len = 0;
   return 0;
 }

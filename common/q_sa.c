@@ -32,6 +32,7 @@ int sa_catsafe(stralloc *sa, const char *s, size_t len)
 int sa_has_any(const char *s, size_t len, const char *set, size_t setlen)
 {
   size_t i;
+  if (!len) return 0;  /* s may be NULL (an empty stralloc): memchr must not see it */
   for (i = 0; i < setlen; ++i)
     if (memchr(s, set[i], len)) return 1;
   return 0;

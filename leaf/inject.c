@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <pwd.h>
 #include <unistd.h>
 #include <sys/random.h>
 #include "buffer.h"
@@ -113,7 +114,8 @@ static void read_config(void)
   qual.defaultdomain = defaultdomain.s;
   qual.plusdomain = plusdomain.s;
   v = env_first("QMAILUSER", "MAILUSER", "USER", "LOGNAME");
-  if (!stralloc_copys(&mailuser, v ? v : "anonymous")) nomem();
+  if (!v) { struct passwd *pw = getpwuid(getuid()); v = pw ? pw->pw_name : "anonymous"; }
+  if (!stralloc_copys(&mailuser, v)) nomem();
   v = env_first("QMAILHOST", "MAILHOST", 0, 0);
   if (!stralloc_copys(&mailhost, v ? v : defaulthost.s)) nomem();
   v = env_first("QMAILNAME", "MAILNAME", "NAME", 0);

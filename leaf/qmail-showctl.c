@@ -1,0 +1,434 @@
+/* qmail-showctl.c: explain the control files of a qmail home.
+ *
+ *   qmail-showctl [-v]
+ *
+ * Prints the home directory in force (q_home.h), then one paragraph per
+ * control file this project knows (the table below: REFERENCE.md sec. 1b,
+ * the QMQP/QMTP client files, dnsservers, and every cap of q_limits.h),
+ * "name: <what the value in force means>", with "(Default.)" when the file
+ * is missing and a compiled default applies. Then every other file in
+ * control/ as "name: I have no idea what this file does." (README.md, the
+ * installed copy of control/README.md, is named as documentation). With
+ * -v each known file also gets who reads it, on which side (leaf/hub),
+ * and its meaning. Works on leaf and hub homes alike; files are only read.
+ * Values are printed with non-printable bytes as \ooo.
+ * Caps: control files are read through q_control.h (16 MB each).
+ * Exit codes: 0 printed (a known file that cannot be read is reported in
+ * its paragraph); 100 usage; 111 control/ cannot be listed, no memory, or
+ * stdout cannot be written. */
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "q_control.h"
+#include "q_err.h"
+#include "q_home.h"
+#include "q_limits.h"
+#include "q_net.h"
+#include "q_sa.h"
+
+enum kind { K_LINE, K_NUM, K_LIST, K_QMQP, K_CDB };
+
+struct known {
+  const char *name;
+  enum kind kind;
+  const char *def;      /* default value (text); NULL: none */
+  int defme;            /* default is control/me's value; def applies without me */
+  const char *pre;      /* sentence around the value (around each item of a list) */
+  const char *post;
+  const char *none;     /* missing, no default: the whole explanation */
+  const char *readers;  /* programs that read it */
+  const char *where;    /* leaf, hub, or both */
+  const char *meaning;  /* one line */
+};
+
+static const struct known known[] = {
+  { "badmailfrom", K_LIST, 0, 0, "MAIL FROM ", " is rejected.",
+    "Any MAIL FROM is allowed.", "qmail-smtpd", "hub",
+    "envelope senders refused at SMTP time; @host matches a whole host" },
+  { "bouncefrom", K_LINE, "MAILER-DAEMON", 0, "Bounce user name is ", ".", 0,
+    "qmail-send", "hub", "local part of the From: of bounces" },
+  { "bouncehost", K_LINE, "bouncehost", 1, "Bounce host name is ", ".", 0,
+    "qmail-send", "hub", "host part of the From: of bounces" },
+  { "concurrencylocal", K_NUM, "10", 0, "Local concurrency is ", ".", 0,
+    "qmail-send", "hub", "most local deliveries at once (0 holds them)" },
+  { "concurrencyremote", K_NUM, "20", 0, "Remote concurrency is ", ".", 0,
+    "qmail-send", "hub", "most remote deliveries at once (0 holds them)" },
+  { "databytes", K_NUM, "0", 0, "SMTP DATA limit is ", " bytes (0: no limit).", 0,
+    "qmail-smtpd, qmail-qmtpd", "hub", "largest message accepted; $DATABYTES overrides" },
+  { "defaultdomain", K_LINE, "defaultdomain", 1, "Default domain name is ", ".", 0,
+    "qmail-inject", "leaf, hub",
+    "added to host names without dots; $QMAILDEFAULTDOMAIN overrides" },
+  { "defaulthost", K_LINE, "defaulthost", 1, "Default host name is ", ".", 0,
+    "qmail-inject", "leaf, hub", "added to addresses without a host; $QMAILDEFAULTHOST overrides" },
+  { "dnsservers", K_LIST, 0, 0, "DNS server ", ".",
+    "DNS servers are those of /etc/resolv.conf.", "qmail-remote", "hub",
+    "DNS servers to ask (address and port) instead of /etc/resolv.conf's" },
+  { "doublebouncehost", K_LINE, "doublebouncehost", 1, "2B recipient host: ", ".", 0,
+    "qmail-send", "hub", "host part of the double-bounce recipient" },
+  { "doublebounceto", K_LINE, "postmaster", 0, "2B recipient user: ", ".", 0,
+    "qmail-send", "hub", "local part of the double-bounce recipient" },
+  { "envnoathost", K_LINE, "envnoathost", 1, "Presumed domain name is ", ".", 0,
+    "qmail-send", "hub", "added to envelope recipients without @" },
+  { "helohost", K_LINE, 0, 1, "SMTP client HELO host name is ", ".",
+    "No name: qmail-remote refuses to run.", "qmail-remote", "hub",
+    "the name qmail-remote gives in HELO/EHLO" },
+  { "idhost", K_LINE, "idhost", 1, "Message-ID host name is ", ".", 0,
+    "qmail-inject", "leaf, hub",
+    "host part of new Message-IDs; unique per host; $QMAILIDHOST overrides" },
+  { "localiphost", K_LINE, "localiphost", 1, "Local IP address becomes ", ".", 0,
+    "qmail-smtpd", "hub", "replaces a local [IP] literal in recipients" },
+  { "locals", K_LIST, 0, 1, "Messages for ", " are delivered locally.",
+    "No local domains (with neither locals nor me, qmail-send refuses to run).", "qmail-send", "hub",
+    "domains delivered on this host" },
+  { "me", K_LINE, 0, 0, "My name is ", ".",
+    "I have no name: files that default to me use their own fallbacks.",
+    "every program", "leaf, hub", "this host's fully qualified name; default for many files" },
+  { "morercpthosts", K_LIST, 0, 0, "SMTP clients may send messages to recipients at ",
+    " (once compiled into morercpthosts.cdb).", "No extra recipient domains.",
+    "qmail-newmrh", "hub", "extra rcpthosts entries, compiled to morercpthosts.cdb" },
+  { "morercpthosts.cdb", K_CDB, 0, 0, "Compiled list of extra recipient domains, ", " bytes.",
+    "No compiled list of extra recipient domains.", "qmail-smtpd, qmail-qmtpd", "hub",
+    "morercpthosts compiled by qmail-newmrh" },
+  { "percenthack", K_LIST, 0, 0, "The percent hack is allowed to transform ", ".",
+    "The percent hack is not allowed.", "qmail-send", "hub",
+    "domains where user%host@domain becomes user@host" },
+  { "plusdomain", K_LINE, "plusdomain", 1, "Plus domain name is ", ".", 0,
+    "qmail-inject", "leaf, hub",
+    "replaces a trailing + in host names; $QMAILPLUSDOMAIN overrides" },
+  { "qmqpservers", K_QMQP, 0, 0, 0, 0,
+    "No hubs: qmail-qmqpc cannot send anything (exit 55).", "qmail-qmqpc", "leaf",
+    "hubs to try in order: [qmtp:|qmqp:]HOST[:PORT], HOST IPv4, [IPv6] or a name" },
+  { "qmqptimeout", K_NUM, "60", 0, "QMQP/QMTP read and write timeout is ", " seconds.", 0,
+    "qmail-qmqpc", "leaf", "seconds to wait for each read or write to a hub" },
+  { "qmqptimeoutconnect", K_NUM, "10", 0, "QMQP/QMTP connection timeout is ", " seconds.", 0,
+    "qmail-qmqpc", "leaf", "seconds to wait for a connection to a hub" },
+  { "queuelifetime", K_NUM, "604800", 0, "Message lifetime in the queue is ", " seconds.", 0,
+    "qmail-send", "hub", "after this a temporary failure becomes permanent" },
+  { "rcpthosts", K_LIST, 0, 0, "SMTP clients may send messages to recipients at ", ".",
+    "SMTP and QMTP clients may send to no domain at all unless RELAYCLIENT is set"
+    " (unlike qmail, a missing rcpthosts relays nothing).",
+    "qmail-smtpd, qmail-qmtpd", "hub", "recipient domains accepted from the network" },
+  { "smtpgreeting", K_LINE, 0, 1, "SMTP greeting: 220 ", ".",
+    "No greeting: qmail-smtpd refuses to run.", "qmail-smtpd", "hub",
+    "text of the 220 banner; its first word should be this host" },
+  { "smtproutes", K_LIST, 0, 0, "SMTP route: ", ".", "No artificial SMTP routes.",
+    "qmail-remote", "hub", "domain:relay[:port] routes instead of MX lookups" },
+  { "timeoutconnect", K_NUM, "60", 0, "SMTP client connection timeout is ", " seconds.", 0,
+    "qmail-remote", "hub", "seconds to wait for an SMTP connection" },
+  { "timeoutremote", K_NUM, "1200", 0, "SMTP client data timeout is ", " seconds.", 0,
+    "qmail-remote", "hub", "seconds to wait for each SMTP server response" },
+  { "timeoutsmtpd", K_NUM, "1200", 0, "SMTP server data timeout is ", " seconds.", 0,
+    "qmail-smtpd", "hub", "seconds to wait for each read from an SMTP client" },
+  { "virtualdomains", K_LIST, 0, 0, "Virtual domain: ", ".", "No virtual domains.",
+    "qmail-send", "hub", "user@domain:prepend or domain:prepend rewrites" },
+};
+#define NKNOWN (sizeof known / sizeof known[0])
+
+/* What each cap of q_limits.h limits (the sentence around its value) and
+ * who takes that input. A cap missing here still prints, as "Cap is N.". */
+static const struct { const char *pre, *post, *who; } capsay[LIM_COUNT] = {
+  [LIM_SMTPLINE] = { "Longest SMTP command or data line is ", " bytes.", "qmail-smtpd on hub" },
+  [LIM_ADDR] = { "Longest address is ", " bytes.",
+                 "qmail-inject, forward, qmail-qmqpc on leaf, hub; the hub's servers" },
+  [LIM_RCPTS] = { "At most ", " recipients per message.", "qmail-smtpd, qmail-qmtpd on hub" },
+  [LIM_HEADER] = { "Largest header block is ", " bytes.", "qmail-inject on leaf, hub" },
+  [LIM_HEADERLINE] = { "Longest header field (continuation lines included) is ", " bytes.",
+                       "qmail-inject on leaf, hub" },
+  [LIM_HOPS] = { "Hop limit (Received and Delivered-To lines) is ", ".",
+                 "qmail-smtpd, qmail-qmtpd, qmail-qmqpd, qmail-local on hub" },
+  [LIM_NETSTRING] = { "Longest QMQP/QMTP netstring is ", " bytes.",
+                      "qmail-qmqpd, qmail-qmtpd on hub" },
+  [LIM_QMTPPKGS] = { "At most ", " QMTP packages per connection.", "qmail-qmtpd on hub" },
+  [LIM_SESSION] = { "One SMTP, QMTP or QMQP session lasts at most ", " seconds.",
+                    "qmail-qmqpc on leaf; qmail-smtpd, qmail-qmtpd, qmail-qmqpd on hub" },
+  [LIM_INJECTRCPTS] = { "qmail-inject takes at most ", " recipients per message.",
+                        "qmail-inject on leaf, hub" },
+};
+
+static stralloc out;   /* everything printed, written once at the end */
+static stralloc me;    /* control/me, NUL-terminated, when haveme */
+static int haveme;
+static int verbose;
+
+static void cat(const char *s)
+{
+  if (!stralloc_cats(&out, s)) fatal_nomem();
+}
+
+static void catsafe(const char *s, size_t len)
+{
+  if (!sa_catsafe(&out, s, len)) fatal_nomem();
+}
+
+static void catnum(unsigned long long n)
+{
+  if (!sa_catnum(&out, n)) fatal_nomem();
+}
+
+/* head: start a paragraph: "\nname:". */
+static void head(const char *name)
+{
+  cat("\n");
+  catsafe(name, strlen(name));
+  cat(":");
+}
+
+/* oops: the file exists but cannot be used. */
+static void oops(const char *why)
+{
+  cat(" Oops! ");
+  cat(why);
+  cat("\n");
+}
+
+/* sentence: pre value post, then a newline. */
+static void sentence(const struct known *k, const char *v, size_t len)
+{
+  cat(k->pre);
+  catsafe(v, len);
+  cat(k->post);
+  cat("\n");
+}
+
+/* defval: the default value of k, or NULL when there is none. */
+static const char *defval(const struct known *k)
+{
+  if (k->defme && haveme) return me.s;
+  return k->def;
+}
+
+/* show_default: "(Default.) ..." for a missing (or empty) k. */
+static void show_default(const struct known *k)
+{
+  const char *d = defval(k);
+  cat(" (Default.) ");
+  if (d) sentence(k, d, strlen(d));
+  else { cat(k->none); cat("\n"); }
+}
+
+static void show_line(const struct known *k)
+{
+  stralloc v = {0};
+  int r = control_readline(&v, k->name);
+  if (r < 0) oops(strerror(errno));
+  else if (r == 0 || v.len == 0) show_default(k);
+  else { cat(" "); sentence(k, v.s, v.len); }
+  stralloc_free(&v);
+}
+
+static void show_num(const struct known *k)
+{
+  unsigned long n = 0;
+  int r = control_readulong(&n, k->name);
+  if (r < 0 && errno == EINVAL) oops("This is not a plain decimal number.");
+  else if (r < 0) oops(strerror(errno));
+  else if (r == 0) show_default(k);
+  else {
+    cat(" ");
+    cat(k->pre);
+    catnum(n);
+    cat(k->post);
+    cat("\n");
+  }
+}
+
+/* items: call fn on each NUL-terminated item of list. */
+static void items(const stralloc *list, void (*fn)(const struct known *, const char *, size_t),
+                  const struct known *k)
+{
+  size_t i = 0;
+  while (i < list->len) {
+    size_t l = strlen(list->s + i);
+    fn(k, list->s + i, l);
+    i += l + 1;
+  }
+}
+
+static void list_item(const struct known *k, const char *s, size_t len)
+{
+  sentence(k, s, len);
+}
+
+/* hub_line: explain one qmqpservers line, parsed exactly as qmail-qmqpc
+ * parses it (q_net.h). */
+static void hub_line(const struct known *k, const char *s, size_t len)
+{
+  struct net_server srv;
+  (void)k;
+  if (net_parse(s, len, &srv) < 0) {
+    cat("Not understood (wanted [qmtp:|qmqp:]HOST[:PORT]; qmail-qmqpc sends nothing"
+        " while this line is here): ");
+    catsafe(s, len);
+    cat("\n");
+    return;
+  }
+  cat(srv.proto == NET_QMTP ? "QMTP" : "QMQP");
+  cat(" to ");
+  cat(srv.family == AF_INET ? "IPv4 address " : srv.family == AF_INET6 ? "IPv6 address "
+                                                                      : "host name ");
+  catsafe(srv.host, strlen(srv.host));
+  cat(" port ");
+  catnum(srv.port);
+  cat(".\n");
+}
+
+static void show_list(const struct known *k)
+{
+  stralloc v = {0};
+  int r = control_readlist(&v, k->name);
+  if (r < 0) oops(strerror(errno));
+  else if (r == 0) show_default(k);
+  else if (v.len == 0) { cat(" (Empty.) "); cat(k->none); cat("\n"); }
+  else { cat("\n"); items(&v, k->kind == K_QMQP ? hub_line : list_item, k); }
+  stralloc_free(&v);
+}
+
+static void show_cdb(const struct known *k)
+{
+  stralloc path = {0};
+  struct stat st;
+  if (!control_path(&path, k->name)) fatal_nomem();
+  if (stat(path.s, &st) == 0) {
+    cat(" ");
+    cat(k->pre);
+    catnum((unsigned long long)st.st_size);
+    cat(k->post);
+    cat("\n");
+  } else if (errno == ENOENT) show_default(k);
+  else oops(strerror(errno));
+  stralloc_free(&path);
+}
+
+/* show_verbose: -v: who reads k, where, what for. */
+static void show_verbose(const struct known *k)
+{
+  cat("  [read by ");
+  cat(k->readers);
+  cat(" on ");
+  cat(k->where);
+  cat(": ");
+  cat(k->meaning);
+  cat("]\n");
+}
+
+static void show_known(const struct known *k)
+{
+  head(k->name);
+  switch (k->kind) {
+    case K_LINE: show_line(k); break;
+    case K_NUM: show_num(k); break;
+    case K_LIST: case K_QMQP: show_list(k); break;
+    case K_CDB: show_cdb(k); break;
+  }
+  if (verbose) show_verbose(k);
+}
+
+/* show_cap: one cap of q_limits.h, as limit_get would read it. */
+static void show_cap(enum limit_id id)
+{
+  unsigned long n = 0;
+  int r = control_readulong(&n, limit_name(id));
+  head(limit_name(id));
+  if (r == 0) cat(" (Default.)");
+  else if (r < 0 || n == 0) cat(" (Not a positive decimal number: ignored, default used.)");
+  if (r <= 0 || n == 0) n = limit_default(id);
+  cat(capsay[id].pre ? " " : " Cap is ");
+  if (capsay[id].pre) cat(capsay[id].pre);
+  catnum(n);
+  cat(capsay[id].pre ? capsay[id].post : ".");
+  cat("\n");
+  if (verbose) {
+    cat("  [read by ");
+    cat(capsay[id].who ? capsay[id].who : "the programs taking this input");
+    cat(": a cap from the caps table (common/q_limits.h); 0 or junk means the default]\n");
+  }
+}
+
+/* is_known: name is in the table or is a cap. */
+static int is_known(const char *name)
+{
+  size_t i;
+  for (i = 0; i < NKNOWN; ++i)
+    if (!strcmp(name, known[i].name)) return 1;
+  for (i = 0; i < LIM_COUNT; ++i)
+    if (!strcmp(name, limit_name((enum limit_id)i))) return 1;
+  return 0;
+}
+
+static int by_name(const void *a, const void *b)
+{
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* unknown_files: the names in control/ we do not know, sorted, NULL-ended. */
+static char **unknown_files(const char *dir)
+{
+  char **v = NULL;
+  size_t n = 0, a = 0;
+  struct dirent *d;
+  DIR *dp = opendir(dir);
+  if (!dp) fatal(111, "unable to open control directory ", dir, ": ", strerror(errno), " (#4.3.0)");
+  for (errno = 0; (d = readdir(dp)); errno = 0) {
+    if (d->d_name[0] == '.' || is_known(d->d_name)) continue;
+    if (n + 2 > a) {
+      a = a ? a * 2 : 16;
+      if (a > ((size_t)-1) / sizeof *v || !(v = realloc(v, a * sizeof *v))) fatal_nomem();
+    }
+    if (!(v[n++] = strdup(d->d_name))) fatal_nomem();
+  }
+  if (errno)
+    fatal(111, "unable to read control directory ", dir, ": ", strerror(errno), " (#4.3.0)");
+  closedir(dp);
+  if (!v && !(v = malloc(sizeof *v))) fatal_nomem();
+  qsort(v, n, sizeof *v, by_name);
+  v[n] = NULL;
+  return v;
+}
+
+/* flush_out: write everything; a short write is our failure. */
+static void flush_out(void)
+{
+  size_t done = 0;
+  while (done < out.len) {
+    ssize_t w = write(1, out.s + done, out.len - done);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) fatal(111, "unable to write output: ", strerror(w ? errno : EIO), " (#4.3.0)");
+    done += (size_t)w;
+  }
+}
+
+int main(int argc, char **argv)
+{
+  stralloc dir = {0};
+  char **unknown;
+  size_t i;
+  progname = "qmail-showctl";
+  if (argc == 2 && !strcmp(argv[1], "-v")) verbose = 1;
+  else if (argc != 1) fatal(100, "usage: qmail-showctl [-v] (#5.3.5)");
+  if (!home_path(&dir, "control")) fatal_nomem();
+  unknown = unknown_files(dir.s);
+  haveme = control_readline(&me, "me") > 0 && me.len > 0;
+  if (haveme && !stralloc_0(&me)) fatal_nomem();
+  cat("qmail home directory: ");
+  cat(home_dir());
+  cat(".\n");
+  for (i = 0; i < NKNOWN; ++i) show_known(&known[i]);
+  for (i = 0; i < LIM_COUNT; ++i) show_cap((enum limit_id)i);
+  for (i = 0; unknown[i]; ++i) {
+    head(unknown[i]);
+    /* the installer copies control/README.md into every home */
+    if (!strcmp(unknown[i], "README.md"))
+      cat(" The documentation of the control files; no program reads it.\n");
+    else
+      cat(" I have no idea what this file does.\n");
+  }
+  flush_out();
+  for (i = 0; unknown[i]; ++i) free(unknown[i]);
+  free(unknown);
+  stralloc_free(&dir);
+  return 0;
+}

@@ -1,0 +1,32 @@
+# common.sh: helpers for the end-to-end .t scripts (source it).
+# Sets SRCDIR (repo root), BUILD (build or build-san), T (a temp dir removed
+# at exit), and provides TAP output, leaf installation and server starting.
+SRCDIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BUILD=${BUILD:-build}
+T=$(mktemp -d)
+chmod 755 "$T"
+_pids=()
+cleanup() { local p; for p in "${_pids[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$T"; }
+trap cleanup EXIT
+
+_n=0; _fail=0
+ok() { _n=$((_n + 1)); if [ "$1" = 0 ]; then echo "ok $_n - $2"; else echo "not ok $_n - $2"; _fail=$((_fail + 1)); fi; }
+is() { _n=$((_n + 1)); if [ "$1" = "$2" ]; then echo "ok $_n - $3"; else echo "not ok $_n - $3"; echo "#   got: '$1'"; echo "#   expected: '$2'"; _fail=$((_fail + 1)); fi; }
+like() { _n=$((_n + 1)); if printf '%s' "$1" | grep -qE -- "$2"; then echo "ok $_n - $3"; else echo "not ok $_n - $3"; echo "#   got: '$1'"; echo "#   wanted: /$2/"; _fail=$((_fail + 1)); fi; }
+done_testing() { echo "1..$_n"; [ "$_fail" = 0 ]; }
+
+# install_leaf DIR: a leaf home built from this tree ($BUILD decides SAN).
+install_leaf() {
+  local san=""; [ "$BUILD" = build-san ] && san=SAN=1
+  make -s -C "$SRCDIR" install-leaf QMAILHOME="$1" $san > "$T/install.log" 2>&1 || { cat "$T/install.log" >&2; return 1; }
+  printf 'leaf.example.org\n' > "$1/control/me"
+}
+
+# start_fake MODE [ARGS...]: start tests/lib/fakeserver.py, set FAKE_PORT and FAKE_PID.
+start_fake() {
+  local out=$T/fake.$RANDOM i
+  python3 "$SRCDIR/tests/lib/fakeserver.py" "$@" > "$out" 2>&1 &
+  FAKE_PID=$!; _pids+=("$FAKE_PID")
+  for i in $(seq 100); do [ -s "$out" ] && break; sleep 0.05; done
+  FAKE_PORT=$(head -1 "$out")
+}
