@@ -13,13 +13,14 @@ mkdir -p "$run/inbox"
 log=$run/receiver.log; : > "$log"
 python3 tests/lib/qmqp-inbox.py 0 "$run/inbox" > "$log" 2>&1 &
 pid=$!
-trap 'kill "$pid" 2>/dev/null; echo; echo "stopped receiver (pid $pid)"' EXIT INT TERM
+stop() { trap - EXIT INT TERM; kill "$pid" ${tailpid:-} 2>/dev/null; echo; echo "stopped receiver (pid $pid)"; }
+trap stop EXIT INT TERM
 for _ in $(seq 50); do [ -s "$log" ] && break; sleep 0.1; done
 port=$(head -1 "$log")
 echo "127.0.0.1:$port" > "$run/leaf/control/qmqpservers"
 echo "== leaf home: $run/leaf   receiver: 127.0.0.1:$port (pid $pid)   inbox: $run/inbox"
 printf 'Subject: welcome\n\nHello from the leaf: this message went sendmail -> QMQP -> receiver.\n' |
-  "$run/leaf/bin/sendmail" -t "${USER:-$(id -un)}@localhost" \
+  "$run/leaf/bin/sendmail" -t "${USER:-$(id -un)}" \
   && echo "== sent; exit code 0"
 sleep 0.3
 f=$(ls -t "$run/inbox/new" | head -1)
@@ -28,5 +29,4 @@ echo "== send more:  echo hi | $run/leaf/bin/sendmail you@example.org"
 echo "== receiver log (Ctrl-C to stop):"
 tail -n +2 -f "$log" &
 tailpid=$!
-trap 'kill "$pid" "$tailpid" 2>/dev/null; echo; echo "stopped receiver (pid $pid)"' EXIT INT TERM
 wait "$pid"

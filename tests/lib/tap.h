@@ -42,7 +42,8 @@ static inline int tap_is_mem(const char *got, size_t gotlen, const char *exp,
        if (!tap_ok(a_ == b_, (name), __FILE__, __LINE__)) \
          printf("#        got: %lld\n#   expected: %lld\n", a_, b_); } while (0)
 #define is_mem(p, l, exp, name) tap_is_mem((p), (l), (exp), (name), __FILE__, __LINE__)
-#define is_str(s, exp, name) tap_is_mem((s), (s) ? strlen(s) : 0, (exp), (name), __FILE__, __LINE__)
+static inline size_t tap_len(const char *s) { return s ? strlen(s) : 0; }
+#define is_str(s, exp, name) tap_is_mem((s), tap_len(s), (exp), (name), __FILE__, __LINE__)
 #define is_sa(sa, exp, name) tap_is_mem((sa).s, (sa).len, (exp), (name), __FILE__, __LINE__)
 
 static inline int done_testing(void)
