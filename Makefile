@@ -100,7 +100,7 @@ check: deps
 	$(MAKE) test
 	$(if $(SAN),,$(MAKE) test SAN=1)
 test: all
-	BUILD=$(BUILD) SRCDIR=$(CURDIR) prove -e '' $(UNIT_BIN) $(sort $(wildcard tests/proto/*.t tests/sys/*.t))
+	BUILD=$(BUILD) SRCDIR=$(CURDIR) prove -e '' $(UNIT_BIN) $(sort $(wildcard tests/proto/*.t tests/sys/*.t tests/fault/*.t))
 
 # ---- install ------------------------------------------------------------
 # install-leaf: bin/ (programs relinked for DIR), control/, man/. No root needed.

@@ -61,7 +61,11 @@ static int spawn(struct qq *q, const char *prog)
   posix_spawn_file_actions_destroy(&fa);
   close(m[0]); close(e[0]); close(x[1]);
   q->msgfd = m[1]; q->envfd = e[1]; q->errfd = x[0];
-  if (r != 0) { q->pid = 0; errno = r; return -1; }
+  if (r != 0) {
+    close(m[1]); close(e[1]); close(x[0]);
+    q->msgfd = q->envfd = q->errfd = -1;
+    q->pid = 0; errno = r; return -1;
+  }
   return 0;
 }
 
