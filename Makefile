@@ -45,7 +45,7 @@ HUB_BIN := $(HUB_PROGS:%=$(BUILD)/hub/%)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%)
 
 .SECONDARY:
-.PHONY: all deps check test install install-leaf fuzz bench bench-leaf clean run
+.PHONY: all deps check test install install-leaf fuzz bench bench-leaf bench-accept clean run
 all: $(LEAF_BIN) $(HUB_BIN) $(UNIT_BIN)
 
 $(BUILD)/%.o: %.c
@@ -130,9 +130,11 @@ run: deps all
 	@bash tests/lib/make-run.sh
 
 # ---- benchmarks (never part of check) -----------------------------------
-bench: bench-leaf
+bench: bench-leaf bench-accept
 bench-leaf: all
 	bash tests/bench/leaf.sh
+bench-accept: all
+	bash tests/bench/accept.sh
 
 # install: a hub home (leaf programs too, bin/qmail-queue the real queue)
 install: all
