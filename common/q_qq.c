@@ -47,6 +47,8 @@ static int spawn(struct qq *q, const char *prog)
 {
   int m[2], e[2], x[2], r;
   posix_spawn_file_actions_t fa;
+  posix_spawnattr_t at;
+  sigset_t dfl;
   char *argv[2];
   if (pipe2(m, O_CLOEXEC) < 0) return -1;
   if (pipe2(e, O_CLOEXEC) < 0) { close(m[0]); close(m[1]); return -1; }
@@ -55,10 +57,17 @@ static int spawn(struct qq *q, const char *prog)
   posix_spawn_file_actions_adddup2(&fa, m[0], 0);
   posix_spawn_file_actions_adddup2(&fa, e[0], 1);
   posix_spawn_file_actions_adddup2(&fa, x[1], 6);
+  /* we ignore SIGPIPE; the queue program gets the default back */
+  posix_spawnattr_init(&at);
+  sigemptyset(&dfl);
+  sigaddset(&dfl, SIGPIPE);
+  posix_spawnattr_setsigdefault(&at, &dfl);
+  posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGDEF);
   argv[0] = (char *)prog;
   argv[1] = 0;
-  r = posix_spawn(&q->pid, prog, &fa, 0, argv, environ);
+  r = posix_spawn(&q->pid, prog, &fa, &at, argv, environ);
   posix_spawn_file_actions_destroy(&fa);
+  posix_spawnattr_destroy(&at);
   close(m[0]); close(e[0]); close(x[1]);
   q->msgfd = m[1]; q->envfd = e[1]; q->errfd = x[0];
   if (r != 0) {

@@ -61,5 +61,6 @@ int main(void)
   ok(home_path(&sa, "control/me"), "home_path");
   is_str(sa.s, "/h/control/me", "home_path joins with /");
   is_int(sa.len, 14, "home_path's length counts the NUL");
+  stralloc_free(&sa);
   return done_testing();
 }

@@ -1,0 +1,162 @@
+/* tests/unit/smtpcmd.c: TAP tests for hub/smtpcmd.c: splitting command
+ * lines (CRLF, bare LF, blanks, NUL), verb matching, MAIL/RCPT paths
+ * (brackets, lenient bare form S10, space after the colon, source routes
+ * R6/R7, quoting R5, NUL S9, control characters, the address cap S12,
+ * unbalanced brackets), ESMTP parameters (SIZE with overflow S11, BODY,
+ * unknown ones -> 555) and the reply text for each result. */
+#include <limits.h>
+#include <string.h>
+#include "tap.h"
+#include "smtpcmd.h"
+
+static struct smtp_path p;
+
+/* path: parse a C string (or n bytes when n != 0) with a big cap */
+static int path(const char *arg, size_t n, const char *kw, unsigned params)
+{
+  return smtpcmd_path(arg, n ? n : strlen(arg), kw, params, 1000, &p);
+}
+
+#define MAILP (SMTPCMD_P_SIZE | SMTPCMD_P_BODY)
+
+static void check_addr(const char *arg, const char *kw, const char *want, const char *name)
+{
+  int r = path(arg, 0, kw, MAILP);
+  is_int(r, SMTPCMD_OK, name);
+  is_sa(p.addr, want, name);
+}
+
+static void check_err(const char *arg, const char *kw, int want, const char *name)
+{
+  is_int(path(arg, 0, kw, MAILP), want, name);
+}
+
+static void test_split(void)
+{
+  char a[] = "HELO  client.example.net \r\n", b[] = "quit\n", c[] = "\r\n";
+  char d[] = "MAIL FROM:<a\0@evil>\r\n", e[] = "NOOP";
+  struct smtp_line l;
+  is_int(smtpcmd_split(a, strlen(a), &l), SMTPCMD_OK, "split HELO");
+  is_mem(l.verb, l.verblen, "HELO", "verb");
+  is_mem(l.arg, l.arglen, "client.example.net", "argument without blanks");
+  ok(smtpcmd_verbis(&l, "helo") && !smtpcmd_verbis(&l, "hel") && !smtpcmd_verbis(&l, "helox"),
+     "verb match ignores case, whole word only");
+  is_int(smtpcmd_split(b, strlen(b), &l), SMTPCMD_OK, "bare LF line (S7)");
+  ok(smtpcmd_verbis(&l, "QUIT") && l.arglen == 0, "lower-case verb, no argument (S6)");
+  is_int(smtpcmd_split(c, strlen(c), &l), SMTPCMD_OK, "empty line");
+  ok(l.verblen == 0 && l.arglen == 0, "empty verb");
+  is_int(smtpcmd_split(d, sizeof d - 1, &l), SMTPCMD_NUL, "NUL in line refused (S9)");
+  is_int(smtpcmd_split(e, strlen(e), &l), SMTPCMD_OK, "line without line end");
+  is_mem(l.verb, l.verblen, "NOOP", "verb at end of input");
+}
+
+static void test_paths(void)
+{
+  check_addr("FROM:<a@b.c>", "FROM", "a@b.c", "plain path");
+  check_addr("from:<a@b.c>", "FROM", "a@b.c", "keyword in lower case");
+  check_addr("FROM: <a@b.c>", "FROM", "a@b.c", "space after colon");
+  check_addr("FROM:a@b.c", "FROM", "a@b.c", "no brackets (S10)");
+  check_addr("FROM: a@b.c", "FROM", "a@b.c", "no brackets after space (S10)");
+  check_addr("FROM:<>", "FROM", "", "null path");
+  check_addr("TO:<postmaster>", "TO", "postmaster", "unqualified postmaster (S16)");
+  check_addr("TO:<-x@example.org>", "TO", "-x@example.org", "leading dash is data (S14)");
+  check_addr("FROM:<$(id)@x>", "FROM", "$(id)@x", "shell text kept as data (S13)");
+  check_addr("FROM:<${run{id}}@x>", "FROM", "${run{id}}@x", "expander text kept as data (S13)");
+  check_addr("TO:<@example.org:x@evil.test>", "TO", "x@evil.test", "source route stripped (R6)");
+  check_addr("TO:<@a.example,@b.example:x@example.org>", "TO", "x@example.org", "two-hop route (R7)");
+  check_addr("TO:<\"x@evil.test\"@example.org>", "TO", "x@evil.test@example.org", "quoted local part (R5)");
+  check_addr("TO:<\"a>b\"@c>", "TO", "a>b@c", "bracket inside quotes");
+  check_addr("TO:<\"john doe\"@c>", "TO", "john doe@c", "space inside quotes");
+  check_addr("TO:<a\\>b@c>", "TO", "a>b@c", "backslash escape");
+  check_addr("TO:<x%evil.test@example.org>", "TO", "x%evil.test@example.org", "percent hack is data (R3)");
+  check_addr("TO:<evil.test!x@example.org>", "TO", "evil.test!x@example.org", "bang path is data (R4)");
+  check_addr("TO:<x@[192.0.2.1]>", "TO", "x@[192.0.2.1]", "domain literal");
+  check_addr("TO:<\xc3\xa9@example.org>", "TO", "\xc3\xa9@example.org", "8-bit bytes kept");
+}
+
+static void test_bad_paths(void)
+{
+  check_err("FROM:", "FROM", SMTPCMD_SYNTAX, "no path");
+  check_err("FROM: ", "FROM", SMTPCMD_SYNTAX, "blank path");
+  check_err("FROM<a@b.c>", "FROM", SMTPCMD_SYNTAX, "no colon");
+  check_err("FROMX:<a@b.c>", "FROM", SMTPCMD_SYNTAX, "wrong keyword");
+  check_err("TO:<a@b.c>", "FROM", SMTPCMD_SYNTAX, "TO for MAIL");
+  check_err("FROM:<a@b.c", "FROM", SMTPCMD_SYNTAX, "unclosed bracket");
+  check_err("FROM:a@b.c>", "FROM", SMTPCMD_SYNTAX, "stray closing bracket");
+  check_err("FROM:<<a@b.c>>", "FROM", SMTPCMD_SYNTAX, "nested brackets");
+  check_err("FROM:<a<b@c>", "FROM", SMTPCMD_SYNTAX, "bracket inside path");
+  check_err("FROM:<a b@c>", "FROM", SMTPCMD_SYNTAX, "unquoted space inside path");
+  check_err("FROM:<;sleep 5;>", "FROM", SMTPCMD_SYNTAX, "unquoted space (S13 text)");
+  check_err("FROM:<\"a@b.c>", "FROM", SMTPCMD_SYNTAX, "unterminated quote");
+  check_err("FROM:<a@b.c\\", "FROM", SMTPCMD_SYNTAX, "trailing backslash");
+  check_err("TO:<@a,@b>", "TO", SMTPCMD_SYNTAX, "route without colon");
+  check_err("TO:<@a b:x@y>", "TO", SMTPCMD_SYNTAX, "space in route");
+  check_err("FROM:<a@b.c>x", "FROM", SMTPCMD_SYNTAX, "junk after path");
+  check_err("FROM:<a\x01@b.c>", "FROM", SMTPCMD_CTRL, "control character");
+  check_err("FROM:<a\t@b.c>", "FROM", SMTPCMD_CTRL, "tab");
+  check_err("FROM:<\"a\x7f\"@b.c>", "FROM", SMTPCMD_CTRL, "DEL inside quotes");
+  check_err("FROM:<a\\\x01@b.c>", "FROM", SMTPCMD_CTRL, "escaped control character");
+  is_int(path("FROM:<a\0@evil>", 15, "FROM", MAILP), SMTPCMD_NUL, "NUL in path (S9)");
+  is_int(path("FROM:<a@evil>\0", 14, "FROM", MAILP), SMTPCMD_NUL, "NUL after path");
+}
+
+static void test_cap(void)
+{
+  is_int(smtpcmd_path("TO:<abcdefghij>", 15, "TO", 0, 10, &p), SMTPCMD_OK, "address at the cap");
+  is_int(smtpcmd_path("TO:<abcdefghijk>", 16, "TO", 0, 10, &p), SMTPCMD_TOOLONG, "one byte over (S12)");
+  is_int(smtpcmd_path("TO:<\"abcdefghij\">", 17, "TO", 0, 10, &p), SMTPCMD_OK, "quotes not counted");
+  is_int(smtpcmd_path("TO:abcdefghijk", 14, "TO", 0, 10, &p), SMTPCMD_TOOLONG, "bare form capped too");
+  ok(p.addr.len <= 10, "address never grows past the cap");
+}
+
+static void test_params(void)
+{
+  is_int(path("FROM:<a@b.c> SIZE=12345", 0, "FROM", MAILP), SMTPCMD_OK, "SIZE");
+  ok(p.has_size && p.size == 12345, "SIZE value");
+  is_int(path("FROM:<a@b.c>", 0, "FROM", MAILP), SMTPCMD_OK, "no SIZE");
+  ok(!p.has_size && p.size == 0 && p.body == SMTP_BODY_NONE, "fields reset between calls");
+  is_int(path("FROM:<a@b.c> size=0  body=8bitmime", 0, "FROM", MAILP), SMTPCMD_OK, "two params");
+  ok(p.has_size && p.size == 0 && p.body == SMTP_BODY_8BITMIME, "SIZE=0 and BODY=8BITMIME");
+  is_int(path("FROM:a@b.c BODY=7BIT", 0, "FROM", MAILP), SMTPCMD_OK, "param after bare address");
+  ok(p.body == SMTP_BODY_7BIT, "BODY=7BIT");
+  is_int(path("FROM:<a@b.c> SIZE=18446744073709551615", 0, "FROM", MAILP), SMTPCMD_OK, "SIZE max");
+  ok(p.size == ULLONG_MAX, "SIZE max value");
+  is_int(path("FROM:<a@b.c> SIZE=999999999999999999999999999999", 0, "FROM", MAILP), SMTPCMD_OK,
+         "SIZE overflow accepted");
+  ok(p.size == ULLONG_MAX, "SIZE overflow saturates (S11)");
+  is_int(path("FROM:<a@b.c> SIZE=999999999999", 0, "FROM", MAILP), SMTPCMD_OK, "SIZE S11 value");
+  ok(p.size == 999999999999ULL, "SIZE 999999999999");
+  check_err("FROM:<a@b.c> SIZE=", "FROM", SMTPCMD_PARAMSYN, "empty SIZE");
+  check_err("FROM:<a@b.c> SIZE=12a", "FROM", SMTPCMD_PARAMSYN, "SIZE with a letter");
+  check_err("FROM:<a@b.c> SIZE=-1", "FROM", SMTPCMD_PARAMSYN, "negative SIZE");
+  check_err("FROM:<a@b.c> BODY=BINARYMIME", "FROM", SMTPCMD_PARAMSYN, "unknown BODY");
+  check_err("FROM:<a@b.c> FOO=1", "FROM", SMTPCMD_PARAM, "unknown param (S11)");
+  check_err("FROM:<a@b.c> SIZE", "FROM", SMTPCMD_PARAM, "SIZE without value");
+  check_err("FROM:<a@b.c> SMTPUTF8", "FROM", SMTPCMD_PARAM, "SMTPUTF8 not offered");
+  is_int(path("TO:<a@b.c> SIZE=1", 0, "TO", 0), SMTPCMD_PARAM, "SIZE not allowed for RCPT");
+  is_int(path("TO:<a@b.c> NOTIFY=NEVER", 0, "TO", 0), SMTPCMD_PARAM, "DSN not offered");
+}
+
+static void test_replies(void)
+{
+  is_str(smtpcmd_reply(SMTPCMD_OK), "", "no reply for OK");
+  ok(!strncmp(smtpcmd_reply(SMTPCMD_NUL), "501 5.5.4 ", 10), "NUL -> 501 5.5.4");
+  ok(!strncmp(smtpcmd_reply(SMTPCMD_SYNTAX), "501 5.5.4 ", 10), "syntax -> 501 5.5.4");
+  ok(!strncmp(smtpcmd_reply(SMTPCMD_CTRL), "501 5.5.4 ", 10), "control -> 501 5.5.4");
+  ok(!strncmp(smtpcmd_reply(SMTPCMD_TOOLONG), "501 5.1.3 ", 10), "too long -> 501 5.1.3");
+  ok(!strncmp(smtpcmd_reply(SMTPCMD_PARAMSYN), "501 5.5.4 ", 10), "bad value -> 501 5.5.4");
+  ok(!strncmp(smtpcmd_reply(SMTPCMD_PARAM), "555 5.5.4 ", 10), "unknown param -> 555 5.5.4");
+  ok(!strncmp(smtpcmd_reply(SMTPCMD_NOMEM), "421 4.3.0 ", 10), "no memory -> 421 4.3.0");
+}
+
+int main(void)
+{
+  test_split();
+  test_paths();
+  test_bad_paths();
+  test_cap();
+  test_params();
+  test_replies();
+  stralloc_free(&p.addr);
+  return done_testing();
+}
