@@ -1,0 +1,666 @@
+/* qmail-smtpd: the hub's ESMTP server (RFC 5321, RFC 1869 SIZE, RFC 2920
+ * PIPELINING, RFC 6152 8BITMIME, RFC 2034 ENHANCEDSTATUSCODES), run under
+ * tcpserver: one process per connection, fd 0 and fd 1 are the socket.
+ * Man page: qmail-smtpd.8. Rows of shared/BAD-INPUT.md 4.1-4.3 and 4.8
+ * are its tests (tests/proto/smtpd.t, tests/sys/smtpd.t).
+ *
+ * Messages stream into the queue program (q_qq.h) as they arrive: nothing
+ * is held in memory. Replies are buffered and written only when no more
+ * client input is waiting, so a pipelined burst gets one write.
+ *
+ * Caps (q_limits.h; control files of the same names override them):
+ *   maxsmtpline     command line incl. CRLF (2048): longer -> 500 5.5.2, drop
+ *   maxaddress      address (1000): longer -> 501 5.1.3
+ *   maxrcpt         recipients per message (1000): more -> 452 4.5.3
+ *   maxhops         Received/Delivered-To lines (100): that many -> 554 5.4.6
+ *   maxheader, maxheaderfield  header block / one field: more -> 552 5.3.4
+ *   timeoutsession  whole session, seconds (3600): -> 451 4.4.2, exit
+ *   control/timeoutsmtpd  per read, seconds (1200): -> 451 4.4.2, exit
+ *   control/databytes or $DATABYTES  message bytes (0 = no cap) -> 552 5.3.4
+ *
+ * Exit codes: 0 QUIT or the client closed between commands; 100 dropped
+ * for a protocol violation (line too long, bare LF in DATA); 111 temporary
+ * trouble (timeout, I/O error, client gone during DATA, out of memory,
+ * unreadable control files, neither control/me nor control/smtpgreeting). */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include "buffer.h"
+#include "case.h"
+#include "stralloc.h"
+#include "q_control.h"
+#include "q_err.h"
+#include "q_getln.h"
+#include "q_io.h"
+#include "q_limits.h"
+#include "q_qq.h"
+#include "q_qqstatus.h"
+#include "q_sa.h"
+#include "hops.h"
+#include "rcpthosts.h"
+#include "received.h"
+#include "smtpcmd.h"
+
+#define IOBUF 16384
+#define LINGER_MS 1000
+#define LINGER_BYTES (1024 * 1024)
+
+static char inbuf[IOBUF], outbuf[IOBUF];
+static buffer in, out;
+static struct io_limits in_lim, out_lim;
+
+/* settings, read once at start */
+static stralloc me, greeting, localiphost, bmf;
+static const char *relayclient, *localip, *localname;
+static unsigned long databytes, maxline, maxaddr, maxrcpt, maxhops, maxheader, maxfield;
+
+/* session and transaction state */
+static stralloc line, helo, mailfrom, rcpts;
+static struct smtp_path path;
+static unsigned long nrcpts;
+static int esmtp, seenmail, rcpt_tried;
+static struct qq qq;
+static int qq_open;
+
+/* ---- output -------------------------------------------------------- */
+
+static void out_puts(const char *s) { buffer_puts(&out, s); }
+static void reply(const char *s) { out_puts(s); out_puts("\r\n"); }
+
+/* read_op: the input buffer's read operation. Everything we owe the client
+ * is written before we wait for more from it: this is the only place where
+ * replies are flushed during a session (RFC 2920 sec 3.1). */
+static ssize_t read_op(int fd, char *buf, size_t len, void *b)
+{
+  (void)b;
+  if (buffer_flush(&out) < 0) return -1;
+  return io_read(fd, buf, len, &in_lim);
+}
+
+/* ---- leaving ------------------------------------------------------- */
+
+static void qq_cleanup(void)
+{
+  if (qq_open) qq_abort(&qq);
+  qq_open = 0;
+}
+
+/* linger: after a protocol error the client may still be sending; read and
+ * drop its bytes for a moment so closing does not reset the connection
+ * before it has read our last reply. */
+static void linger(void)
+{
+  char buf[4096];
+  struct io_limits l;
+  size_t total = 0;
+  ssize_t r;
+  l.deadline_ms = io_now_ms() + LINGER_MS;
+  l.timeout_ms = LINGER_MS;
+  shutdown(1, SHUT_WR);
+  while (total < LINGER_BYTES && (r = io_read(0, buf, sizeof buf, &l)) > 0) total += (size_t)r;
+}
+
+/* die: abandon any message, send the last reply (with a few seconds of
+ * grace even when the session deadline is gone), exit. */
+static void __attribute__((noreturn)) die(int code, const char *msg, int drain)
+{
+  qq_cleanup();
+  if (msg) {
+    out_lim.deadline_ms = io_now_ms() + 5000;
+    out_lim.timeout_ms = 5000;
+    reply(msg);
+  }
+  buffer_flush(&out);
+  if (drain) linger();
+  _exit(code);
+}
+
+static void die_nomem(void) { die(111, "421 4.3.0 out of memory", 0); }
+static void die_timeout(void) { die(111, "451 4.4.2 timeout", 0); }
+static void die_toolong(void) { die(100, "500 5.5.2 line too long", 1); }
+static void die_barelf(void)
+{
+  die(100, "451 4.5.2 bare LF in message, see https://cr.yp.to/docs/smtplf.html", 1);
+}
+/* die_io: the client went away (EOF or error) or stalled. */
+static void die_io(int eof)
+{
+  if (!eof && errno == ETIMEDOUT) die_timeout();
+  die(eof ? 0 : 111, 0, 0);
+}
+static void die_control(const char *what)
+{
+  warn_sys("unable to read control/", what);
+  die(111, "421 4.3.0 unable to read controls", 0);
+}
+
+/* ---- transaction state ---------------------------------------------- */
+
+static void txn_reset(void)
+{
+  seenmail = 0;
+  rcpt_tried = 0;
+  nrcpts = 0;
+  rcpts.len = 0;
+  mailfrom.len = 0;
+}
+
+/* bmf_match: is the sender in control/badmailfrom (exact address, or an
+ * "@domain" entry matching everything after its last '@'), ignoring case? */
+static int bmf_match(const char *a, size_t len)
+{
+  size_t i, at = len;
+  while (at > 0 && a[at - 1] != '@') --at;
+  for (i = 0; i < bmf.len; i += strlen(bmf.s + i) + 1) {
+    const char *e = bmf.s + i;
+    size_t elen = strlen(e);
+    if (elen == len && case_diffb(e, len, a) == 0) return 1;
+    if (e[0] == '@' && at > 0 && elen == len - at + 1 && case_diffb(e + 1, elen - 1, a + at) == 0)
+      return 1;
+  }
+  return 0;
+}
+
+/* literal_is_me: is host ("[1.2.3.4]" or "[IPv6:...]") our TCPLOCALIP? */
+static int literal_is_me(const char *h, size_t n)
+{
+  size_t il;
+  if (!localip || !*localip || n < 3 || h[0] != '[' || h[n - 1] != ']') return 0;
+  ++h;
+  n -= 2;
+  if (n > 5 && case_diffb(h, 5, "ipv6:") == 0) { h += 5; n -= 5; }
+  il = strlen(localip);
+  return n == il && case_diffb(h, n, localip) == 0;
+}
+
+/* localip_fix: x@[our ip] -> x@localiphost, as qmail does. */
+static void localip_fix(stralloc *a)
+{
+  size_t at = a->len;
+  while (at > 0 && a->s[at - 1] != '@') --at;
+  if (at == 0 || !literal_is_me(a->s + at, a->len - at)) return;
+  a->len = at;
+  if (!stralloc_cat(a, &localiphost)) die_nomem();
+}
+
+/* ---- commands ------------------------------------------------------ */
+
+static void err_cmd(int r)
+{
+  if (r == SMTPCMD_NOMEM) die_nomem();
+  reply(smtpcmd_reply(r));
+}
+
+/* set_helo: remember the HELO/EHLO name for the Received line. */
+static int set_helo(const char *arg, size_t len, const char *verb)
+{
+  if (len == 0) {
+    out_puts("501 5.5.4 syntax: ");
+    out_puts(verb);
+    reply(" hostname");
+    return 0;
+  }
+  if (!stralloc_copyb(&helo, arg, len) || !stralloc_0(&helo)) die_nomem();
+  txn_reset();
+  return 1;
+}
+
+static void smtp_helo(char *arg, size_t len)
+{
+  if (!set_helo(arg, len, "HELO")) return;
+  esmtp = 0;
+  out_puts("250 ");
+  reply(me.s);
+}
+
+static void smtp_ehlo(char *arg, size_t len)
+{
+  if (!set_helo(arg, len, "EHLO")) return;
+  esmtp = 1;
+  out_puts("250-");
+  reply(me.s);
+  reply("250-PIPELINING");
+  reply("250-8BITMIME");
+  if (databytes) {
+    out_puts("250-SIZE ");
+    buffer_putulong(&out, databytes);
+    reply("");
+  } else {
+    reply("250-SIZE");
+  }
+  reply("250 ENHANCEDSTATUSCODES");
+}
+
+static void smtp_mail(char *arg, size_t len)
+{
+  int r;
+  if (seenmail) { reply("503 5.5.1 nested MAIL command"); return; }
+  r = smtpcmd_path(arg, len, "FROM", SMTPCMD_P_SIZE | SMTPCMD_P_BODY, maxaddr, &path);
+  if (r != SMTPCMD_OK) { err_cmd(r); return; }
+  if (databytes && path.has_size && path.size > databytes) {
+    reply("552 5.3.4 sorry, that message size exceeds my databytes limit");
+    return;
+  }
+  if (bmf_match(path.addr.s, path.addr.len)) {
+    reply("553 5.7.1 sorry, your envelope sender is in my badmailfrom list");
+    return;
+  }
+  if (!stralloc_copy(&mailfrom, &path.addr)) die_nomem();
+  seenmail = 1;
+  reply("250 2.1.0 ok");
+}
+
+/* rcpt_allowed: rcpthosts, unless RELAYCLIENT is set. Replies when not. */
+static int rcpt_allowed(const stralloc *a)
+{
+  int r;
+  if (relayclient) return 1;
+  r = rcpthosts_ok(a->s, a->len);
+  if (r > 0) return 1;
+  if (r < 0) reply("451 4.3.0 unable to read rcpthosts");
+  else reply("553 5.7.1 sorry, that domain isn't in my list of allowed rcpthosts");
+  return 0;
+}
+
+static void smtp_rcpt(char *arg, size_t len)
+{
+  int r;
+  if (!seenmail) { reply("503 5.5.1 MAIL first"); return; }
+  rcpt_tried = 1;
+  r = smtpcmd_path(arg, len, "TO", 0, maxaddr, &path);
+  if (r != SMTPCMD_OK) { err_cmd(r); return; }
+  if (path.addr.len == 0) { reply("501 5.1.3 sorry, <> is not a valid recipient"); return; }
+  if (nrcpts >= maxrcpt) { reply("452 4.5.3 too many recipients"); return; }
+  localip_fix(&path.addr);
+  if (!rcpt_allowed(&path.addr)) return;
+  if (relayclient && !stralloc_cats(&path.addr, relayclient)) die_nomem();
+  if (!stralloc_cat(&rcpts, &path.addr) || !stralloc_0(&rcpts)) die_nomem();
+  ++nrcpts;
+  reply("250 2.1.5 ok");
+}
+
+static void smtp_rset(char *arg, size_t len)
+{
+  (void)arg; (void)len;
+  txn_reset();
+  reply("250 2.0.0 ok");
+}
+
+static void smtp_noop(char *arg, size_t len)
+{
+  (void)arg; (void)len;
+  reply("250 2.0.0 ok");
+}
+
+static void smtp_vrfy(char *arg, size_t len)
+{
+  (void)arg; (void)len;
+  reply("252 2.0.0 send some mail, I'll try my best");
+}
+
+static void smtp_expn(char *arg, size_t len)
+{
+  (void)arg; (void)len;
+  reply("502 5.5.1 EXPN is not available");
+}
+
+static void smtp_help(char *arg, size_t len)
+{
+  (void)arg; (void)len;
+  reply("214 2.0.0 qmail-smtpd: HELO EHLO MAIL RCPT DATA RSET NOOP VRFY QUIT; see RFC 5321");
+}
+
+static void smtp_quit(char *arg, size_t len)
+{
+  (void)arg; (void)len;
+  out_puts("221 2.0.0 ");
+  out_puts(me.s);
+  reply(" closing connection");
+  die(0, 0, 0);
+}
+
+static void smtp_unimpl(char *arg, size_t len)
+{
+  (void)arg; (void)len;
+  reply("502 5.5.1 unimplemented");
+}
+
+/* ---- DATA ---------------------------------------------------------- */
+
+/* The DATA reader is a byte-level state machine over the input buffer:
+ * CRLF becomes LF, a leading dot is removed, and only CRLF "." CRLF ends
+ * the message. A LF not preceded by CR anywhere (so "\n.\n", "\r\n.\n" and
+ * "\n.\r\n" too) is refused: accepting it is what makes SMTP smuggling
+ * possible. A lone CR is message content. */
+enum { DS_BOL, DS_MID, DS_CR, DS_DOT, DS_DOTCR, DS_END, DS_BARELF };
+
+struct data {
+  int state;
+  unsigned long long bytes;       /* message bytes as stored (LF form) */
+  unsigned long long hdrbytes;    /* header block so far */
+  unsigned long long fieldbytes;  /* current header field incl. folding */
+  int inheader, hdrbol;
+  int toobig, hdrbig, loop;       /* refused: drain, queue nothing */
+  struct hops hops;
+};
+
+/* header_feed: header size caps and hop counting, on stored bytes. */
+static void header_feed(struct data *d, const char *s, size_t n)
+{
+  size_t i;
+  hops_feed(&d->hops, s, n);
+  if (d->hops.count >= maxhops) d->loop = 1;
+  for (i = 0; i < n && d->inheader; ++i) {
+    if (d->hdrbol) {
+      if (s[i] == '\n') { d->inheader = 0; break; }  /* empty line: body follows */
+      if (s[i] != ' ' && s[i] != '\t') d->fieldbytes = 0;  /* a new field */
+      d->hdrbol = 0;
+    }
+    d->hdrbol = s[i] == '\n';
+    ++d->hdrbytes;
+    ++d->fieldbytes;
+    if (d->hdrbytes > maxheader || d->fieldbytes > maxfield) { d->hdrbig = 1; d->inheader = 0; }
+  }
+}
+
+/* data_out: bytes of the message as stored; once refused, only drained. */
+static void data_out(struct data *d, const char *s, size_t n)
+{
+  if (d->toobig || d->hdrbig || d->loop) return;
+  d->bytes += n;
+  if (databytes && d->bytes > databytes) { d->toobig = 1; return; }
+  if (d->inheader) header_feed(d, s, n);
+  if (!d->hdrbig && !d->loop) qq_put(&qq, s, n);
+}
+
+/* data_step: one byte that is not plain line content. */
+static int data_step(struct data *d, char c)
+{
+  switch (d->state) {
+  case DS_BOL:
+    if (c == '.') return DS_DOT;
+    break;
+  case DS_DOT:                 /* the leading dot is dropped in any case */
+    if (c == '\r') return DS_DOTCR;
+    break;
+  case DS_DOTCR:
+  case DS_CR:
+    if (c == '\n') {
+      if (d->state == DS_DOTCR) return DS_END;
+      data_out(d, "\n", 1);
+      return DS_BOL;
+    }
+    data_out(d, "\r", 1);      /* a lone CR is content */
+    if (c == '\r') return DS_CR;
+    break;
+  }
+  if (c == '\r') return DS_CR;
+  if (c == '\n') return DS_BARELF;
+  data_out(d, &c, 1);
+  return DS_MID;
+}
+
+/* data_scan: consume p[0..n) up to the end of the message. */
+static size_t data_scan(struct data *d, const char *p, size_t n)
+{
+  size_t i = 0;
+  while (i < n && d->state != DS_END && d->state != DS_BARELF) {
+    if (d->state == DS_MID) {
+      size_t j = i;
+      while (j < n && p[j] != '\r' && p[j] != '\n') ++j;
+      if (j > i) data_out(d, p + i, j - i);
+      i = j;
+      if (i == n) break;
+    }
+    d->state = data_step(d, p[i++]);
+  }
+  return i;
+}
+
+/* data_read: the message up to CRLF.CRLF; dies on EOF, error, bare LF. */
+static void data_read(struct data *d)
+{
+  while (d->state != DS_END) {
+    ssize_t n = buffer_feed(&in);
+    if (n == 0) die(111, 0, 0);   /* EOF here is no clean end */
+    if (n < 0) die_io(0);
+    buffer_seek(&in, data_scan(d, buffer_peek(&in), (size_t)n));
+    if (d->state == DS_BARELF) die_barelf();
+  }
+}
+
+/* put_received: our Received line on top of the message. */
+static void put_received(void)
+{
+  stralloc r = {0, 0, 0};
+  struct received_info ri;
+  ri.proto = esmtp ? "ESMTP" : "SMTP";
+  ri.local = localname;
+  ri.remoteip = getenv("TCPREMOTEIP");
+  ri.remotehost = getenv("TCPREMOTEHOST");
+  ri.remoteinfo = getenv("TCPREMOTEINFO");
+  ri.helo = helo.len ? helo.s : 0;
+  if (!received_line(&r, &ri, (long long)time(0))) die_nomem();
+  qq_put(&qq, r.s, r.len);
+  stralloc_free(&r);
+}
+
+/* enhanced: the x.y.z of a queue status text "... (#x.y.z)", if its class
+ * matches the reply code, else the generic one. */
+static void enhanced(const struct qq_status *st, char code[16])
+{
+  const char *t = st->text, *e = t + st->textlen, *h = 0, *p;
+  for (p = t; p + 2 <= e; ++p) if (p[0] == '(' && p[1] == '#') h = p + 2;
+  strcpy(code, st->smtp[0] == '5' ? "5.3.0" : "4.3.0");
+  if (!h || h[0] != st->smtp[0]) return;
+  for (p = h; p < e && p - h < 15 && ((*p >= '0' && *p <= '9') || *p == '.'); ++p) ;
+  if (p == e || *p != ')') return;
+  memcpy(code, h, (size_t)(p - h));
+  code[p - h] = 0;
+}
+
+/* reply_status: the one reply after the queue program is done. */
+static void reply_status(int status, const stralloc *fd6, pid_t pid)
+{
+  struct qq_status st;
+  char code[16];
+  qq_status(status, fd6->s, fd6->len, &st);
+  if (st.kind == 'K') {
+    out_puts("250 2.0.0 ok ");
+    buffer_putulong(&out, (unsigned long)time(0));
+    out_puts(" qp ");
+    buffer_putulong(&out, (unsigned long)pid);
+    reply("");
+    return;
+  }
+  enhanced(&st, code);
+  out_puts(st.smtp);
+  out_puts(" ");
+  out_puts(code);
+  out_puts(" ");
+  buffer_put(&out, st.text, st.textlen);
+  reply("");
+}
+
+/* data_verdict: refuse what data_read marked, else hand the envelope over. */
+static void data_verdict(const struct data *d)
+{
+  stralloc fd6 = {0, 0, 0};
+  pid_t pid = qq.pid ? qq.pid : getpid();
+  size_t i;
+  int status;
+  if (d->toobig || d->hdrbig || d->loop) {
+    qq_cleanup();
+    if (d->toobig) reply("552 5.3.4 sorry, that message size exceeds my databytes limit");
+    else if (d->hdrbig) reply("552 5.3.4 sorry, the message header is too big");
+    else reply("554 5.4.6 too many hops, this message is looping");
+    return;
+  }
+  qq_from(&qq, mailfrom.s, mailfrom.len);
+  for (i = 0; i < rcpts.len; i += strlen(rcpts.s + i) + 1) qq_to(&qq, rcpts.s + i, strlen(rcpts.s + i));
+  status = qq_finish(&qq, &fd6);
+  qq_open = 0;
+  reply_status(status, &fd6, pid);
+  stralloc_free(&fd6);
+}
+
+static void smtp_data(char *arg, size_t len)
+{
+  struct data d;
+  (void)arg; (void)len;
+  if (!seenmail) { reply("503 5.5.1 MAIL first"); return; }
+  if (!nrcpts) { reply(rcpt_tried ? "554 5.5.1 no valid recipients" : "503 5.5.1 RCPT first"); return; }
+  qq_open = 1;
+  if (qq_start(&qq) < 0) {   /* qq_finish turns the failure into a status */
+    stralloc fd6 = {0, 0, 0};
+    qq_open = 0;
+    reply_status(qq_finish(&qq, &fd6), &fd6, 0);
+    stralloc_free(&fd6);
+    txn_reset();
+    return;
+  }
+  memset(&d, 0, sizeof d);
+  d.state = DS_BOL;
+  d.inheader = d.hdrbol = 1;
+  hops_init(&d.hops);
+  put_received();
+  reply("354 go ahead, end your message with a line holding only a dot");
+  data_read(&d);
+  data_verdict(&d);
+  txn_reset();
+}
+
+/* ---- the session --------------------------------------------------- */
+
+static const struct verb {
+  const char *name;
+  void (*fn)(char *arg, size_t len);
+} verbs[] = {
+  { "helo", smtp_helo }, { "ehlo", smtp_ehlo }, { "mail", smtp_mail },
+  { "rcpt", smtp_rcpt }, { "data", smtp_data }, { "rset", smtp_rset },
+  { "noop", smtp_noop }, { "vrfy", smtp_vrfy }, { "expn", smtp_expn },
+  { "help", smtp_help }, { "quit", smtp_quit }, { 0, smtp_unimpl },
+};
+
+static void command(char *s, size_t len)
+{
+  struct smtp_line l;
+  const struct verb *v;
+  if (smtpcmd_split(s, len, &l) != SMTPCMD_OK) { reply(smtpcmd_reply(SMTPCMD_NUL)); return; }
+  for (v = verbs; v->name; ++v)
+    if (smtpcmd_verbis(&l, v->name)) break;
+  v->fn(l.arg, l.arglen);
+}
+
+static void session(void)
+{
+  for (;;) {
+    int r = getln(&in, &line, maxline);
+    if (r == GETLN_TOOLONG) die_toolong();
+    if (r == GETLN_NOMEM) die_nomem();
+    if (r == GETLN_ERR) die_io(0);
+    if (r == GETLN_EOF) die_io(1);
+    command(line.s, line.len);
+  }
+}
+
+/* ---- start --------------------------------------------------------- */
+
+/* read_name: me and smtpgreeting; with neither we refuse to start. */
+static void read_names(void)
+{
+  int r = control_readline(&me, "me");
+  if (r < 0) die_control("me");
+  if (r == 0) me.len = 0;
+  r = control_readline(&greeting, "smtpgreeting");
+  if (r < 0) die_control("smtpgreeting");
+  if (r == 0 || greeting.len == 0) {
+    if (me.len == 0) {
+      warn("neither control/me nor control/smtpgreeting exists");
+      die(111, "421 4.3.0 this server is not configured (#4.3.0)", 0);
+    }
+    if (!stralloc_copy(&greeting, &me)) die_nomem();
+  }
+  if (me.len == 0) {   /* name ourselves by the greeting's first word */
+    size_t i = 0;
+    while (i < greeting.len && greeting.s[i] != ' ') ++i;
+    if (!stralloc_copyb(&me, greeting.s, i)) die_nomem();
+  }
+  if (!stralloc_0(&me) || !stralloc_0(&greeting)) die_nomem();
+}
+
+/* read_databytes: control/databytes, overridden by $DATABYTES. */
+static void read_databytes(void)
+{
+  const char *e = getenv("DATABYTES");
+  if (control_readulong(&databytes, "databytes") < 0) die_control("databytes");
+  if (e) {
+    unsigned long v = 0;
+    const char *p = e;
+    for (; *p >= '0' && *p <= '9'; ++p) {
+      if (v > (~0UL - 9) / 10) { v = ~0UL; break; }
+      v = v * 10 + (unsigned long)(*p - '0');
+    }
+    if (p != e && *p == 0) databytes = v;
+    else warn("ignoring DATABYTES: not a number");
+  }
+}
+
+static void read_controls(void)
+{
+  unsigned long t = 1200;
+  int r;
+  read_names();
+  if (control_rldef(&localiphost, "localiphost", me.s) < 0) die_control("localiphost");
+  if (control_readulong(&t, "timeoutsmtpd") < 0) die_control("timeoutsmtpd");
+  in_lim.timeout_ms = out_lim.timeout_ms = t > 2000000 ? 2000000000 : (int)(t * 1000);
+  read_databytes();
+  r = control_readlist(&bmf, "badmailfrom");
+  if (r < 0) die_control("badmailfrom");
+  if (r == 0) bmf.len = 0;
+  case_lowerb(bmf.s, bmf.len);
+  if (rcpthosts_init() < 0) die_control("rcpthosts");
+}
+
+static void read_limits(void)
+{
+  unsigned long s = limit_get(LIM_SESSION);
+  maxline = limit_get(LIM_SMTPLINE);
+  maxaddr = limit_get(LIM_ADDR);
+  maxrcpt = limit_get(LIM_RCPTS);
+  maxhops = limit_get(LIM_HOPS);
+  maxheader = limit_get(LIM_HEADER);
+  maxfield = limit_get(LIM_HEADERLINE);
+  if (s > 86400UL * 365) s = 86400UL * 365;
+  in_lim.deadline_ms = out_lim.deadline_ms = io_now_ms() + (long long)s * 1000;
+}
+
+static void read_env(void)
+{
+  const char *h = getenv("TCPLOCALHOST");
+  relayclient = getenv("RELAYCLIENT");
+  localip = getenv("TCPLOCALIP");
+  localname = h && *h && strcmp(h, "0") ? h : me.s;
+}
+
+int main(void)
+{
+  progname = "qmail-smtpd";
+  signal(SIGPIPE, SIG_IGN);
+  buffer_init(&in, (ssize_t (*)())read_op, 0, inbuf, sizeof inbuf);
+  buffer_init(&out, (ssize_t (*)())io_bwrite, 1, outbuf, sizeof outbuf);
+  out.cookie = &out_lim;
+  out_lim.timeout_ms = 60000;   /* until timeoutsmtpd is known */
+  read_limits();
+  read_controls();
+  read_env();
+  out_puts("220 ");
+  out_puts(greeting.s);
+  reply(" ESMTP");
+  session();
+  return 0;
+}
