@@ -111,13 +111,13 @@ install-leaf: all
 # ---- fuzzing (clang libFuzzer; FUZZ_TIME seconds per harness) -----------
 FUZZ_TIME ?= 30
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
-FUZZ_BASE := -std=gnu11 -g -O1 -Dpure= -D_GNU_SOURCE -Icommon
+FUZZ_BASE := -std=gnu11 -g -O1 -Dpure= -D_GNU_SOURCE -Icommon -Ihub
 FUZZ_CFLAGS := $(FUZZ_BASE) -fsanitize=fuzzer$(comma)address$(comma)undefined
 FUZZ_OBJFLAGS := $(FUZZ_BASE) -fsanitize=fuzzer-no-link$(comma)address$(comma)undefined
 fuzz: deps
 	@set -e; mkdir -p build-fuzz/obj; \
 	printf 'const char auto_home[] = "/nonexistent";\n' > build-fuzz/auto_home.c; \
-	for c in $(COMMON_SRC) build-fuzz/auto_home.c; do \
+	for c in $(COMMON_SRC) $(HUB_MOD_SRC) build-fuzz/auto_home.c; do \
 	  clang $(FUZZ_OBJFLAGS) -c -o build-fuzz/obj/$$(basename $$c .c).o $$c; done; \
 	rm -f build-fuzz/libfuzzcommon.a; ar rcs build-fuzz/libfuzzcommon.a build-fuzz/obj/*.o; \
 	for f in $(FUZZ_SRC); do n=$$(basename $$f .c); mkdir -p build-fuzz/corpus-$$n; \

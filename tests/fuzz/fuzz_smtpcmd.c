@@ -17,7 +17,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "../../hub/smtpcmd.c"
+#include "smtpcmd.h"
 
 static void check_split(const uint8_t *d, size_t n)
 {
