@@ -1,0 +1,157 @@
+/* qmail-qmqpd: the hub's QMQP server (cr.yp.to/proto/qmqp.html; REFERENCE.md
+ * sec. 2, BAD-INPUT.md 4.4), run by tcpserver with the socket on fd 0/1.
+ *
+ * One request per connection: ns( ns(message) ns(sender) ns(rcpt)... ).
+ * The message streams into the queue as it arrives, under a Received line
+ * "with QMQP"; memory stays flat whatever its size. One reply netstring
+ * after the last byte: "Kok <time> qp <pid>", or the queue's Z/D text
+ * (q_qqstatus), or a refusal from nsread.c.
+ *
+ * Caps: the outer netstring <= maxnetstring (LIM_NETSTRING), the message
+ * <= databytes ($DATABYTES, else control/databytes; 0 = unlimited), an
+ * address <= maxaddress bytes without NUL, <= maxrcpt recipients,
+ * < maxhops Received/Delivered-To lines. Each read or write waits at most
+ * control/timeoutqmqpd seconds (default 60), the whole session at most
+ * timeoutsession (LIM_SESSION, 3600).
+ *
+ * Exit: 0 a reply was sent; 100 malformed or oversized netstring (dropped,
+ * no reply, nothing queued); 111 timeout, EOF inside the request, read or
+ * write error, out of memory, unreadable control file. Access control is
+ * tcpserver's job (QMQP has no rcpthosts). */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+#include "buffer.h"
+#include "stralloc.h"
+#include "q_control.h"
+#include "q_err.h"
+#include "q_io.h"
+#include "q_limits.h"
+#include "q_netstring.h"
+#include "q_qq.h"
+#include "q_qqstatus.h"
+#include "q_sa.h"
+#include "nsread.h"
+#include "received.h"
+
+#define TIMEOUT_DEFAULT 60
+
+static struct io_limits lim;
+static char inspace[65536];
+static buffer in;
+static char outspace[1024];
+static buffer out;
+static struct qq qq;
+static stralloc local;
+
+static void die_control(const char *name)
+{
+  fatal_sys(111, "unable to read control/", name);
+}
+
+/* config: timeouts, databytes and our name; everything else is a cap. */
+static void config(struct nsr_policy *p)
+{
+  unsigned long t = 0, db = 0;
+  const char *x;
+  if (control_readulong(&t, "timeoutqmqpd") < 0) die_control("timeoutqmqpd");
+  if (t == 0) t = TIMEOUT_DEFAULT;
+  lim.timeout_ms = t > 86400 ? 86400 * 1000 : (int)(t * 1000);
+  lim.deadline_ms = io_now_ms() + (long long)limit_get(LIM_SESSION) * 1000;
+  if (control_readulong(&db, "databytes") < 0) die_control("databytes");
+  x = getenv("DATABYTES");
+  if (x) {
+    char *end;
+    errno = 0;
+    db = strtoul(x, &end, 10);
+    if (*x < '0' || *x > '9' || *end || errno) fatal(111, "DATABYTES is not a number");
+  }
+  p->msgcap = limit_get(LIM_NETSTRING);
+  p->blockcap = 0;
+  p->databytes = db;
+  p->maxaddr = limit_get(LIM_ADDR);
+  p->maxrcpts = limit_get(LIM_RCPTS);
+  p->maxhops = limit_get(LIM_HOPS);
+  p->rcpt_ok = 0;
+  p->rcpt_ctx = 0;
+  x = getenv("TCPLOCALHOST");
+  if (x && *x) { if (!stralloc_copys(&local, x) || !stralloc_0(&local)) fatal_nomem(); }
+  else if (control_me(&local, "unknown") < 0) die_control("me");
+}
+
+/* ---- the queue, as nsread.c drives it ----------------------------------- */
+
+static void q_start(void *ctx)
+{
+  struct received_info ri = { "QMQP", 0, 0, 0, 0, 0 };
+  stralloc line = {0};
+  (void)ctx;
+  ri.local = local.s;
+  ri.remoteip = getenv("TCPREMOTEIP");
+  ri.remotehost = getenv("TCPREMOTEHOST");
+  ri.remoteinfo = getenv("TCPREMOTEINFO");
+  qq_start(&qq);  /* a failure is remembered: qq_finish reports it */
+  if (!received_line(&line, &ri, (long long)time(0))) fatal_nomem();
+  qq_put(&qq, line.s, line.len);
+  stralloc_free(&line);
+}
+
+static void q_put(void *ctx, const char *buf, size_t len) { (void)ctx; qq_put(&qq, buf, len); }
+static void q_from(void *ctx, const char *a, size_t len) { (void)ctx; qq_from(&qq, a, len); }
+static void q_to(void *ctx, const char *a, size_t len) { (void)ctx; qq_to(&qq, a, len); }
+static void q_abort(void *ctx) { (void)ctx; qq_abort(&qq); }
+
+/* commit: queue the message; reply text "K/Z/D..." into t. */
+static void commit(stralloc *t)
+{
+  stralloc fd6 = {0};
+  struct qq_status st;
+  pid_t pid = qq.pid ? qq.pid : getpid();
+  int code = qq_finish(&qq, &fd6);
+  qq_status(code, fd6.s, fd6.len, &st);
+  if (!stralloc_copyb(t, &st.kind, 1) || !stralloc_catb(t, st.text, st.textlen)) fatal_nomem();
+  if (st.kind == 'K' &&
+      !(stralloc_cats(t, " ") && sa_catnum(t, (unsigned long long)time(0)) &&
+        stralloc_cats(t, " qp ") && sa_catnum(t, (unsigned long long)pid)))
+    fatal_nomem();
+  stralloc_free(&fd6);
+}
+
+/* drop: a request we will not answer. */
+static void drop(int r)
+{
+  const char *ip = getenv("TCPREMOTEIP");
+  const char *why = r == NS_BAD ? "malformed netstring"
+                  : r == NS_TOOBIG ? "netstring over the size cap"
+                  : r == NS_NOMEM ? "out of memory"
+                  : "connection ended, timed out or failed inside the request";
+  warn("dropped request from ", ip ? ip : "unknown", ": ", why);
+  _exit(r == NS_BAD || r == NS_TOOBIG ? 100 : 111);
+}
+
+int main(void)
+{
+  struct nsr_policy pol;
+  struct nsr_queue q = { 0, q_start, q_put, q_from, q_to, q_abort };
+  enum nsr_why why;
+  stralloc text = {0}, reply = {0};
+  int r;
+  progname = "qmail-qmqpd";
+  signal(SIGPIPE, SIG_IGN);
+  config(&pol);
+  buffer_init(&in, (ssize_t (*)())io_bread, 0, inspace, sizeof inspace);
+  in.cookie = &lim;
+  buffer_init(&out, (ssize_t (*)())io_bwrite, 1, outspace, sizeof outspace);
+  out.cookie = &lim;
+  r = nsr_qmqp(&in, &pol, &q, &why);
+  if (r != NSR_OK) drop(r);
+  if (why == NSR_ACCEPT) commit(&text);
+  else if (!stralloc_copys(&text, nsr_reply(why))) fatal_nomem();
+  if (!ns_cat(&reply, text.s, text.len)) fatal_nomem();
+  if (buffer_putflush(&out, reply.s, reply.len) < 0) _exit(111);
+  stralloc_free(&text);
+  stralloc_free(&reply);
+  return 0;
+}

@@ -1,0 +1,242 @@
+/* qmail-qmtpd: the hub's QMTP server (cr.yp.to/proto/qmtp.txt; REFERENCE.md
+ * sec. 2, BAD-INPUT.md 4.5), run by tcpserver with the socket on fd 0/1.
+ *
+ * Many packages per connection (at most maxqmtppackages, LIM_QMTPPKGS),
+ * each ns(encoded message) ns(sender) ns(ns(rcpt)...). The message's first
+ * byte is LF (stored as it is) or CR (CRLF becomes LF, a lone CR stays; a
+ * bare LF in CR form stays too: T6); anything else drops the connection.
+ * The message streams into the queue under a Received line "with QMTP".
+ * After the package's last byte: one reply per recipient, in order,
+ * duplicates included. A recipient is refused alone for a bad address
+ * (#5.1.3), a domain outside rcpthosts (#5.7.1; no check when RELAYCLIENT
+ * is set, whose value is then appended to each recipient), or beyond
+ * maxrcpt (Z #4.5.3); the whole package for a bad sender (#5.1.7), size
+ * over databytes (#5.3.4) or maxhops hops (#5.4.6). The accepted
+ * recipients share one queued copy and the queue's K/Z/D.
+ *
+ * Pipelining: replies wait in a buffer while more input is already there
+ * and are flushed before any read that could block, so a client that
+ * writes every package before reading is answered once it stops writing.
+ *
+ * Caps as for qmail-qmqpd (maxnetstring per message, databytes, maxaddress,
+ * maxrcpt, maxhops), plus the recipient list of one package: at most
+ * 2 * maxrcpt * (maxaddress + 8) bytes. Timeouts: control/timeoutqmtpd
+ * seconds per read or write (default 60), timeoutsession for the whole
+ * connection (LIM_SESSION, 3600).
+ *
+ * Exit: 0 client done (EOF between packages) or package cap reached;
+ * 100 malformed or oversized netstring or bad encoding byte (the package
+ * is dropped unanswered, earlier replies are still sent); 111 timeout, EOF
+ * inside a package, I/O error, out of memory, unreadable control file. */
+#include <poll.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "buffer.h"
+#include "stralloc.h"
+#include "q_control.h"
+#include "q_err.h"
+#include "q_io.h"
+#include "q_limits.h"
+#include "q_netstring.h"
+#include "q_qq.h"
+#include "q_qqstatus.h"
+#include "q_sa.h"
+#include "nsread.h"
+#include "rcpthosts.h"
+#include "received.h"
+
+#define TIMEOUT_DEFAULT 60
+
+static struct io_limits lim;
+static char inspace[65536];
+static buffer in;
+static char outspace[8192];
+static buffer out;
+static struct qq qq;
+static stralloc local;
+static const char *relayclient;
+static stralloc rcpt;   /* recipient with RELAYCLIENT appended */
+
+static void die_control(const char *name)
+{
+  fatal_sys(111, "unable to read control/", name);
+}
+
+/* blockcap: 2 * maxrcpt * (maxaddress + 8), saturating at msgcap. */
+static size_t blockcap(size_t msgcap, unsigned long maxrcpts, size_t maxaddr)
+{
+  size_t per = maxaddr + 8, n;
+  if (per < maxaddr || maxrcpts > msgcap / 2 / per) return msgcap;
+  n = 2 * (size_t)maxrcpts * per;
+  return n < msgcap ? n : msgcap;
+}
+
+static void config_limits(void)
+{
+  unsigned long t = 0;
+  if (control_readulong(&t, "timeoutqmtpd") < 0) die_control("timeoutqmtpd");
+  if (t == 0) t = TIMEOUT_DEFAULT;
+  lim.timeout_ms = t > 86400 ? 86400 * 1000 : (int)(t * 1000);
+  lim.deadline_ms = io_now_ms() + (long long)limit_get(LIM_SESSION) * 1000;
+}
+
+static int rcpt_ok(void *ctx, const char *a, size_t len)
+{
+  (void)ctx;
+  return relayclient ? 1 : rcpthosts_ok(a, len);
+}
+
+static void config(struct nsr_policy *p)
+{
+  unsigned long db = 0;
+  const char *x;
+  config_limits();
+  if (control_readulong(&db, "databytes") < 0) die_control("databytes");
+  x = getenv("DATABYTES");
+  if (x) {
+    char *end;
+    errno = 0;
+    db = strtoul(x, &end, 10);
+    if (*x < '0' || *x > '9' || *end || errno) fatal(111, "DATABYTES is not a number");
+  }
+  relayclient = getenv("RELAYCLIENT");
+  if (rcpthosts_init() < 0) die_control("rcpthosts");
+  p->msgcap = limit_get(LIM_NETSTRING);
+  p->databytes = db;
+  p->maxaddr = limit_get(LIM_ADDR);
+  p->maxrcpts = limit_get(LIM_RCPTS);
+  p->maxhops = limit_get(LIM_HOPS);
+  p->blockcap = blockcap(p->msgcap, p->maxrcpts, p->maxaddr);
+  p->rcpt_ok = rcpt_ok;
+  p->rcpt_ctx = 0;
+  x = getenv("TCPLOCALHOST");
+  if (x && *x) { if (!stralloc_copys(&local, x) || !stralloc_0(&local)) fatal_nomem(); }
+  else if (control_me(&local, "unknown") < 0) die_control("me");
+}
+
+/* ---- the queue, as nsread.c drives it ----------------------------------- */
+
+static void q_start(void *ctx)
+{
+  struct received_info ri = { "QMTP", 0, 0, 0, 0, 0 };
+  stralloc line = {0};
+  (void)ctx;
+  ri.local = local.s;
+  ri.remoteip = getenv("TCPREMOTEIP");
+  ri.remotehost = getenv("TCPREMOTEHOST");
+  ri.remoteinfo = getenv("TCPREMOTEINFO");
+  qq_start(&qq);  /* a failure is remembered: qq_finish reports it */
+  if (!received_line(&line, &ri, (long long)time(0))) fatal_nomem();
+  qq_put(&qq, line.s, line.len);
+  stralloc_free(&line);
+}
+
+static void q_put(void *ctx, const char *buf, size_t len) { (void)ctx; qq_put(&qq, buf, len); }
+static void q_from(void *ctx, const char *a, size_t len) { (void)ctx; qq_from(&qq, a, len); }
+static void q_abort(void *ctx) { (void)ctx; qq_abort(&qq); }
+
+static void q_to(void *ctx, const char *a, size_t len)
+{
+  (void)ctx;
+  if (!relayclient) { qq_to(&qq, a, len); return; }
+  if (!stralloc_copyb(&rcpt, a, len) || !stralloc_cats(&rcpt, relayclient)) fatal_nomem();
+  qq_to(&qq, rcpt.s, rcpt.len);
+}
+
+/* commit: queue the message; the accepted recipients' reply into t. */
+static void commit(stralloc *t)
+{
+  stralloc fd6 = {0};
+  struct qq_status st;
+  pid_t pid = qq.pid ? qq.pid : getpid();
+  int code = qq_finish(&qq, &fd6);
+  qq_status(code, fd6.s, fd6.len, &st);
+  if (!stralloc_copyb(t, &st.kind, 1) || !stralloc_catb(t, st.text, st.textlen)) fatal_nomem();
+  if (st.kind == 'K' &&
+      !(stralloc_cats(t, " ") && sa_catnum(t, (unsigned long long)time(0)) &&
+        stralloc_cats(t, " qp ") && sa_catnum(t, (unsigned long long)pid)))
+    fatal_nomem();
+  stralloc_free(&fd6);
+}
+
+/* ---- I/O ---------------------------------------------------------------------- */
+
+/* read_op: flush the held replies unless input is waiting already, so
+ * replies are batched for a pipelining client and never held while we
+ * block waiting for one. */
+static ssize_t read_op(int fd, char *buf, size_t len, void *b)
+{
+  struct pollfd p;
+  p.fd = fd;
+  p.events = POLLIN;
+  p.revents = 0;
+  if (poll(&p, 1, 0) <= 0 && buffer_flush(&out) < 0) return -1;
+  return io_bread(fd, buf, len, b);
+}
+
+/* finish: send what is held (with a fresh timeout: the session deadline
+ * may be what ended us) and exit. */
+static void finish(int code)
+{
+  lim.deadline_ms = 0;
+  if (buffer_flush(&out) < 0 && code == 0) code = 111;
+  _exit(code);
+}
+
+static void drop(int r)
+{
+  const char *ip = getenv("TCPREMOTEIP");
+  const char *why = r == NS_BAD ? "malformed netstring or encoding byte"
+                  : r == NS_TOOBIG ? "netstring over the size cap"
+                  : r == NS_NOMEM ? "out of memory"
+                  : "connection ended, timed out or failed inside a package";
+  warn("dropped package from ", ip ? ip : "unknown", ": ", why);
+  finish(r == NS_BAD || r == NS_TOOBIG ? 100 : 111);
+}
+
+/* answer: one reply netstring per recipient, in order. */
+static void answer(const struct nsr_pkg *pkg, const stralloc *kept)
+{
+  stralloc reply = {0};
+  size_t i;
+  for (i = 0; i < pkg->why.len; ++i) {
+    enum nsr_why w = (enum nsr_why)pkg->why.s[i];
+    const char *t = w == NSR_ACCEPT ? kept->s : nsr_reply(w);
+    size_t tl = w == NSR_ACCEPT ? kept->len : strlen(t);
+    reply.len = 0;
+    if (!ns_cat(&reply, t, tl)) fatal_nomem();
+    if (buffer_put(&out, reply.s, reply.len) < 0) finish(111);
+  }
+  stralloc_free(&reply);
+}
+
+int main(void)
+{
+  struct nsr_policy pol;
+  struct nsr_queue q = { 0, q_start, q_put, q_from, q_to, q_abort };
+  struct nsr_pkg pkg = { {0, 0, 0}, 0 };
+  stralloc kept = {0};
+  unsigned long n, maxpkgs;
+  progname = "qmail-qmtpd";
+  signal(SIGPIPE, SIG_IGN);
+  config(&pol);
+  maxpkgs = limit_get(LIM_QMTPPKGS);
+  buffer_init(&in, (ssize_t (*)())read_op, 0, inspace, sizeof inspace);
+  in.cookie = &lim;
+  buffer_init(&out, (ssize_t (*)())io_bwrite, 1, outspace, sizeof outspace);
+  out.cookie = &lim;
+  for (n = 0; n < maxpkgs; ++n) {
+    int r = nsr_qmtp(&in, &pol, &q, &pkg);
+    if (r == NS_EOF) finish(0);
+    if (r != NSR_OK) drop(r);
+    kept.len = 0;
+    if (pkg.accepted) commit(&kept);
+    answer(&pkg, &kept);
+  }
+  finish(0);
+  return 0;
+}
