@@ -1,0 +1,96 @@
+#!/bin/sh
+# qmailctl: start, stop and look after the hub's services in @QMAILHOME@.
+#   qmailctl start    start every service/<name>/run not already running,
+#                     each in its own process group, logging through log/run;
+#                     the group id goes to service/<name>/qmailctl.pid
+#   qmailctl stop     stop exactly the groups qmailctl started
+#   qmailctl stat     which services run, on which address and port
+#   qmailctl queue    messages in the queue, and not yet preprocessed
+#   qmailctl flush    ask qmail-send to retry everything now (SIGALRM)
+#   qmailctl reload   ask qmail-send to reread locals/virtualdomains (SIGHUP)
+#   qmailctl cdb      compile control/tcp.{smtp,qmtp,qmqp} and morercpthosts
+# Works with or without svscan or systemd; under them, use their tools.
+# Exit: 0 ok, 100 usage, 111 a step failed.
+home=@QMAILHOME@
+svc=$home/service
+
+alive() { [ -n "$1" ] && kill -0 "$1" 2>/dev/null; }
+pidof_svc() { head -n 1 "$svc/$1/qmailctl.pid" 2>/dev/null; }
+services() { for d in "$svc"/*/; do [ -x "$d/run" ] && basename "$d"; done; }
+
+cdb() {
+  rc=0
+  for r in tcp.smtp tcp.qmtp tcp.qmqp; do
+    [ -f "$home/control/$r" ] || continue
+    tcprules "$home/control/$r.cdb" "$home/control/$r.tmp" < "$home/control/$r" || rc=111
+  done
+  if [ -f "$home/control/morercpthosts" ] && [ -x "$home/bin/qmail-newmrh" ]; then
+    "$home/bin/qmail-newmrh" || rc=111
+  fi
+  return $rc
+}
+
+needs_cdb() {
+  for r in tcp.smtp tcp.qmtp tcp.qmqp; do
+    [ -f "$home/control/$r" ] || continue
+    [ "$home/control/$r.cdb" -nt "$home/control/$r" ] || return 0
+  done
+  return 1
+}
+
+start_one() {
+  pid=$(pidof_svc "$1")
+  if alive "$pid"; then echo "$1: already running (pid $pid)"; return 0; fi
+  mkdir -p "$home/log/$1"
+  [ "$(id -u)" = 0 ] && id qmaill >/dev/null 2>&1 && chown qmaill "$home/log/$1"
+  setsid sh -c 'cd "$1" && { ./run 2>&1 | (cd log && exec ./run); }' qmailctl "$svc/$1" \
+    < /dev/null > /dev/null 2>&1 &
+  echo $! > "$svc/$1/qmailctl.pid"
+  echo "$1: started (pid $!)"
+}
+
+stop_one() {
+  pid=$(pidof_svc "$1")
+  if ! alive "$pid"; then rm -f "$svc/$1/qmailctl.pid"; return 0; fi
+  kill -TERM "-$pid" 2>/dev/null || kill -TERM "$pid"  # the whole group (dash: no "--")
+  i=0
+  while kill -0 "-$pid" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+  kill -0 "-$pid" 2>/dev/null && kill -KILL "-$pid" 2>/dev/null
+  rm -f "$svc/$1/qmailctl.pid"
+  echo "$1: stopped"
+}
+
+stat_one() {
+  pid=$(pidof_svc "$1")
+  ip=$(head -n 1 "$svc/$1/env/IP" 2>/dev/null) port=$(head -n 1 "$svc/$1/env/PORT" 2>/dev/null)
+  if alive "$pid"; then echo "$1: up (pid $pid) ${ip:-0.0.0.0}:${port:-default}"
+  else echo "$1: down"; fi
+}
+
+count() { find "$1" -type f 2>/dev/null | wc -l; }
+
+queue() {
+  echo "messages in queue: $(count "$home/queue/mess")"
+  echo "messages in queue but not yet preprocessed: $(count "$home/queue/todo")"
+}
+
+# signal_send: qmail-send's run script records its own pid (it execs
+# qmail-start, which becomes qmail-send) in service/qmail-send/daemon.pid
+signal_send() {
+  pid=$(head -n 1 "$svc/qmail-send/daemon.pid" 2>/dev/null)
+  if ! alive "$pid"; then echo "qmailctl: qmail-send is not running" >&2; return 111; fi
+  kill -"$1" "$pid"
+}
+
+case ${1:-} in
+  start)
+    if needs_cdb; then cdb || exit 111; fi
+    for s in $(services); do start_one "$s"; done ;;
+  stop) for s in $(services); do stop_one "$s"; done ;;
+  stat) for s in $(services); do stat_one "$s"; done; queue ;;
+  queue) queue ;;
+  flush) signal_send ALRM ;;
+  reload) signal_send HUP ;;
+  cdb) cdb || exit 111 ;;
+  *) echo "usage: qmailctl start|stop|stat|queue|flush|reload|cdb" >&2; exit 100 ;;
+esac
