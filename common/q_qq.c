@@ -36,10 +36,7 @@ static ssize_t out_op(int fd, const char *buf, size_t len, void *b)
     if (spool_put(&q->spool, buf, len) < 0) { q->werr = errno == ENOMEM ? 51 : 53; errno = EIO; return -1; }
     return (ssize_t)len;
   }
-  for (;;) {
-    ssize_t w = write(fd, buf, len);
-    if (w >= 0 || errno != EINTR) return w;
-  }
+  return io_write(fd, buf, len, q->lim);
 }
 
 /* spawn: start prog with pipes on fds 0, 1 and 6. */
@@ -100,6 +97,11 @@ int qq_start(struct qq *q)
   return r;
 }
 
+void qq_limits(struct qq *q, const struct io_limits *lim)
+{
+  q->lim = lim;
+}
+
 void qq_put(struct qq *q, const char *buf, size_t len)
 {
   if (q->werr) return;
@@ -132,19 +134,22 @@ static int reap(struct qq *q)
   return QQ_CRASH;
 }
 
-/* read_fd6: the child's custom text, capped at 1000 bytes. */
+/* read_fd6: the child's custom text, of which the first 1000 bytes are
+ * kept; the rest is read and dropped so the child never dies of SIGPIPE. */
 static void read_fd6(int fd, stralloc *fd6)
 {
-  char buf[1000];
-  ssize_t n = io_fullread(fd, buf, sizeof buf);
-  if (n > 0) stralloc_catb(fd6, buf, (size_t)n);
+  char buf[1024];
+  ssize_t n;
+  while ((n = io_fullread(fd, buf, sizeof buf)) > 0)
+    if (fd6->len < 1000)
+      stralloc_catb(fd6, buf, (size_t)n < 1000 - fd6->len ? (size_t)n : 1000 - fd6->len);
 }
 
 static int finish_exec(struct qq *q, stralloc *fd6)
 {
   int code;
   close(q->msgfd);
-  if (!q->werr && io_writeall(q->envfd, q->env.s, q->env.len, 0) < 0) q->werr = 53;
+  if (!q->werr && io_writeall(q->envfd, q->env.s, q->env.len, q->lim) < 0) q->werr = 53;
   close(q->envfd);
   read_fd6(q->errfd, fd6);
   close(q->errfd);

@@ -20,6 +20,7 @@ struct qq {
   pid_t pid;         /* exec mode: the child */
   int msgfd, envfd, errfd;
   int werr;          /* first write error: a qmail-queue status code */
+  const struct io_limits *lim;  /* bounds on writes to the queue program */
   struct spool spool;
   stralloc env;
   buffer out;
@@ -29,6 +30,10 @@ struct qq {
 /* qq_start: start the queue program (or prepare the in-process path).
  * 0 ok; -1 if it could not be started (qq_finish then gives QQ_EXECFAIL). */
 int qq_start(struct qq *q);
+/* qq_limits: bound every write to the queue program (a server passes its
+ * session deadline, so a stalled queue cannot hold it forever). Call it
+ * after qq_start; without it writes block. */
+void qq_limits(struct qq *q, const struct io_limits *lim);
 /* qq_put, qq_puts: message bytes. */
 void qq_put(struct qq *q, const char *buf, size_t len);
 void qq_puts(struct qq *q, const char *s);

@@ -130,6 +130,7 @@ static void q_start(void *ctx)
   ri.remotehost = getenv("TCPREMOTEHOST");
   ri.remoteinfo = getenv("TCPREMOTEINFO");
   qq_start(&qq);  /* a failure is remembered: qq_finish reports it */
+  qq_limits(&qq, &lim);
   if (!received_line(&line, &ri, (long long)time(0))) fatal_nomem();
   qq_put(&qq, line.s, line.len);
   stralloc_free(&line);

@@ -523,6 +523,7 @@ static void smtp_data(char *arg, size_t len)
     txn_reset();
     return;
   }
+  qq_limits(&qq, &out_lim);
   memset(&d, 0, sizeof d);
   d.state = DS_BOL;
   d.inheader = d.hdrbol = 1;

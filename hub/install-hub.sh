@@ -1,0 +1,89 @@
+#!/bin/sh
+# install-hub.sh: make (or upgrade) a hub home at DIR. Called by
+#   make install QMAILHOME=DIR
+#   install-hub.sh DIR BUILD "CC LDFLAGS" "LDLIBS" "LEAFPROGS" "LEAFSCRIPTS" "HUBPROGS"
+# As root: creates the qmail users and groups when missing and sets qmail's
+# owners and modes (qmail-queue setuid qmailq, mode 4711; nothing setuid
+# root). As a normal user: a single-user home owned by that user, nothing
+# setuid. An existing home is upgraded: programs and run scripts are
+# replaced; the queue, control files and env/ settings are never touched.
+set -eu
+dir=$1 build=$2 cc=$3 libs=$4 leafprogs=$5 leafscripts=$6 hubprogs=$7
+case $dir in /*) ;; *) echo "install: QMAILHOME must be an absolute path" >&2; exit 100 ;; esac
+src=$(cd "$(dirname "$0")/.." && pwd)
+. "$src/leaf/install-lib.sh"
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+root=0; [ "$(id -u)" = 0 ] && root=1
+
+make_users() {
+  getent group qmail >/dev/null || groupadd -r qmail
+  getent group nofiles >/dev/null || groupadd -r nofiles
+  for u in alias:nofiles:$dir/alias qmaild:nofiles:$dir qmaill:nofiles:$dir \
+           qmailp:nofiles:$dir qmailq:qmail:$dir qmailr:qmail:$dir qmails:qmail:$dir; do
+    name=${u%%:*} rest=${u#*:}
+    id "$name" >/dev/null 2>&1 ||
+      useradd -r -M -g "${rest%%:*}" -d "${rest#*:}" -s /usr/sbin/nologin "$name"
+  done
+}
+
+[ $root = 1 ] && make_users
+mkdir -p "$dir" "$dir/bin" "$dir/control" "$dir/users" "$dir/alias" "$dir/service" "$dir/log" "$dir/man"
+chmod 755 "$dir" "$dir/bin" "$dir/control" "$dir/users" "$dir/service" "$dir/log"
+
+home_object "$dir" "$cc" "$tmp"
+hubleaf=""
+for p in $leafprogs; do [ "$p" = qmail-qmqpc ] || hubleaf="$hubleaf $p"; done
+# shellcheck disable=SC2086
+link_progs "$dir" "$build" leaf "$cc" "$libs" "$tmp" $hubleaf
+# shellcheck disable=SC2086
+link_progs "$dir" "$build" hub "$cc" "$libs" "$tmp" $hubprogs
+# shellcheck disable=SC2086
+install_scripts "$dir" "$src/leaf" $leafscripts
+install_scripts "$dir" "$src/hub" qmailctl
+ln -sfn sendmail "$dir/bin/mailq"
+ln -sfn sendmail "$dir/bin/newaliases"
+install_man "$dir" "$src/leaf"
+install_man "$dir" "$src/hub"
+if [ $root = 1 ]; then
+  chown -R root:qmail "$dir/bin"
+  [ -f "$dir/bin/qmail-queue" ] && chown qmailq:qmail "$dir/bin/qmail-queue" && chmod 4711 "$dir/bin/qmail-queue"
+  chown alias:qmail "$dir/alias"; chmod 2755 "$dir/alias"
+fi
+
+if [ -f "$src/hub/mkqueue.sh" ]; then sh "$src/hub/mkqueue.sh" "$dir"; fi
+
+default_controls "$dir"
+me=$(head -n 1 "$dir/control/me")
+[ -e "$dir/control/rcpthosts" ] || printf '%s\nlocalhost\n' "$me" > "$dir/control/rcpthosts"
+[ -e "$dir/control/locals" ] || printf '%s\nlocalhost\n' "$me" > "$dir/control/locals"
+[ -e "$dir/control/tcp.smtp" ] || printf '127.:allow,RELAYCLIENT=""\n:allow\n' > "$dir/control/tcp.smtp"
+[ -e "$dir/control/tcp.qmtp" ] || printf '127.:allow,RELAYCLIENT=""\n:allow\n' > "$dir/control/tcp.qmtp"
+[ -e "$dir/control/tcp.qmqp" ] || printf '# QMQP relays anything: allow only hosts you trust (your leaves)\n127.:allow\n:deny\n' > "$dir/control/tcp.qmqp"
+cp "$src/control/README.md" "$dir/control/README.md" 2>/dev/null || true
+
+# services: run scripts are code (replaced); env/ is the administrator's (kept)
+service() { # name program port rules
+  s=$dir/service/$1
+  mkdir -p "$s/env" "$s/log" "$dir/log/$1"
+  sed -e "s|@QMAILHOME@|$dir|g" -e "s|@NAME@|$1|g" -e "s|@PROG@|$2|g" \
+      -e "s|@PORT@|$3|g" -e "s|@RULES@|$4|g" "$src/hub/service/run.sh" > "$s/run.new"
+  sed -e "s|@QMAILHOME@|$dir|g" -e "s|@NAME@|$1|g" "$src/hub/service/log-run.sh" > "$s/log/run.new"
+  chmod 755 "$s/run.new" "$s/log/run.new"
+  mv -f "$s/run.new" "$s/run"; mv -f "$s/log/run.new" "$s/log/run"
+  [ -e "$s/env/IP" ] || echo 0.0.0.0 > "$s/env/IP"
+  [ -e "$s/env/PORT" ] || echo "$3" > "$s/env/PORT"
+  [ -e "$s/env/CONCURRENCY" ] || echo 40 > "$s/env/CONCURRENCY"
+  [ $root = 1 ] && chown qmaill "$dir/log/$1"
+  return 0
+}
+for p in $hubprogs; do
+  case $p in
+    qmail-smtpd) service qmail-smtpd qmail-smtpd 25 tcp.smtp ;;
+    qmail-qmtpd) service qmail-qmtpd qmail-qmtpd 209 tcp.qmtp ;;
+    qmail-qmqpd) service qmail-qmqpd qmail-qmqpd 628 tcp.qmqp ;;
+  esac
+done
+sed "s|@QMAILHOME@|$dir|g" "$src/hub/service/qmail@.service" > "$dir/service/qmail@.service"
+cp "$src/hub/service/README.md" "$dir/service/README.md"
+if command -v tcprules >/dev/null 2>&1; then "$dir/bin/qmailctl" cdb; fi
+echo "hub home installed in $dir ($( [ $root = 1 ] && echo "qmail users, qmail-queue setuid qmailq" || echo "single-user mode, owned by $(id -un)"))"
