@@ -115,12 +115,13 @@ static void read_config(void)
   qual.plusdomain = plusdomain.s;
   v = env_first("QMAILUSER", "MAILUSER", "USER", "LOGNAME");
   if (!v) { struct passwd *pw = getpwuid(getuid()); v = pw ? pw->pw_name : "anonymous"; }
-  if (!stralloc_copys(&mailuser, v)) nomem();
+  if (!stralloc_copys(&mailuser, v) || !stralloc_0(&mailuser)) nomem();
+  --mailuser.len;  /* kept NUL-terminated for use as a C string */
   v = env_first("QMAILHOST", "MAILHOST", 0, 0);
-  if (!stralloc_copys(&mailhost, v ? v : defaulthost.s)) nomem();
+  if (!stralloc_copys(&mailhost, v ? v : defaulthost.s) || !stralloc_0(&mailhost)) nomem();
+  --mailhost.len;
   v = env_first("QMAILNAME", "MAILNAME", "NAME", 0);
   if (v && !stralloc_copys(&mailname, v)) nomem();
-  no_breaks("user name", mailuser.s ? mailuser.s : "");
   if (mailname.len && sa_has_any(mailname.s, mailname.len, "\r\n", 2))
     die_bad("personal name", " contains a line break");
   if (sa_has_any(mailuser.s, mailuser.len, "\r\n", 2) || sa_has_any(mailhost.s, mailhost.len, "\r\n", 2))
