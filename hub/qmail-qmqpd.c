@@ -76,9 +76,7 @@ static void config(struct nsr_policy *p)
   p->maxhops = limit_get(LIM_HOPS);
   p->rcpt_ok = 0;
   p->rcpt_ctx = 0;
-  x = getenv("TCPLOCALHOST");
-  if (x && *x) { if (!stralloc_copys(&local, x) || !stralloc_0(&local)) fatal_nomem(); }
-  else if (control_me(&local, "unknown") < 0) die_control("me");
+  if (received_localname(&local) < 0) die_control("me");
 }
 
 /* ---- the queue, as nsread.c drives it ----------------------------------- */

@@ -1,5 +1,8 @@
 /* received.c: building a safe Received: line (see received.h). */
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
+#include "q_control.h"
 #include "q_date.h"
 #include "received.h"
 
@@ -32,4 +35,14 @@ int received_line(stralloc *out, const struct received_info *ri, long long when)
          stralloc_cats(out, " with ") && stralloc_cats(out, ri->proto) &&
          stralloc_cats(out, "; ") &&
          stralloc_catb(out, d, date_fmt822(d, (time_t)when, 0)) && stralloc_cats(out, "\n");
+}
+
+int received_localname(stralloc *sa)
+{
+  const char *h = getenv("TCPLOCALHOST");
+  if (h && *h && strcmp(h, "0") != 0) {
+    if (!stralloc_copys(sa, h) || !stralloc_0(sa)) { errno = ENOMEM; return -1; }
+    return 0;
+  }
+  return control_me(sa, "unknown") < 0 ? -1 : 0;
 }

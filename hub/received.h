@@ -19,6 +19,10 @@ struct received_info {
   const char *helo;       /* HELO/EHLO argument, may be NULL */
 };
 
+/* received_localname: our name for the "by" part: $TCPLOCALHOST unless it
+ * is unset, empty or "0" (what tcpserver -l0 sets), else control/me, else
+ * "unknown". sa is NUL-terminated. 0 ok, -1 control/me unreadable. */
+int received_localname(stralloc *sa);
 /* received_line: append the line to out. 1 ok, 0 no memory. */
 int received_line(stralloc *out, const struct received_info *ri, long long when);
 

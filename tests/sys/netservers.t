@@ -58,7 +58,7 @@ like "$QP_PORT$QT_PORT" '^[0-9]+$' "tcpserver -1 printed the ports ($QP_PORT, $Q
 client "127.0.0.1:$QP_PORT"
 is "$RC" 0 "qmqpc -> qmqpd: exit 0"
 is "$(envelope)" "Fa@leaf.example.org Tb@example.org Tc@example.org  " "qmqpd: envelope queued"
-like "$(head -2 "$QQ/message" | tr '\n' ' ')" '^Received: from unknown \(unknown \[127\.0\.0\.1\]\)   by 0 with QMQP; ' \
+like "$(head -2 "$QQ/message" | tr '\n' ' ')" '^Received: from unknown \(unknown \[127\.0\.0\.1\]\)   by hub\.example\.org with QMQP; ' \
   "qmqpd: Received line with QMQP on top"
 is "$(tail -n +3 "$QQ/message" | cmp - "$T/msg" && echo same)" same "qmqpd: message stored unchanged"
 
