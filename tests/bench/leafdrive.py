@@ -9,8 +9,10 @@ posix_spawn (vfork + exec) and reaped with wait4, so the per-child rusage
 is exact: "client CPU" is the user+sys time of the spawned processes and
 everything they waited for, plus the CPU growth of any --watch PID (its own
 and its reaped children's, from /proc/PID/stat; nullmailer-send and the
-qmqp module it runs). Machine CPU and the fork count come from /proc/stat
-deltas over the whole case (start to end to end).
+qmqp module it runs). With --server PID, the CPU of PID and all its
+descendants (Postfix's master and its daemons) over the case, from /proc.
+Machine CPU and the fork count come from /proc/stat deltas over the whole
+case (start to end to end).
 
 Times: accept = start .. last child exit; e2e = start .. as many files in
 --maildir/new as children exited 0 (N with --single), polled every 5 ms
@@ -47,6 +49,34 @@ def pid_cpu(pid):
     return int(v[11]) + int(v[12]) + int(v[13]) + int(v[14])
 
 
+def tree_cpu(root):
+    """CPU ticks of root and all its descendants, each counted as
+    utime+stime+cutime+cstime: the delta of this sum over an interval is
+    what the tree spent in it, including processes that started and exited
+    in between (reaped ones land in their parent's cutime)."""
+    procs = {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % d) as f:
+                st = f.read()
+        except OSError:
+            continue
+        v = st[st.rindex(")") + 2:].split()
+        procs[int(d)] = (int(v[1]), int(v[11]) + int(v[12]) + int(v[13]) + int(v[14]))
+    kids = {}
+    for pid, (ppid, _) in procs.items():
+        kids.setdefault(ppid, []).append(pid)
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        if pid in procs:
+            total += procs[pid][1]
+            todo.extend(kids.get(pid, []))
+    return total
+
+
 class Stop(Exception):
     pass
 
@@ -72,6 +102,8 @@ def main():
     ap.add_argument("--timeout", type=float, default=300)
     ap.add_argument("--single", action="store_true")
     ap.add_argument("--watch", type=int, action="append", default=[])
+    ap.add_argument("--server", type=int, default=0,
+                    help="pid of the server's root process (Postfix master): report its tree's CPU")
     ap.add_argument("cmd", nargs=argparse.REMAINDER)
     a = ap.parse_args()
     cmd = a.cmd[1:] if a.cmd and a.cmd[0] == "--" else a.cmd
@@ -99,6 +131,7 @@ def main():
     cu = cs = 0.0
     stopped = ""
     w0 = {p: pid_cpu(p) for p in a.watch}
+    s0 = tree_cpu(a.server) if a.server else 0
     busy0, forks0 = proc_stat()
     t0 = time.monotonic()
     t1 = t0
@@ -175,6 +208,7 @@ def main():
             fail += 1
         t2 = time.monotonic()
     busy1, forks1 = proc_stat()
+    server_ticks = tree_cpu(a.server) - s0 if a.server else 0
     watch_ticks = 0
     for p in a.watch:
         w1 = pid_cpu(p)
@@ -188,11 +222,11 @@ def main():
     else:
         fail += n - spawned  # never started (timeout / signal)
     print("n=%d c=%d ok=%d fail=%d delivered=%d accept_s=%.4f e2e_s=%.4f "
-          "machine_cpu_ms=%.1f forks=%d client_ms=%.1f watch_ms=%.1f rcs=%s stopped=%s"
+          "machine_cpu_ms=%.1f forks=%d client_ms=%.1f watch_ms=%.1f server_ms=%.1f rcs=%s stopped=%s"
           % (n, c, ok, fail, got, t1 - t0, t2 - t0,
              (busy1 - busy0) * 1000.0 / TCK, forks1 - forks0,
              (cu + cs) * 1000.0 + watch_ticks * 1000.0 / TCK,
-             watch_ticks * 1000.0 / TCK,
+             watch_ticks * 1000.0 / TCK, server_ticks * 1000.0 / TCK,
              ",".join("%d:%d" % kv for kv in sorted(rcs.items())) or "-",
              stopped or "-"), flush=True)
     return 0 if (fail == 0 and not stopped) else 1

@@ -1,0 +1,414 @@
+#!/bin/bash
+# accept.sh: `make bench-accept` (never part of make check). Acceptance
+# benchmark of the hub's network servers against Postfix, in one run:
+# qmail-smtpd and qmail-qmqpd (tcpserver -> server -> qmail-queue, mail
+# stays in DIR/queue: there is no qmail-send yet) against Postfix's smtpd
+# and qmqpd from the peer kit (../shared/peers or /work/shared/peers:
+# postfix-peer-setup.sh + postfix-peer-start.sh, 127.0.0.1:2525 and :6628).
+#
+# Env: N messages per case (2000; QUICK=1 makes it 200), SIZE (2048 body
+# bytes), CONCS ("1 10"), PROTOS ("smtp qmqp"), TIMEOUT (300 s per client
+# run), FSYNC_N (messages of the strace run that counts flushes, 100),
+# PF_MODE (hold: Postfix delivers nothing during a case; live: it delivers
+# as it accepts, as the peer kit's load.sh measures), BUILD (build).
+# A Postfix already running was started by someone else (another benchmark):
+# it is left alone; the run waits up to PF_WAIT (600) s for it to stop, then
+# starts its own, or measures ours alone. PF_REUSE=1 uses it anyway (it then
+# stops its qmgr and empties its incoming queue during the Postfix cases).
+# Root on Debian 12; all traffic on 127.0.0.1.
+#
+# Clients: Postfix's own smtp-source and qmqp-source for BOTH servers (same
+# binary, same arguments, so the client's cost is the same), one message
+# per connection, -s C sessions in parallel. Each case is run by
+# tests/bench/acceptdrive.py, which times the client from its start to its
+# exit (its last reply read) and takes:
+#   server CPU  = machine busy CPU (/proc/stat deltas over the run) minus the
+#                 client's own CPU (wait4 rusage of the client) minus the
+#                 driver's own CPU (its memory sampler); divided by N
+#   machine CPU = the /proc/stat delta alone, divided by N
+#   hub-tree    = CPU of the hub's own processes (ours: every process in
+#                 the qmailctl process groups; Postfix: the master's tree)
+#                 from /proc/PID/stat, a cross-check immune to other work
+#                 running on the machine at the same time
+#   peak PSS    = the same set of processes, sampled every 0.2 s
+#   devflush    = block-layer flush requests (/sys/block/DEV/stat) over the
+#                 run, divided by N: the device cache flushes actually sent
+#                 to the disk (machine-wide)
+# Flushes per message are also counted exactly, in a separate strace run of
+# FSYNC_N messages (strace -f -c on ours' tcpserver, on every Postfix
+# process): fsync + fdatasync + sync_file_range + syncfs + sync calls.
+# (The jbd2 commit counter in /proc/fs/jbd2/DEV/info is read when the queue
+# filesystem has a journal; on a journal-less ext4 there is none.)
+# Processes created per message (ours and Postfix): strace -f of a 20
+# message run (new pids, execve calls), divided by 20.
+# Postfix, PF_MODE=hold: its qmgr is stopped (SIGSTOP) during each case, so
+# nothing is delivered and acceptance is measured alone, as for ours; with
+# qmgr stopped Postfix's inflow control would stall every message for
+# in_flow_delay (1 s) for want of tokens, so in_flow_delay is set to 0 for
+# the run (and restored). Between cases ours is stopped, the files under
+# queue/{mess,intd,todo}/*/ removed and restarted; Postfix's incoming queue
+# is emptied with postsuper -d.
+# Output: summary on stdout and in $BUILD/bench/accept.txt.
+# Stops what it started (our hub, Postfix, strace, the driver), restores
+# in_flow_delay, removes its temp home, at the end and on interruption.
+set -u
+
+top=$(git -C "$(dirname "$0")" rev-parse --show-toplevel 2>/dev/null) ||
+  top=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$top" || exit 111
+BUILD=${BUILD:-build}
+if [ "${QUICK:-0}" = 1 ]; then : "${N:=200}"; : "${FSYNC_N:=50}"; fi
+N=${N:-2000}
+SIZE=${SIZE:-2048}
+CONCS=${CONCS:-"1 10"}
+PROTOS=${PROTOS:-"smtp qmqp"}
+TIMEOUT=${TIMEOUT:-300}
+FSYNC_N=${FSYNC_N:-100}
+PROC_N=20
+PF_MODE=${PF_MODE:-hold}
+PF_WAIT=${PF_WAIT:-600}
+PY=/usr/bin/python3; [ -x "$PY" ] || PY=$(command -v python3)
+DRIVE=$top/tests/bench/acceptdrive.py
+OUTDIR=$top/$BUILD/bench
+OUT=$OUTDIR/accept.txt
+
+log() { echo "== $*"; }
+die() { echo "accept.sh: $*" >&2; exit 1; }
+[ "$(id -u)" = 0 ] || die "run as root (the hub home gets the qmail users and a setuid qmail-queue)"
+for p in qmail-queue qmail-smtpd qmail-qmqpd; do
+  [ -x "$BUILD/hub/$p" ] || die "$BUILD/hub/$p is not built (make all)"
+done
+mkdir -p "$OUTDIR"
+
+PEERS=
+for d in "$top/../shared/peers" /work/shared/peers; do
+  if [ -f "$d/postfix-peer-setup.sh" ] && [ -f "$d/peer-env.sh" ]; then PEERS=$(cd "$d" && pwd); break; fi
+done
+
+tmp=$(mktemp -d /tmp/bench-accept.XXXXXX) || exit 111
+chmod 755 "$tmp"
+H=$tmp/home
+RESULTS=$tmp/results
+: > "$RESULTS"
+NOTES=()
+note() { NOTES+=("$*"); echo "  note: $*"; }
+
+# ---- cleanup: only what this run started ---------------------------------
+hub_up=0 pf_started=0 have_pf=0 ifd_changed=0 ifd_old='' qmgr_stopped='' bg_pid=''
+cleanup() {
+  trap - EXIT INT TERM
+  if [ -n "$bg_pid" ]; then kill -TERM "$bg_pid" 2>/dev/null; wait "$bg_pid" 2>/dev/null; fi
+  if [ -n "$qmgr_stopped" ]; then kill -CONT "$qmgr_stopped" 2>/dev/null; fi
+  if [ "$hub_up" = 1 ]; then "$H/bin/qmailctl" stop > /dev/null; fi
+  if [ "$ifd_changed" = 1 ]; then
+    if [ -n "$ifd_old" ]; then postconf -e "in_flow_delay = $ifd_old"; else postconf -X in_flow_delay; fi
+    [ "$pf_started" = 1 ] || postfix reload > /dev/null 2>&1
+  fi
+  if [ "$pf_started" = 1 ]; then bash "$PEERS/postfix-peer-stop.sh" > /dev/null; fi
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'echo "accept.sh: interrupted, cleaning up" >&2; exit 130' INT TERM
+# run a command in the background and wait for it (so a signal is handled
+# at once, not after the command): its stdout goes to $1
+bgrun() { local out=$1; shift; "$@" > "$out" & bg_pid=$!; wait "$bg_pid"; local rc=$?; bg_pid=''; return $rc; }
+
+# ---- our hub ---------------------------------------------------------------
+free_port() {
+  "$PY" -c 'import socket,random
+for _ in range(200):
+    p=random.randint(20000,29999); s=socket.socket()
+    try: s.bind(("127.0.0.1",p)); print(p); break
+    except OSError: pass
+    finally: s.close()'
+}
+OUR_SMTP=$(free_port) OUR_QMQP=$(free_port) OUR_QMTP=$(free_port)
+log "installing a hub home in $H (smtpd 127.0.0.1:$OUR_SMTP, qmqpd 127.0.0.1:$OUR_QMQP)"
+mkdir -p "$H/control"
+echo hub.test > "$H/control/me"
+echo hub.test > "$H/control/rcpthosts"
+for s in qmail-smtpd:$OUR_SMTP qmail-qmqpd:$OUR_QMQP qmail-qmtpd:$OUR_QMTP; do
+  mkdir -p "$H/service/${s%%:*}/env"
+  echo 127.0.0.1 > "$H/service/${s%%:*}/env/IP"
+  echo "${s#*:}" > "$H/service/${s%%:*}/env/PORT"
+  echo 40 > "$H/service/${s%%:*}/env/CONCURRENCY"
+done
+make -s -C "$top" install QMAILHOME="$H" BUILD="$BUILD" > "$tmp/install.log" 2>&1 ||
+  { cat "$tmp/install.log"; die "make install QMAILHOME=$H failed"; }
+chmod 755 "$tmp" "$H"
+
+listening() { ss -ltnH "sport = :$1" 2>/dev/null | grep -q "127.0.0.1:$1"; }
+hub_start() {
+  "$H/bin/qmailctl" start > "$tmp/qmailctl.log" 2>&1 || { cat "$tmp/qmailctl.log"; die "qmailctl start failed"; }
+  hub_up=1
+  local i
+  for i in $(seq 100); do listening "$OUR_SMTP" && listening "$OUR_QMQP" && return 0; sleep 0.1; done
+  "$H/bin/qmailctl" stat; die "our servers do not listen on $OUR_SMTP/$OUR_QMQP"
+}
+hub_stop() { "$H/bin/qmailctl" stop > /dev/null; hub_up=0; }
+hub_clean() {  # stop, remove the queued messages only, restart
+  hub_stop
+  find "$H/queue/mess" "$H/queue/intd" "$H/queue/todo" -mindepth 2 -type f -delete
+  hub_start
+}
+hub_pgids() { cat "$H"/service/*/qmailctl.pid 2>/dev/null | paste -sd, -; }
+hub_tcpserver() {  # pid of the tcpserver of service $1
+  pgrep -g "$(head -n 1 "$H/service/$1/qmailctl.pid")" -x tcpserver | head -n 1
+}
+todo_count() { find "$H/queue/todo" -type f | wc -l; }
+mess_count() { find "$H/queue/mess" -type f | wc -l; }
+
+# ---- Postfix ---------------------------------------------------------------
+if [ -n "$PEERS" ]; then
+  . "$PEERS/peer-env.sh"
+  pf_running() { [ -s "$PF_PIDFILE" ] && kill -0 "$(tr -d ' ' < "$PF_PIDFILE")" 2>/dev/null; }
+  if pf_running && [ "${PF_REUSE:-0}" != 1 ]; then
+    # someone else's Postfix (another benchmark?): stopping its qmgr and
+    # emptying its queue would spoil their run, and their load ours
+    log "Postfix is already running (pid $(tr -d ' ' < "$PF_PIDFILE")), not started by this run: waiting up to $PF_WAIT s for its owner to stop it"
+    w=0; while pf_running && [ "$w" -lt "$PF_WAIT" ]; do sleep 5; w=$((w + 5)); done
+  fi
+  if pf_running; then
+    if [ "${PF_REUSE:-0}" = 1 ]; then
+      note "Postfix was already running (pid $(tr -d ' ' < "$PF_PIDFILE")): used as it is (PF_REUSE=1) and left running"
+      have_pf=1
+    else
+      note "Postfix was already running (pid $(tr -d ' ' < "$PF_PIDFILE")) and still is after $PF_WAIT s: left alone, no Postfix figures (PF_REUSE=1 uses it anyway)"
+    fi
+  elif bash "$PEERS/postfix-peer-setup.sh" > "$tmp/pf-setup.log" 2>&1; then
+    if bash "$PEERS/postfix-peer-start.sh" > "$tmp/pf-start.log" 2>&1; then pf_started=1 have_pf=1
+    else cat "$tmp/pf-start.log"; note "postfix-peer-start.sh failed: no Postfix figures"; fi
+  else
+    cat "$tmp/pf-setup.log"; note "postfix-peer-setup.sh failed: no Postfix figures"
+  fi
+else
+  note "the peer kit is missing (no ../shared/peers or /work/shared/peers): only our own figures, no Postfix to compare with"
+fi
+command -v smtp-source > /dev/null && command -v qmqp-source > /dev/null ||
+  die "Postfix's smtp-source and qmqp-source are needed as clients (Debian package postfix; the peer kit installs it)"
+
+pf_master() { tr -d ' ' < "$PF_PIDFILE" 2>/dev/null; }
+pf_count() { pf_queue_count; }
+if [ "$have_pf" = 1 ]; then
+  pf_log_off=$(stat -c %s "$PF_LOG" 2>/dev/null || echo 0)
+  if [ "$PF_MODE" = hold ]; then
+    ifd_old=$(postconf -nh in_flow_delay 2>/dev/null)
+    postconf -e "in_flow_delay = 0s" && ifd_changed=1
+    postfix reload > /dev/null 2>&1
+    sleep 1
+  fi
+fi
+pf_begin() {  # before a Postfix case: stop delivery (hold) or let the queue drain (live)
+  if [ "$PF_MODE" = hold ]; then
+    local q; q=$(pgrep -P "$(pf_master)" -x qmgr | head -n 1)
+    [ -n "$q" ] && kill -STOP "$q" && qmgr_stopped=$q
+  else
+    local i; for i in $(seq 1200); do [ "$(pf_count)" = 0 ] && break; sleep 0.1; done
+    find "$MAILDIR/new" -type f -delete 2>/dev/null
+  fi
+}
+pf_end() {
+  if [ "$PF_MODE" = hold ]; then
+    postsuper -d ALL incoming > /dev/null 2>&1
+    [ -n "$qmgr_stopped" ] && kill -CONT "$qmgr_stopped"
+    qmgr_stopped=''
+  else
+    local i; for i in $(seq 1200); do [ "$(pf_count)" = 0 ] && break; sleep 0.1; done
+  fi
+}
+pf_accepted() {  # messages Postfix holds (hold) or has taken (live) since pf_begin
+  if [ "$PF_MODE" = hold ]; then pf_count
+  else local i; for i in $(seq 1200); do [ "$(pf_count)" = 0 ] && break; sleep 0.1; done; count_dir "$MAILDIR/new"; fi
+}
+pf_pids() {  # the master's tree except a stopped qmgr (strace must not touch it)
+  ps -e -o pid=,ppid= | awk -v r="$(pf_master)" -v x="$qmgr_stopped" '
+    { pid[NR]=$1; pp[NR]=$2 }
+    END { keep[r]=1; ch=1
+          while (ch) { ch=0; for (i=1;i<=NR;i++) if (!(pid[i] in keep) && (pp[i] in keep)) { keep[pid[i]]=1; ch=1 } }
+          for (p in keep) if (p != x) print p }'
+}
+
+# ---- block devices of both queues, for the flush counter -------------------
+dev_of() {
+  local src name
+  src=$(findmnt -no SOURCE -T "$1" 2>/dev/null | head -n 1)
+  [ -b "$src" ] || return 0
+  name=$(lsblk -no PKNAME "$src" 2>/dev/null | head -n 1)
+  [ -n "$name" ] || name=$(basename "$(readlink -f "$src")")
+  [ -r "/sys/block/$name/stat" ] && echo "$name"
+}
+DEVS=$( { dev_of "$H/queue"; [ "$have_pf" = 1 ] && dev_of /var/spool/postfix; } | sort -u | paste -sd, -)
+QDEV=$(dev_of "$H/queue")
+jbd2=$(ls -d /proc/fs/jbd2/"$QDEV"* 2>/dev/null | head -n 1)
+journal=$(cat "/sys/fs/ext4/$QDEV/journal_task" 2>/dev/null)
+fsinfo="$(findmnt -no FSTYPE,SOURCE,OPTIONS -T "$H/queue" 2>/dev/null)"
+if [ -z "$jbd2" ]; then
+  note "no /proc/fs/jbd2 entry for the queue's filesystem ($fsinfo; ext4 journal task: ${journal:-?}): no journal commit counter to read, so flushes are counted as fsync-family syscalls (strace) and as device flush requests (block layer)"
+fi
+jbd2_commits() { [ -n "$jbd2" ] && awk '/transactions/ {print $1; exit}' "$jbd2/info"; }
+
+# ---- one measured case -----------------------------------------------------
+run_case() {  # server proto c
+  local server=$1 proto=$2 c=$3 port scope base after line j0 j1 w
+  w=$(( c < 10 ? c : 10 ))
+  if [ "$server" = ours ]; then
+    hub_clean
+    [ "$proto" = qmqp ] && port=$OUR_QMQP || port=$OUR_SMTP
+    scope=pgid:$(hub_pgids)
+  else
+    pf_begin
+    [ "$proto" = qmqp ] && port=$QMQP_PORT || port=$SMTP_PORT
+    scope=tree:$(pf_master)
+  fi
+  # warm-up (processes started, binaries and control files cached)
+  "$PY" "$DRIVE" case --proto "$proto" --port "$port" --n 20 --c "$w" --size "$SIZE" \
+    --scope "$scope" --timeout 60 > /dev/null
+  [ "$server" = postfix ] && [ "$PF_MODE" = live ] && pf_begin
+  if [ "$server" = ours ]; then base=$(todo_count); else base=$( [ "$PF_MODE" = hold ] && pf_count || count_dir "$MAILDIR/new"); fi
+  j0=$(jbd2_commits)
+  bgrun "$tmp/line" "$PY" "$DRIVE" case --proto "$proto" --port "$port" --n "$N" --c "$c" --size "$SIZE" \
+    --scope "$scope" --devs "$DEVS" --timeout "$TIMEOUT" --bg 1 --label "$server" \
+    --errfile "$tmp/err.$server.$proto.$c"
+  line=$(cat "$tmp/line")
+  j1=$(jbd2_commits)
+  if [ "$server" = ours ]; then
+    after=$(todo_count)
+    local m; m=$(mess_count)
+    [ "$m" = "$after" ] || note "ours $proto c=$c: $m mess files but $after todo files"
+  else
+    after=$(pf_accepted)
+  fi
+  line="$line accepted=$((after - base))${j0:+ jbd2_commits=$((j1 - j0))}"
+  echo "$line" >> "$RESULTS"
+  echo "  $line"
+  case $line in *" rc=0 "*) ;; *) note "$server $proto c=$c: client exit $(echo "$line" | sed 's/.* rc=\([^ ]*\).*/\1/'): $(head -n 3 "$tmp/err.$server.$proto.$c" | paste -sd'|' -)" ;; esac
+  [ "$((after - base))" = "$N" ] || note "$server $proto c=$c: $((after - base)) of $N messages found queued after the run"
+  [ "$server" = postfix ] && pf_end
+  return 0
+}
+
+# ---- strace runs: flushes and processes per message ------------------------
+strace_run() {  # server proto kind(fsync|procs) n ; the counter line goes to $tmp/sr
+  local server=$1 proto=$2 kind=$3 n=$4 port pids known sp out=$tmp/strace.$1.$2.$3
+  if [ "$server" = ours ]; then
+    hub_clean
+    [ "$proto" = qmqp ] && port=$OUR_QMQP || port=$OUR_SMTP
+    pids=$(hub_tcpserver "qmail-${proto}d")
+  else
+    pf_begin
+    [ "$proto" = qmqp ] && port=$QMQP_PORT || port=$SMTP_PORT
+    pids=$(pf_pids)
+  fi
+  known=$(echo $pids | tr ' ' ,)
+  local popts=(); for p in $pids; do popts+=(-p "$p"); done
+  if [ "$kind" = fsync ]; then
+    strace -f -qq -c -e trace=fsync,fdatasync,sync_file_range,syncfs,sync -o "$out" "${popts[@]}" 2> /dev/null &
+  else
+    strace -f -qq -e trace=execve,clone,clone3,vfork,fork -o "$out" "${popts[@]}" 2> /dev/null &
+  fi
+  sp=$!; bg_pid=$sp
+  sleep 1
+  "$PY" "$DRIVE" case --proto "$proto" --port "$port" --n "$n" --c 1 --size "$SIZE" \
+    --scope none: --timeout "$TIMEOUT" > "$out.case"
+  sleep 0.5
+  kill -INT "$sp" 2> /dev/null; wait "$sp" 2> /dev/null; bg_pid=''
+  grep -q ' rc=0 ' "$out.case" || note "strace run $server $proto $kind: client failed: $(cat "$out.case")"
+  [ "$server" = postfix ] && pf_end
+  if [ "$kind" = fsync ]; then "$PY" "$DRIVE" strace-count "$out" > "$tmp/sr"
+  else "$PY" "$DRIVE" proc-count "$out" "$known" > "$tmp/sr"; fi
+}
+
+# ---- the run -----------------------------------------------------------------
+start=$(date +%s)
+servers="ours"; [ "$have_pf" = 1 ] && servers="ours postfix"
+{
+  echo "# accept.sh $(date -u '+%Y-%m-%d %H:%M:%S UTC') on $(uname -n), $(nproc) CPUs, kernel $(uname -r)"
+  echo "# N=$N SIZE=$SIZE concurrency: $CONCS protos: $PROTOS; clients smtp-source/qmqp-source (Postfix $(postconf -h mail_version 2>/dev/null || echo '?'))"
+  echo "# ours: $H (tcpserver + qmail-{smtp,qmqp}d + qmail-queue); queue fs: $fsinfo"
+  if [ "$have_pf" = 1 ]; then
+    echo "# Postfix: peer kit $PEERS, smtpd :$SMTP_PORT qmqpd :$QMQP_PORT, PF_MODE=$PF_MODE$( [ "$PF_MODE" = hold ] && echo ' (qmgr stopped during each case, in_flow_delay=0: acceptance only, nothing delivered)' || echo ' (delivering into Maildir while accepting, as load.sh)')"
+  else
+    echo "# Postfix: not measured"
+  fi
+} > "$tmp/head"
+cat "$tmp/head"
+hub_start
+for proto in $PROTOS; do
+  for c in $CONCS; do
+    for server in $servers; do
+      log "$server $proto c=$c N=$N"
+      run_case "$server" "$proto" "$c"
+    done
+  done
+done
+
+log "strace runs: fsync-family calls over $FSYNC_N messages, processes over $PROC_N messages"
+: > "$tmp/procs"
+for server in $servers; do
+  for proto in $PROTOS; do
+    strace_run "$server" "$proto" fsync "$FSYNC_N"
+    calls=$(sed -n 's/^calls=//p' "$tmp/sr")
+    per=$(awk -v a="$calls" -v n="$FSYNC_N" 'BEGIN{printf "%.2f", a/n}')
+    echo "  $server $proto: $calls fsync-family calls / $FSYNC_N messages = $per per message"
+    # attach the per-message figure to that server's result lines for this proto
+    sed -i "/label=$server proto=$proto /s/\$/ fsync_per_msg=$per/" "$RESULTS"
+    strace_run "$server" "$proto" procs "$PROC_N"
+    set -- $(cat "$tmp/sr")
+    pr=${1#procs=} ex=${2#execs=}
+    line=$(awk -v s="$server" -v pr="$proto" -v a="$pr" -v e="$ex" -v n="$PROC_N" \
+      'BEGIN{printf "%-8s %-5s processes created per message %.2f, execve per message %.2f (%d and %d over %d messages)", s, pr, a/n, e/n, a, e, n}')
+    echo "  $line"; echo "$line" >> "$tmp/procs"
+  done
+done
+hub_stop
+
+# ---- logs over the run -------------------------------------------------------
+for s in qmail-smtpd qmail-qmqpd; do
+  lf=$H/log/$s/current
+  [ -f "$lf" ] || continue
+  bad=$(grep -c 'tcpserver: end [0-9]* status [1-9]' "$lf")
+  deny=$(grep -c 'tcpserver: deny' "$lf")
+  [ "$bad" = 0 ] || note "$s: $bad connections ended with a non-zero status, e.g. $(grep -m1 'tcpserver: end [0-9]* status [1-9]' "$lf" | cut -d' ' -f2-)"
+  [ "$deny" = 0 ] || note "$s: $deny connections denied by tcprules"
+  other=$(grep -v 'tcpserver: ' "$lf" | head -n 3 | cut -d' ' -f2- | paste -sd'|' -)
+  [ -z "$other" ] || note "$s logged: $other"
+done
+if [ "$have_pf" = 1 ] && [ -f "$PF_LOG" ]; then
+  tail -c +$((pf_log_off + 1)) "$PF_LOG" > "$tmp/pf.log"
+  pf_rej=$(grep -cE 'reject:|NOQUEUE' "$tmp/pf.log")
+  pf_warn=$(grep -cE 'warning:|fatal:|panic:' "$tmp/pf.log")
+  [ "$pf_rej" = 0 ] || note "Postfix rejections: $pf_rej, e.g. $(grep -m1 -E 'reject:|NOQUEUE' "$tmp/pf.log" | cut -d' ' -f5-)"
+  [ "$pf_warn" = 0 ] || note "Postfix warnings: $pf_warn, distinct: $(grep -E 'warning:|fatal:|panic:' "$tmp/pf.log" | sed 's/.*\(warning\|fatal\|panic\): //; s/[0-9A-F]\{8,\}/ID/g; s/[0-9]\+/N/g' | sort | uniq -c | sort -rn | head -3 | sed 's/^ *//' | paste -sd';' -)"
+fi
+bgmax=$(sed -n 's/.* bg_ms_s=\([0-9]*\).*/\1/p' "$RESULTS" | sort -n | tail -n 1)
+if [ -n "$bgmax" ] && [ "$bgmax" -gt 50 ]; then
+  note "other work was running on the machine (up to $bgmax ms CPU per second in the 1 s before a case): machine and server CPU include it; hub-tree CPU does not"
+fi
+
+# ---- summary -------------------------------------------------------------------
+{
+  cat "$tmp/head"
+  echo "# raw case lines (secs: client start..exit; *_ms: CPU over the run; devflush: block-layer flushes; bg_ms_s: machine load just before):"
+  sed 's/^/#   /' "$RESULTS"
+  echo
+} > "$OUT"
+echo
+"$PY" "$DRIVE" report "$RESULTS" "$OUT"
+{
+  echo
+  echo "server CPU = machine busy CPU (/proc/stat) - client CPU (rusage) - driver CPU, per message; hub-tree = CPU of the hub's own"
+  echo "processes (/proc/PID/stat); fsyncs = fsync-family calls per message (strace -f -c, separate run of $FSYNC_N messages, c=1);"
+  echo "devflush = block-layer flush requests per message during the timed run (machine-wide); peak PSS = hub processes, 0.2 s sampling."
+  echo
+  echo "processes per accepted message (strace -f -e execve,clone,clone3,vfork,fork, $PROC_N messages, c=1; ours: tcpserver's tree):"
+  cat "$tmp/procs"
+  if [ "${#NOTES[@]}" -gt 0 ]; then
+    echo
+    echo "notes:"
+    for n in "${NOTES[@]}"; do echo "  - $n"; done
+  fi
+  echo
+  echo "elapsed $(( $(date +%s) - start )) s"
+} > "$tmp/tail"
+cat "$tmp/tail"; cat "$tmp/tail" >> "$OUT"
+echo "(written to $OUT)"

@@ -1,0 +1,357 @@
+#!/usr/bin/python3
+"""acceptdrive.py: the measuring half of tests/bench/accept.sh.
+
+  acceptdrive.py case --proto smtp|qmqp --port P --n N --c C --size S
+                      --scope pgid:G1,G2,... | tree:PID | none:
+                      [--devs vda,...] [--timeout SECS] [--label X]
+                      [--bg SECS] [--errfile FILE]
+      Runs ONE load client (Postfix's smtp-source or qmqp-source, the same
+      binary and arguments whatever the server) and prints one line of
+      key=value pairs:
+        secs       client start .. client exit (its last reply read)
+        rate       N / secs
+        client_ms  user+sys of the client (wait4 rusage of that child)
+        tool_ms    user+sys of this driver itself (the PSS sampler thread)
+        machine_ms busy CPU of the whole machine over the run (/proc/stat:
+                   user+nice+system+irq+softirq+steal)
+        server_ms  machine_ms - client_ms - tool_ms
+        tree_ms    CPU of the hub's own processes over the run, read from
+                   /proc/PID/stat (utime+stime+cutime+cstime summed over the
+                   scope at start and end; exited processes are in their
+                   parent's cutime): not disturbed by other work on the
+                   machine
+        devflush   block-layer flush requests over the run (field 16, flush I/Os, of
+                   /sys/block/DEV/stat, summed over --devs): device cache
+                   flushes, machine-wide
+        peak_pss_kb, peak_rss_kb, peak_procs  memory of the scope, sampled
+                   every 0.2 s (smaps_rollup)
+        bg_ms_s    busy CPU of the machine per second over --bg SECS just
+                   before the run (other work running beside the benchmark)
+        rc, err    the client's exit status and first stderr line
+  acceptdrive.py strace-count FILE   print "calls=K" summed from strace -c
+  acceptdrive.py proc-count FILE PID,PID..  print "procs=K execs=E" from an
+                   strace -f log: pids seen that are not in the list (the
+                   processes attached to), and execve calls made
+  acceptdrive.py report RESULTS OUT  the table, the ratios, the goal lines
+"""
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+HZ = os.sysconf("SC_CLK_TCK")
+
+
+def proc_stat_busy():
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    # user nice system idle iowait irq softirq steal (guest is in user)
+    return (v[0] + v[1] + v[2] + v[5] + v[6] + (v[7] if len(v) > 7 else 0)) * 1000.0 / HZ
+
+
+def dev_flushes(devs):
+    n = 0
+    for d in devs:
+        try:
+            with open("/sys/block/%s/stat" % d) as f:
+                v = f.read().split()
+            n += int(v[15]) if len(v) > 15 else 0
+        except OSError:
+            pass
+    return n
+
+
+def all_procs():
+    """pid -> (ppid, pgid, cpu_ms incl. reaped children)"""
+    out = {}
+    for e in os.listdir("/proc"):
+        if not e.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % e) as f:
+                s = f.read()
+        except OSError:
+            continue
+        r = s[s.rindex(")") + 2:].split()
+        # r[0]=state r[1]=ppid r[2]=pgrp ... r[11..14]=utime stime cutime cstime
+        out[int(e)] = (int(r[1]), int(r[2]),
+                       (int(r[11]) + int(r[12]) + int(r[13]) + int(r[14])) * 1000.0 / HZ)
+    return out
+
+
+def scope_pids(scope, procs):
+    kind, arg = scope.split(":", 1)
+    if kind == "none":
+        return []
+    if kind == "pgid":
+        groups = {int(x) for x in arg.split(",") if x}
+        return [p for p, v in procs.items() if v[1] in groups]
+    root = int(arg)
+    keep = {root} if root in procs else set()
+    changed = True
+    while changed:
+        changed = False
+        for p, v in procs.items():
+            if p not in keep and v[0] in keep:
+                keep.add(p)
+                changed = True
+    return list(keep)
+
+
+def tree_cpu(scope):
+    procs = all_procs()
+    return sum(procs[p][2] for p in scope_pids(scope, procs))
+
+
+class Sampler(threading.Thread):
+    def __init__(self, scope, interval=0.2):
+        super().__init__(daemon=True)
+        self.scope, self.interval = scope, interval
+        self.stop = threading.Event()
+        self.pss = self.rss = self.procs = 0
+
+    def sample(self):
+        pids = scope_pids(self.scope, all_procs())
+        pss = rss = n = 0
+        for p in pids:
+            try:
+                with open("/proc/%d/smaps_rollup" % p) as f:
+                    t = f.read()
+            except OSError:
+                continue
+            n += 1
+            m = re.search(r"^Pss:\s+(\d+)", t, re.M)
+            pss += int(m.group(1)) if m else 0
+            m = re.search(r"^Rss:\s+(\d+)", t, re.M)
+            rss += int(m.group(1)) if m else 0
+        self.pss, self.rss, self.procs = max(self.pss, pss), max(self.rss, rss), max(self.procs, n)
+
+    def run(self):
+        while not self.stop.is_set():
+            self.sample()
+            self.stop.wait(self.interval)
+        self.sample()
+
+
+def opts(argv):
+    o = {}
+    i = 0
+    while i < len(argv):
+        if not argv[i].startswith("--") or i + 1 >= len(argv):
+            sys.exit("acceptdrive: bad option %s" % argv[i])
+        o[argv[i][2:]] = argv[i + 1]
+        i += 2
+    return o
+
+
+def case(argv):
+    o = opts(argv)
+    proto, port, n, c = o["proto"], o["port"], int(o["n"]), int(o["c"])
+    size = int(o.get("size", 2048))
+    devs = [d for d in o.get("devs", "").split(",") if d]
+    timeout = float(o.get("timeout", 300))
+    scope = o["scope"]
+    common = ["-f", "sender@leaf.test", "-t", "mbox@hub.test", "-M", "leaf.test",
+              "-m", str(n), "-s", str(c)]
+    if proto == "qmqp":
+        # qmqp-source's -l counts its headers too: +300 so the payload
+        # matches smtp-source's -l SIZE (as the peer kit's load.sh does)
+        cmd = ["qmqp-source"] + common + ["-l", str(size + 300), "127.0.0.1:" + port]
+    else:
+        cmd = ["smtp-source"] + common + ["-l", str(size), "127.0.0.1:" + port]
+    errf = o.get("errfile", "/dev/null")
+
+    bg = float(o.get("bg", 0))
+    bg_ms_s = "NA"
+    if bg > 0:  # the machine's load from other work, just before the run
+        b0 = proc_stat_busy()
+        time.sleep(bg)
+        bg_ms_s = "%.0f" % ((proc_stat_busy() - b0) / bg)
+    sampler = Sampler(scope)
+    sampler.sample()
+    sampler.start()
+    self0 = os.times()
+    tree0 = tree_cpu(scope)
+    flush0 = dev_flushes(devs)
+    busy0 = proc_stat_busy()
+    t0 = time.monotonic()
+    with open(errf, "w") as ef:
+        p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=ef, stderr=ef)
+
+    def interrupted(sig, _frame):
+        try:
+            os.kill(p.pid, signal.SIGKILL)
+        except OSError:
+            pass
+        os._exit(128 + sig)
+    signal.signal(signal.SIGTERM, interrupted)
+    signal.signal(signal.SIGINT, interrupted)
+    timer = threading.Timer(timeout, lambda: os.kill(p.pid, signal.SIGKILL))
+    timer.start()
+    _, status, ru = os.wait4(p.pid, 0)
+    t1 = time.monotonic()
+    busy1 = proc_stat_busy()
+    flush1 = dev_flushes(devs)
+    tree1 = tree_cpu(scope)
+    timer.cancel()
+    p.returncode = 0  # reaped above: keep Popen from waiting again
+    sampler.stop.set()
+    sampler.join()
+    self1 = os.times()
+
+    rc = os.waitstatus_to_exitcode(status)
+    err = ""
+    try:
+        with open(errf) as ef:
+            lines = [l.strip() for l in ef if l.strip()]
+        err = lines[0] if lines else ""
+    except OSError:
+        pass
+    secs = t1 - t0
+    client = (ru.ru_utime + ru.ru_stime) * 1000.0
+    tool = ((self1.user - self0.user) + (self1.system - self0.system)) * 1000.0
+    machine = busy1 - busy0
+    kv = dict(label=o.get("label", "-"), proto=proto, n=n, c=c, size=size,
+              secs="%.3f" % secs, rate="%.1f" % (n / secs if secs > 0 else 0),
+              client_ms="%.0f" % client, tool_ms="%.0f" % tool,
+              machine_ms="%.0f" % machine, server_ms="%.0f" % (machine - client - tool),
+              tree_ms="%.0f" % (tree1 - tree0),
+              devflush=(flush1 - flush0) if devs else "NA",
+              peak_pss_kb=sampler.pss, peak_rss_kb=sampler.rss, peak_procs=sampler.procs,
+              bg_ms_s=bg_ms_s, rc=rc, timeout=int(rc == -signal.SIGKILL),
+              err=re.sub(r"\s+", "_", err)[:160] or "-")
+    print(" ".join("%s=%s" % (k, v) for k, v in kv.items()))
+
+
+def strace_count(path):
+    calls = 0
+    with open(path) as f:
+        for line in f:
+            t = line.split()
+            if len(t) >= 5 and t[-1] in ("fsync", "fdatasync", "sync_file_range", "syncfs", "sync") \
+                    and t[3].isdigit():
+                calls += int(t[3])
+    print("calls=%d" % calls)
+
+
+def proc_count(path, known):
+    pids, execs = set(), 0
+    with open(path) as f:
+        for line in f:
+            m = re.match(r"(\d+)\s+(.*)", line)
+            if not m:
+                continue
+            pids.add(int(m.group(1)))
+            if m.group(2).startswith("execve("):
+                execs += 1
+    pids -= {int(x) for x in known.split(",") if x}
+    print("procs=%d execs=%d" % (len(pids), execs))
+
+
+def fnum(x):
+    try:
+        return float(x)
+    except (TypeError, ValueError):
+        return None
+
+
+def report(results, out):
+    rows = []
+    with open(results) as f:
+        for line in f:
+            if "=" in line:
+                rows.append(dict(kv.split("=", 1) for kv in line.split()))
+    lines = []
+    say = lines.append
+    hdr = "%-8s %-5s %3s %9s %11s %11s %10s %9s %9s %8s %10s" % (
+        "server", "proto", "c", "msgs/s", "server CPU", "machine CPU", "hub-tree", "fsyncs", "devflush",
+        "peak PSS", "accepted")
+    say(hdr)
+    say("%-8s %-5s %3s %9s %11s %11s %10s %9s %9s %8s %10s" % (
+        "", "", "", "", "ms/msg", "ms/msg", "CPU ms/msg", "/msg", "/msg", "MB", "/sent"))
+    say("-" * len(hdr))
+    idx = {}
+    for r in rows:
+        n = int(r["n"])
+        d = dict(rate=fnum(r["rate"]), server=fnum(r["server_ms"]) / n, machine=fnum(r["machine_ms"]) / n,
+                 tree=fnum(r["tree_ms"]) / n, fsync=fnum(r.get("fsync_per_msg")),
+                 devflush=(fnum(r["devflush"]) / n if fnum(r["devflush"]) is not None else None),
+                 pss=fnum(r["peak_pss_kb"]) / 1024.0)
+        idx[(r["label"], r["proto"], r["c"])] = d
+
+        def f(v, fmt):
+            return fmt % v if v is not None else "NA"
+        say("%-8s %-5s %3s %9s %11s %11s %10s %9s %9s %8s %10s" % (
+            r["label"], r["proto"], r["c"], f(d["rate"], "%.0f"), f(d["server"], "%.2f"),
+            f(d["machine"], "%.2f"), f(d["tree"], "%.2f"), f(d["fsync"], "%.2f"),
+            f(d["devflush"], "%.2f"), f(d["pss"], "%.1f"), "%s/%s" % (r.get("accepted", "?"), n)))
+    have_pf = any(k[0] == "postfix" for k in idx)
+    goals = {"c10": [], "c1": [], "cpu": [], "tree": []}
+    if have_pf:
+        say("")
+        say("ratios ours/Postfix (msgs/s higher is better; the rest lower is better)")
+        say("%-5s %3s %8s %11s %12s %9s %7s %9s %7s" % (
+            "proto", "c", "msgs/s", "server CPU", "machine CPU", "hub-tree", "fsyncs", "devflush", "PSS"))
+        for (lab, proto, c), d in sorted(idx.items(), key=lambda x: (x[0][1], int(x[0][2]))):
+            if lab != "ours" or ("postfix", proto, c) not in idx:
+                continue
+            p = idx[("postfix", proto, c)]
+
+            def q(a, b):
+                return a / b if a is not None and b not in (None, 0) else None
+
+            def f(v):
+                return "%.2fx" % v if v is not None else "NA"
+            rr = {k: q(d[k], p[k]) for k in d}
+            say("%-5s %3s %8s %11s %12s %9s %7s %9s %7s" % (
+                proto, c, f(rr["rate"]), f(rr["server"]), f(rr["machine"]), f(rr["tree"]),
+                f(rr["fsync"]), f(rr["devflush"]), f(rr["pss"])))
+            if c == "10":
+                goals["c10"].append((proto, rr["rate"]))
+            if c == "1":
+                goals["c1"].append((proto, rr["rate"]))
+            goals["cpu"].append(("%s c=%s" % (proto, c), rr["server"]))
+            goals["tree"].append(("%s c=%s" % (proto, c), rr["tree"]))
+    say("")
+    say("goals (issue): acceptance >= 2x Postfix at c=10 and >= 1.5x at c=1; "
+        "server CPU per message <= half of Postfix's")
+
+    def verdict(name, items, ok):
+        if not items:
+            say("  %-52s NOT MEASURED (no Postfix figures in this run)" % name)
+            return
+        good = all(v is not None and ok(v) for _, v in items)
+        say("  %-52s %-8s (%s)" % (name, "PASS" if good else "NOT YET",
+                                   ", ".join("%s %s" % (k, "%.2fx" % v if v is not None else "NA")
+                                             for k, v in items)))
+    verdict("acceptance >= 2x Postfix at c=10", goals["c10"], lambda v: v >= 2.0)
+    verdict("acceptance >= 1.5x Postfix at c=1", goals["c1"], lambda v: v >= 1.5)
+    verdict("server CPU per message <= half of Postfix's", goals["cpu"], lambda v: v <= 0.5)
+    verdict("  (cross-check, hub-tree CPU <= half)", goals["tree"], lambda v: v <= 0.5)
+    text = "\n".join(lines) + "\n"
+    sys.stdout.write(text)
+    with open(out, "a") as f:
+        f.write(text)
+
+
+def main():
+    if len(sys.argv) < 2:
+        sys.exit(__doc__)
+    cmd, rest = sys.argv[1], sys.argv[2:]
+    if cmd == "case":
+        case(rest)
+    elif cmd == "strace-count":
+        strace_count(rest[0])
+    elif cmd == "proc-count":
+        proc_count(rest[0], rest[1])
+    elif cmd == "report":
+        report(rest[0], rest[1])
+    else:
+        sys.exit(__doc__)
+
+
+if __name__ == "__main__":
+    main()
