@@ -33,6 +33,7 @@
 #include "q_qq.h"
 #include "q_qqstatus.h"
 #include "q_sa.h"
+#include "nsqueue.h"
 #include "nsread.h"
 #include "received.h"
 
@@ -43,7 +44,6 @@ static char inspace[65536];
 static buffer in;
 static char outspace[1024];
 static buffer out;
-static struct qq qq;
 static stralloc local;
 
 static void die_control(const char *name)
@@ -79,44 +79,6 @@ static void config(struct nsr_policy *p)
   if (received_localname(&local) < 0) die_control("me");
 }
 
-/* ---- the queue, as nsread.c drives it ----------------------------------- */
-
-static void q_start(void *ctx)
-{
-  struct received_info ri = { "QMQP", 0, 0, 0, 0, 0 };
-  stralloc line = {0};
-  (void)ctx;
-  ri.local = local.s;
-  ri.remoteip = getenv("TCPREMOTEIP");
-  ri.remotehost = getenv("TCPREMOTEHOST");
-  ri.remoteinfo = getenv("TCPREMOTEINFO");
-  qq_start(&qq);  /* a failure is remembered: qq_finish reports it */
-  qq_limits(&qq, &lim);
-  if (!received_line(&line, &ri, (long long)time(0))) fatal_nomem();
-  qq_put(&qq, line.s, line.len);
-  stralloc_free(&line);
-}
-
-static void q_put(void *ctx, const char *buf, size_t len) { (void)ctx; qq_put(&qq, buf, len); }
-static void q_from(void *ctx, const char *a, size_t len) { (void)ctx; qq_from(&qq, a, len); }
-static void q_to(void *ctx, const char *a, size_t len) { (void)ctx; qq_to(&qq, a, len); }
-static void q_abort(void *ctx) { (void)ctx; qq_abort(&qq); }
-
-/* commit: queue the message; reply text "K/Z/D..." into t. */
-static void commit(stralloc *t)
-{
-  stralloc fd6 = {0};
-  struct qq_status st;
-  pid_t pid = qq.pid ? qq.pid : getpid();
-  int code = qq_finish(&qq, &fd6);
-  qq_status(code, fd6.s, fd6.len, &st);
-  if (!stralloc_copyb(t, &st.kind, 1) || !stralloc_catb(t, st.text, st.textlen)) fatal_nomem();
-  if (st.kind == 'K' &&
-      !(stralloc_cats(t, " ") && sa_catnum(t, (unsigned long long)time(0)) &&
-        stralloc_cats(t, " qp ") && sa_catnum(t, (unsigned long long)pid)))
-    fatal_nomem();
-  stralloc_free(&fd6);
-}
 
 /* drop: a request we will not answer. */
 static void drop(int r)
@@ -133,20 +95,20 @@ static void drop(int r)
 int main(void)
 {
   struct nsr_policy pol;
-  struct nsr_queue q = { 0, q_start, q_put, q_from, q_to, q_abort };
   enum nsr_why why;
   stralloc text = {0}, reply = {0};
   int r;
   progname = "qmail-qmqpd";
   signal(SIGPIPE, SIG_IGN);
   config(&pol);
+  nsq_init("QMQP", local.s, &lim, 0);
   buffer_init(&in, (ssize_t (*)())io_bread, 0, inspace, sizeof inspace);
   in.cookie = &lim;
   buffer_init(&out, (ssize_t (*)())io_bwrite, 1, outspace, sizeof outspace);
   out.cookie = &lim;
-  r = nsr_qmqp(&in, &pol, &q, &why);
+  r = nsr_qmqp(&in, &pol, &nsq_callbacks, &why);
   if (r != NSR_OK) drop(r);
-  if (why == NSR_ACCEPT) commit(&text);
+  if (why == NSR_ACCEPT) nsq_commit(&text);
   else if (!stralloc_copys(&text, nsr_reply(why))) fatal_nomem();
   if (!ns_cat(&reply, text.s, text.len)) fatal_nomem();
   if (buffer_putflush(&out, reply.s, reply.len) < 0) _exit(111);

@@ -45,6 +45,7 @@
 #include "q_qq.h"
 #include "q_qqstatus.h"
 #include "q_sa.h"
+#include "nsqueue.h"
 #include "nsread.h"
 #include "rcpthosts.h"
 #include "received.h"
@@ -56,10 +57,8 @@ static char inspace[65536];
 static buffer in;
 static char outspace[8192];
 static buffer out;
-static struct qq qq;
 static stralloc local;
 static const char *relayclient;
-static stralloc rcpt;   /* recipient with RELAYCLIENT appended */
 
 static void die_control(const char *name)
 {
@@ -116,51 +115,6 @@ static void config(struct nsr_policy *p)
   if (received_localname(&local) < 0) die_control("me");
 }
 
-/* ---- the queue, as nsread.c drives it ----------------------------------- */
-
-static void q_start(void *ctx)
-{
-  struct received_info ri = { "QMTP", 0, 0, 0, 0, 0 };
-  stralloc line = {0};
-  (void)ctx;
-  ri.local = local.s;
-  ri.remoteip = getenv("TCPREMOTEIP");
-  ri.remotehost = getenv("TCPREMOTEHOST");
-  ri.remoteinfo = getenv("TCPREMOTEINFO");
-  qq_start(&qq);  /* a failure is remembered: qq_finish reports it */
-  qq_limits(&qq, &lim);
-  if (!received_line(&line, &ri, (long long)time(0))) fatal_nomem();
-  qq_put(&qq, line.s, line.len);
-  stralloc_free(&line);
-}
-
-static void q_put(void *ctx, const char *buf, size_t len) { (void)ctx; qq_put(&qq, buf, len); }
-static void q_from(void *ctx, const char *a, size_t len) { (void)ctx; qq_from(&qq, a, len); }
-static void q_abort(void *ctx) { (void)ctx; qq_abort(&qq); }
-
-static void q_to(void *ctx, const char *a, size_t len)
-{
-  (void)ctx;
-  if (!relayclient) { qq_to(&qq, a, len); return; }
-  if (!stralloc_copyb(&rcpt, a, len) || !stralloc_cats(&rcpt, relayclient)) fatal_nomem();
-  qq_to(&qq, rcpt.s, rcpt.len);
-}
-
-/* commit: queue the message; the accepted recipients' reply into t. */
-static void commit(stralloc *t)
-{
-  stralloc fd6 = {0};
-  struct qq_status st;
-  pid_t pid = qq.pid ? qq.pid : getpid();
-  int code = qq_finish(&qq, &fd6);
-  qq_status(code, fd6.s, fd6.len, &st);
-  if (!stralloc_copyb(t, &st.kind, 1) || !stralloc_catb(t, st.text, st.textlen)) fatal_nomem();
-  if (st.kind == 'K' &&
-      !(stralloc_cats(t, " ") && sa_catnum(t, (unsigned long long)time(0)) &&
-        stralloc_cats(t, " qp ") && sa_catnum(t, (unsigned long long)pid)))
-    fatal_nomem();
-  stralloc_free(&fd6);
-}
 
 /* ---- I/O ---------------------------------------------------------------------- */
 
@@ -216,24 +170,24 @@ static void answer(const struct nsr_pkg *pkg, const stralloc *kept)
 int main(void)
 {
   struct nsr_policy pol;
-  struct nsr_queue q = { 0, q_start, q_put, q_from, q_to, q_abort };
   struct nsr_pkg pkg = { {0, 0, 0}, 0 };
   stralloc kept = {0};
   unsigned long n, maxpkgs;
   progname = "qmail-qmtpd";
   signal(SIGPIPE, SIG_IGN);
   config(&pol);
+  nsq_init("QMTP", local.s, &lim, relayclient);
   maxpkgs = limit_get(LIM_QMTPPKGS);
   buffer_init(&in, (ssize_t (*)())read_op, 0, inspace, sizeof inspace);
   in.cookie = &lim;
   buffer_init(&out, (ssize_t (*)())io_bwrite, 1, outspace, sizeof outspace);
   out.cookie = &lim;
   for (n = 0; n < maxpkgs; ++n) {
-    int r = nsr_qmtp(&in, &pol, &q, &pkg);
+    int r = nsr_qmtp(&in, &pol, &nsq_callbacks, &pkg);
     if (r == NS_EOF) finish(0);
     if (r != NSR_OK) drop(r);
     kept.len = 0;
-    if (pkg.accepted) commit(&kept);
+    if (pkg.accepted) nsq_commit(&kept);
     answer(&pkg, &kept);
   }
   finish(0);

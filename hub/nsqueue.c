@@ -1,0 +1,70 @@
+/* nsqueue.c: streaming a netstring server's message into the queue (see
+ * nsqueue.h). One message at a time per process. */
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+#include "q_err.h"
+#include "q_qq.h"
+#include "q_qqstatus.h"
+#include "q_sa.h"
+#include "nsqueue.h"
+#include "received.h"
+
+static struct qq qq;
+static const char *proto, *local, *relayclient;
+static const struct io_limits *lim;
+static stralloc rcpt;   /* a recipient with RELAYCLIENT appended */
+
+void nsq_init(const char *p, const char *l, const struct io_limits *li, const char *rc)
+{
+  proto = p;
+  local = l;
+  lim = li;
+  relayclient = rc;
+}
+
+static void q_start(void *ctx)
+{
+  struct received_info ri = { 0, 0, 0, 0, 0, 0 };
+  stralloc line = {0};
+  (void)ctx;
+  ri.proto = proto;
+  ri.local = local;
+  ri.remoteip = getenv("TCPREMOTEIP");
+  ri.remotehost = getenv("TCPREMOTEHOST");
+  ri.remoteinfo = getenv("TCPREMOTEINFO");
+  qq_start(&qq);  /* a failure is remembered: qq_finish reports it */
+  qq_limits(&qq, lim);
+  if (!received_line(&line, &ri, (long long)time(0))) fatal_nomem();
+  qq_put(&qq, line.s, line.len);
+  stralloc_free(&line);
+}
+
+static void q_put(void *ctx, const char *buf, size_t len) { (void)ctx; qq_put(&qq, buf, len); }
+static void q_from(void *ctx, const char *a, size_t len) { (void)ctx; qq_from(&qq, a, len); }
+static void q_abort(void *ctx) { (void)ctx; qq_abort(&qq); }
+
+static void q_to(void *ctx, const char *a, size_t len)
+{
+  (void)ctx;
+  if (!relayclient) { qq_to(&qq, a, len); return; }
+  if (!stralloc_copyb(&rcpt, a, len) || !stralloc_cats(&rcpt, relayclient)) fatal_nomem();
+  qq_to(&qq, rcpt.s, rcpt.len);
+}
+
+const struct nsr_queue nsq_callbacks = { 0, q_start, q_put, q_from, q_to, q_abort };
+
+void nsq_commit(stralloc *t)
+{
+  stralloc fd6 = {0};
+  struct qq_status st;
+  pid_t pid = qq.pid ? qq.pid : getpid();
+  int code = qq_finish(&qq, &fd6);
+  qq_status(code, fd6.s, fd6.len, &st);
+  if (!stralloc_copyb(t, &st.kind, 1) || !stralloc_catb(t, st.text, st.textlen)) fatal_nomem();
+  if (st.kind == 'K' &&
+      !(stralloc_cats(t, " ") && sa_catnum(t, (unsigned long long)time(0)) &&
+        stralloc_cats(t, " qp ") && sa_catnum(t, (unsigned long long)pid)))
+    fatal_nomem();
+  stralloc_free(&fd6);
+}

@@ -1,0 +1,24 @@
+/* nsqueue.h: the queue side of the netstring servers (qmail-qmqpd,
+ * qmail-qmtpd): the struct nsr_queue callbacks nsread.c drives, which put
+ * our Received line first and stream into qmail-queue (q_qq), and the
+ * commit that maps the queue's status to the reply text (q_qqstatus). */
+#ifndef NSQUEUE_H
+#define NSQUEUE_H
+
+#include "stralloc.h"
+#include "nsread.h"
+#include "q_io.h"
+
+/* nsq_init: proto for the Received line ("QMQP", "QMTP"), our name, the
+ * limits for writes to the queue program, and RELAYCLIENT (NULL if unset:
+ * its value is appended to every recipient, as qmail does). The strings
+ * must outlive the server. */
+void nsq_init(const char *proto, const char *local, const struct io_limits *lim,
+              const char *relayclient);
+/* nsq_callbacks: the callbacks for nsr_qmqp/nsr_qmtp. */
+extern const struct nsr_queue nsq_callbacks;
+/* nsq_commit: finish the queued message; t gets "K<text> <time> qp <pid>"
+ * or the queue's "Z..."/"D..." text. */
+void nsq_commit(stralloc *t);
+
+#endif
