@@ -30,7 +30,8 @@ present = $(foreach p,$(1),$(if $(wildcard $(2)/$(p).c),$(p)))
 LEAF_PROGS := $(call present,qmail-inject sendmail qmail-qmqpc forward predate \
               maildirmake maildir2mbox qmail-showctl,leaf)
 LEAF_SCRIPTS := datemail mailsubj
-HUB_PROGS := $(call present,qmail-queue qmail-smtpd qmail-qmtpd qmail-qmqpd,hub)
+HUB_PROGS := $(call present,qmail-queue qmail-smtpd qmail-qmtpd qmail-qmqpd qmail-local \
+             preline condredirect bouncesaying except qreceipt,hub)
 
 COMMON_SRC := $(wildcard common/*.c)
 LEAF_MOD_SRC := $(filter-out $(LEAF_PROGS:%=leaf/%.c),$(wildcard leaf/*.c))
