@@ -60,14 +60,15 @@
 #define QUEUE_STALE (36L * 60 * 60)  /* pid/ mess/ intd/ leftovers older than this
                                         are garbage (qmail-send, qmail-clean) */
 
-/* Durability (QUEUE.md "Flushes"): 0 = rely on the ordered metadata
- * journal of ext4 (data=ordered or journal) and xfs, where a later fsync
- * makes every earlier directory operation durable, so the mess/ entry
- * needs no fsync of its own (3 fsyncs per message). 1 = also fsync
- * mess/S/ after the message, for filesystems without that ordering
- * (ext4 without a journal, ext2, btrfs, unknown). */
+/* Durability (QUEUE.md "Flushes"): 1 (the default) = fsync mess/S/ too,
+ * so the message's name is durable on any filesystem (4 fsyncs per
+ * message). 0 = rely on an ordered metadata journal (ext4 data=ordered or
+ * journal, xfs), where a later fsync makes every earlier directory
+ * operation durable (3 fsyncs); only for a queue known to sit on such a
+ * filesystem: ext4 can run without a journal (this project's own build
+ * and CI machines do), and then 0 could lose an accepted message. */
 #ifndef QUEUE_SYNC_MESSDIR
-#define QUEUE_SYNC_MESSDIR 0
+#define QUEUE_SYNC_MESSDIR 1
 #endif
 
 #endif

@@ -106,7 +106,7 @@ if ! command -v strace > /dev/null; then
   skip "F5: no strace"
 else
   nfsync=$(grep -c '^fsync(' "$T/ref")
-  is "$nfsync" 3 "3 fsyncs per message (mess, intd, todo/S)"
+  is "$nfsync" 4 "4 fsyncs per message (mess, intd, mess/S, todo/S)"
   for k in $(seq "$nfsync"); do
     inject "fsync:error=EIO:when=$k" 53 "F5: fsync #$k fails with EIO: exit 53, nothing left"
   done
