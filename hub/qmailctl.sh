@@ -15,6 +15,9 @@ home=@QMAILHOME@
 svc=$home/service
 
 alive() { [ -n "$1" ] && kill -0 "$1" 2>/dev/null; }
+# group_alive PGID: a process of that group still runs (zombies do not count:
+# some containers' PID 1 reaps them late)
+group_alive() { ps -eo pgid=,stat= | awk -v g="$1" '$1 == g && $2 !~ /^Z/ { n++ } END { exit n == 0 }'; }
 pidof_svc() { head -n 1 "$svc/$1/qmailctl.pid" 2>/dev/null; }
 services() { for d in "$svc"/*/; do [ -x "$d/run" ] && basename "$d"; done; }
 
@@ -54,8 +57,8 @@ stop_one() {
   if ! alive "$pid"; then rm -f "$svc/$1/qmailctl.pid"; return 0; fi
   kill -TERM "-$pid" 2>/dev/null || kill -TERM "$pid"  # the whole group (dash: no "--")
   i=0
-  while kill -0 "-$pid" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-  kill -0 "-$pid" 2>/dev/null && kill -KILL "-$pid" 2>/dev/null
+  while group_alive "$pid" && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+  group_alive "$pid" && kill -KILL "-$pid" 2>/dev/null
   rm -f "$svc/$1/qmailctl.pid"
   echo "$1: stopped"
 }
