@@ -1,0 +1,529 @@
+/* qmail-local: deliver one message to one local address, following the
+ * address's .qmail file (REFERENCE.md 1d "Local delivery essentials",
+ * 1c delivery conventions; BAD-INPUT.md R16, F3).
+ *   qmail-local [ -nN ] user homedir local dash ext domain sender defaultdelivery
+ * The message is on fd 0 and must be seekable (qmail-lspawn gives a file).
+ * Instructions: |program (sh -c in the home, qmail's environment), &address
+ * or bare address (collected, one copy queued at the end with sender
+ * $NEWSENDER), /path or ./path mbox (mboxrd, flock with a 30 s timeout,
+ * truncated back on error), path ending in / Maildir (hub/maildir).
+ * Exit: 0 delivered, 100 permanent (text on stderr), 111 temporary (text on
+ * stderr). -n prints the instructions instead of delivering. Never runs as
+ * root. Caps: .qmail file 1 MB, header fields as q_limits, hops LIM_HOPS. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include "buffer.h"
+#include "stralloc.h"
+#include "dotqmail.h"
+#include "maildir.h"
+#include "q_err.h"
+#include "q_header.h"
+#include "q_limits.h"
+#include "q_mbox.h"
+#include "q_qq.h"
+#include "q_qqstatus.h"
+
+#define DOTQMAIL_MAX (1024 * 1024)
+#define LOCK_TIMEOUT 30
+
+static const char *a_user, *a_home, *a_local, *a_dash, *a_ext, *a_domain, *a_sender, *a_default;
+static stralloc dtline, rpline, ufline, recipient, forwards;
+static size_t nforwards;
+static int listonly, execonly;
+static int ndeliv, nprog, nfwd;
+
+/* say: the human text for the report, on fd 2, then exit. */
+static void say_exit(int code, const char *a, const char *b, const char *c) __attribute__((noreturn));
+static void say_exit(int code, const char *a, const char *b, const char *c)
+{
+  stralloc s = {0};
+  if (stralloc_copys(&s, a) && stralloc_cats(&s, b ? b : "") &&
+      stralloc_cats(&s, c ? c : "") && stralloc_cats(&s, "\n"))
+    if (write(2, s.s, s.len) < 0) {}
+  _exit(code);
+}
+static void nomem(void) __attribute__((noreturn));
+static void nomem(void) { say_exit(111, "Out of memory. (#4.3.0)", 0, 0); }
+static void temp_sys(const char *what, const char *obj) __attribute__((noreturn));
+static void temp_sys(const char *what, const char *obj)
+{
+  stralloc s = {0};
+  const char *e = strerror(errno);
+  if (!stralloc_copys(&s, what) || !stralloc_cats(&s, obj ? obj : "") ||
+      !stralloc_cats(&s, ": ") || !stralloc_cats(&s, e) || !stralloc_0(&s)) nomem();
+  say_exit(111, "Unable to ", s.s, ". (#4.3.0)");
+}
+
+/* ---- the envelope lines and the environment ---- */
+
+/* catclean: append s with newlines as '_' (so a line stays one line). */
+static int catclean(stralloc *sa, const char *s)
+{
+  for (; *s; ++s) {
+    char c = *s == '\n' ? '_' : *s;
+    if (!stralloc_append(sa, &c)) return 0;
+  }
+  return 1;
+}
+
+static void make_lines(void)
+{
+  stralloc from = {0};
+  time_t now = time(0);
+  if (!stralloc_copys(&recipient, a_local) || !stralloc_cats(&recipient, "@") ||
+      !stralloc_cats(&recipient, a_domain) || !stralloc_0(&recipient)) nomem();
+  if (!stralloc_copys(&dtline, "Delivered-To: ") || !catclean(&dtline, recipient.s) ||
+      !stralloc_cats(&dtline, "\n") || !stralloc_0(&dtline)) nomem();
+  if (!stralloc_copys(&rpline, "Return-Path: <") || !catclean(&rpline, a_sender) ||
+      !stralloc_cats(&rpline, ">\n") || !stralloc_0(&rpline)) nomem();
+  if (!mbox_fromline(&from, a_sender, strlen(a_sender), now)) nomem();
+  if (!stralloc_copy(&ufline, &from) || !stralloc_0(&ufline)) nomem();
+  stralloc_free(&from);
+}
+
+static void env1(const char *name, const char *value)
+{
+  if (setenv(name, value, 1) < 0) nomem();
+}
+
+/* host_n: HOST2..4: the domain before its last n-1 dots. */
+static void env_hosts(void)
+{
+  char name[6] = "HOST2";
+  char *h = strdup(a_domain), *dot;
+  int n;
+  if (!h) nomem();
+  for (n = 2; n <= 4; ++n) {
+    if ((dot = strrchr(h, '.'))) *dot = 0;
+    name[4] = (char)('0' + n);
+    env1(name, h);
+  }
+  free(h);
+}
+
+/* env_exts: EXT2..4: EXT after its first, second, third dash. */
+static void env_exts(void)
+{
+  char name[5] = "EXT2";
+  const char *e = a_ext;
+  int n;
+  for (n = 2; n <= 4; ++n) {
+    const char *d = strchr(e, '-');
+    e = d ? d + 1 : "";
+    name[3] = (char)('0' + n);
+    env1(name, e);
+  }
+}
+
+static void set_env(void)
+{
+  env1("SENDER", a_sender);
+  env1("NEWSENDER", a_sender);
+  env1("RECIPIENT", recipient.s);
+  env1("USER", a_user);
+  env1("HOME", a_home);
+  env1("HOST", a_domain);
+  env1("LOCAL", a_local);
+  env1("EXT", a_ext);
+  env1("DTLINE", dtline.s);
+  env1("RPLINE", rpline.s);
+  env1("UFLINE", ufline.s);
+  env_hosts();
+  env_exts();
+}
+
+/* ---- checks before delivery ---- */
+
+static void check_home(void)
+{
+  struct stat st;
+  if (chdir(a_home) < 0) temp_sys("switch to ", a_home);
+  if (stat(".", &st) < 0) temp_sys("stat ", a_home);
+  if (st.st_mode & (S_ISVTX | S_IWGRP | S_IWOTH))
+    say_exit(111, "Uh-oh: home directory is sticky or group/world-writable. (#4.7.0)", 0, 0);
+}
+
+static void check_input(void)
+{
+  if (lseek(0, 0, SEEK_SET) < 0)
+    say_exit(111, "Unable to rewind message: input is not seekable. (#4.3.0)", 0, 0);
+}
+
+static ssize_t read0(int fd, char *buf, size_t len)
+{
+  ssize_t r;
+  do r = read(fd, buf, len); while (r < 0 && errno == EINTR);
+  return r;
+}
+
+/* isdt: field is "Delivered-To:" with our recipient (blanks, case ignored). */
+static int isdt(const stralloc *f)
+{
+  size_t v = hdr_value(f->s, f->len), end = f->len, rl = recipient.len - 1;
+  while (v < end && (f->s[v] == ' ' || f->s[v] == '\t')) ++v;
+  while (end > v && (f->s[end - 1] == '\n' || f->s[end - 1] == '\r' ||
+                     f->s[end - 1] == ' ' || f->s[end - 1] == '\t')) --end;
+  return end - v == rl && !strncasecmp(f->s + v, recipient.s, rl);
+}
+
+/* check_loop: our Delivered-To line already there, or too many hops. */
+static void check_loop(void)
+{
+  char space[8192];
+  buffer b;
+  stralloc f = {0};
+  unsigned long hops = 0, maxhops = limit_get(LIM_HOPS);
+  size_t total = 0, cap = limit_get(LIM_HEADER);
+  int r;
+  buffer_init(&b, read0, 0, space, sizeof space);
+  while ((r = hdr_read(&b, &f, limit_get(LIM_HEADERLINE))) == HDR_FIELD) {
+    if ((total += f.len) > cap) break;
+    if (hdr_is(f.s, f.len, "Delivered-To")) {
+      ++hops;
+      if (isdt(&f))
+        say_exit(100, "This message is looping: it already has my Delivered-To line. (#5.4.6)", 0, 0);
+    } else if (hdr_is(f.s, f.len, "Received")) ++hops;
+    if (hops > maxhops)
+      say_exit(100, "This message is looping: too many hops. (#5.4.6)", 0, 0);
+  }
+  if (r == HDR_ERR) temp_sys("read ", "message");
+  if (r == HDR_NOMEM) nomem();
+  stralloc_free(&f);
+}
+
+/* ---- finding and reading the .qmail file ---- */
+
+/* open_dotqmail: fd of the first existing candidate, -1 none; *defpos for $DEFAULT. */
+static int open_dotqmail(stralloc *name, size_t *defpos, int *isdefault)
+{
+  size_t i;
+  int r, fd;
+  for (i = 0; (r = dotqmail_candidate(name, a_dash, a_ext, i, defpos)) == 1; ++i) {
+    fd = open(name->s, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd >= 0) { *isdefault = i > 0; return fd; }
+    if (errno != ENOENT && errno != ENOTDIR) temp_sys("open ", name->s);
+  }
+  if (r < 0) nomem();
+  return -1;
+}
+
+static void read_dotqmail(int fd, const char *name, stralloc *text)
+{
+  struct stat st;
+  char buf[4096];
+  ssize_t r;
+  if (fstat(fd, &st) < 0) temp_sys("stat ", name);
+  if (st.st_mode & S_IWOTH)
+    say_exit(111, "Uh-oh: ", name, " is world-writable. (#4.7.0)");
+  execonly = (st.st_mode & S_IXUSR) != 0;
+  while ((r = read0(fd, buf, sizeof buf)) > 0) {
+    if (text->len + (size_t)r > DOTQMAIL_MAX) say_exit(111, "Uh-oh: ", name, " is too big. (#4.7.0)");
+    if (!stralloc_catb(text, buf, (size_t)r)) nomem();
+  }
+  if (r < 0) temp_sys("read ", name);
+  close(fd);
+}
+
+/* load: the instructions to follow (file, or defaultdelivery). */
+static void load(stralloc *text)
+{
+  stralloc name = {0};
+  size_t defpos = 0;
+  int isdefault = 0, fd = open_dotqmail(&name, &defpos, &isdefault);
+  if (fd < 0 && *a_ext)
+    say_exit(100, "Sorry, no mailbox here by that name. (#5.1.1)", 0, 0);
+  if (fd >= 0) read_dotqmail(fd, name.s, text);
+  if (isdefault) env1("DEFAULT", a_ext + defpos);
+  if (!text->len) {
+    execonly = 0;
+    if (!stralloc_copys(text, a_default) || !stralloc_cats(text, "\n")) nomem();
+  }
+  stralloc_free(&name);
+}
+
+/* ---- deliveries ---- */
+
+static char *argdup(const struct dq_line *l)
+{
+  char *s = malloc(l->len + 1);
+  if (!s) nomem();
+  memcpy(s, l->arg, l->len);
+  s[l->len] = 0;
+  return s;
+}
+
+static void do_maildir(const char *dir)
+{
+  stralloc pre = {0};
+  const char *why;
+  int r;
+  if (!stralloc_copyb(&pre, rpline.s, rpline.len - 1) ||
+      !stralloc_catb(&pre, dtline.s, dtline.len - 1)) nomem();
+  /* Maildir's 24-hour bound: a delivery stuck that long is killed (the
+   * crash is a temporary failure for qmail-lspawn; the tmp/ file is left
+   * for readers to clean, never a partial file in new/). */
+  signal(SIGALRM, SIG_DFL);
+  alarm(24 * 3600);
+  r = maildir_deliver(dir, 0, pre.s, pre.len, 0, &why);
+  alarm(0);
+  if (r < 0) {
+    stralloc s = {0};
+    if (!stralloc_copys(&s, why) || !stralloc_cats(&s, " in ") || !stralloc_cats(&s, dir) ||
+        !stralloc_cats(&s, ": ") || !stralloc_cats(&s, strerror(errno)) || !stralloc_0(&s)) nomem();
+    say_exit(111, "Temporary error: ", s.s, ". (#4.2.1)");
+  }
+  stralloc_free(&pre);
+}
+
+static void on_alarm(int sig) { (void)sig; }
+
+/* lock_file: flock fd within LOCK_TIMEOUT s. 0 ok, -1 error (errno). */
+static int lock_file(int fd)
+{
+  struct sigaction sa;
+  int r, e;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_alarm;  /* no SA_RESTART: flock returns EINTR */
+  sigaction(SIGALRM, &sa, 0);
+  alarm(LOCK_TIMEOUT);
+  r = flock(fd, LOCK_EX);
+  e = errno;
+  alarm(0);
+  if (r < 0 && e == EINTR) e = ETIMEDOUT;
+  errno = e;
+  return r;
+}
+
+/* open_locked: the mbox opened for append and locked, and still the file at
+ * path after the lock (someone may have renamed or replaced it meanwhile). */
+static int open_locked(const char *path)
+{
+  int tries, fd;
+  struct stat a, b;
+  for (tries = 0; tries < 5; ++tries) {
+    fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOCTTY | O_CLOEXEC, 0600);
+    if (fd < 0) temp_sys("open ", path);
+    if (lock_file(fd) < 0) temp_sys("lock ", path);
+    if (fstat(fd, &a) == 0 && stat(path, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+      return fd;
+    close(fd);
+  }
+  errno = EAGAIN;
+  temp_sys("lock a stable ", path);
+}
+
+static int flush_out(int fd, stralloc *out)
+{
+  size_t i = 0;
+  while (i < out->len) {
+    ssize_t w = write(fd, out->s + i, out->len - i);
+    if (w < 0) { if (errno == EINTR) continue; return -1; }
+    i += (size_t)w;
+  }
+  out->len = 0;
+  return 0;
+}
+
+/* mbox_write: the whole entry to fd. 0 ok, -1 error (errno). */
+static int mbox_write(int fd)
+{
+  struct mbox_quote q;
+  stralloc out = {0};
+  char buf[65536];
+  ssize_t r;
+  int ok = -1;
+  mbox_quote_init(&q);
+  if (lseek(0, 0, SEEK_SET) < 0) return -1;
+  if (!stralloc_copyb(&out, ufline.s, ufline.len - 1) ||
+      !mbox_quote_feed(&q, &out, rpline.s, rpline.len - 1) ||
+      !mbox_quote_feed(&q, &out, dtline.s, dtline.len - 1)) { errno = ENOMEM; goto done; }
+  while ((r = read0(0, buf, sizeof buf)) > 0)
+    if (!mbox_quote_feed(&q, &out, buf, (size_t)r)) { errno = ENOMEM; goto done; }
+    else if (out.len >= sizeof buf && flush_out(fd, &out) < 0) goto done;
+  if (r < 0) goto done;
+  if (!mbox_quote_end(&q, &out)) { errno = ENOMEM; goto done; }
+  if (flush_out(fd, &out) < 0 || fsync(fd) < 0) goto done;
+  ok = 0;
+done:
+  stralloc_free(&out);
+  return ok;
+}
+
+static void do_mbox(const char *path)
+{
+  int fd = open_locked(path), e;
+  off_t pos = lseek(fd, 0, SEEK_END);
+  if (pos < 0) temp_sys("seek in ", path);
+  if (mbox_write(fd) < 0) {
+    e = errno;
+    /* take back the partial entry so the mailbox stays well formed */
+    if (ftruncate(fd, pos) < 0) {}
+    errno = e;
+    temp_sys("write to ", path);
+  }
+  if (close(fd) < 0) temp_sys("close ", path);
+}
+
+/* prog_status: map a program's wait status to 0 ok, 99 stop, 100, 111. */
+static int prog_status(int st)
+{
+  if (!WIFEXITED(st)) return 111;
+  switch (WEXITSTATUS(st)) {
+  case 0: return 0;
+  case 99: return 99;
+  case 64: case 65: case 70: case 76: case 77: case 78: case 100: case 112: return 100;
+  default: return 111;
+  }
+}
+
+static int do_program(const char *cmd)
+{
+  pid_t pid;
+  int st;
+  if (lseek(0, 0, SEEK_SET) < 0) temp_sys("rewind ", "message");
+  pid = fork();
+  if (pid < 0) temp_sys("fork", 0);
+  if (pid == 0) {
+    signal(SIGALRM, SIG_DFL);
+    signal(SIGPIPE, SIG_DFL);
+    execl("/bin/sh", "sh", "-c", cmd, (char *)0);
+    _exit(111);
+  }
+  while (waitpid(pid, &st, 0) < 0)
+    if (errno != EINTR) temp_sys("wait for ", "program");
+  st = prog_status(st);
+  if (st == 100) say_exit(100, "Permanent error from program: ", cmd, " (#5.2.0)");
+  if (st == 111) say_exit(111, "Temporary error from program: ", cmd, " (#4.2.0)");
+  return st;
+}
+
+static void add_forward(const struct dq_line *l)
+{
+  if (!stralloc_catb(&forwards, l->arg, l->len) || !stralloc_0(&forwards)) nomem();
+  ++nforwards;
+}
+
+/* copy0: the message (fd 0 from offset 0) into the queue. */
+static void copy0(struct qq *q)
+{
+  char buf[65536];
+  ssize_t r;
+  if (lseek(0, 0, SEEK_SET) < 0) temp_sys("rewind ", "message");
+  while ((r = read0(0, buf, sizeof buf)) > 0) qq_put(q, buf, (size_t)r);
+  if (r < 0) temp_sys("read ", "message");
+}
+
+static void send_forwards(void)
+{
+  struct qq q;
+  struct qq_status st;
+  stralloc fd6 = {0};
+  const char *ns = getenv("NEWSENDER");
+  size_t i;
+  int code;
+  if (!nforwards) return;
+  if (!ns) ns = a_sender;
+  qq_start(&q);
+  qq_put(&q, dtline.s, dtline.len - 1);
+  copy0(&q);
+  qq_from(&q, ns, strlen(ns));
+  for (i = 0; i < forwards.len; i += strlen(forwards.s + i) + 1)
+    qq_to(&q, forwards.s + i, strlen(forwards.s + i));
+  code = qq_finish(&q, &fd6);
+  if (code == 0) { stralloc_free(&fd6); return; }
+  qq_status(code, fd6.s, fd6.len, &st);
+  {
+    stralloc t = {0};
+    if (!stralloc_copyb(&t, st.text, st.textlen) || !stralloc_0(&t)) nomem();
+    say_exit(qq_permanent(code, fd6.s, fd6.len) ? 100 : 111, "Unable to forward message: ", t.s, 0);
+  }
+}
+
+/* ---- following the instructions ---- */
+
+static int check_line(const struct dq_line *l, void *arg)
+{
+  (void)arg;
+  if (execonly && l->type != DQ_COMMENT && l->type != DQ_FORWARD)
+    say_exit(111, "Uh-oh: .qmail file is executable, so it may only forward. (#4.7.0)", 0, 0);
+  return 0;
+}
+
+static int list_line(const struct dq_line *l, void *arg)
+{
+  static const char *kind[] = { 0, "program", "forward", "mbox", "maildir" };
+  (void)arg;
+  if (l->type == DQ_COMMENT) return 0;
+  if (!stralloc_cats(&forwards, kind[l->type]) || !stralloc_cats(&forwards, ": ") ||
+      !stralloc_catb(&forwards, l->arg, l->len) || !stralloc_cats(&forwards, "\n")) nomem();
+  return 0;
+}
+
+static int do_line(const struct dq_line *l, void *arg)
+{
+  char *s;
+  (void)arg;
+  if (l->type == DQ_COMMENT) return 0;
+  if (l->type == DQ_FORWARD) { add_forward(l); ++nfwd; return 0; }
+  s = argdup(l);
+  if (l->type == DQ_MAILDIR) { do_maildir(s); ++ndeliv; }
+  else if (l->type == DQ_MBOX) { do_mbox(s); ++ndeliv; }
+  else if (do_program(s) == 99) { free(s); ++nprog; return 99; }
+  else ++nprog;
+  free(s);
+  return 0;
+}
+
+static void usage(void) __attribute__((noreturn));
+static void usage(void)
+{
+  say_exit(111, "usage: qmail-local [ -nN ] user homedir local dash ext domain sender defaultdelivery", 0, 0);
+}
+
+static stralloc text;  /* the instructions; static, so never counted as leaked */
+
+int main(int argc, char **argv)
+{
+  int i = 1;
+  progname = "qmail-local";
+  for (; i < argc && argv[i][0] == '-' && argv[i][1]; ++i) {
+    if (!strcmp(argv[i], "-n")) listonly = 1;
+    else if (!strcmp(argv[i], "-N")) listonly = 0;
+    else if (!strcmp(argv[i], "--")) { ++i; break; }
+    else usage();
+  }
+  if (argc - i != 8) usage();
+  a_user = argv[i]; a_home = argv[i + 1]; a_local = argv[i + 2]; a_dash = argv[i + 3];
+  a_ext = argv[i + 4]; a_domain = argv[i + 5]; a_sender = argv[i + 6]; a_default = argv[i + 7];
+  if (getuid() == 0 || geteuid() == 0) say_exit(111, "Refusing to deliver as root. (#4.3.0)", 0, 0);
+  signal(SIGPIPE, SIG_IGN);
+  make_lines();
+  check_home();
+  load(&text);
+  dotqmail_split(text.s, text.len, check_line, 0);
+  if (listonly) {
+    dotqmail_split(text.s, text.len, list_line, 0);
+    if (write(1, forwards.s, forwards.len) < 0) _exit(111);
+    _exit(0);
+  }
+  check_input();
+  check_loop();
+  set_env();
+  dotqmail_split(text.s, text.len, do_line, 0);
+  send_forwards();
+  {
+    char b[80];
+    int n = snprintf(b, sizeof b, "did %d+%d+%d\n", ndeliv, nfwd, nprog);
+    if (write(1, b, (size_t)n) < 0) {}
+  }
+  return 0;
+}
