@@ -36,7 +36,8 @@
 #                 to the disk (machine-wide)
 # Flushes per message are also counted exactly, in a separate strace run of
 # FSYNC_N messages (strace -f -c on ours' tcpserver, on every Postfix
-# process): fsync + fdatasync + sync_file_range + syncfs + sync calls.
+# process): fsync + fdatasync + syncfs + sync calls; sync_file_range calls
+# are traced too but reported apart (they start writeback, flush nothing).
 # (The jbd2 commit counter in /proc/fs/jbd2/DEV/info is read when the queue
 # filesystem has a journal; on a journal-less ext4 there is none.)
 # Processes created per message (ours and Postfix): strace -f of a 20
@@ -98,13 +99,19 @@ hub_up=0 pf_started=0 have_pf=0 ifd_changed=0 ifd_old='' qmgr_stopped='' bg_pid=
 cleanup() {
   trap - EXIT INT TERM
   if [ -n "$bg_pid" ]; then kill -TERM "$bg_pid" 2>/dev/null; wait "$bg_pid" 2>/dev/null; fi
-  if [ -n "$qmgr_stopped" ]; then kill -CONT "$qmgr_stopped" 2>/dev/null; fi
+  if [ -n "$qmgr_stopped" ]; then  # interrupted inside a Postfix case
+    postsuper -d ALL incoming > /dev/null 2>&1
+    kill -CONT "$qmgr_stopped" 2>/dev/null
+  fi
   if [ "$hub_up" = 1 ]; then "$H/bin/qmailctl" stop > /dev/null; fi
   if [ "$ifd_changed" = 1 ]; then
     if [ -n "$ifd_old" ]; then postconf -e "in_flow_delay = $ifd_old"; else postconf -X in_flow_delay; fi
     [ "$pf_started" = 1 ] || postfix reload > /dev/null 2>&1
   fi
-  if [ "$pf_started" = 1 ]; then bash "$PEERS/postfix-peer-stop.sh" > /dev/null; fi
+  if [ "$pf_started" = 1 ]; then
+    bash "$PEERS/postfix-peer-stop.sh" > /dev/null
+    [ "$PF_MODE" = live ] && find "$MAILDIR/new" -type f -delete 2>/dev/null
+  fi
   rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -342,14 +349,18 @@ for proto in $PROTOS; do
   done
 done
 
-log "strace runs: fsync-family calls over $FSYNC_N messages, processes over $PROC_N messages"
+log "strace runs: flush calls over $FSYNC_N messages, processes over $PROC_N messages"
 : > "$tmp/procs"
+: > "$tmp/flushes"
 for server in $servers; do
   for proto in $PROTOS; do
     strace_run "$server" "$proto" fsync "$FSYNC_N"
-    calls=$(sed -n 's/^calls=//p' "$tmp/sr")
+    calls=$(sed -n 's/^flush=\([0-9]*\).*/\1/p' "$tmp/sr")
+    sfr=$(sed -n 's/.* sfr=\([0-9]*\).*/\1/p' "$tmp/sr")
     per=$(awk -v a="$calls" -v n="$FSYNC_N" 'BEGIN{printf "%.2f", a/n}')
-    echo "  $server $proto: $calls fsync-family calls / $FSYNC_N messages = $per per message"
+    line=$(awk -v s="$server" -v pr="$proto" -v a="$calls" -v b="$sfr" -v n="$FSYNC_N" \
+      'BEGIN{printf "%-8s %-5s fsync/fdatasync/syncfs/sync per message %.2f, sync_file_range (writeback start, no flush) per message %.2f (%d and %d over %d messages)", s, pr, a/n, b/n, a, b, n}')
+    echo "  $line"; echo "$line" >> "$tmp/flushes"
     # attach the per-message figure to that server's result lines for this proto
     sed -i "/label=$server proto=$proto /s/\$/ fsync_per_msg=$per/" "$RESULTS"
     strace_run "$server" "$proto" procs "$PROC_N"
@@ -397,8 +408,12 @@ echo
 {
   echo
   echo "server CPU = machine busy CPU (/proc/stat) - client CPU (rusage) - driver CPU, per message; hub-tree = CPU of the hub's own"
-  echo "processes (/proc/PID/stat); fsyncs = fsync-family calls per message (strace -f -c, separate run of $FSYNC_N messages, c=1);"
+  echo "processes (/proc/PID/stat); fsyncs = fsync+fdatasync+syncfs+sync calls per message (strace -f -c, separate run of $FSYNC_N"
+  echo "messages, c=1; sync_file_range only starts writeback and is listed apart below);"
   echo "devflush = block-layer flush requests per message during the timed run (machine-wide); peak PSS = hub processes, 0.2 s sampling."
+  echo
+  echo "flush calls per accepted message (strace -f -c -e fsync,fdatasync,sync_file_range,syncfs,sync, $FSYNC_N messages, c=1):"
+  cat "$tmp/flushes"
   echo
   echo "processes per accepted message (strace -f -e execve,clone,clone3,vfork,fork, $PROC_N messages, c=1; ours: tcpserver's tree):"
   cat "$tmp/procs"

@@ -28,7 +28,9 @@
         bg_ms_s    busy CPU of the machine per second over --bg SECS just
                    before the run (other work running beside the benchmark)
         rc, err    the client's exit status and first stderr line
-  acceptdrive.py strace-count FILE   print "calls=K" summed from strace -c
+  acceptdrive.py strace-count FILE   print "flush=K sfr=M" from strace -c output:
+                   fsync+fdatasync+syncfs+sync calls, and sync_file_range
+                   calls (writeback start only, not a flush) apart
   acceptdrive.py proc-count FILE PID,PID..  print "procs=K execs=E" from an
                    strace -f log: pids seen that are not in the list (the
                    processes attached to), and execve calls made
@@ -227,14 +229,19 @@ def case(argv):
 
 
 def strace_count(path):
-    calls = 0
+    """flush = fsync + fdatasync + syncfs + sync calls (each forces data to
+    stable storage); sfr = sync_file_range calls (they only start writeback
+    and flush nothing, so they are counted apart)"""
+    flush = sfr = 0
     with open(path) as f:
         for line in f:
             t = line.split()
-            if len(t) >= 5 and t[-1] in ("fsync", "fdatasync", "sync_file_range", "syncfs", "sync") \
-                    and t[3].isdigit():
-                calls += int(t[3])
-    print("calls=%d" % calls)
+            if len(t) >= 5 and t[3].isdigit():
+                if t[-1] in ("fsync", "fdatasync", "syncfs", "sync"):
+                    flush += int(t[3])
+                elif t[-1] == "sync_file_range":
+                    sfr += int(t[3])
+    print("flush=%d sfr=%d" % (flush, sfr))
 
 
 def proc_count(path, known):
