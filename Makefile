@@ -31,7 +31,8 @@ LEAF_PROGS := $(call present,qmail-inject sendmail qmail-qmqpc forward predate \
               maildirmake maildir2mbox qmail-showctl,leaf)
 LEAF_SCRIPTS := datemail mailsubj
 HUB_PROGS := $(call present,qmail-queue qmail-smtpd qmail-qmtpd qmail-qmqpd qmail-local \
-             preline condredirect bouncesaying except qreceipt,hub)
+             preline condredirect bouncesaying except qreceipt qmail-send qmail-start \
+             qmail-clean qmail-lspawn qmail-getpw qmail-newu qmail-pw2u qmail-qread,hub)
 
 COMMON_SRC := $(wildcard common/*.c)
 LEAF_MOD_SRC := $(filter-out $(LEAF_PROGS:%=leaf/%.c),$(wildcard leaf/*.c))
