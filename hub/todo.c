@@ -1,0 +1,336 @@
+/* todo.c: preprocessing of one todo/S/N entry (contract and crash
+ * reasoning in todo.h; layout in hub/QUEUE.md). Streams the envelope with
+ * the chanfile reader, so memory does not grow with the recipient count;
+ * output goes through one 64 KB buffer per channel file. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "chanfile.h"
+#include "bounce.h"
+#include "qconf.h"
+#include "todo.h"
+
+#define WFLUSH 65536
+
+/* Every address written here must be readable back by chanfile_next. */
+_Static_assert(CHANFILE_ITEM_MAX == REWRITE_ADDR_MAX + 2, "chanfile cap != rewrite cap");
+#define TOOLONG_REPORT "Sorry, the address is too long after rewriting. (#5.1.3)\n"
+
+int todo_parse_id(const char *s, unsigned long long *id)
+{
+  unsigned long long sp = 0, n = 0;
+  const char *p = s;
+  int i;
+  for (i = 0; *p >= '0' && *p <= '9' && i < 3; ++i) sp = sp * 10 + (unsigned long long)(*p++ - '0');
+  if (i == 0 || i > 2 || (i == 2 && s[0] == '0') || *p++ != '/') goto bad;
+  s = p;
+  for (i = 0; *p >= '0' && *p <= '9'; ++i, ++p) {
+    unsigned int d = (unsigned int)(*p - '0');
+    if (n > (ULLONG_MAX - d) / 10) goto bad;
+    n = n * 10 + d;
+  }
+  if (*p || i == 0 || (i > 1 && s[0] == '0') || n % QUEUE_SPLIT != sp) goto bad;
+  *id = n;
+  return 0;
+bad:
+  errno = EINVAL;
+  return -1;
+}
+
+/* path: buf = queuedir/dir/name; -1 (ENAMETOOLONG) if it does not fit. */
+static int path(char *buf, const char *queuedir, const char *dir, const char *name)
+{
+  int n = snprintf(buf, PATH_MAX, "%s/%s/%s", queuedir, dir, name);
+  if (n < 0 || n >= PATH_MAX) { errno = ENAMETOOLONG; return -1; }
+  return 0;
+}
+
+static int unlink_ok(const char *p)
+{
+  return unlink(p) == -1 && errno != ENOENT ? -1 : 0;
+}
+
+/* syncdir: make the names in directory queuedir/dir[/S] durable. */
+static int syncdir(const char *queuedir, const char *dir, const char *sub)
+{
+  char p[PATH_MAX];
+  int fd, rc, e;
+  if (path(p, queuedir, dir, sub) == -1) return -1;
+  fd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd == -1) return -1;
+  rc = fsync(fd);
+  e = errno;
+  close(fd);
+  errno = e;
+  return rc;
+}
+
+static int writeall(int fd, const char *s, size_t len)
+{
+  while (len) {
+    ssize_t n = write(fd, s, len);
+    if (n == -1) { if (errno == EINTR) continue; return -1; }
+    s += n;
+    len -= (size_t)n;
+  }
+  return 0;
+}
+
+/* An output file, created on its first record. */
+struct wfile {
+  char path[PATH_MAX];
+  int fd;
+  unsigned long n;
+  stralloc buf;
+};
+
+static int wf_flush(struct wfile *w)
+{
+  if (w->fd == -1) {
+    w->fd = open(w->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (w->fd == -1) return -1;
+  }
+  if (writeall(w->fd, w->buf.s, w->buf.len) == -1) return -1;
+  w->buf.len = 0;
+  return 0;
+}
+
+/* wf_put: append type + addr + NUL. */
+static int wf_put(struct wfile *w, char type, const char *a, size_t alen)
+{
+  if (!stralloc_append(&w->buf, &type) || !stralloc_catb(&w->buf, a, alen) ||
+      !stralloc_0(&w->buf)) return -1;
+  ++w->n;
+  return w->buf.len >= WFLUSH ? wf_flush(w) : 0;
+}
+
+/* wf_finish: write the rest and fsync (only when the file was begun). */
+static int wf_finish(struct wfile *w)
+{
+  if (w->fd == -1 && w->buf.len == 0) return 0;
+  if (wf_flush(w) == -1) return -1;
+  return fsync(w->fd);
+}
+
+static void wf_close(struct wfile *w, int drop)
+{
+  if (w->fd != -1) {
+    close(w->fd);
+    if (drop) unlink(w->path);
+  }
+  w->fd = -1;
+  stralloc_free(&w->buf);
+}
+
+/* number: parse a u or p item: decimal digits only, no overflow. */
+static int number(const struct chanrec *c, char type, unsigned long long *v)
+{
+  unsigned long long n = 0;
+  size_t i;
+  if (c->type != type || c->alen == 0 || c->alen > 20) return -1;
+  for (i = 0; i < c->alen; ++i) {
+    unsigned int d = (unsigned int)(c->addr[i] - '0');
+    if (d > 9 || n > (ULLONG_MAX - d) / 10) return -1;
+    n = n * 10 + d;
+  }
+  *v = n;
+  return 0;
+}
+
+/* Everything one run needs. */
+struct todo_run {
+  const char *qd;
+  const struct rewrite *rw;
+  struct todo_result *r;
+  struct chanfile cf;
+  struct wfile chan[2];  /* REWRITE_REMOTE, REWRITE_LOCAL */
+  struct wfile bounce, info;
+  stralloc addr;
+};
+
+/* next: 1 item, 0 bad envelope, -1 system error. */
+static int next(struct todo_run *t, struct chanrec *c)
+{
+  int rc = chanfile_next(&t->cf, c);
+  if (rc == 1) return 1;
+  if (rc == 0 || errno == ENAMETOOLONG || errno == EPROTO) return 0;
+  return -1;
+}
+
+/* header: the u, p and F items. 1 ok, 0 bad, -1 error. */
+static int header(struct todo_run *t)
+{
+  struct chanrec c;
+  int rc;
+  if ((rc = next(t, &c)) != 1) return rc;
+  if (number(&c, 'u', &t->r->uid) == -1) return 0;
+  if ((rc = next(t, &c)) != 1) return rc;
+  if (number(&c, 'p', &t->r->pid) == -1) return 0;
+  if ((rc = next(t, &c)) != 1) return rc;
+  if (c.type != 'F') return 0;
+  if (!stralloc_copyb(&t->r->sender, c.addr, c.alen)) return -1;
+  return 1;
+}
+
+/* rcpt: route one recipient. 0 ok, -1 error. */
+static int rcpt(struct todo_run *t, const struct chanrec *c)
+{
+  int kind = rewrite(t->rw, c->addr, c->alen, &t->addr);
+  /* rewrite() caps its input only; the channel files' reader (chanfile.h)
+   * takes REWRITE_ADDR_MAX bytes: a longer result is refused here too. */
+  if (kind != -1 && t->addr.len > REWRITE_ADDR_MAX) { kind = -1; errno = ENAMETOOLONG; }
+  if (kind == -1 && errno == ENAMETOOLONG) {
+    /* Cannot be delivered anywhere: a failure paragraph for bounce/N. */
+    ++t->bounce.n;
+    return bounce_rcpt(&t->bounce.buf, c->addr, c->alen, TOOLONG_REPORT,
+                       sizeof TOOLONG_REPORT - 1);
+  }
+  if (kind == -1) return -1;
+  return wf_put(&t->chan[kind == REWRITE_LOCAL], 'T', t->addr.s, t->addr.len);
+}
+
+/* recipients: the T items up to the empty item, then end of file. 1 ok,
+ * 0 bad, -1 error. */
+static int recipients(struct todo_run *t)
+{
+  struct chanrec c;
+  int rc;
+  for (;;) {
+    if ((rc = next(t, &c)) != 1) return rc;
+    if (c.type == '\0') break;
+    if (c.type != 'T') return 0;
+    if (rcpt(t, &c) == -1) return -1;
+  }
+  rc = chanfile_next(&t->cf, &c);
+  if (rc == -1 && errno != ENAMETOOLONG && errno != EPROTO) return -1;
+  return rc == 0;  /* anything after the final empty item: bad */
+}
+
+/* commit: make the channel files and their names durable, then info. */
+static int commit(struct todo_run *t)
+{
+  struct stat st;
+  static const char *const dirs[2] = { QDIR_REMOTE, QDIR_LOCAL };
+  char sub[8];  /* "S" of "S/N": the split directory */
+  int i;
+  snprintf(sub, sizeof sub, "%u", (unsigned int)(t->r->id % QUEUE_SPLIT));
+  for (i = 0; i < 2; ++i)
+    if (wf_finish(&t->chan[i]) == -1) return -1;
+  if (t->bounce.n && wf_finish(&t->bounce) == -1) return -1;
+  for (i = 0; i < 2; ++i)
+    if (t->chan[i].n && syncdir(t->qd, dirs[i], sub) == -1) return -1;
+  if (t->bounce.n && syncdir(t->qd, QDIR_BOUNCE, ".") == -1) return -1;
+  if (wf_put(&t->info, 'F', t->r->sender.s, t->r->sender.len) == -1 ||
+      wf_finish(&t->info) == -1 || fstat(t->info.fd, &st) == -1) return -1;
+  if (syncdir(t->qd, QDIR_INFO, sub) == -1) return -1;
+  t->r->birth = (long long)st.st_mtime;
+  t->r->nremote = t->chan[0].n;
+  t->r->nlocal = t->chan[1].n;
+  t->r->nbounce = t->bounce.n;
+  return 0;
+}
+
+/* prepare: output names, and the stale files of an earlier run removed
+ * (info first: no info ever stands without its channel files). */
+static int prepare(struct todo_run *t, const char *id)
+{
+  char b[32];
+  snprintf(b, sizeof b, "%llu", t->r->id);
+  if (path(t->info.path, t->qd, QDIR_INFO, id) == -1 ||
+      path(t->chan[1].path, t->qd, QDIR_LOCAL, id) == -1 ||
+      path(t->chan[0].path, t->qd, QDIR_REMOTE, id) == -1 ||
+      path(t->bounce.path, t->qd, QDIR_BOUNCE, b) == -1) return -1;
+  if (unlink_ok(t->info.path) == -1 || unlink_ok(t->chan[1].path) == -1 ||
+      unlink_ok(t->chan[0].path) == -1 || unlink_ok(t->bounce.path) == -1)
+    return -1;
+  return 0;
+}
+
+/* run: the work after todo is open and mess exists. */
+static int run(struct todo_run *t, const char *id)
+{
+  int rc = header(t);
+  if (rc == 1) rc = prepare(t, id) == -1 ? -1 : recipients(t);
+  if (rc == 1) rc = commit(t) == -1 ? -1 : 1;
+  if (rc == 0) t->r->status = TODO_BAD;
+  return rc == -1 ? -1 : 0;
+}
+
+static int todo_open(struct todo_run *t, const char *id, struct todo_result *r)
+{
+  char p[PATH_MAX];
+  struct stat st;
+  int fd;
+  if (path(p, t->qd, QDIR_TODO, id) == -1) return -1;
+  fd = open(p, O_RDONLY | O_CLOEXEC);
+  if (fd == -1) {
+    if (errno != ENOENT) return -1;
+    r->status = TODO_GONE;
+    return 0;
+  }
+  if (fstat(fd, &st) == -1 || chanfile_fdopen(&t->cf, fd) == -1) {
+    int e = errno;
+    close(fd);
+    errno = e;
+    return -1;
+  }
+  if ((unsigned long long)st.st_size > TODO_MAX_BYTES) r->status = TODO_BAD;
+  return 1;
+}
+
+/* mess_check: 1 present (size in r->bytes), 0 missing, -1 error. */
+static int mess_check(const char *qd, const char *id, struct todo_result *r)
+{
+  char p[PATH_MAX];
+  struct stat st;
+  if (path(p, qd, QDIR_MESS, id) == -1) return -1;
+  if (stat(p, &st) == -1) return errno == ENOENT ? 0 : -1;
+  r->bytes = (unsigned long long)st.st_size;
+  return 1;
+}
+
+int todo_process(const char *queuedir, const char *split_id,
+                 const struct rewrite *rw, struct todo_result *r)
+{
+  struct todo_run t;
+  int rc, i;
+  r->status = TODO_DONE;
+  r->uid = r->pid = r->bytes = 0;
+  r->birth = 0;
+  r->nlocal = r->nremote = r->nbounce = 0;
+  r->sender.len = 0;
+  if (todo_parse_id(split_id, &r->id) == -1) return -1;
+  memset(&t, 0, sizeof t);
+  t.qd = queuedir;
+  t.rw = rw;
+  t.r = r;
+  t.chan[0].fd = t.chan[1].fd = t.bounce.fd = t.info.fd = -1;
+  rc = todo_open(&t, split_id, r);
+  if (rc <= 0) return rc;
+  rc = r->status == TODO_BAD ? 1 : mess_check(queuedir, split_id, r);
+  if (rc == 0) {
+    r->status = TODO_NOMESS;
+    rc = todo_clean(queuedir, split_id);
+  } else if (rc == 1) {
+    rc = r->status == TODO_BAD ? 0 : run(&t, split_id);
+  }
+  chanfile_close(&t.cf);
+  /* On failure or a bad envelope, drop partial output; info goes first. */
+  wf_close(&t.info, rc == -1);
+  for (i = 0; i < 2; ++i) wf_close(&t.chan[i], rc == -1 || r->status == TODO_BAD);
+  wf_close(&t.bounce, rc == -1 || r->status == TODO_BAD);
+  stralloc_free(&t.addr);
+  return rc;
+}
+
+int todo_clean(const char *queuedir, const char *split_id)
+{
+  char p[PATH_MAX];
+  if (path(p, queuedir, QDIR_INTD, split_id) == -1 || unlink_ok(p) == -1) return -1;
+  if (path(p, queuedir, QDIR_TODO, split_id) == -1 || unlink_ok(p) == -1) return -1;
+  return 0;
+}

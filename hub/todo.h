@@ -1,0 +1,73 @@
+/* todo.h: qmail-send's preprocessing of one queued message, S4 -> S5
+ * (hub/QUEUE.md sec 2; REFERENCE.md 1d "todo processing").
+ *
+ * todo_process reads todo/S/N (the envelope file
+ * "u<uid>\0p<pid>\0F<sender>\0T<rcpt>\0...\0\0", at most TODO_MAX_BYTES),
+ * and, when it is complete and mess/S/N exists:
+ *   1. unlinks stale info/S/N, local/S/N, remote/S/N, bounce/N (left by an
+ *      earlier run that crashed before todo/S/N was removed: redoing the
+ *      step may repeat deliveries, never lose one);
+ *   2. writes local/S/N and remote/S/N ("T<addr>\0" records, each recipient
+ *      rewritten by rewrite(): locals/virtualdomains), each only when it
+ *      gets at least one record; a recipient that rewrite() refuses
+ *      (too long after rewriting) gets a failure paragraph in bounce/N;
+ *   3. fsyncs those files, then their directories (this project's ext4
+ *      has no journal: a file's fsync does not make its name durable);
+ *   4. only then writes info/S/N ("F<sender>\0"; its mtime = now = the
+ *      message's birth), fsyncs it and info/S/.
+ * So a durable info/S/N implies complete, durable local/remote/bounce
+ * files. The caller then logs and calls todo_clean (intd, then todo).
+ * NOTE for qmail-send: until todo/S/N is gone, an info/S/N may be a
+ * leftover of a crashed run: the startup scan of info/ must skip any N
+ * whose todo/S/N exists (todo processing redoes it).
+ *
+ * Outcomes (r->status), all with return value 0:
+ *   TODO_DONE    preprocessed: S5 on disk; call todo_clean.
+ *   TODO_GONE    todo/S/N does not exist (already done): nothing to do.
+ *   TODO_NOMESS  mess/S/N is missing: the message was withdrawn by a
+ *                qmail-queue that failed (never acknowledged); todo_process
+ *                has already called todo_clean. Log it.
+ *   TODO_BAD     the envelope file is incomplete or malformed (or over
+ *                TODO_MAX_BYTES): nothing written; leave it (QUEUE.md sec
+ *                2: 36 h garbage cleanup), log it, do not retry it soon.
+ * Return -1 (errno) on a system error (out of memory, a read, write or
+ * fsync failure, a bad split_id: EINVAL): try again later; whatever was
+ * written is stale and will be replaced by the next attempt. */
+#ifndef TODO_H
+#define TODO_H
+
+#include "stralloc.h"
+#include "rewrite.h"
+
+#define TODO_MAX_BYTES (256UL * 1024 * 1024)
+
+#define TODO_DONE 0
+#define TODO_GONE 1
+#define TODO_NOMESS 2
+#define TODO_BAD 3
+
+struct todo_result {
+  int status;                /* TODO_* */
+  unsigned long long id;     /* N */
+  unsigned long long uid;    /* from the u item */
+  unsigned long long pid;    /* from the p item (qp in the log) */
+  unsigned long long bytes;  /* size of mess/S/N */
+  long long birth;           /* mtime of info/S/N */
+  unsigned long nlocal, nremote, nbounce;  /* records / paragraphs written */
+  stralloc sender;           /* not NUL-terminated; start zeroed, caller frees */
+};
+
+/* todo_process: preprocess message split_id ("S/N", S = N % 23) of the
+ * queue directory queuedir (HOME/queue), as described above. */
+int todo_process(const char *queuedir, const char *split_id,
+                 const struct rewrite *rw, struct todo_result *r);
+/* todo_clean: qmail-clean's part: unlink intd/S/N, then todo/S/N (the
+ * order of QUEUE.md sec 2, S4 -> S5). ENOENT is success.
+ * 0 ok, -1 error (errno). Not flushed: a todo that comes back after a crash
+ * is preprocessed again (a duplicate at worst). */
+int todo_clean(const char *queuedir, const char *split_id);
+/* todo_parse_id: check "S/N" (decimal, no leading zeros, S = N % 23) and
+ * return N in *id. 0 ok, -1 (errno EINVAL) otherwise. */
+int todo_parse_id(const char *split_id, unsigned long long *id);
+
+#endif

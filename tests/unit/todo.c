@@ -1,0 +1,287 @@
+/* tests/unit/todo.c: TAP tests for hub/todo.c on a temporary queue made by
+ * hub/mkqueue.sh -s: a normal message (local, virtual-domain and remote
+ * recipients; info, local, remote contents; counts, uid, pid, bytes,
+ * birth), todo_clean (intd then todo, ENOENT is success), an entry already
+ * gone, a todo without its mess (dropped), malformed or incomplete
+ * envelopes (left alone, nothing written), stale files of a crashed run
+ * replaced, zero recipients, a recipient too long after rewriting
+ * (bounce/N), a large recipient list (buffer flushes), and todo_parse_id. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include "tap.h"
+#include "stralloc.h"
+#include "rewrite.h"
+#include "chanfile.h"
+#include "todo.h"
+
+static char qd[512];
+static struct rewrite rw;
+
+static void put(const char *p, const char *s, size_t len)
+{
+  int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (fd == -1 || write(fd, s, len) != (ssize_t)len) { perror(p); exit(2); }
+  close(fd);
+}
+
+/* slurp: the whole file into sa; -1 if missing. */
+static int slurp(const char *rel, stralloc *sa)
+{
+  char p[1024], b[4096];
+  ssize_t n;
+  int fd;
+  snprintf(p, sizeof p, "%s/%s", qd, rel);
+  sa->len = 0;
+  if ((fd = open(p, O_RDONLY)) == -1) return -1;
+  while ((n = read(fd, b, sizeof b)) > 0) stralloc_catb(sa, b, (size_t)n);
+  close(fd);
+  return 0;
+}
+
+static int exists(const char *fmt, const char *id)
+{
+  char p[1024];
+  struct stat st;
+  snprintf(p, sizeof p, "%s/", qd);
+  snprintf(p + strlen(p), sizeof p - strlen(p), fmt, id);
+  return stat(p, &st) == 0;
+}
+
+/* queue: make mess (unless nomess), intd and todo for an envelope; id out. */
+static void queue(const char *env, size_t elen, int nomess, char *id)
+{
+  char p[1024], q[1024];
+  struct stat st;
+  static int seq;
+  snprintf(p, sizeof p, "%s/pid/t%d", qd, ++seq);
+  put(p, "Subject: x\n\nhello\n", 18);
+  if (stat(p, &st) == -1) exit(2);
+  sprintf(id, "%llu/%llu", (unsigned long long)st.st_ino % 23, (unsigned long long)st.st_ino);
+  snprintf(q, sizeof q, "%s/mess/%s", qd, id);
+  if (rename(p, q) == -1) exit(2);
+  if (nomess) unlink(q);
+  snprintf(p, sizeof p, "%s/intd/%s", qd, id);
+  snprintf(q, sizeof q, "%s/todo/%s", qd, id);
+  put(p, env, elen);
+  if (link(p, q) == -1) exit(2);
+}
+#define QUEUE(lit, nomess, id) queue(lit, sizeof lit - 1, nomess, id)
+
+static void test_normal(void)
+{
+  char id[64], rel[128];
+  struct todo_result r = {0};
+  stralloc sa = {0};
+  time_t now = time(0);
+  QUEUE("u42\0p4711\0Fbob@x.test\0Tjoe@me.test\0Tann@virt.test\0Tfar@away.test\0Tjim\0\0", 0, id);
+  is_int(todo_process(qd, id, &rw, &r), 0, "normal: returns 0");
+  is_int(r.status, TODO_DONE, "normal: done");
+  is_int(r.uid, 42, "uid");
+  is_int(r.pid, 4711, "pid");
+  is_int(r.bytes, 18, "bytes of mess");
+  is_int(r.nlocal, 2, "two local");
+  is_int(r.nremote, 2, "two remote");
+  is_int(r.nbounce, 0, "no bounce");
+  is_sa(r.sender, "bob@x.test", "sender");
+  ok(r.birth >= now - 1 && r.birth <= now + 1, "birth is now");
+  snprintf(rel, sizeof rel, "info/%s", id);
+  ok(slurp(rel, &sa) == 0 && sa.len == 12 && !memcmp(sa.s, "Fbob@x.test\0", 12), "info content");
+  snprintf(rel, sizeof rel, "local/%s", id);
+  ok(slurp(rel, &sa) == 0 && sa.len == 34 &&
+     !memcmp(sa.s, "Tjoe@me.test\0Talice-ann@virt.test\0", 34), "local content, rewritten");
+  snprintf(rel, sizeof rel, "remote/%s", id);
+  ok(slurp(rel, &sa) == 0 && sa.len == 30 &&
+     !memcmp(sa.s, "Tfar@away.test\0Tjim@noat.test\0", 30), "remote content");
+  ok(exists("todo/%s", id) && exists("intd/%s", id), "todo and intd left for the caller");
+  is_int(todo_clean(qd, id), 0, "todo_clean");
+  ok(!exists("todo/%s", id) && !exists("intd/%s", id), "todo and intd gone");
+  ok(exists("mess/%s", id), "mess kept");
+  is_int(todo_clean(qd, id), 0, "todo_clean again: ENOENT is success");
+  is_int(todo_process(qd, id, &rw, &r), 0, "gone: returns 0");
+  is_int(r.status, TODO_GONE, "gone: status");
+  stralloc_free(&sa);
+  stralloc_free(&r.sender);
+}
+
+static void test_nomess(void)
+{
+  char id[64];
+  struct todo_result r = {0};
+  QUEUE("u1\0p2\0F\0Tjoe@me.test\0\0", 1, id);
+  is_int(todo_process(qd, id, &rw, &r), 0, "nomess: returns 0");
+  is_int(r.status, TODO_NOMESS, "nomess: status");
+  ok(!exists("todo/%s", id) && !exists("intd/%s", id), "nomess: todo and intd dropped");
+  ok(!exists("info/%s", id) && !exists("local/%s", id), "nomess: nothing written");
+  stralloc_free(&r.sender);
+}
+
+static void bad(const char *env, size_t len, const char *name)
+{
+  char id[64];
+  struct todo_result r = {0};
+  queue(env, len, 0, id);
+  is_int(todo_process(qd, id, &rw, &r), 0, name);
+  is_int(r.status, TODO_BAD, name);
+  ok(exists("todo/%s", id) && exists("intd/%s", id) && exists("mess/%s", id), "bad: left alone");
+  ok(!exists("info/%s", id) && !exists("local/%s", id) && !exists("remote/%s", id),
+     "bad: nothing written");
+  stralloc_free(&r.sender);
+}
+#define BAD(lit, name) bad(lit, sizeof lit - 1, name)
+
+static void test_bad(void)
+{
+  BAD("u1\0p2\0Fa@b\0Tjoe@me.test\0Tx@y.test\0", "no final empty item");
+  BAD("u1\0p2\0Fa@b\0Tjoe@me.test\0Tx@y.te", "ends inside an item");
+  BAD("u1\0p2\0Fa@b\0Tjoe@me.test\0\0junk", "bytes after the end");
+  BAD("u1\0p2\0Fa@b\0Tjoe@me.test\0\0\0", "two empty items");
+  BAD("u1\0p2\0Tjoe@me.test\0Fa@b\0\0", "T before F");
+  BAD("p2\0u1\0Fa@b\0\0", "p before u");
+  BAD("u1x\0p2\0Fa@b\0\0", "uid not a number");
+  BAD("u\0p2\0Fa@b\0\0", "empty uid");
+  BAD("u1\0p99999999999999999999\0Fa@b\0\0", "pid overflow");
+  BAD("u1\0p2\0Fa@b\0Xjoe@me.test\0\0", "unknown item");
+  BAD("", "empty file");
+}
+
+static void test_stale(void)
+{
+  char id[64], p[1024], rel[128];
+  struct todo_result r = {0};
+  stralloc sa = {0};
+  const char *d[] = { "info", "local", "remote" };
+  int i;
+  QUEUE("u1\0p2\0Fs@x.test\0Tjoe@me.test\0\0", 0, id);
+  for (i = 0; i < 3; ++i) {
+    snprintf(p, sizeof p, "%s/%s/%s", qd, d[i], id);
+    put(p, "Dold\0", 5);
+  }
+  snprintf(p, sizeof p, "%s/bounce/%s", qd, strchr(id, '/') + 1);
+  put(p, "old paragraph\n", 14);
+  is_int(todo_process(qd, id, &rw, &r), 0, "stale: returns 0");
+  snprintf(rel, sizeof rel, "local/%s", id);
+  ok(slurp(rel, &sa) == 0 && sa.len == 13 && !memcmp(sa.s, "Tjoe@me.test\0", 13), "stale local replaced");
+  ok(!exists("remote/%s", id), "stale remote removed");
+  snprintf(rel, sizeof rel, "bounce/%s", strchr(id, '/') + 1);
+  ok(slurp(rel, &sa) == -1, "stale bounce removed");
+  snprintf(rel, sizeof rel, "info/%s", id);
+  ok(slurp(rel, &sa) == 0 && sa.len == 10 && !memcmp(sa.s, "Fs@x.test\0", 10), "stale info replaced");
+  todo_clean(qd, id);
+  stralloc_free(&sa);
+  stralloc_free(&r.sender);
+}
+
+static void test_norcpt(void)
+{
+  char id[64];
+  struct todo_result r = {0};
+  QUEUE("u1\0p2\0F\0\0", 0, id);
+  is_int(todo_process(qd, id, &rw, &r), 0, "no recipients: returns 0");
+  is_int(r.status, TODO_DONE, "no recipients: done");
+  ok(r.nlocal == 0 && r.nremote == 0 && r.sender.len == 0, "no recipients: counts, empty sender");
+  ok(exists("info/%s", id) && !exists("local/%s", id) && !exists("remote/%s", id),
+     "no recipients: info only");
+  todo_clean(qd, id);
+  stralloc_free(&r.sender);
+}
+
+static void test_toolong(void)
+{
+  char id[64], rel[128];
+  struct todo_result r = {0};
+  stralloc env = {0}, sa = {0};
+  stralloc_copyb(&env, "u1\0p2\0Fs@x.test\0T", 17);
+  for (int i = 0; i < 4096; ++i) stralloc_append(&env, "a");
+  stralloc_catb(&env, "\0Tjoe@me.test\0\0", 15);
+  queue(env.s, env.len, 0, id);
+  is_int(todo_process(qd, id, &rw, &r), 0, "too long: returns 0");
+  is_int(r.status, TODO_DONE, "too long: done");
+  ok(r.nbounce == 1 && r.nlocal == 1 && r.nremote == 0, "too long: one bounce paragraph, one local");
+  snprintf(rel, sizeof rel, "bounce/%s", strchr(id, '/') + 1);
+  ok(slurp(rel, &sa) == 0 && sa.len > 2048 && sa.s[0] == '<' &&
+     memmem(sa.s, sa.len, "#5.1.3", 6), "too long: bounce paragraph");
+  /* one byte more than the reader's cap: a bad envelope */
+  stralloc_copyb(&env, "u1\0p2\0Fs@x.test\0T", 17);
+  for (int i = 0; i < 4097; ++i) stralloc_append(&env, "a");
+  stralloc_catb(&env, "\0\0", 2);
+  bad(env.s, env.len, "address over the cap");
+  todo_clean(qd, id);
+  stralloc_free(&env);
+  stralloc_free(&sa);
+  stralloc_free(&r.sender);
+}
+
+static void test_many(void)
+{
+  char id[64], p[1024];
+  struct todo_result r = {0};
+  stralloc env = {0};
+  unsigned long t = 0, d = 1;
+  char a[64];
+  stralloc_copyb(&env, "u1\0p2\0Fs@x.test\0", 16);
+  for (int i = 0; i < 5000; ++i) {
+    int n = snprintf(a, sizeof a, "Tuser%05d@%s.test", i, i % 2 ? "me" : "far");
+    stralloc_catb(&env, a, (size_t)n + 1);
+  }
+  stralloc_catb(&env, "\0", 1);
+  queue(env.s, env.len, 0, id);
+  is_int(todo_process(qd, id, &rw, &r), 0, "many: returns 0");
+  ok(r.nlocal == 2500 && r.nremote == 2500, "many: counts");
+  snprintf(p, sizeof p, "%s/local/%s", qd, id);
+  ok(chanfile_count(p, &t, &d) == 0 && t == 2500 && d == 0, "many: local file complete");
+  snprintf(p, sizeof p, "%s/remote/%s", qd, id);
+  ok(chanfile_count(p, &t, &d) == 0 && t == 2500 && d == 0, "many: remote file complete");
+  todo_clean(qd, id);
+  stralloc_free(&env);
+  stralloc_free(&r.sender);
+}
+
+static void test_parse_id(void)
+{
+  unsigned long long n = 0;
+  ok(todo_parse_id("3/26", &n) == 0 && n == 26, "parse 3/26");
+  ok(todo_parse_id("0/0", &n) == 0 && n == 0, "parse 0/0");
+  ok(todo_parse_id("4/26", &n) == -1 && errno == EINVAL, "wrong split");
+  ok(todo_parse_id("03/26", &n) == -1, "leading zero in split");
+  ok(todo_parse_id("3/026", &n) == -1, "leading zero in id");
+  ok(todo_parse_id("3/26x", &n) == -1, "trailing junk");
+  ok(todo_parse_id("../26", &n) == -1, "no dots");
+  ok(todo_parse_id("3/", &n) == -1, "no id");
+  ok(todo_parse_id("5/18446744073709551615", &n) == 0 && n == 18446744073709551615ULL, "max id");
+  ok(todo_parse_id("0/18446744073709551616", &n) == -1, "id overflow");
+  struct todo_result r = {0};
+  ok(todo_process(qd, "1/2", &rw, &r) == -1 && errno == EINVAL, "process refuses a bad id");
+}
+
+int main(void)
+{
+  char cmd[1200];
+  const char *src = getenv("SRCDIR");
+  snprintf(qd, sizeof qd, "/tmp/todo-test.%d", (int)getpid());
+  snprintf(cmd, sizeof cmd, "sh %s/hub/mkqueue.sh -s %s", src ? src : ".", qd);
+  if (system(cmd) != 0) { printf("Bail out! mkqueue.sh failed\n"); return 1; }
+  strcat(qd, "/queue");
+  if (rewrite_load_text(&rw, "me.test\n", "me.test\n", "virt.test:alice\n", 0, "noat.test") != 0) {
+    printf("Bail out! rewrite_load_text\n");
+    return 1;
+  }
+  test_normal();
+  test_nomess();
+  test_bad();
+  test_stale();
+  test_norcpt();
+  test_toolong();
+  test_many();
+  test_parse_id();
+  rewrite_free(&rw);
+  qd[strlen(qd) - 6] = 0;
+  snprintf(cmd, sizeof cmd, "rm -rf %s", qd);
+  if (system(cmd) != 0) return 1;
+  return done_testing();
+}
