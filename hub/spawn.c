@@ -1,0 +1,158 @@
+/* spawn.c: the spawn skeleton (contract in spawn.h): a slot table, jobs
+ * parsed from qmail-send, children's output collected through pipes, one
+ * NUL-terminated report per job. One poll() loop; a child is reaped with
+ * waitpid once its pipe reaches end of file, so its last words are never
+ * lost. The report is written in one write() so qmail-send never sees a
+ * torn record from us. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "q_err.h"
+#include "spawn.h"
+
+struct slot {
+  int busy, fd;
+  pid_t pid;
+  stralloc out;
+};
+
+static struct slot slots[256];
+static stralloc job;       /* bytes of the job being read */
+static stralloc report;
+
+int spawn_id_ok(const char *id)
+{
+  const char *s = id;
+  if (*s < '0' || *s > '9') return 0;
+  while (*s >= '0' && *s <= '9') ++s;
+  if (*s++ != '/' || *s < '0' || *s > '9') return 0;
+  while (*s >= '0' && *s <= '9') ++s;
+  return !*s && s - id < 64;
+}
+
+int spawn_text(stralloc *result, const char *out, size_t len)
+{
+  size_t i;
+  while (len && (out[len - 1] == '\n' || out[len - 1] == ' ')) --len;
+  for (i = 0; i < len; ++i) {
+    char c = out[i] == '\0' ? '_' : out[i] == '\n' ? '/' : out[i];
+    if (!stralloc_append(result, &c)) return 0;
+  }
+  return 1;
+}
+
+static void put(int outfd, unsigned char slot, const stralloc *r)
+{
+  size_t done = 0, i;
+  ssize_t w;
+  if (!stralloc_copyb(&report, (const char *)&slot, 1) ||
+      !stralloc_cat(&report, r) || !stralloc_0(&report)) fatal_nomem();
+  for (i = 1; i + 1 < report.len; ++i) if (!report.s[i]) report.s[i] = '_';
+  if (report.len == 2) fatal(111, "internal error: empty report (#4.3.0)");
+  while (done < report.len) {
+    w = write(outfd, report.s + done, report.len - done);
+    if (w == -1 && errno == EINTR) continue;
+    if (w <= 0) fatal_sys(111, "unable to write report");
+    done += (size_t)w;
+  }
+}
+
+/* begin: job holds slot + 3 NUL-terminated strings; start it. */
+static void begin(const struct spawn_ops *ops, int outfd)
+{
+  struct spawn_job j;
+  struct slot *s;
+  stralloc r = {0};
+  int p[2];
+  j.slot = (unsigned char)job.s[0];
+  j.id = job.s + 1;
+  j.sender = j.id + strlen(j.id) + 1;
+  j.rcpt = j.sender + strlen(j.sender) + 1;
+  s = &slots[j.slot];
+  if (!spawn_id_ok(j.id)) fatal(111, "bad message id from qmail-send (#4.3.0)");
+  if (s->busy) fatal(111, "busy slot reused by qmail-send (#4.3.0)");
+  if (pipe2(p, O_CLOEXEC) == -1) {
+    if (!stralloc_copys(&r, "ZUnable to create a pipe. (#4.3.0)")) fatal_nomem();
+    put(outfd, j.slot, &r); stralloc_free(&r); return;
+  }
+  s->pid = ops->start(&j, p[1], &r);
+  close(p[1]);
+  if (s->pid == -1) { close(p[0]); put(outfd, j.slot, &r); stralloc_free(&r); return; }
+  s->busy = 1; s->fd = p[0]; s->out.len = 0;
+  stralloc_free(&r);
+}
+
+/* feed: job bytes from qmail-send; starts each complete job (the slot
+ * byte, which may be NUL, then three NUL-terminated strings). */
+static void feed(const struct spawn_ops *ops, int outfd, const char *b, size_t n)
+{
+  static unsigned nuls;
+  size_t i;
+  for (i = 0; i < n; ++i) {
+    if (!stralloc_append(&job, b + i)) fatal_nomem();
+    if (job.len > SPAWN_JOB_MAX) fatal(111, "job from qmail-send too long (#4.3.0)");
+    if (job.len == 1 || b[i] || ++nuls < 3) continue;
+    begin(ops, outfd);
+    job.len = 0;
+    nuls = 0;
+  }
+}
+
+/* reap: the child in slot i closed its output: wait, report, free slot. */
+static void reap(const struct spawn_ops *ops, int outfd, unsigned i)
+{
+  struct slot *s = &slots[i];
+  stralloc r = {0};
+  int wstat = 0;
+  close(s->fd);
+  while (waitpid(s->pid, &wstat, 0) == -1)
+    if (errno != EINTR) { wstat = 111 << 8; break; }
+  ops->finish(wstat, s->out.s, s->out.len, &r);
+  s->busy = 0;
+  put(outfd, (unsigned char)i, &r);
+  stralloc_free(&r);
+}
+
+static void collect(const struct spawn_ops *ops, int outfd, unsigned i)
+{
+  char buf[4096];
+  struct slot *s = &slots[i];
+  ssize_t n = read(s->fd, buf, sizeof buf);
+  if (n == -1 && (errno == EINTR || errno == EAGAIN)) return;
+  if (n <= 0) { reap(ops, outfd, i); return; }
+  if (s->out.len < SPAWN_OUT_MAX) {
+    size_t k = (size_t)n < SPAWN_OUT_MAX - s->out.len ? (size_t)n : SPAWN_OUT_MAX - s->out.len;
+    if (!stralloc_catb(&s->out, buf, k)) fatal_nomem();
+  }
+}
+
+int spawn_loop(const struct spawn_ops *ops, int infd, int outfd)
+{
+  struct pollfd pfd[257];
+  unsigned map[257], i, n, busy;
+  int eof = 0;
+  char buf[4096];
+  ssize_t r;
+  signal(SIGPIPE, SIG_IGN);
+  for (;;) {
+    n = busy = 0;
+    if (!eof) { pfd[n].fd = infd; pfd[n].events = POLLIN; map[n++] = 256; }
+    for (i = 0; i < 256; ++i)
+      if (slots[i].busy) { pfd[n].fd = slots[i].fd; pfd[n].events = POLLIN; map[n++] = i; ++busy; }
+    if (eof && !busy) return 0;
+    if (poll(pfd, n, -1) == -1) { if (errno == EINTR) continue; fatal_sys(111, "unable to poll"); }
+    for (i = 0; i < n; ++i) {
+      if (!(pfd[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      if (map[i] < 256) { collect(ops, outfd, map[i]); continue; }
+      r = read(infd, buf, sizeof buf);
+      if (r == -1 && (errno == EINTR || errno == EAGAIN)) continue;
+      if (r <= 0) eof = 1;
+      else feed(ops, outfd, buf, (size_t)r);
+    }
+  }
+}
