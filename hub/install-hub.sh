@@ -83,6 +83,25 @@ for p in $hubprogs; do
     qmail-qmqpd) service qmail-qmqpd qmail-qmqpd 628 tcp.qmqp ;;
   esac
 done
+# qmail-send: qmail-start runs it with lspawn, (rspawn,) clean; local mail
+# without a users/assign entry goes to the alias home's ./Maildir/
+case " $hubprogs " in *" qmail-start "*)
+  if [ -f "$src/hub/service/send-run.sh" ]; then
+    s=$dir/service/qmail-send
+    mkdir -p "$s/log" "$dir/log/qmail-send"
+    sed "s|@QMAILHOME@|$dir|g" "$src/hub/service/send-run.sh" > "$s/run.new"
+    sed -e "s|@QMAILHOME@|$dir|g" -e "s|@NAME@|qmail-send|g" "$src/hub/service/log-run.sh" > "$s/log/run.new"
+    chmod 755 "$s/run.new" "$s/log/run.new"
+    mv -f "$s/run.new" "$s/run"; mv -f "$s/log/run.new" "$s/log/run"
+    [ $root = 1 ] && chown qmaill "$dir/log/qmail-send"
+  fi
+  [ -e "$dir/control/defaultdelivery" ] || echo ./Maildir/ > "$dir/control/defaultdelivery"
+  if [ ! -d "$dir/alias/Maildir" ]; then
+    "$dir/bin/maildirmake" "$dir/alias/Maildir"
+    [ $root = 1 ] && chown -R alias:nofiles "$dir/alias/Maildir"
+  fi
+  ;;
+esac
 sed "s|@QMAILHOME@|$dir|g" "$src/hub/service/qmail@.service" > "$dir/service/qmail@.service"
 cp "$src/hub/service/README.md" "$dir/service/README.md"
 if command -v tcprules >/dev/null 2>&1; then "$dir/bin/qmailctl" cdb; fi

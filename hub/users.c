@@ -15,6 +15,7 @@
 #include "cdb.h"
 #include "cdb_make.h"
 #include "qconf.h"
+#include "q_home.h"
 #include "users.h"
 
 static struct cdb_make cm;  /* ~12 KB: static, never on the stack */
@@ -150,8 +151,8 @@ done:
 }
 
 /* answer: out = the 6 fields for pw with the given dash and ext. */
-static int answer(stralloc *out, const struct passwd *pw, const char *dash,
-                  const char *ext, size_t extlen)
+static int answer(stralloc *out, const struct passwd *pw, const char *home,
+                  const char *dash, const char *ext, size_t extlen)
 {
   char num[2][24];
   snprintf(num[0], sizeof num[0], "%lu", (unsigned long)pw->pw_uid);
@@ -159,7 +160,7 @@ static int answer(stralloc *out, const struct passwd *pw, const char *dash,
   if (!stralloc_copys(out, pw->pw_name) || !stralloc_0(out) ||
       !stralloc_cats(out, num[0]) || !stralloc_0(out) ||
       !stralloc_cats(out, num[1]) || !stralloc_0(out) ||
-      !stralloc_cats(out, pw->pw_dir) || !stralloc_0(out) ||
+      !stralloc_cats(out, home) || !stralloc_0(out) ||
       !stralloc_cats(out, dash) || !stralloc_0(out) ||
       !stralloc_catb(out, ext, extlen) || !stralloc_0(out)) return -1;
   return 1;
@@ -194,12 +195,21 @@ int users_getpw(const char *local, size_t len, stralloc *out)
     r = candidate(local, i, &pw);
     if (r == -1) return -1;
     if (r == 1)
-      return answer(out, pw, i < len ? "-" : "", local + (i < len ? i + 1 : len),
+      return answer(out, pw, pw->pw_dir, i < len ? "-" : "", local + (i < len ? i + 1 : len),
                     i < len ? len - i - 1 : 0) == 1 ? 1 : -1;
   }
   errno = 0;
   pw = getpwnam(QUSER_ALIAS);
   if (!pw) return errno && errno != ENOENT && errno != ESRCH ? -1 : 0;
   if (!pw->pw_uid) return 0;                     /* never deliver as root */
-  return answer(out, pw, "-", local, len) == 1 ? 1 : -1;
+  /* the alias user's home is this qmail home's alias/, whatever passwd
+   * says: one machine may hold several homes (and their tests) */
+  {
+    stralloc home = {0};
+    int r;
+    if (!home_path(&home, "alias")) return -1;
+    r = answer(out, pw, home.s, "-", local, len);
+    stralloc_free(&home);
+    return r == 1 ? 1 : -1;
+  }
 }
