@@ -1,0 +1,22 @@
+#!/bin/sh
+# run: the qmail-send service (qmail-start and the processes it starts:
+# qmail-send, qmail-lspawn, qmail-rspawn if installed, qmail-clean), for
+# daemontools' supervise, systemd or qmailctl start.
+# - daemon.pid: this shell's pid, which exec keeps for qmail-start;
+#   qmailctl flush/reload signal it (SIGALRM/SIGHUP) and qmail-start
+#   forwards those and SIGTERM to qmail-send.
+# - The argument is the default delivery for addresses without a .qmail
+#   file: control/defaultdelivery, else ./Maildir/.
+# - No logger arguments: qmail-send logs to qmail-start's stdout, which
+#   (with stderr, for qmail-start's own messages) goes through log/run to
+#   @QMAILHOME@/log/qmail-send like every other service's log.
+# - qmail-start exits when qmail-send does; the supervisor restarts the set.
+# As root qmail-start runs each program as its qmail user; as a normal user
+# (single-user mode) everything runs as that user.
+home=@QMAILHOME@
+cd "$home/service/qmail-send" || exit 111
+exec 2>&1
+echo $$ > daemon.pid
+dd=$(cat "$home/control/defaultdelivery" 2>/dev/null)
+dd=${dd:-./Maildir/}
+exec "$home/bin/qmail-start" "$dd"
