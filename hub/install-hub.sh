@@ -100,6 +100,15 @@ case " $hubprogs " in *" qmail-start "*)
     "$dir/bin/maildirmake" "$dir/alias/Maildir"
     [ $root = 1 ] && chown -R alias:nofiles "$dir/alias/Maildir"
   fi
+  # the system aliases read by the postmaster; in single-user mode the alias
+  # home takes every local address that has no users/assign entry
+  names="postmaster root mailer-daemon"; [ $root = 1 ] || names="$names default"
+  for a in $names; do
+    f=$dir/alias/.qmail-$a
+    [ -e "$f" ] && continue
+    echo ./Maildir/ > "$f"; chmod 644 "$f"
+    [ $root = 1 ] && chown alias:nofiles "$f"
+  done
   ;;
 esac
 sed "s|@QMAILHOME@|$dir|g" "$src/hub/service/qmail@.service" > "$dir/service/qmail@.service"

@@ -45,11 +45,13 @@ install_man() {
 }
 
 # default_controls DIR: this host's names, never overwriting what exists
-# (a host name without a dot gets the conventional "localdomain")
+# (a host name without a dot becomes NAME.localdomain: me must be fully
+# qualified, or bare addresses would be qualified past it)
 default_controls() {
   local me dom
   me=$(hostname -f 2>/dev/null || hostname)
-  case $me in *.*) dom=${me#*.} ;; *) dom=localdomain ;; esac
+  case $me in *.*) ;; *) me=$me.localdomain ;; esac  # me must be fully qualified
+  dom=${me#*.}
   [ -e "$1/control/me" ] || printf '%s\n' "$me" > "$1/control/me"
   [ -e "$1/control/defaultdomain" ] || printf '%s\n' "$dom" > "$1/control/defaultdomain"
   [ -e "$1/control/plusdomain" ] || printf '%s\n' "$dom" > "$1/control/plusdomain"

@@ -31,7 +31,7 @@ for _ in $(seq 50); do python3 -c "import socket; socket.create_connection(('127
 echo "== hub: $hub  (SMTP 127.0.0.1:$smtp, QMQP 127.0.0.1:$qmqp)"
 echo "== leaf: $leaf"
 me=${USER:-$(id -un)}
-printf 'Subject: welcome\n\nHello from the leaf: sendmail -> QMQP -> the hub'"'"'s queue.\n' |
+printf 'Subject: welcome\n\nHello from the leaf: sendmail -> QMQP -> qmail-queue -> qmail-send -> qmail-local -> Maildir.\n' |
   "$leaf/bin/sendmail" -t "$me" && echo "== sent through the leaf's sendmail: exit code 0"
 if [ -x "$hub/service/qmail-send/run" ]; then
   for _ in $(seq 100); do [ -n "$(ls -A "$hub/alias/Maildir/new" 2>/dev/null)" ] && break; sleep 0.1; done
