@@ -17,6 +17,8 @@ command -v tcpserver >/dev/null || { echo "1..0 # skip no tcpserver"; exit 0; }
 
 make -s -C "$SRCDIR" install QMAILHOME="$hub" $san > "$T/install.log" 2>&1
 ok $? "make install makes a hub home"
+# acceptance only: without qmail-send the committed messages stay in todo/
+rm -rf "$hub/service/qmail-send"
 for d in bin control queue users alias service log man; do [ -d "$hub/$d" ] || miss="$miss $d"; done
 is "${miss:-}" "" "the home has bin control queue users alias service log man"
 is "$(find "$hub/queue/todo" -mindepth 1 -maxdepth 1 -type d | wc -l)" 23 "todo/ is split"
