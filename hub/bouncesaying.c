@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "q_err.h"
+#include "runwait.h"
 
 static void bounce(const char *text) __attribute__((noreturn));
 static void bounce(const char *text)
@@ -19,20 +20,11 @@ static void bounce(const char *text)
 
 int main(int argc, char **argv)
 {
-  pid_t pid;
   int st;
   progname = "bouncesaying";
   if (argc < 2) fatal(100, "usage: bouncesaying error [ program [ args ] ]");
   if (argc == 2) bounce(argv[1]);
-  if ((pid = fork()) < 0) fatal_sys(111, "unable to fork");
-  if (pid == 0) {
-    execvp(argv[2], argv + 2);
-    fatal_sys(111, "unable to run ", argv[2]);
-  }
-  while (waitpid(pid, &st, 0) < 0)
-    if (errno != EINTR) fatal_sys(111, "unable to wait for child");
-  if (!WIFEXITED(st)) fatal(111, "child crashed");
-  st = WEXITSTATUS(st);
+  st = run_wait(argv + 2);
   if (st == 0) bounce(argv[1]);
   return st == 111 ? 111 : 0;
 }

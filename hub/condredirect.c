@@ -13,22 +13,8 @@
 #include "stralloc.h"
 #include "q_err.h"
 #include "q_qq.h"
+#include "runwait.h"
 #include "q_qqstatus.h"
-
-static int run(char **argv)
-{
-  pid_t pid;
-  int st;
-  if ((pid = fork()) < 0) fatal_sys(111, "unable to fork");
-  if (pid == 0) {
-    execvp(argv[0], argv);
-    fatal_sys(111, "unable to run ", argv[0]);
-  }
-  while (waitpid(pid, &st, 0) < 0)
-    if (errno != EINTR) fatal_sys(111, "unable to wait for child");
-  if (!WIFEXITED(st)) fatal(111, "child crashed");
-  return WEXITSTATUS(st);
-}
 
 static void forward(const char *to)
 {
@@ -61,7 +47,7 @@ int main(int argc, char **argv)
   int st;
   progname = "condredirect";
   if (argc < 3) fatal(100, "usage: condredirect newaddress program [ args ]");
-  st = run(argv + 2);
+  st = run_wait(argv + 2);
   if (st == 111) return 111;
   if (st != 0) return 0;
   forward(argv[1]);

@@ -11,16 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "q_err.h"
-
-static int writeall(int fd, const char *s, size_t len)
-{
-  while (len) {
-    ssize_t w = write(fd, s, len);
-    if (w < 0) { if (errno == EINTR) continue; return -1; }
-    s += w; len -= (size_t)w;
-  }
-  return 0;
-}
+#include "q_io.h"
 
 /* feed: the chosen lines, then stdin, into fd. A reader that stops early
  * (EPIPE) is its own business: its exit code decides. */
@@ -34,12 +25,12 @@ static void feed(int fd, int uf, int rp, int dt)
   v[1] = rp ? getenv("RPLINE") : 0;
   v[2] = dt ? getenv("DTLINE") : 0;
   for (i = 0; i < 3; ++i)
-    if (v[i] && writeall(fd, v[i], strlen(v[i])) < 0) return;
+    if (v[i] && io_writeall(fd, v[i], strlen(v[i]), 0) < 0) return;
   for (;;) {
     r = read(0, buf, sizeof buf);
     if (r < 0 && errno == EINTR) continue;
     if (r < 0) fatal_sys(111, "unable to read input");
-    if (r == 0 || writeall(fd, buf, (size_t)r) < 0) return;
+    if (r == 0 || io_writeall(fd, buf, (size_t)r, 0) < 0) return;
   }
 }
 

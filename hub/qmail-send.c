@@ -32,6 +32,7 @@
 #include "stralloc.h"
 #include "q_control.h"
 #include "q_err.h"
+#include "q_io.h"
 #include "q_home.h"
 #include "q_qq.h"
 #include "q_sa.h"
@@ -529,16 +530,6 @@ static void chan_dead(int c, const char *why)
   }
 }
 
-static int writeall(int fd, const char *s, size_t len)
-{
-  while (len) {
-    ssize_t w = write(fd, s, len);
-    if (w < 0) { if (errno == EINTR) continue; return -1; }
-    s += w; len -= (size_t)w;
-  }
-  return 0;
-}
-
 static void start_job(int c, struct msg *m, const struct chanrec *r)
 {
   struct chan *h = &ch[c];
@@ -564,7 +555,7 @@ static void start_job(int c, struct msg *m, const struct chanrec *r)
   m->jobs[c]++;
   lg_s("starting delivery "); lg_n(s->dno); lg_s(": msg "); lg_n(m->id); lg_s(" to ");
   lg_s(h->name); lg_s(" "); lg_safe(r->addr, r->alen); lg_flush();
-  if (writeall(h->jobfd, job.s, job.len) == -1) chan_dead(c, "unwritable");
+  if (io_writeall(h->jobfd, job.s, job.len, 0) == -1) chan_dead(c, "unwritable");
 }
 
 /* defer_chan: the channel has no spawner: keep the message for later */
@@ -637,7 +628,7 @@ static void append_bounce(struct msg *m, const char *addr, size_t alen,
   if (bounce_rcpt(&para, addr, alen, text, tlen) == -1) fatal_nomem();
   snprintf(p, sizeof p, "%s/%llu", QDIR_BOUNCE, m->id);
   fd = open(p, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-  if (fd == -1 || writeall(fd, para.s, para.len) == -1)
+  if (fd == -1 || io_writeall(fd, para.s, para.len, 0) == -1)
     lg_sys("alert: unable to append to ", p);
   if (fd != -1) close(fd);
 }
