@@ -147,34 +147,8 @@ static buffer fb;
 
 static void from(const char *s, size_t n) { buffer_frombuf(&fb, s, n); }
 
-/* a source that gives one byte per read, then EOF or an error */
-static const char *drip_src;
-static size_t drip_len, drip_pos;
-static int drip_fail;
-
-static ssize_t drip_op(int fd, char *buf, size_t len, void *b)
-{
-  (void)fd; (void)b;
-  if (drip_pos >= drip_len) {
-    if (drip_fail) { errno = EIO; return -1; }
-    return 0;
-  }
-  if (len == 0) return 0;
-  buf[0] = drip_src[drip_pos++];
-  return 1;
-}
-
-static char dspace[4];
-static buffer db;
-
-static void drip(const char *s, int fail)
-{
-  drip_src = s;
-  drip_len = strlen(s);
-  drip_pos = 0;
-  drip_fail = fail;
-  buffer_init(&db, (ssize_t (*)())drip_op, 0, dspace, sizeof dspace);
-}
+#define DRIP_SPACE 4
+#include "drip.h"
 
 static void test_getlen(void)
 {
