@@ -4,6 +4,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "q_err.h"
+#include "q_netstring.h"
 #include "q_qq.h"
 #include "q_qqstatus.h"
 #include "q_sa.h"
@@ -67,4 +68,18 @@ void nsq_commit(stralloc *t)
         stralloc_cats(t, " qp ") && sa_catnum(t, (unsigned long long)pid)))
     fatal_nomem();
   stralloc_free(&fd6);
+}
+
+int nsq_dropped(int r, const char *unit, const char *bad, const char *inside)
+{
+  const char *ip = getenv("TCPREMOTEIP");
+  if (r == NS_BAD || r == NS_TOOBIG) {
+    warn("dropped ", unit, " from ", ip ? ip : "unknown", ": ",
+         r == NS_BAD ? bad : "netstring over the size cap");
+    return 100;
+  }
+  warn("dropped ", unit, " from ", ip ? ip : "unknown", ": ",
+       r == NS_NOMEM ? "out of memory" : "connection ended, timed out or failed inside ",
+       r == NS_NOMEM ? "" : inside);
+  return 111;
 }

@@ -21,4 +21,10 @@ extern const struct nsr_queue nsq_callbacks;
  * or the queue's "Z..."/"D..." text. */
 void nsq_commit(stralloc *t);
 
+/* nsq_dropped: log why a request is dropped unanswered (r is the
+ * NS_* status; unit "request"/"package"; bad: what a malformed one is;
+ * inside: where the input ended) and return the exit code: 100 for
+ * malformed or oversized input, 111 otherwise. */
+int nsq_dropped(int r, const char *unit, const char *bad, const char *inside);
+
 #endif

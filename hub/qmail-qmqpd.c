@@ -83,13 +83,7 @@ static void config(struct nsr_policy *p)
 /* drop: a request we will not answer. */
 static void drop(int r)
 {
-  const char *ip = getenv("TCPREMOTEIP");
-  const char *why = r == NS_BAD ? "malformed netstring"
-                  : r == NS_TOOBIG ? "netstring over the size cap"
-                  : r == NS_NOMEM ? "out of memory"
-                  : "connection ended, timed out or failed inside the request";
-  warn("dropped request from ", ip ? ip : "unknown", ": ", why);
-  _exit(r == NS_BAD || r == NS_TOOBIG ? 100 : 111);
+  _exit(nsq_dropped(r, "request", "malformed netstring", "the request"));
 }
 
 int main(void)

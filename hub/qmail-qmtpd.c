@@ -142,13 +142,7 @@ static void finish(int code)
 
 static void drop(int r)
 {
-  const char *ip = getenv("TCPREMOTEIP");
-  const char *why = r == NS_BAD ? "malformed netstring or encoding byte"
-                  : r == NS_TOOBIG ? "netstring over the size cap"
-                  : r == NS_NOMEM ? "out of memory"
-                  : "connection ended, timed out or failed inside a package";
-  warn("dropped package from ", ip ? ip : "unknown", ": ", why);
-  finish(r == NS_BAD || r == NS_TOOBIG ? 100 : 111);
+  finish(nsq_dropped(r, "package", "malformed netstring or encoding byte", "a package"));
 }
 
 /* answer: one reply netstring per recipient, in order. */
