@@ -15,10 +15,16 @@ is() { _n=$((_n + 1)); if [ "$1" = "$2" ]; then echo "ok $_n - $3"; else echo "n
 like() { _n=$((_n + 1)); if printf '%s' "$1" | grep -qE -- "$2"; then echo "ok $_n - $3"; else echo "not ok $_n - $3"; echo "#   got: '$1'"; echo "#   wanted: /$2/"; _fail=$((_fail + 1)); fi; }
 done_testing() { echo "1..$_n"; [ "$_fail" = 0 ]; }
 
-# install_leaf DIR: a leaf home built from this tree ($BUILD decides SAN).
+# qmake ARGS...: make in the tree with this run's build directory ($BUILD;
+# a name ending in -san means the sanitizer build).
+qmake() {
+  local san=""; case $BUILD in *-san) san=SAN=1;; esac
+  make -s -C "$SRCDIR" BUILD="$BUILD" $san "$@"
+}
+
+# install_leaf DIR: a leaf home built from this tree.
 install_leaf() {
-  local san=""; [ "$BUILD" = build-san ] && san=SAN=1
-  make -s -C "$SRCDIR" install-leaf QMAILHOME="$1" $san > "$T/install.log" 2>&1 || { cat "$T/install.log" >&2; return 1; }
+  qmake install-leaf QMAILHOME="$1" > "$T/install.log" 2>&1 || { cat "$T/install.log" >&2; return 1; }
   printf 'leaf.example.org\n' > "$1/control/me"
 }
 
