@@ -32,7 +32,7 @@ LEAF_PROGS := $(call present,qmail-inject sendmail qmail-qmqpc forward predate \
 LEAF_SCRIPTS := datemail mailsubj
 HUB_PROGS := $(call present,qmail-queue qmail-smtpd qmail-qmtpd qmail-qmqpd qmail-local \
              preline condredirect bouncesaying except qreceipt qmail-send qmail-start \
-             qmail-clean qmail-lspawn qmail-getpw qmail-newu qmail-pw2u qmail-qread,hub)
+             qmail-clean qmail-lspawn qmail-getpw qmail-newu qmail-pw2u qmail-qread qmail-rspawn,hub)
 
 COMMON_SRC := $(wildcard common/*.c)
 LEAF_MOD_SRC := $(filter-out $(LEAF_PROGS:%=leaf/%.c),$(wildcard leaf/*.c))

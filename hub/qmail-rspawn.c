@@ -1,0 +1,130 @@
+/* qmail-rspawn: run qmail-remote for each remote delivery qmail-send asks
+ * for (REFERENCE.md 1a, 1c; DESIGN.md §4, §5; the loop is hub/spawn).
+ *   qmail-rspawn
+ * Job in: <slot><S/N>\0<sender>\0<recipient>\0 on fd 0; the message is
+ * HOME/queue/mess/S/N. The child runs in HOME, as ourselves (qmailr when
+ * started by qmail-start as root):
+ *   HOME/bin/qmail-remote host sender recipient
+ * (or $QMAILREMOTE instead of HOME/bin/qmail-remote), host = the part of
+ * the recipient after its last '@', with the message on fd 0 and fd 1+2
+ * captured (at most SPAWN_OUT_MAX bytes).
+ * qmail-remote reports, NUL-terminated: one r/h/s record for the recipient
+ * (accepted, permanent, temporary), then one K/Z/D record for the message.
+ * Report out on fd 1, <slot><K|Z|D><text>\0:
+ *   exit 111 or a signal                   Z
+ *   any other exit != 0                    D
+ *   no recipient record                    Z (the message record's text)
+ *   s                                      Z, the recipient's text
+ *   h                                      D, the recipient's text
+ *   r then K                               K, the message record's text
+ *   r then Z or D                          Z or D, the message's text
+ * Exit: 0 when qmail-send closes fd 0 and all children are done, 111 on a
+ * protocol or output failure. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "stralloc.h"
+#include "q_err.h"
+#include "q_home.h"
+#include "spawn.h"
+
+static stralloc qremote, messpath, host;
+
+static int zresult(stralloc *r, const char *text)
+{
+  if (!stralloc_copys(r, "Z") || !stralloc_cats(r, text)) fatal_nomem();
+  return -1;
+}
+
+static void child_die(const char *text) __attribute__((noreturn));
+static void child_die(const char *text)
+{
+  if (write(1, text, strlen(text)) < 0) {}
+  _exit(111);
+}
+
+static pid_t start(const struct spawn_job *j, int outfd, stralloc *r)
+{
+  const char *at = strrchr(j->rcpt, '@');
+  char *argv[] = { "qmail-remote", 0, (char *)j->sender, (char *)j->rcpt, 0 };
+  int messfd;
+  pid_t pid;
+  if (!stralloc_copys(&host, at ? at + 1 : "") || !stralloc_0(&host)) fatal_nomem();
+  argv[1] = host.s;
+  if (!stralloc_copys(&messpath, "queue/mess/") || !stralloc_cats(&messpath, j->id) ||
+      !stralloc_0(&messpath)) fatal_nomem();
+  messfd = open(messpath.s, O_RDONLY | O_CLOEXEC);
+  if (messfd == -1) return zresult(r, "Unable to open the message file. (#4.3.0)");
+  pid = fork();
+  if (pid == 0) {
+    if (dup2(outfd, 1) == -1 || dup2(outfd, 2) == -1 || dup2(messfd, 0) == -1)
+      child_die("ZUnable to set up qmail-remote's descriptors. (#4.3.0)");
+    execv(qremote.s, argv);
+    child_die("ZUnable to run qmail-remote. (#4.3.0)");
+  }
+  close(messfd);
+  if (pid == -1) return zresult(r, "Unable to fork. (#4.3.0)");
+  return pid;
+}
+
+/* record: the NUL-terminated record at out[*pos..len): its letter and
+ * text; *pos moves past it. 0 when there is none left. An unterminated
+ * last record counts (its text ends at len). */
+static int record(const char *out, size_t len, size_t *pos, char *letter,
+                  const char **text, size_t *tlen)
+{
+  const char *nul;
+  if (*pos >= len) return 0;
+  *letter = out[*pos];
+  *text = out + *pos + 1;
+  nul = memchr(*text, '\0', len - *pos - 1);
+  *tlen = nul ? (size_t)(nul - *text) : len - *pos - 1;
+  *pos += 1 + *tlen + (nul != 0);
+  return 1;
+}
+
+static void result(stralloc *r, char letter, const char *text, size_t tlen, const char *dflt)
+{
+  if (!stralloc_copyb(r, &letter, 1) || !spawn_text(r, text, tlen)) fatal_nomem();
+  if (r->len == 1 && !stralloc_cats(r, dflt)) fatal_nomem();
+}
+
+static void finish(int wstat, const char *out, size_t len, stralloc *r)
+{
+  int code = WIFEXITED(wstat) ? WEXITSTATUS(wstat) : -1;
+  size_t pos = 0, rlen = 0, mlen = 0;
+  const char *rtext = 0, *mtext = 0, *t;
+  char rl = 0, ml = 0, l;
+  size_t tl;
+  if (code != 0) {
+    result(r, code == -1 || code == 111 ? 'Z' : 'D', out, len,
+           code == -1 ? "qmail-remote crashed. (#4.3.0)" : "qmail-remote failed. (#4.3.0)");
+    return;
+  }
+  while (record(out, len, &pos, &l, &t, &tl)) {
+    if (!rl && (l == 'r' || l == 'h' || l == 's')) { rl = l; rtext = t; rlen = tl; }
+    else if (!ml && (l == 'K' || l == 'Z' || l == 'D')) { ml = l; mtext = t; mlen = tl; }
+  }
+  if (rl == 's') result(r, 'Z', rtext, rlen, "Temporary failure. (#4.3.0)");
+  else if (rl == 'h') result(r, 'D', rtext, rlen, "Permanent failure. (#5.0.0)");
+  else if (!ml) result(r, 'Z', out, 0, "qmail-remote gave no report. (#4.3.0)");
+  else if (!rl && ml == 'K') result(r, 'Z', out, 0, "qmail-remote gave no recipient report. (#4.3.0)");
+  else result(r, ml, mtext, mlen, ml == 'K' ? "Delivered." : "Remote delivery failed. (#4.3.0)");
+}
+
+int main(int argc, char **argv)
+{
+  static const struct spawn_ops ops = { start, finish };
+  const char *alt = getenv("QMAILREMOTE");
+  (void)argv;
+  progname = "qmail-rspawn";
+  if (argc != 1) fatal(111, "usage: qmail-rspawn");
+  if (chdir(home_dir()) == -1) fatal_sys(111, "unable to switch to ", home_dir());
+  if (alt && *alt) { if (!stralloc_copys(&qremote, alt) || !stralloc_0(&qremote)) fatal_nomem(); }
+  else if (!home_path(&qremote, "bin/qmail-remote")) fatal_nomem();
+  return spawn_loop(&ops, 0, 1);
+}

@@ -1,0 +1,76 @@
+#!/bin/bash
+# tests/sys/rspawn.t: qmail-rspawn with a fake qmail-remote (as
+# HOME/bin/qmail-remote and through $QMAILREMOTE) that records its argv and
+# the message and answers by the recipient's local part: every mapping of
+# r/h/s + K/Z/D records and exit codes to qmail-send's K/Z/D, a crash,
+# silence, a missing message file, one report per job.
+source "$(dirname "$0")/../lib/common.sh"
+B=$SRCDIR/$BUILD/hub
+[ -x "$B/qmail-rspawn" ] || { echo "1..0 # skip qmail-rspawn not built"; exit 0; }
+H=$T/home
+mkdir -p "$H/bin" "$H/queue/mess/7" "$H/log"
+cat > "$H/bin/qmail-remote" <<'SH'
+#!/bin/sh
+# fake qmail-remote host sender rcpt: record, then act on the local part
+log="$(dirname "$0")/../log/${3%@*}"
+printf '%s|' "$@" > "$log"; echo >> "$log"
+cat >> "$log"
+case "$3" in
+  ok*) printf 'r\0Kexample.net accepted message./Remote host said: 250 ok\0' ;;
+  soft*) printf 'sexample.net does not like recipient./Remote host said: 450 try later\0Z\0' ;;
+  hard*) printf 'hexample.net does not like recipient./Remote host said: 550 no such user\0D\0' ;;
+  rz*) printf 'r\0ZConnection died. (#4.4.2)\0' ;;
+  rd*) printf 'r\0DSorry, message too big. (#5.3.4)\0' ;;
+  onlyk*) printf 'Kcheating\0' ;;
+  onlyr*) printf 'r\0' ;;
+  silent*) ;;
+  e111*) echo "temporary trouble"; exit 111 ;;
+  e100*) echo "usage trouble"; exit 100 ;;
+  crash*) kill -9 $$ ;;
+  nul*) printf 'sbad\001text\0Z\0' ;;
+esac
+exit 0
+SH
+chmod 755 "$H/bin/qmail-remote"
+printf 'Subject: hi\n\nbody\n' > "$H/queue/mess/7/1234"
+job() { printf '%s7/1234\0%s\0%s\0' "$1" "$2" "$3"; }
+{ job a s@x.org ok@example.net; job b s@x.org soft@example.net; job c s@x.org hard@example.net
+  job d s@x.org rz@example.net; job e s@x.org rd@example.net; job f s@x.org onlyk@example.net
+  job g s@x.org onlyr@example.net; job h s@x.org silent@example.net; job i s@x.org e111@example.net
+  job j s@x.org e100@example.net; job k s@x.org crash@example.net; job l '' nul@a@example.net
+  printf 'm7/999\0s@x\0ok2@example.net\0'
+} > "$T/jobs"
+QMAILHOME=$H timeout 30 "$B/qmail-rspawn" < "$T/jobs" > "$T/out"
+ok $? "qmail-rspawn exits 0 at end of input"
+res() { tr '\0' '\n' < "$T/out" | grep "^$1" ; }
+is "$(res a)" "aKexample.net accepted message./Remote host said: 250 ok" "r + K => K with the message text"
+is "$(res b)" "bZexample.net does not like recipient./Remote host said: 450 try later" "s => Z with the recipient text"
+is "$(res c)" "cDexample.net does not like recipient./Remote host said: 550 no such user" "h => D with the recipient text"
+is "$(res d)" "dZConnection died. (#4.4.2)" "r + Z => Z"
+is "$(res e)" "eDSorry, message too big. (#5.3.4)" "r + D => D"
+like "$(res f)" "^fZ.*no recipient report" "K without a recipient record is not success"
+like "$(res g)" "^gZ.*no report" "r without a message record => Z"
+like "$(res h)" "^hZ.*no report" "no output => Z"
+is "$(res i)" "iZtemporary trouble" "exit 111 => Z with the output as text"
+is "$(res j)" "jDusage trouble" "other non-zero exit => D"
+like "$(res k)" "^kZ.*crashed" "a crash => Z"
+like "$(res l)" "^lZbad.text" "control bytes stay out of the report"
+like "$(res m)" "^mZUnable to open the message file" "missing message => Z"
+is "$(tr -cd '\0' < "$T/out" | wc -c)" 13 "one report per job"
+is "$(head -1 "$H/log/ok")" "example.net|s@x.org|ok@example.net|" "argv: host sender recipient"
+is "$(sed -n 2p "$H/log/ok")" "Subject: hi" "the message on fd 0"
+is "$(head -1 "$H/log/nul@a")" "example.net||nul@a@example.net|" "host after the last @, empty sender"
+
+# $QMAILREMOTE replaces HOME/bin/qmail-remote
+cat > "$T/alt" <<'SH'
+#!/bin/sh
+cat > /dev/null; printf 'r\0Kalternative\0'
+SH
+chmod 755 "$T/alt"
+job z s@x.org ok@example.net | QMAILHOME=$H QMAILREMOTE=$T/alt timeout 10 "$B/qmail-rspawn" > "$T/out2"
+is "$(tr '\0' '\n' < "$T/out2")" "zKalternative" "QMAILREMOTE names the program to run"
+
+# a job with a bad id is a protocol error: exit 111, nothing run
+printf 'a../x\0s\0ok@example.net\0' | QMAILHOME=$H timeout 10 "$B/qmail-rspawn" > /dev/null 2>&1
+is $? 111 "a bad message id from qmail-send: exit 111"
+done_testing
