@@ -5,13 +5,16 @@
  *   recipients are deferred, never lost),
  *   5/6 requests to / answers from qmail-clean (optional: without them
  *   qmail-send unlinks itself).
- * It preprocesses todo/S/N (hub/todo.h), then delivers each recipient of the
+ * It preprocesses todo/S/N (hub/todo.h) in batches of TODO_BATCH between
+ * delivery rounds, then delivers each recipient of the
  * local and remote channel files through the spawners, one job per
  * recipient (wire format: hub/spawn.h), checkpoints results in the channel
  * files (hub/chanfile.h), collects failures in bounce/N and injects the
  * bounce through qmail-queue (common/q_qq.h) when the message is done.
  * Deferred channels are retried on the quadratic schedule (hub/retry.h);
  * the next try is kept as the channel file's mtime across restarts.
+ * Stale files (mess/ without info/ or todo/, older than QUEUE_STALE) are
+ * removed through qmail-clean at start and every CLEAN_EVERY.
  * Signals: TERM = stop starting deliveries, wait for running ones (at most
  * TERM_WAIT s), exit 0; ALRM = retry everything now; HUP = reload the
  * rewriting rules and bounce settings. */
@@ -51,6 +54,8 @@
 #define CONC_MAX 120
 #define LIFETIME_DEFAULT 604800UL
 #define NCHAN 2
+#define CLEAN_EVERY (21L * 60 * 60)  /* stale-file cleanup interval */
+#define TODO_BATCH 64            /* todo entries preprocessed between delivery rounds */
 
 /* channel states of one message */
 #define CS_NONE 0  /* no file, or done */
@@ -101,6 +106,8 @@ static unsigned long long dnum;
 static volatile sig_atomic_t got_term, got_alrm, got_hup;
 static int want_scan = 1;
 static long long next_scan;
+static long long next_clean;  /* stale-file cleanup: at start, then every CLEAN_EVERY */
+static struct { int active; unsigned s; DIR *dir; } tscan;  /* todo/ scan in progress */
 
 /* ---------- message table: hash on id ---------- */
 static struct msg **htab;
@@ -352,60 +359,120 @@ static void scan_info(void)
   stralloc_free(&snd);
 }
 
-static void scan_todo(void)
+/* preprocess_one: todo/S/<name> (a readdir entry of todo/S) */
+static void preprocess_one(unsigned s, const char *name, struct todo_result *r)
 {
+  char sid[64];
+  unsigned long long id;
+  struct msg *m;
+  if (name[0] == '.' || strlen(name) > 20) return;
+  snprintf(sid, sizeof sid, "%u/%s", s, name);
+  if (todo_parse_id(sid, &id) == -1) return;
+  m = msg_find(id);
+  if (m && m->bad) return;
+  if (todo_process(".", sid, &rw, r) == -1) { lg_sys("warning: trouble preprocessing ", sid); return; }
+  switch (r->status) {
+  case TODO_GONE: break;
+  case TODO_NOMESS:
+    lg_s("warning: msg "); lg_n(id); lg_s(" has no message file: withdrawn"); lg_flush();
+    break;
+  case TODO_BAD:
+    lg_s("warning: msg "); lg_n(id); lg_s(" has a damaged envelope: left alone"); lg_flush();
+    if (!m) { m = msg_new(id); m->bad = 1; }
+    break;
+  case TODO_DONE:
+    lg_s("new msg "); lg_n(id); lg_flush();
+    lg_s("info msg "); lg_n(id); lg_s(": bytes "); lg_n(r->bytes); lg_s(" from <");
+    lg_safe(r->sender.s, r->sender.len); lg_s("> qp "); lg_n(r->pid); lg_s(" uid ");
+    lg_n(r->uid); lg_flush();
+    if (clean('T', id) == -1) lg_sys("warning: unable to clean todo ", sid);
+    if (m) { /* stale entry of an earlier run: replace it */
+      int c, busy = m->finishing;
+      for (c = 0; c < NCHAN; c++) if (m->cs[c] == CS_PASS) busy = 1;
+      if (busy) break;  /* picked up again by the next scan of info */
+      msg_del(m);
+    }
+    load(id, r->birth, &r->sender, 1);
+    break;
+  }
+}
+
+/* todo_step: go on with the scan of todo/ (todo/0 .. todo/22), at most
+ * TODO_BATCH entries per call, so deliveries keep flowing between batches
+ * however large the backlog. Returns 1 while the scan has more to do. */
+static int todo_step(void)
+{
+  static struct todo_result r;
+  unsigned n = 0;
+  while (n < TODO_BATCH) {
+    struct dirent *de;
+    if (!tscan.dir) {
+      char d[QNAME_MAX];
+      if (tscan.s >= QUEUE_SPLIT) { tscan.active = 0; stralloc_free(&r.sender); return 0; }
+      snprintf(d, sizeof d, "%s/%u", QDIR_TODO, tscan.s);
+      tscan.dir = opendir(d);
+      if (!tscan.dir) { lg_sys("warning: unable to opendir ", d); tscan.s++; continue; }
+    }
+    de = readdir(tscan.dir);
+    if (!de) { closedir(tscan.dir); tscan.dir = 0; tscan.s++; continue; }
+    if (de->d_name[0] == '.') continue;
+    preprocess_one(tscan.s, de->d_name, &r);
+    n++;
+  }
+  return 1;
+}
+
+/* todo_begin: start a new scan of todo/ unless one is running */
+static void todo_begin(void)
+{
+  if (tscan.active) return;
+  tscan.active = 1;
+  tscan.s = 0;
+}
+
+/* ---------- stale files (QUEUE.md sec 2: S2/S3 garbage) ---------- */
+/* stale_one: mess/S/N older than QUEUE_STALE with no info/S/N and no
+ * todo/S/N (or a damaged one) was never acknowledged, or is what a crash
+ * left after the message was done: have qmail-clean remove it. */
+static void stale_one(unsigned long long id, time_t limit)
+{
+  char p[QNAME_MAX];
+  struct stat st;
+  struct msg *m = msg_find(id);
+  fname(p, QDIR_MESS, id);
+  if (stat(p, &st) == -1 || st.st_mtime >= limit) return;
+  fname(p, QDIR_INFO, id);
+  if (stat(p, &st) == 0 || errno != ENOENT) return;
+  fname(p, QDIR_TODO, id);
+  if (stat(p, &st) == 0) {
+    if (!m || !m->bad) return;  /* queued: todo processing will take it */
+    if (clean('T', id) == -1) { lg_sys("warning: unable to clean todo of stale msg ", 0); return; }
+  } else if (errno != ENOENT) return;
+  if (clean('M', id) == -1) { lg_s("warning: unable to clean stale msg "); lg_n(id); lg_flush(); return; }
+  if (m && m->bad) msg_del(m);
+  lg_s("status: removed stale msg "); lg_n(id); lg_flush();
+}
+
+/* clean_stale: walk mess/ for stale_one (at start, then every CLEAN_EVERY) */
+static void clean_stale(void)
+{
+  time_t limit = time(0) - QUEUE_STALE;
   unsigned s;
-  struct todo_result r;
-  memset(&r, 0, sizeof r);
   for (s = 0; s < QUEUE_SPLIT; s++) {
-    char d[QNAME_MAX];
+    char d[QNAME_MAX], sid[64];
     DIR *dir;
     struct dirent *de;
-    snprintf(d, sizeof d, "%s/%u", QDIR_TODO, s);
+    unsigned long long id;
+    snprintf(d, sizeof d, "%s/%u", QDIR_MESS, s);
     dir = opendir(d);
     if (!dir) { lg_sys("warning: unable to opendir ", d); continue; }
     while ((de = readdir(dir))) {
-      char sid[64];
-      unsigned long long id;
-      struct msg *m;
-      if (de->d_name[0] == '.') continue;
-      if (strlen(de->d_name) > 20) continue;
+      if (de->d_name[0] == '.' || strlen(de->d_name) > 20) continue;
       snprintf(sid, sizeof sid, "%u/%s", s, de->d_name);
-      if (todo_parse_id(sid, &id) == -1) continue;
-      m = msg_find(id);
-      if (m && m->bad) continue;
-      if (todo_process(".", sid, &rw, &r) == -1) {
-        lg_sys("warning: trouble preprocessing ", sid);
-        continue;
-      }
-      switch (r.status) {
-      case TODO_GONE: break;
-      case TODO_NOMESS:
-        lg_s("warning: msg "); lg_n(id); lg_s(" has no message file: withdrawn"); lg_flush();
-        break;
-      case TODO_BAD:
-        lg_s("warning: msg "); lg_n(id); lg_s(" has a damaged envelope: left alone"); lg_flush();
-        if (!m) { m = msg_new(id); m->bad = 1; }
-        break;
-      case TODO_DONE:
-        lg_s("new msg "); lg_n(id); lg_flush();
-        lg_s("info msg "); lg_n(id); lg_s(": bytes "); lg_n(r.bytes); lg_s(" from <");
-        lg_safe(r.sender.s, r.sender.len); lg_s("> qp "); lg_n(r.pid); lg_s(" uid ");
-        lg_n(r.uid); lg_flush();
-        if (clean('T', id) == -1) lg_sys("warning: unable to clean todo ", sid);
-        if (m) { /* stale entry of an earlier run: replace it */
-          int c, busy = m->finishing;
-          for (c = 0; c < NCHAN; c++) if (m->cs[c] == CS_PASS) busy = 1;
-          if (busy) break;  /* picked up again by the next scan of info */
-          msg_del(m);
-        }
-        load(id, r.birth, &r.sender, 1);
-        break;
-      }
+      if (todo_parse_id(sid, &id) == 0) stale_one(id, limit);
     }
     closedir(dir);
   }
-  stralloc_free(&r.sender);
 }
 
 /* ---------- finishing a message: bounce, unlink ---------- */
@@ -854,20 +921,22 @@ int main(int argc, char **argv)
     if (got_term) {
       if ((ch[0].busy == 0 && ch[1].busy == 0) || t >= term_deadline) break;
     } else {
-      if (want_scan || t >= next_scan) {
+      if ((want_scan || t >= next_scan) && !tscan.active) {
         want_scan = 0;
         next_scan = t + SCAN_INTERVAL;
-        scan_todo();
+        todo_begin();
       }
+      if (tscan.active) todo_step();
+      if (t >= next_clean) { next_clean = t + CLEAN_EVERY; clean_stale(); }
       while (prioq_min(&doneq, &e) && e.t <= now()) {
         struct msg *m = msg_find(e.id);
         prioq_delmin(&doneq);
         if (m && m->finishing) finish(m);
       }
       for (c = 0; c < NCHAN; c++) pump(c);
-      if (want_scan) continue;
       t = now();
-      wake = next_scan;
+      wake = tscan.active || want_scan ? t : next_scan;
+      if (next_clean < wake) wake = next_clean;
       for (c = 0; c < NCHAN; c++)
         if (ch[c].busy < ch[c].conc && !ch[c].cur && prioq_min(&ch[c].pq, &e) && e.t < wake)
           wake = e.t;

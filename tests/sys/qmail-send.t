@@ -146,6 +146,38 @@ is "$(cat "$T/rc")" 0 "trigger run: exits 0"
 like "$(cat "$log")" "^end msg $n_trig\$" "trigger: new message delivered without a restart"
 is "$(gone $n_trig)" gone "trigger: message removed"
 
+# stale files: mess/ with no info/ and no todo/ older than 36 h is removed
+# (with its intd/); a young one, and an old one that is still queued, stay
+mkstale() { # N AGE
+  local sd=$(s $1)
+  printf 'junk\n' > "$H/queue/mess/$sd/$1"; printf 'u0\0' > "$H/queue/intd/$sd/$1"
+  touch -d "$2" "$H/queue/mess/$sd/$1"
+}
+mkstale 4600 '40 hours ago'; mkstale 4623 '1 hour ago'
+n_old=$(queue oklate@hub.example.org "queued long ago")
+touch -d '3 days ago' "$H/queue/mess/$(s $n_old)/$n_old"
+: > "$log"
+rc=$(python3 "$T/drive.py" "$log" no "end msg $n_old\$" "removed stale msg 4600")
+like "$(cat "$log")" "^status: removed stale msg 4600\$" "stale: the old garbage is removed and logged"
+ok "$([ ! -e "$H/queue/mess/0/4600" ] && [ ! -e "$H/queue/intd/0/4600" ]; echo $?)" "stale: mess and intd gone"
+ok "$([ -e "$H/queue/mess/$(s 4623)/4623" ]; echo $?)" "stale: young garbage kept (a qmail-queue may still be writing it)"
+like "$(cat "$log")" "^end msg $n_old\$" "stale: an old but queued message is delivered, not removed"
+rm -f "$H/queue/mess/$(s 4623)/4623" "$H/queue/intd/$(s 4623)/4623"
+
+# a backlog larger than one preprocessing batch (64): all delivered, and
+# deliveries start before the last message is preprocessed
+for i in $(seq 150); do n_last=$(queue "okb$i@hub.example.org" "backlog $i") || break; done
+: > "$log"
+for _ in 1 2 3; do  # until all 150 ended (each run stops at the last one's end)
+  python3 "$T/drive.py" "$log" no "end msg $n_last\$" > /dev/null
+  [ "$(grep -c '^end msg ' "$log")" -ge 150 ] && break
+done
+n_end=$(grep -c '^end msg ' "$log")
+is "$n_end" 150 "backlog: 150 messages delivered"
+first_start=$(grep -n '^starting delivery' "$log" | head -1 | cut -d: -f1)
+last_new=$(grep -n '^new msg' "$log" | tail -1 | cut -d: -f1)
+ok "$([ "${first_start:-999999}" -lt "${last_new:-0}" ]; echo $?)" "backlog: deliveries start while todo/ is still being preprocessed"
+
 # expiry: queuelifetime 0 turns the deferral into a failure and a bounce
 echo 0 > "$H/control/queuelifetime"
 rm -f "$T/qq/message"
