@@ -32,7 +32,8 @@ LEAF_PROGS := $(call present,qmail-inject sendmail qmail-qmqpc forward predate \
 LEAF_SCRIPTS := datemail mailsubj
 HUB_PROGS := $(call present,qmail-queue qmail-smtpd qmail-qmtpd qmail-qmqpd qmail-local \
              preline condredirect bouncesaying except qreceipt qmail-send qmail-start \
-             qmail-clean qmail-lspawn qmail-getpw qmail-newu qmail-pw2u qmail-qread qmail-rspawn,hub)
+             qmail-clean qmail-lspawn qmail-getpw qmail-newu qmail-pw2u qmail-qread qmail-qstat qmail-rspawn \
+             qmail-remote qmail-tcpto qmail-tcpok,hub)
 
 COMMON_SRC := $(wildcard common/*.c)
 LEAF_MOD_SRC := $(filter-out $(LEAF_PROGS:%=leaf/%.c),$(wildcard leaf/*.c))
@@ -47,7 +48,7 @@ HUB_BIN := $(HUB_PROGS:%=$(BUILD)/hub/%)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%)
 
 .SECONDARY:
-.PHONY: all deps check test install install-leaf fuzz bench bench-leaf bench-accept clean run
+.PHONY: all deps check test install install-leaf fuzz bench bench-leaf bench-accept bench-scale clean run
 all: $(LEAF_BIN) $(HUB_BIN) $(UNIT_BIN)
 
 $(BUILD)/%.o: %.c
@@ -72,6 +73,8 @@ $(BUILD)/empty.o:
 	printf 'typedef int empty_unit;\n' | $(CC) -x c -c -o $@ -
 
 LINK = $(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+# qmail-remote uses glibc's resolver (hub/rdns.c; glibc >= 2.34 has it in libc too)
+$(BUILD)/hub/qmail-remote: LDLIBS += -lresolv
 $(BUILD)/leaf/%: $(BUILD)/leaf/%.o $(BUILD)/auto_home.o $(LIBLEAF) $(LIBCOMMON)
 	$(LINK)
 $(BUILD)/hub/%: $(BUILD)/hub/%.o $(BUILD)/auto_home.o $(LIBHUB) $(LIBLEAF) $(LIBCOMMON)
@@ -85,7 +88,7 @@ $(BUILD)/tests/unit/%.o: tests/unit/%.c
 
 # ---- dependencies (Debian 12) -------------------------------------------
 DEB_PKGS := libowfat-dev ucspi-tcp-ipv6 daemontools tinycdb swaks faketime \
-            clang libclang-rt-14-dev python3 strace
+            clang libclang-rt-14-dev python3 strace dnsmasq-base
 deps:
 	@missing=""; for p in $(DEB_PKGS); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
@@ -132,11 +135,13 @@ run: deps all
 	@bash tests/lib/make-run.sh
 
 # ---- benchmarks (never part of check) -----------------------------------
-bench: bench-leaf bench-accept
+bench: bench-leaf bench-accept bench-scale
 bench-leaf: all
 	bash tests/bench/leaf.sh
 bench-accept: all
 	bash tests/bench/accept.sh
+bench-scale: all
+	bash tests/bench/scale.sh
 
 # install: a hub home (leaf programs too, bin/qmail-queue the real queue)
 install: all

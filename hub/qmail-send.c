@@ -905,6 +905,7 @@ int main(int argc, char **argv)
   if (ch[1].jobfd < 0) lg_line("status: no qmail-rspawn: remote deliveries deferred");
   trig_open();
   scan_info();
+  lg_s("status: "); lg_n(hcount); lg_s(" messages in the queue"); lg_flush();
 
   for (;;) {
     struct pollfd pf[3];
