@@ -6,6 +6,7 @@
 #   make install      QMAILHOME=DIR   (hub home; see README for what exists)
 #   make fuzz                 libFuzzer harnesses, bounded time each
 #   make bench-leaf           leaf benchmark against nullmailer and Postfix
+#   make bench-local          local delivery end to end and drain against Postfix
 #
 # Programs find their home through a compiled-in path: install links each
 # program again with an auto_home object naming DIR, so a home works with no
@@ -48,7 +49,7 @@ HUB_BIN := $(HUB_PROGS:%=$(BUILD)/hub/%)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%)
 
 .SECONDARY:
-.PHONY: all deps check test install install-leaf fuzz bench bench-leaf bench-accept bench-scale clean run
+.PHONY: all deps check test install install-leaf fuzz bench bench-leaf bench-accept bench-local bench-scale clean run
 all: $(LEAF_BIN) $(HUB_BIN) $(UNIT_BIN)
 
 $(BUILD)/%.o: %.c
@@ -135,17 +136,19 @@ run: deps all
 	@bash tests/lib/make-run.sh
 
 # ---- benchmarks (never part of check) -----------------------------------
-bench: bench-leaf bench-accept bench-scale
+bench: bench-leaf bench-accept bench-local bench-scale
 bench-leaf: all
 	bash tests/bench/leaf.sh
 bench-accept: all
 	bash tests/bench/accept.sh
+bench-local: all
+	bash tests/bench/local.sh
 bench-scale: all
 	bash tests/bench/scale.sh
 
 # install: a hub home (leaf programs too, bin/qmail-queue the real queue)
 install: all
-	@sh hub/install-hub.sh '$(QMAILHOME)' '$(BUILD)' '$(CC) $(ALL_LDFLAGS)' '$(LDLIBS)' \
+	@sh hub/install-hub.sh '$(QMAILHOME)' '$(BUILD)' '$(CC) $(ALL_LDFLAGS)' '$(LDLIBS) -lresolv' \
 	  '$(LEAF_PROGS)' '$(LEAF_SCRIPTS)' '$(HUB_PROGS)'
 
 -include $(shell find $(BUILD) -name '*.d' -type f 2>/dev/null)

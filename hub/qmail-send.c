@@ -359,6 +359,17 @@ static void scan_info(void)
   stralloc_free(&snd);
 }
 
+/* Preprocessed messages of the current batch, not yet durable: they are
+ * flushed together by one todo_sync (hub/todo.h, TODO_NOSYNC), and only
+ * then logged, cleaned from todo/ and scheduled. */
+struct pend {
+  unsigned long long id, bytes, pid, uid;
+  long long birth;
+  stralloc sender;
+};
+static struct pend pend[TODO_BATCH];
+static unsigned npend;
+
 /* preprocess_one: todo/S/<name> (a readdir entry of todo/S) */
 static void preprocess_one(unsigned s, const char *name, struct todo_result *r)
 {
@@ -370,31 +381,53 @@ static void preprocess_one(unsigned s, const char *name, struct todo_result *r)
   if (todo_parse_id(sid, &id) == -1) return;
   m = msg_find(id);
   if (m && m->bad) return;
-  if (todo_process(".", sid, &rw, r) == -1) { lg_sys("warning: trouble preprocessing ", sid); return; }
-  switch (r->status) {
-  case TODO_GONE: break;
-  case TODO_NOMESS:
+  if (todo_process_flags(".", sid, &rw, r, TODO_NOSYNC) == -1) {
+    lg_sys("warning: trouble preprocessing ", sid);
+    return;
+  }
+  if (r->status == TODO_NOMESS) {
     lg_s("warning: msg "); lg_n(id); lg_s(" has no message file: withdrawn"); lg_flush();
-    break;
-  case TODO_BAD:
+  } else if (r->status == TODO_BAD) {
     lg_s("warning: msg "); lg_n(id); lg_s(" has a damaged envelope: left alone"); lg_flush();
     if (!m) { m = msg_new(id); m->bad = 1; }
-    break;
-  case TODO_DONE:
-    lg_s("new msg "); lg_n(id); lg_flush();
-    lg_s("info msg "); lg_n(id); lg_s(": bytes "); lg_n(r->bytes); lg_s(" from <");
-    lg_safe(r->sender.s, r->sender.len); lg_s("> qp "); lg_n(r->pid); lg_s(" uid ");
-    lg_n(r->uid); lg_flush();
-    if (clean('T', id) == -1) lg_sys("warning: unable to clean todo ", sid);
-    if (m) { /* stale entry of an earlier run: replace it */
-      int c, busy = m->finishing;
-      for (c = 0; c < NCHAN; c++) if (m->cs[c] == CS_PASS) busy = 1;
-      if (busy) break;  /* picked up again by the next scan of info */
-      msg_del(m);
-    }
-    load(id, r->birth, &r->sender, 1);
-    break;
+  } else if (r->status == TODO_DONE) {
+    struct pend *p = &pend[npend++];
+    p->id = id; p->bytes = r->bytes; p->pid = r->pid; p->uid = r->uid; p->birth = r->birth;
+    if (!stralloc_copy(&p->sender, &r->sender)) fatal_nomem();
   }
+}
+
+/* accept_one: a preprocessed message is durable: log, clean todo, load */
+static void accept_one(const struct pend *p)
+{
+  struct msg *m = msg_find(p->id);
+  lg_s("new msg "); lg_n(p->id); lg_flush();
+  lg_s("info msg "); lg_n(p->id); lg_s(": bytes "); lg_n(p->bytes); lg_s(" from <");
+  lg_safe(p->sender.s, p->sender.len); lg_s("> qp "); lg_n(p->pid); lg_s(" uid ");
+  lg_n(p->uid); lg_flush();
+  if (clean('T', p->id) == -1) { lg_s("warning: unable to clean todo of msg "); lg_n(p->id); lg_flush(); }
+  if (m) { /* stale entry of an earlier run: replace it */
+    int c, busy = m->finishing;
+    for (c = 0; c < NCHAN; c++) if (m->cs[c] == CS_PASS) busy = 1;
+    if (busy) return;  /* picked up again by the next scan of info */
+    msg_del(m);
+  }
+  load(p->id, p->birth, &p->sender, 1);
+}
+
+/* commit_batch: one flush for the batch, then accept each message; if the
+ * flush fails they stay in todo/ and the next scan (in a minute) redoes them */
+static void commit_batch(void)
+{
+  unsigned i;
+  if (!npend) return;
+  if (todo_sync(".") == -1) {
+    lg_sys("warning: unable to flush preprocessed messages, trying again later", 0);
+    if (next_scan > now() + 60) next_scan = now() + 60;
+  } else {
+    for (i = 0; i < npend; i++) accept_one(&pend[i]);
+  }
+  npend = 0;
 }
 
 /* todo_step: go on with the scan of todo/ (todo/0 .. todo/22), at most
@@ -408,7 +441,7 @@ static int todo_step(void)
     struct dirent *de;
     if (!tscan.dir) {
       char d[QNAME_MAX];
-      if (tscan.s >= QUEUE_SPLIT) { tscan.active = 0; stralloc_free(&r.sender); return 0; }
+      if (tscan.s >= QUEUE_SPLIT) { tscan.active = 0; break; }
       snprintf(d, sizeof d, "%s/%u", QDIR_TODO, tscan.s);
       tscan.dir = opendir(d);
       if (!tscan.dir) { lg_sys("warning: unable to opendir ", d); tscan.s++; continue; }
@@ -419,7 +452,9 @@ static int todo_step(void)
     preprocess_one(tscan.s, de->d_name, &r);
     n++;
   }
-  return 1;
+  commit_batch();
+  if (!tscan.active) stralloc_free(&r.sender);
+  return tscan.active;
 }
 
 /* todo_begin: start a new scan of todo/ unless one is running */

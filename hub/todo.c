@@ -108,12 +108,13 @@ static int wf_put(struct wfile *w, char type, const char *a, size_t alen)
   return w->buf.len >= WFLUSH ? wf_flush(w) : 0;
 }
 
-/* wf_finish: write the rest and fsync (only when the file was begun). */
-static int wf_finish(struct wfile *w)
+/* wf_finish: write the rest and, unless nosync, fsync (only when the
+ * file was begun). */
+static int wf_finish(struct wfile *w, int nosync)
 {
   if (w->fd == -1 && w->buf.len == 0) return 0;
   if (wf_flush(w) == -1) return -1;
-  return fsync(w->fd);
+  return nosync ? 0 : fsync(w->fd);
 }
 
 static void wf_close(struct wfile *w, int drop)
@@ -144,6 +145,7 @@ static int number(const struct chanrec *c, char type, unsigned long long *v)
 /* Everything one run needs. */
 struct todo_run {
   const char *qd;
+  int nosync;            /* TODO_NOSYNC: no fsyncs, the caller calls todo_sync */
   const struct rewrite *rw;
   struct todo_result *r;
   struct chanfile cf;
@@ -210,23 +212,24 @@ static int recipients(struct todo_run *t)
   return rc == 0;  /* anything after the final empty item: bad */
 }
 
-/* commit: make the channel files and their names durable, then info. */
+/* commit: make the channel files and their names durable, then info
+ * (with TODO_NOSYNC: only write them; todo_sync makes them durable). */
 static int commit(struct todo_run *t)
 {
   struct stat st;
   static const char *const dirs[2] = { QDIR_REMOTE, QDIR_LOCAL };
   char sub[8];  /* "S" of "S/N": the split directory */
-  int i;
+  int i, ns = t->nosync;
   snprintf(sub, sizeof sub, "%u", (unsigned int)(t->r->id % QUEUE_SPLIT));
   for (i = 0; i < 2; ++i)
-    if (wf_finish(&t->chan[i]) == -1) return -1;
-  if (t->bounce.n && wf_finish(&t->bounce) == -1) return -1;
-  for (i = 0; i < 2; ++i)
+    if (wf_finish(&t->chan[i], ns) == -1) return -1;
+  if (t->bounce.n && wf_finish(&t->bounce, ns) == -1) return -1;
+  for (i = 0; i < 2 && !ns; ++i)
     if (t->chan[i].n && syncdir(t->qd, dirs[i], sub) == -1) return -1;
-  if (t->bounce.n && syncdir(t->qd, QDIR_BOUNCE, ".") == -1) return -1;
+  if (!ns && t->bounce.n && syncdir(t->qd, QDIR_BOUNCE, ".") == -1) return -1;
   if (wf_put(&t->info, 'F', t->r->sender.s, t->r->sender.len) == -1 ||
-      wf_finish(&t->info) == -1 || fstat(t->info.fd, &st) == -1) return -1;
-  if (syncdir(t->qd, QDIR_INFO, sub) == -1) return -1;
+      wf_finish(&t->info, ns) == -1 || fstat(t->info.fd, &st) == -1) return -1;
+  if (!ns && syncdir(t->qd, QDIR_INFO, sub) == -1) return -1;
   t->r->birth = (long long)st.st_mtime;
   t->r->nremote = t->chan[0].n;
   t->r->nlocal = t->chan[1].n;
@@ -296,6 +299,23 @@ static int mess_check(const char *qd, const char *id, struct todo_result *r)
 int todo_process(const char *queuedir, const char *split_id,
                  const struct rewrite *rw, struct todo_result *r)
 {
+  return todo_process_flags(queuedir, split_id, rw, r, 0);
+}
+
+int todo_sync(const char *queuedir)
+{
+  int fd = open(queuedir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc, e;
+  if (fd == -1) return -1;
+  rc = syncfs(fd);
+  e = errno;
+  close(fd);
+  errno = e;
+  return rc;
+}
+
+int todo_process_flags(const char *queuedir, const char *split_id,
+                       const struct rewrite *rw, struct todo_result *r, int flags)
+{
   struct todo_run t;
   int rc, i;
   r->status = TODO_DONE;
@@ -306,6 +326,7 @@ int todo_process(const char *queuedir, const char *split_id,
   if (todo_parse_id(split_id, &r->id) == -1) return -1;
   memset(&t, 0, sizeof t);
   t.qd = queuedir;
+  t.nosync = (flags & TODO_NOSYNC) != 0;
   t.rw = rw;
   t.r = r;
   t.chan[0].fd = t.chan[1].fd = t.bounce.fd = t.info.fd = -1;

@@ -61,6 +61,20 @@ struct todo_result {
  * queue directory queuedir (HOME/queue), as described above. */
 int todo_process(const char *queuedir, const char *split_id,
                  const struct rewrite *rw, struct todo_result *r);
+/* todo_process_flags: todo_process with flags. TODO_NOSYNC skips steps 3
+ * and 4's fsyncs: the files are only written. The caller must then call
+ * todo_sync, and only when it returns 0 treat the TODO_DONE results of the
+ * batch as preprocessed (log them, todo_clean them). A crash before that
+ * leaves todo/S/N in place, so the step is redone; if todo_sync fails,
+ * leave the todo files alone (the next scan redoes them). One syncfs for a
+ * batch replaces about five flushes per message. */
+#define TODO_NOSYNC 1
+int todo_process_flags(const char *queuedir, const char *split_id,
+                       const struct rewrite *rw, struct todo_result *r, int flags);
+/* todo_sync: make everything written on queuedir's filesystem durable
+ * (syncfs). 0 ok, -1 error (errno). */
+int todo_sync(const char *queuedir);
+
 /* todo_clean: qmail-clean's part: unlink intd/S/N, then todo/S/N (the
  * order of QUEUE.md sec 2, S4 -> S5). ENOENT is success.
  * 0 ok, -1 error (errno). Not flushed: a todo that comes back after a crash
