@@ -123,3 +123,8 @@ int chanfile_alldone(const char *path)
   if (chanfile_count(path, &t, 0) == -1) return -1;
   return t == 0;
 }
+
+void chanfile_unread(struct chanfile *c, const struct chanrec *r)
+{
+  c->pos = (size_t)(r->offset - c->base);
+}

@@ -49,6 +49,9 @@ int chanfile_fdopen(struct chanfile *c, int fd);
  * item, or a read error). An empty item (a lone NUL) is returned with
  * type '\0'. */
 int chanfile_next(struct chanfile *c, struct chanrec *r);
+/* chanfile_unread: push back r, the item chanfile_next just returned (no
+ * call in between): the next call returns it again. */
+void chanfile_unread(struct chanfile *c, const struct chanrec *r);
 /* chanfile_close: close the descriptor and free the buffer. */
 void chanfile_close(struct chanfile *c);
 

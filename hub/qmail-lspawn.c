@@ -143,24 +143,25 @@ static pid_t start(const struct spawn_job *j, int outfd, stralloc *r)
   return pid;
 }
 
-static void finish(int wstat, const char *out, size_t len, stralloc *r)
+static void finish(int wstat, const char *out, size_t len, size_t nrcpt, stralloc *r)
 {
   int code = WIFEXITED(wstat) ? WEXITSTATUS(wstat) : -1;
   char letter = 'D', num[64];
+  (void)nrcpt;  /* always 1: maxrcpt */
   if (code == 0) letter = 'K';
   else if (code == -1 || code == 111 || code == 71 || code == 74 || code == 75 ||
            (code >= 112 && code <= 121)) letter = 'Z';
   if (!stralloc_copyb(r, &letter, 1) || !spawn_text(r, out, len)) fatal_nomem();
-  if (r->len > 1) return;
+  if (r->len > 1) { if (!stralloc_0(r)) fatal_nomem(); return; }
   if (code == 0) snprintf(num, sizeof num, "Delivered.");
   else if (code == -1) snprintf(num, sizeof num, "qmail-local crashed. (#4.3.0)");
   else snprintf(num, sizeof num, "qmail-local exited %d. (#%c.3.0)", code, letter == 'Z' ? '4' : '5');
-  if (!stralloc_cats(r, num)) fatal_nomem();
+  if (!stralloc_cats(r, num) || !stralloc_0(r)) fatal_nomem();
 }
 
 int main(int argc, char **argv)
 {
-  static const struct spawn_ops ops = { start, finish };
+  static const struct spawn_ops ops = { start, finish, 1 };
   progname = "qmail-lspawn";
   if (argc != 2 || !argv[1][0]) fatal(111, "usage: qmail-lspawn defaultdelivery");
   defaultdelivery = argv[1];

@@ -1,23 +1,26 @@
 /* qmail-rspawn: run qmail-remote for each remote delivery qmail-send asks
  * for (REFERENCE.md 1a, 1c; DESIGN.md §4, §5; the loop is hub/spawn).
  *   qmail-rspawn
- * Job in: <slot><S/N>\0<sender>\0<recipient>\0 on fd 0; the message is
- * HOME/queue/mess/S/N. The child runs in HOME, as ourselves (qmailr when
- * started by qmail-start as root):
- *   HOME/bin/qmail-remote host sender recipient
+ * Job in on fd 0: <slot><S/N>\0<sender>\0<recipient>\0...\0, up to
+ * SPAWN_RCPT_MAX recipients of one domain (qmail-send groups them); the
+ * message is HOME/queue/mess/S/N. The child runs in HOME, as ourselves
+ * (qmailr when started by qmail-start as root):
+ *   HOME/bin/qmail-remote host sender recipient...
  * (or $QMAILREMOTE instead of HOME/bin/qmail-remote), host = the part of
- * the recipient after its last '@', with the message on fd 0 and fd 1+2
- * captured (at most SPAWN_OUT_MAX bytes).
- * qmail-remote reports, NUL-terminated: one r/h/s record for the recipient
- * (accepted, permanent, temporary), then one K/Z/D record for the message.
- * Report out on fd 1, <slot><K|Z|D><text>\0:
+ * the first recipient after its last '@', with the message on fd 0 and
+ * fd 1 captured (at most SPAWN_OUT_MAX bytes); fd 2 is ours (the log), so
+ * stray error messages never mix with the reports.
+ * qmail-remote reports, NUL-terminated: one r/h/s record per recipient in
+ * order (accepted, permanent, temporary), then one K/Z/D record for the
+ * message. Reports out on fd 1, one per recipient, <slot><K|Z|D><text>\0:
  *   exit 111 or a signal                   Z
  *   any other exit != 0                    D
- *   no recipient record                    Z (the message record's text)
+ *   no message record                      Z
  *   s                                      Z, the recipient's text
  *   h                                      D, the recipient's text
- *   r then K                               K, the message record's text
- *   r then Z or D                          Z or D, the message's text
+ *   r, message record K                    K, the message record's text
+ *   r, message record Z or D               Z or D, the message's text
+ *   no record for the recipient            Z
  * Exit: 0 when qmail-send closes fd 0 and all children are done, 111 on a
  * protocol or output failure. */
 #include <errno.h>
@@ -50,21 +53,26 @@ static void child_die(const char *text)
 static pid_t start(const struct spawn_job *j, int outfd, stralloc *r)
 {
   const char *at = strrchr(j->rcpt, '@');
-  char *argv[] = { "qmail-remote", 0, (char *)j->sender, (char *)j->rcpt, 0 };
+  static char *argv[SPAWN_RCPT_MAX + 4];
+  size_t i;
   int messfd;
   pid_t pid;
   if (!stralloc_copys(&host, at ? at + 1 : "") || !stralloc_0(&host)) fatal_nomem();
+  argv[0] = (char *)"qmail-remote";
   argv[1] = host.s;
+  argv[2] = (char *)j->sender;
+  for (i = 0; i < j->nrcpt; ++i) argv[3 + i] = (char *)j->rcpts[i];
+  argv[3 + i] = 0;
   if (!stralloc_copys(&messpath, "queue/mess/") || !stralloc_cats(&messpath, j->id) ||
       !stralloc_0(&messpath)) fatal_nomem();
   messfd = open(messpath.s, O_RDONLY | O_CLOEXEC);
   if (messfd == -1) return zresult(r, "Unable to open the message file. (#4.3.0)");
   pid = fork();
   if (pid == 0) {
-    if (dup2(outfd, 1) == -1 || dup2(outfd, 2) == -1 || dup2(messfd, 0) == -1)
-      child_die("ZUnable to set up qmail-remote's descriptors. (#4.3.0)");
+    if (dup2(outfd, 1) == -1 || dup2(messfd, 0) == -1)
+      child_die("Unable to set up qmail-remote's descriptors. (#4.3.0)");
     execv(qremote.s, argv);
-    child_die("ZUnable to run qmail-remote. (#4.3.0)");
+    child_die("Unable to run qmail-remote. (#4.3.0)");
   }
   close(messfd);
   if (pid == -1) return zresult(r, "Unable to fork. (#4.3.0)");
@@ -87,38 +95,43 @@ static int record(const char *out, size_t len, size_t *pos, char *letter,
   return 1;
 }
 
+/* result: append one report: letter, text (or dflt when empty), NUL */
 static void result(stralloc *r, char letter, const char *text, size_t tlen, const char *dflt)
 {
-  if (!stralloc_copyb(r, &letter, 1) || !spawn_text(r, text, tlen)) fatal_nomem();
-  if (r->len == 1 && !stralloc_cats(r, dflt)) fatal_nomem();
+  size_t at = r->len;
+  if (!stralloc_append(r, &letter) || !spawn_text(r, text, tlen)) fatal_nomem();
+  if (r->len == at + 1 && !stralloc_cats(r, dflt)) fatal_nomem();
+  if (!stralloc_0(r)) fatal_nomem();
 }
 
-static void finish(int wstat, const char *out, size_t len, stralloc *r)
+static void finish(int wstat, const char *out, size_t len, size_t nrcpt, stralloc *r)
 {
   int code = WIFEXITED(wstat) ? WEXITSTATUS(wstat) : -1;
-  size_t pos = 0, rlen = 0, mlen = 0;
-  const char *rtext = 0, *mtext = 0, *t;
-  char rl = 0, ml = 0, l;
-  size_t tl;
-  if (code != 0) {
-    result(r, code == -1 || code == 111 ? 'Z' : 'D', out, len,
-           code == -1 ? "qmail-remote crashed. (#4.3.0)" : "qmail-remote failed. (#4.3.0)");
-    return;
-  }
+  size_t pos = 0, nr = 0, i, mlen = 0, tl, rlen[SPAWN_RCPT_MAX];
+  const char *mtext = 0, *t, *rtext[SPAWN_RCPT_MAX];
+  char ml = 0, l, rl[SPAWN_RCPT_MAX];
+  r->len = 0;
+  for (i = 0; i < nrcpt; ++i)
+    if (code != 0)
+      result(r, code == -1 || code == 111 ? 'Z' : 'D', out, len,
+             code == -1 ? "qmail-remote crashed. (#4.3.0)" : "qmail-remote failed. (#4.3.0)");
+  if (code != 0) return;
   while (record(out, len, &pos, &l, &t, &tl)) {
-    if (!rl && (l == 'r' || l == 'h' || l == 's')) { rl = l; rtext = t; rlen = tl; }
+    if (nr < nrcpt && (l == 'r' || l == 'h' || l == 's')) { rl[nr] = l; rtext[nr] = t; rlen[nr++] = tl; }
     else if (!ml && (l == 'K' || l == 'Z' || l == 'D')) { ml = l; mtext = t; mlen = tl; }
   }
-  if (rl == 's') result(r, 'Z', rtext, rlen, "Temporary failure. (#4.3.0)");
-  else if (rl == 'h') result(r, 'D', rtext, rlen, "Permanent failure. (#5.0.0)");
-  else if (!ml) result(r, 'Z', out, 0, "qmail-remote gave no report. (#4.3.0)");
-  else if (!rl && ml == 'K') result(r, 'Z', out, 0, "qmail-remote gave no recipient report. (#4.3.0)");
-  else result(r, ml, mtext, mlen, ml == 'K' ? "Delivered." : "Remote delivery failed. (#4.3.0)");
+  for (i = 0; i < nrcpt; ++i) {
+    if (i < nr && rl[i] == 's') result(r, 'Z', rtext[i], rlen[i], "Temporary failure. (#4.3.0)");
+    else if (i < nr && rl[i] == 'h') result(r, 'D', rtext[i], rlen[i], "Permanent failure. (#5.0.0)");
+    else if (!ml) result(r, 'Z', out, 0, "qmail-remote gave no report. (#4.3.0)");
+    else if (i >= nr) result(r, 'Z', out, 0, "qmail-remote gave no recipient report. (#4.3.0)");
+    else result(r, ml, mtext, mlen, ml == 'K' ? "Delivered." : "Remote delivery failed. (#4.3.0)");
+  }
 }
 
 int main(int argc, char **argv)
 {
-  static const struct spawn_ops ops = { start, finish };
+  static const struct spawn_ops ops = { start, finish, SPAWN_RCPT_MAX };
   const char *alt = getenv("QMAILREMOTE");
   (void)argv;
   progname = "qmail-rspawn";

@@ -55,6 +55,8 @@
 #define LIFETIME_DEFAULT 604800UL
 #define NCHAN 2
 #define CLEAN_EVERY (21L * 60 * 60)  /* stale-file cleanup interval */
+#define JOB_RCPT_MAX 100          /* recipients per remote job (SPAWN_RCPT_MAX) */
+#define JOB_BYTES_MAX 65536       /* a remote job grows no larger than this */
 #define TODO_BATCH 64            /* todo entries preprocessed between delivery rounds */
 
 /* channel states of one message */
@@ -75,12 +77,23 @@ struct msg {
   struct msg *hnext;
 };
 
+/* one recipient of a job: its record offset, delivery number, address */
+struct jrcpt {
+  off_t off;
+  unsigned long long dno;
+  size_t aoff, alen;  /* in the slot's addrs */
+};
+
+/* a job: one message, one sender, 1..JOB_RCPT_MAX recipients (remote: of
+ * one domain, grouped from consecutive records); one report per recipient,
+ * in order; the slot is free again after the last one */
 struct slot {
   int busy;
   struct msg *m;
-  off_t off;
-  stralloc addr;
-  unsigned long long dno;
+  unsigned n, next;       /* recipients; the next one to get a report */
+  struct jrcpt r[JOB_RCPT_MAX];
+  stralloc addrs;
+  stralloc job;           /* wire form being built (hub/spawn.h) */
 };
 
 struct chan {
@@ -91,6 +104,7 @@ struct chan {
   struct slot slots[CONC_MAX];
   struct prioq pq;
   struct msg *cur;     /* message whose file is being streamed */
+  struct slot *open;   /* job being filled from cur's file, not yet sent */
   struct chanfile cf;
   stralloc rep;        /* partial reports */
 };
@@ -387,6 +401,7 @@ static void preprocess_one(unsigned s, const char *name, struct todo_result *r)
   }
   if (r->status == TODO_NOMESS) {
     lg_s("warning: msg "); lg_n(id); lg_s(" has no message file: withdrawn"); lg_flush();
+    if (clean('T', id) == -1) lg_sys("warning: unable to clean todo ", sid);
   } else if (r->status == TODO_BAD) {
     lg_s("warning: msg "); lg_n(id); lg_s(" has a damaged envelope: left alone"); lg_flush();
     if (!m) { m = msg_new(id); m->bad = 1; }
@@ -622,42 +637,83 @@ static void chan_dead(int c, const char *why)
   if (h->jobfd >= 0) close(h->jobfd);
   if (h->repfd >= 0) close(h->repfd);
   h->jobfd = h->repfd = -1;
+  h->open = 0;
   for (i = 0; i < h->conc; i++) {
     struct slot *s = &h->slots[i];
     if (!s->busy) continue;
+    for (; s->next < s->n; s->next++) {
+      lg_s("delivery "); lg_n(s->r[s->next].dno); lg_s(": deferral: spawner_gone"); lg_flush();
+    }
     s->busy = 0;
     h->busy--;
-    lg_s("delivery "); lg_n(s->dno); lg_s(": deferral: spawner_gone"); lg_flush();
     if (--s->m->jobs[c] == 0 && s->m->passdone[c]) settle(s->m, c);
   }
 }
 
-static void start_job(int c, struct msg *m, const struct chanrec *r)
+/* job_add: recipient r joins the slot's job (logged as its delivery) */
+static void job_add(int c, struct slot *s, const struct chanrec *r)
+{
+  struct jrcpt *j = &s->r[s->n++];
+  j->off = r->offset;
+  j->dno = ++dnum;
+  j->aoff = s->addrs.len;
+  j->alen = r->alen;
+  if (!stralloc_catb(&s->addrs, r->addr, r->alen) ||
+      !stralloc_catb(&s->job, r->addr, r->alen) || !stralloc_0(&s->job)) fatal_nomem();
+  lg_s("starting delivery "); lg_n(j->dno); lg_s(": msg "); lg_n(s->m->id); lg_s(" to ");
+  lg_s(ch[c].name); lg_s(" "); lg_safe(r->addr, r->alen); lg_flush();
+}
+
+/* start_job: take a free slot for message m, first recipient r */
+static struct slot *start_job(int c, struct msg *m, const struct chanrec *r)
 {
   struct chan *h = &ch[c];
-  static stralloc job, vs;
+  static stralloc vs;
   unsigned i;
   char sid[32];
   struct slot *s = 0;
   for (i = 0; i < h->conc; i++) if (!h->slots[i].busy) { s = &h->slots[i]; break; }
-  if (!s) return;  /* cannot happen: the caller checked h->busy */
+  if (!s) return 0;  /* cannot happen: the caller checked h->busy */
   if (bounce_verp(m->sender.s, m->sender.len, r->addr, r->alen, &vs) == -1) fatal_nomem();
   splitid(sid, m->id);
-  job.len = 0;
-  if (!stralloc_append(&job, (char *)&(unsigned char){(unsigned char)i}) ||
-      !stralloc_cats(&job, sid) || !stralloc_0(&job) ||
-      !stralloc_cat(&job, &vs) || !stralloc_0(&job) ||
-      !stralloc_catb(&job, r->addr, r->alen) || !stralloc_0(&job)) fatal_nomem();
+  s->job.len = s->addrs.len = 0;
+  if (!stralloc_append(&s->job, (char *)&(unsigned char){(unsigned char)i}) ||
+      !stralloc_cats(&s->job, sid) || !stralloc_0(&s->job) ||
+      !stralloc_cat(&s->job, &vs) || !stralloc_0(&s->job)) fatal_nomem();
   s->busy = 1;
   s->m = m;
-  s->off = r->offset;
-  if (!stralloc_copyb(&s->addr, r->addr, r->alen)) fatal_nomem();
-  s->dno = ++dnum;
+  s->n = s->next = 0;
   h->busy++;
   m->jobs[c]++;
-  lg_s("starting delivery "); lg_n(s->dno); lg_s(": msg "); lg_n(m->id); lg_s(" to ");
-  lg_s(h->name); lg_s(" "); lg_safe(r->addr, r->alen); lg_flush();
-  if (io_writeall(h->jobfd, job.s, job.len, 0) == -1) chan_dead(c, "unwritable");
+  job_add(c, s, r);
+  return s;
+}
+
+/* can_join: may r ride in the open job? remote only, same domain, a
+ * sender that is not VERP (VERP gives each recipient its own sender),
+ * within the caps */
+static int can_join(int c, const struct slot *s, const struct chanrec *r)
+{
+  const char *a0 = s->addrs.s, *d0, *d1;
+  size_t l0 = s->r[0].alen;
+  if (!c || s->n >= JOB_RCPT_MAX || s->job.len + r->alen + 2 > JOB_BYTES_MAX) return 0;
+  if (s->m->sender.len >= 4 && !memcmp(s->m->sender.s + s->m->sender.len - 4, "-@[]", 4)) return 0;
+  d0 = memrchr(a0, '@', l0);
+  d1 = memrchr(r->addr, '@', r->alen);
+  if (!d0 || !d1) return 0;
+  l0 -= (size_t)(d0 - a0);
+  return l0 == r->alen - (size_t)(d1 - r->addr) && !strncasecmp(d0, d1, l0);
+}
+
+/* send_job: the open job is complete: write it to the spawner */
+static void send_job(int c)
+{
+  struct chan *h = &ch[c];
+  struct slot *s = h->open;
+  if (!s) return;
+  h->open = 0;
+  if (!stralloc_0(&s->job)) fatal_nomem();  /* the empty item ends the job */
+  if (io_writeall(h->jobfd, s->job.s, s->job.len, 0) == -1) chan_dead(c, "unwritable");
 }
 
 /* defer_chan: the channel has no spawner: keep the message for later */
@@ -699,9 +755,19 @@ static void pump(int c)
       }
       h->cur = m;
     }
-    if (h->jobfd < 0 || h->busy >= h->conc) return;
+    if (h->jobfd < 0) return;
+    if (!h->open && h->busy >= h->conc) return;
     rc = chanfile_next(&h->cf, &r);
-    if (rc == 1 && r.type == 'T') { start_job(c, h->cur, &r); continue; }
+    if (rc == 1 && r.type == 'T') {
+      if (h->open && can_join(c, h->open, &r)) { job_add(c, h->open, &r); continue; }
+      if (h->open) {
+        send_job(c);
+        if (h->busy >= h->conc || h->jobfd < 0) { chanfile_unread(&h->cf, &r); return; }
+      }
+      h->open = start_job(c, h->cur, &r);
+      if (!c) send_job(c);
+      continue;
+    }
     if (rc == 1 && r.type == 'D') continue;
     if (rc == 1 || rc == -1) {
       char p[QNAME_MAX];
@@ -710,6 +776,7 @@ static void pump(int c)
       lg_sys("warning: trouble reading ", p);
     }
     /* end of the pass */
+    send_job(c);
     chanfile_close(&h->cf);
     {
       struct msg *m = h->cur;
@@ -718,6 +785,7 @@ static void pump(int c)
       if (!m->jobs[c]) settle(m, c);
     }
   }
+  send_job(c);  /* stopping (TERM): what was grouped still goes */
 }
 
 static void append_bounce(struct msg *m, const char *addr, size_t alen,
@@ -735,50 +803,46 @@ static void append_bounce(struct msg *m, const char *addr, size_t alen,
   if (fd != -1) close(fd);
 }
 
+/* report: the next recipient of the job in slot gets kind/text */
 static void report(int c, unsigned char slot, char kind, const char *text, size_t tlen)
 {
   struct chan *h = &ch[c];
   struct slot *s;
+  struct jrcpt *j;
   struct msg *m;
   char p[QNAME_MAX];
   static stralloc t2;
-  if (slot >= h->conc || !h->slots[slot].busy) {
+  if (slot >= h->conc || !h->slots[slot].busy || &h->slots[slot] == h->open) {
     lg_s("warning: report for an idle "); lg_s(h->name); lg_s(" slot"); lg_flush();
     return;
   }
   s = &h->slots[slot];
   m = s->m;
+  j = &s->r[s->next++];
   fname(p, h->dir, m->id);
   if (kind == 'Z' && retry_expired(m->birth, now(), (long long)lifetime)) {
     t2.len = 0;
     if (!stralloc_catb(&t2, text, tlen) ||
         !stralloc_cats(&t2, "/I'm not going to try again; this message has been in the queue too long."))
       fatal_nomem();
-    lg_s("delivery "); lg_n(s->dno); lg_s(": deferral: "); lg_safe(text, tlen); lg_flush();
+    lg_s("delivery "); lg_n(j->dno); lg_s(": deferral: "); lg_safe(text, tlen); lg_flush();
     text = t2.s; tlen = t2.len; kind = 'D';
   }
-  lg_s("delivery "); lg_n(s->dno);
-  switch (kind) {
-  case 'K':
+  lg_s("delivery "); lg_n(j->dno);
+  if (kind == 'K') {
     lg_s(": success: "); lg_safe(text, tlen); lg_flush();
-    if (chanfile_markdone(p, s->off) == -1) lg_sys("warning: unable to mark done in ", p);
-    break;
-  case 'D': {
-    const char *rt = text;
-    size_t rl = tlen;
+    if (chanfile_markdone(p, j->off) == -1) lg_sys("warning: unable to mark done in ", p);
+  } else if (kind == 'D') {
     lg_s(": failure: "); lg_safe(text, tlen); lg_flush();
     /* report text uses '/' for newlines (spawn_text): give bounce_rcpt lines */
-    t2.len = 0;
-    if (!stralloc_catb(&t2, rt, rl)) fatal_nomem();
+    if (t2.s != text) { t2.len = 0; if (!stralloc_catb(&t2, text, tlen)) fatal_nomem(); }
     for (size_t i = 0; i < t2.len; i++) if (t2.s[i] == '/') t2.s[i] = '\n';
-    append_bounce(m, s->addr.s, s->addr.len, t2.s, t2.len);
-    if (chanfile_markdone(p, s->off) == -1) lg_sys("warning: unable to mark done in ", p);
-    break;
-  }
-  default:
+    append_bounce(m, s->addrs.s + j->aoff, j->alen, t2.s, t2.len);
+    if (chanfile_markdone(p, j->off) == -1) lg_sys("warning: unable to mark done in ", p);
+  } else {
     lg_s(": deferral: "); lg_safe(text, tlen); lg_flush();
-    break;
   }
+  if (s->next < s->n) return;
   s->busy = 0;
   h->busy--;
   if (--m->jobs[c] == 0 && m->passdone[c]) settle(m, c);

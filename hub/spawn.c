@@ -1,9 +1,9 @@
 /* spawn.c: the spawn skeleton (contract in spawn.h): a slot table, jobs
  * parsed from qmail-send, children's output collected through pipes, one
- * NUL-terminated report per job. One poll() loop; a child is reaped with
- * waitpid once its pipe reaches end of file, so its last words are never
- * lost. The report is written in one write() so qmail-send never sees a
- * torn record from us. */
+ * NUL-terminated report per recipient. One poll() loop; a child is reaped
+ * with waitpid once its pipe reaches end of file, so its last words are
+ * never lost. A job's reports are written in one write() so qmail-send
+ * never sees a torn record from us. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -18,6 +18,7 @@
 struct slot {
   int busy, fd;
   pid_t pid;
+  size_t nrcpt;
   stralloc out;
 };
 
@@ -39,6 +40,7 @@ int spawn_text(stralloc *result, const char *out, size_t len)
 {
   size_t i;
   while (len && (out[len - 1] == '\n' || out[len - 1] == ' ')) --len;
+  if (len > SPAWN_TEXT_MAX) len = SPAWN_TEXT_MAX;
   for (i = 0; i < len; ++i) {
     char c = out[i] == '\0' ? '_' : out[i] == '\n' ? '/' : out[i];
     if (!stralloc_append(result, &c)) return 0;
@@ -46,14 +48,23 @@ int spawn_text(stralloc *result, const char *out, size_t len)
   return 1;
 }
 
-static void put(int outfd, unsigned char slot, const stralloc *r)
+/* put: write the reports in r (nrcpt of them, each ending in NUL; with
+ * one=1, r is one report without its NUL, given to every recipient), each
+ * after the slot byte, in one write so qmail-send never sees a torn set. */
+static void put(int outfd, unsigned char slot, const stralloc *r, size_t nrcpt, int one)
 {
-  size_t done = 0, i;
+  size_t done = 0, k = 0, n;
   ssize_t w;
-  if (!stralloc_copyb(&report, (const char *)&slot, 1) ||
-      !stralloc_cat(&report, r) || !stralloc_0(&report)) fatal_nomem();
-  for (i = 1; i + 1 < report.len; ++i) if (!report.s[i]) report.s[i] = '_';
-  if (report.len == 2) fatal(111, "internal error: empty report (#4.3.0)");
+  report.len = 0;
+  for (n = 0; n < nrcpt; ++n) {
+    size_t start = one ? 0 : k, end = start;
+    while (end < r->len && r->s[end]) ++end;
+    if (end == start) fatal(111, "internal error: empty report (#4.3.0)");
+    if (!stralloc_catb(&report, (const char *)&slot, 1) ||
+        !stralloc_catb(&report, r->s + start, end - start) || !stralloc_0(&report)) fatal_nomem();
+    k = end + 1;
+  }
+  if (!one && k < r->len) fatal(111, "internal error: extra reports (#4.3.0)");
   while (done < report.len) {
     w = write(outfd, report.s + done, report.len - done);
     if (w == -1 && errno == EINTR) continue;
@@ -62,33 +73,48 @@ static void put(int outfd, unsigned char slot, const stralloc *r)
   }
 }
 
-/* begin: job holds slot + 3 NUL-terminated strings; start it. */
+/* parse: job = slot, id, sender, recipients, empty item. 0 ok, -1 bad. */
+static int parse(struct spawn_job *j, size_t maxrcpt)
+{
+  const char *p = job.s + 1, *end = job.s + job.len;
+  j->slot = (unsigned char)job.s[0];
+  j->id = p; p += strlen(p) + 1;
+  j->sender = p; p += strlen(p) + 1;
+  j->nrcpt = 0;
+  while (p < end && *p) {
+    if (j->nrcpt >= maxrcpt || j->nrcpt >= SPAWN_RCPT_MAX) return -1;
+    j->rcpts[j->nrcpt++] = p;
+    p += strlen(p) + 1;
+  }
+  j->rcpt = j->rcpts[0];
+  return j->nrcpt ? 0 : -1;
+}
+
+/* begin: job holds a complete job; start it. */
 static void begin(const struct spawn_ops *ops, int outfd)
 {
-  struct spawn_job j;
+  static struct spawn_job j;
   struct slot *s;
   stralloc r = {0};
   int p[2];
-  j.slot = (unsigned char)job.s[0];
-  j.id = job.s + 1;
-  j.sender = j.id + strlen(j.id) + 1;
-  j.rcpt = j.sender + strlen(j.sender) + 1;
+  if (parse(&j, ops->maxrcpt) == -1) fatal(111, "bad job from qmail-send (#4.3.0)");
   s = &slots[j.slot];
   if (!spawn_id_ok(j.id)) fatal(111, "bad message id from qmail-send (#4.3.0)");
   if (s->busy) fatal(111, "busy slot reused by qmail-send (#4.3.0)");
   if (pipe2(p, O_CLOEXEC) == -1) {
     if (!stralloc_copys(&r, "ZUnable to create a pipe. (#4.3.0)")) fatal_nomem();
-    put(outfd, j.slot, &r); stralloc_free(&r); return;
+    put(outfd, j.slot, &r, j.nrcpt, 1); stralloc_free(&r); return;
   }
   s->pid = ops->start(&j, p[1], &r);
   close(p[1]);
-  if (s->pid == -1) { close(p[0]); put(outfd, j.slot, &r); stralloc_free(&r); return; }
-  s->busy = 1; s->fd = p[0]; s->out.len = 0;
+  if (s->pid == -1) { close(p[0]); put(outfd, j.slot, &r, j.nrcpt, 1); stralloc_free(&r); return; }
+  s->busy = 1; s->fd = p[0]; s->out.len = 0; s->nrcpt = j.nrcpt;
   stralloc_free(&r);
 }
 
-/* feed: job bytes from qmail-send; starts each complete job (the slot
- * byte, which may be NUL, then three NUL-terminated strings). */
+/* feed: job bytes from qmail-send; starts each complete job: the slot
+ * byte (which may be NUL), the id, the sender, then items up to an empty
+ * one (a NUL right after the NUL that ended the previous item). */
 static void feed(const struct spawn_ops *ops, int outfd, const char *b, size_t n)
 {
   static unsigned nuls;
@@ -96,7 +122,9 @@ static void feed(const struct spawn_ops *ops, int outfd, const char *b, size_t n
   for (i = 0; i < n; ++i) {
     if (!stralloc_append(&job, b + i)) fatal_nomem();
     if (job.len > SPAWN_JOB_MAX) fatal(111, "job from qmail-send too long (#4.3.0)");
-    if (job.len == 1 || b[i] || ++nuls < 3) continue;
+    if (job.len == 1 || b[i]) continue;
+    if (++nuls == 3 && !job.s[job.len - 2]) fatal(111, "job without a recipient from qmail-send (#4.3.0)");
+    if (nuls < 4 || job.s[job.len - 2]) continue;
     begin(ops, outfd);
     job.len = 0;
     nuls = 0;
@@ -112,9 +140,9 @@ static void reap(const struct spawn_ops *ops, int outfd, unsigned i)
   close(s->fd);
   while (waitpid(s->pid, &wstat, 0) == -1)
     if (errno != EINTR) { wstat = 111 << 8; break; }
-  ops->finish(wstat, s->out.s, s->out.len, &r);
+  ops->finish(wstat, s->out.s, s->out.len, s->nrcpt, &r);
   s->busy = 0;
-  put(outfd, (unsigned char)i, &r);
+  put(outfd, (unsigned char)i, &r, s->nrcpt, 0);
   stralloc_free(&r);
 }
 

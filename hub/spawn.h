@@ -1,16 +1,20 @@
-/* spawn.h: the skeleton shared by qmail-lspawn and (later) qmail-rspawn
- * (DESIGN.md §5 spawn protocol; REFERENCE.md 1c wire format).
+/* spawn.h: the skeleton shared by qmail-lspawn and qmail-rspawn
+ * (DESIGN.md §5 spawn protocol; REFERENCE.md 1c wire format, extended).
  *
  * Jobs arrive from qmail-send on infd, each
- *   <slot byte><split/id>\0<sender>\0<recipient>\0
- * and every job gets exactly one report on outfd, in completion order:
+ *   <slot byte><split/id>\0<sender>\0<recipient>\0[<recipient>\0...]\0
+ * (one or more recipients, then an empty item; qmail 1.03 had exactly one
+ * recipient and no empty item). Every recipient gets exactly one report on
+ * outfd; the reports of one job are written together, in the job's
+ * recipient order, when the job ends (jobs end in any order):
  *   <slot byte><K|Z|D><text>\0
  * The program-specific part is two callbacks: start runs one delivery with
  * its stdout+stderr on outfd (a pipe the skeleton reads), finish turns the
- * wait status and the captured output into the report. The skeleton owns
+ * wait status and the captured output into the reports. The skeleton owns
  * the slot table, the poll loop, output capture and report writing.
- * Caps: one job at most SPAWN_JOB_MAX bytes, captured output SPAWN_OUT_MAX
- * bytes per delivery (more is read and dropped), slots 0..255. */
+ * Caps: one job at most SPAWN_JOB_MAX bytes and SPAWN_RCPT_MAX recipients,
+ * captured output SPAWN_OUT_MAX bytes per delivery (more is read and
+ * dropped), slots 0..255. */
 #ifndef SPAWN_H
 #define SPAWN_H
 
@@ -18,34 +22,45 @@
 #include <sys/types.h>
 #include "stralloc.h"
 
-#define SPAWN_JOB_MAX 4096
-#define SPAWN_OUT_MAX 4000
+#define SPAWN_JOB_MAX (128 * 1024)
+#define SPAWN_RCPT_MAX 100
+#define SPAWN_OUT_MAX (SPAWN_RCPT_MAX * 1100 + 1100)
+#define SPAWN_TEXT_MAX 4000  /* bytes of one report's text */
 
 struct spawn_job {
   unsigned char slot;
   const char *id;       /* "S/N": validated digits '/' digits */
   const char *sender;
-  const char *rcpt;
+  const char *rcpt;     /* the first recipient (= rcpts[0]) */
+  const char *rcpts[SPAWN_RCPT_MAX];
+  size_t nrcpt;         /* 1 .. SPAWN_RCPT_MAX */
 };
 
 struct spawn_ops {
   /* start: begin the delivery; the child's stdout and stderr go to outfd
    * (the callee dup2s it in the child, and must not close it in the
    * parent). Returns the child's pid, or -1 after putting an immediate
-   * report ("Z..." or "D...", first byte the letter) in result. */
+   * report ("Z..." or "D...", first byte the letter, no NUL) in result:
+   * it is given to every recipient of the job. */
   pid_t (*start)(const struct spawn_job *job, int outfd, stralloc *result);
-  /* finish: the report for a child that exited with wstat and wrote
-   * out[0..len) (at most SPAWN_OUT_MAX bytes). */
-  void (*finish)(int wstat, const char *out, size_t len, stralloc *result);
+  /* finish: the reports for a child that exited with wstat and wrote
+   * out[0..len) (at most SPAWN_OUT_MAX bytes): nrcpt reports in result,
+   * each "<K|Z|D><text>\0", in the job's recipient order. */
+  void (*finish)(int wstat, const char *out, size_t len, size_t nrcpt, stralloc *result);
+  /* maxrcpt: the most recipients one job may carry (1 for qmail-lspawn);
+   * a job with more is a protocol error. */
+  size_t maxrcpt;
 };
 
 /* spawn_loop: serve jobs from infd until it reaches end of file and every
  * child has finished. Returns 0 then; exits 111 itself on a protocol
- * error (bad id, busy slot, oversized job) or when outfd fails. */
+ * error (bad id, busy slot, oversized job, too many recipients) or when
+ * outfd fails. */
 int spawn_loop(const struct spawn_ops *ops, int infd, int outfd);
 
 /* spawn_text: append out[0..len) to result as one report text: NUL bytes
- * become '_', inner newlines '/', trailing newlines and spaces dropped.
+ * become '_', inner newlines '/', trailing newlines and spaces dropped,
+ * at most SPAWN_TEXT_MAX bytes kept.
  * Returns 1, 0 on no memory. Empty when out is empty. */
 int spawn_text(stralloc *result, const char *out, size_t len);
 

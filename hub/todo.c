@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -212,6 +213,51 @@ static int recipients(struct todo_run *t)
   return rc == 0;  /* anything after the final empty item: bad */
 }
 
+/* A remote record and its domain, for sorting. */
+struct rrec { const char *s; size_t len; const char *dom; size_t dlen; size_t ix; };
+
+static int rrec_cmp(const void *a, const void *b)
+{
+  const struct rrec *x = a, *y = b;
+  size_t n = x->dlen < y->dlen ? x->dlen : y->dlen;
+  int d = strncasecmp(x->dom, y->dom, n);
+  if (d) return d;
+  if (x->dlen != y->dlen) return x->dlen < y->dlen ? -1 : 1;
+  return x->ix < y->ix ? -1 : x->ix > y->ix;  /* stable: envelope order */
+}
+
+/* group_domains: reorder the records "T<addr>\0" of a remote file still
+ * wholly in memory (under WFLUSH bytes) so that recipients of one domain
+ * are adjacent, the domains in sorted order, each domain's recipients in
+ * envelope order: qmail-send then hands them to qmail-rspawn as one job.
+ * A larger file keeps envelope order (delivery is the same, with more
+ * jobs). 0 ok, -1 no memory. */
+static int group_domains(struct wfile *w)
+{
+  struct rrec *v;
+  stralloc out = {0};
+  size_t n = w->n, i = 0, pos = 0;
+  if (w->fd != -1 || n < 2) return 0;
+  v = calloc(n, sizeof *v);
+  if (!v) return -1;
+  for (i = 0; i < n && pos < w->buf.len; ++i) {
+    const char *r = w->buf.s + pos, *at;
+    size_t len = strlen(r);
+    at = memrchr(r, '@', len);
+    v[i].s = r; v[i].len = len + 1; v[i].ix = i;
+    v[i].dom = at ? at + 1 : r + len; v[i].dlen = at ? (size_t)(r + len - at - 1) : 0;
+    pos += len + 1;
+  }
+  n = i;
+  qsort(v, n, sizeof *v, rrec_cmp);
+  for (i = 0; i < n; ++i)
+    if (!stralloc_catb(&out, v[i].s, v[i].len)) { free(v); stralloc_free(&out); return -1; }
+  free(v);
+  stralloc_free(&w->buf);
+  w->buf = out;
+  return 0;
+}
+
 /* commit: make the channel files and their names durable, then info
  * (with TODO_NOSYNC: only write them; todo_sync makes them durable). */
 static int commit(struct todo_run *t)
@@ -221,6 +267,7 @@ static int commit(struct todo_run *t)
   char sub[8];  /* "S" of "S/N": the split directory */
   int i, ns = t->nosync;
   snprintf(sub, sizeof sub, "%u", (unsigned int)(t->r->id % QUEUE_SPLIT));
+  if (group_domains(&t->chan[0]) == -1) return -1;
   for (i = 0; i < 2; ++i)
     if (wf_finish(&t->chan[i], ns) == -1) return -1;
   if (t->bounce.n && wf_finish(&t->bounce, ns) == -1) return -1;
@@ -334,8 +381,10 @@ int todo_process_flags(const char *queuedir, const char *split_id,
   if (rc <= 0) return rc;
   rc = r->status == TODO_BAD ? 1 : mess_check(queuedir, split_id, r);
   if (rc == 0) {
+    /* not todo_clean here: in a root install todo/ belongs to qmailq and
+     * only qmail-clean may unlink in it (the caller asks it) */
     r->status = TODO_NOMESS;
-    rc = todo_clean(queuedir, split_id);
+    rc = 0;
   } else if (rc == 1) {
     rc = r->status == TODO_BAD ? 0 : run(&t, split_id);
   }

@@ -25,8 +25,9 @@
  *   TODO_DONE    preprocessed: S5 on disk; call todo_clean.
  *   TODO_GONE    todo/S/N does not exist (already done): nothing to do.
  *   TODO_NOMESS  mess/S/N is missing: the message was withdrawn by a
- *                qmail-queue that failed (never acknowledged); todo_process
- *                has already called todo_clean. Log it.
+ *                qmail-queue that failed (never acknowledged). Log it and
+ *                drop intd and todo (todo_clean, or qmail-clean's T request
+ *                when todo/ belongs to another user, as in a root install).
  *   TODO_BAD     the envelope file is incomplete or malformed (or over
  *                TODO_MAX_BYTES): nothing written; leave it (QUEUE.md sec
  *                2: 36 h garbage cleanup), log it, do not retry it soon.

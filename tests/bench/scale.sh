@@ -25,9 +25,10 @@ def lspawn():  # answer K to every job at once
         d = os.read(jr, 65536)
         if not d: return
         buf += d; out = []
-        while len(buf) > 1 and buf[1:].count(b"\0") >= 3:
-            parts = buf[1:].split(b"\0", 3)
-            out.append(buf[0:1] + b"Kok\0"); buf = parts[3]
+        while True:  # slot, id, sender, one recipient, empty item
+            parts = buf[1:].split(b"\0", 4)
+            if len(parts) < 5: break
+            out.append(buf[0:1] + b"Kok\0"); buf = parts[4]
         if out: os.write(rw, b"".join(out))
 threading.Thread(target=lspawn, daemon=True).start()
 log = home + "/log"; lf = open(log, "wb")

@@ -36,10 +36,10 @@ QMAILHOME=$H "$B/qmail-newu"; ok $? "qmail-newu compiles users/assign"
 asuser() { if [ "$(id -u)" = 0 ]; then setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; else "$@"; fi; }
 [ "$(id -u)" = 0 ] && chown -R 65534:65534 "$H"
 
-job() { printf '%s7/1234\0%s\0%s\0' "$1" "$2" "$3"; }
+job() { printf '%s7/1234\0%s\0%s\0\0' "$1" "$2" "$3"; }
 { job a s@x.org k1@ex.org; job b s@x.org z1@ex.org; job c s@x.org e75@ex.org
   job d s@x.org d1@ex.org; job e s@x.org e42@ex.org; job f s@x.org crash@ex.org
-  printf 'g7/999\0s@x\0k2@ex.org\0'; job h '' joe@ex.org; job i s@x.org kjoe-list-x@ex.org
+  printf 'g7/999\0s@x\0k2@ex.org\0\0'; job h '' joe@ex.org; job i s@x.org kjoe-list-x@ex.org
 } > "$T/jobs"
 asuser env QMAILHOME="$H" "$B/qmail-lspawn" ./Maildir/ < "$T/jobs" > "$T/out"
 ok $? "qmail-lspawn exits 0 at end of input"
@@ -58,7 +58,9 @@ is "$(sed -n 2p "$H/log/k1")" "Subject: hi" "message on fd 0"
 is "$(head -1 "$H/log/joe")" "--|joe|$H/joe|joe|||ex.org||./Maildir/|" "users/cdb exact entry, empty sender"
 is "$(head -1 "$H/log/kjoe-list-x")" "--|joe|$H/joe|kjoe-list-x|-|w-list-x|ex.org|s@x.org|./Maildir/|" "users/cdb wildcard entry"
 
-printf 'a7/../x\0s\0k@x\0' | asuser env QMAILHOME="$H" "$B/qmail-lspawn" ./Maildir/ > /dev/null 2>&1
+printf 'a7/1234\0s\0k@x\0k2@x\0\0' | asuser env QMAILHOME="$H" "$B/qmail-lspawn" ./Maildir/ > /dev/null 2>&1
+is $? 111 "two recipients in one local job => exit 111"
+printf 'a7/../x\0s\0k@x\0\0' | asuser env QMAILHOME="$H" "$B/qmail-lspawn" ./Maildir/ > /dev/null 2>&1
 is $? 111 "bad message id => exit 111"
 asuser env QMAILHOME="$H" "$B/qmail-lspawn" < /dev/null > /dev/null 2>&1
 is $? 111 "no defaultdelivery => exit 111"

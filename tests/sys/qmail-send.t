@@ -25,11 +25,14 @@ while True:
     d = os.read(0, 4096)
     if not d: break
     buf += d
-    while len(buf) > 1 and buf[1:].count(b"\0") >= 3:
+    # a job: slot byte, id, sender, recipient(s), empty item (hub/spawn.h)
+    while True:
+        parts = buf[1:].split(b"\0", 4)
+        if len(parts) < 5: break
         slot = buf[0:1]
-        parts = buf[1:].split(b"\0", 3)
         sid, sender, rcpt = parts[0], parts[1], parts[2]
-        buf = parts[3] if len(parts) > 3 else b""
+        assert parts[3] == b"", "one recipient per local job"
+        buf = parts[4]
         local = rcpt.split(b"@")[0]
         with open(os.environ["JOBLOG"], "ab") as f:
             f.write(sid + b" " + sender + b" " + rcpt + b"\n")

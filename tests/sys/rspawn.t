@@ -33,12 +33,12 @@ exit 0
 SH
 chmod 755 "$H/bin/qmail-remote"
 printf 'Subject: hi\n\nbody\n' > "$H/queue/mess/7/1234"
-job() { printf '%s7/1234\0%s\0%s\0' "$1" "$2" "$3"; }
+job() { printf '%s7/1234\0%s\0%s\0\0' "$1" "$2" "$3"; }
 { job a s@x.org ok@example.net; job b s@x.org soft@example.net; job c s@x.org hard@example.net
   job d s@x.org rz@example.net; job e s@x.org rd@example.net; job f s@x.org onlyk@example.net
   job g s@x.org onlyr@example.net; job h s@x.org silent@example.net; job i s@x.org e111@example.net
   job j s@x.org e100@example.net; job k s@x.org crash@example.net; job l '' nul@a@example.net
-  printf 'm7/999\0s@x\0ok2@example.net\0'
+  printf 'm7/999\0s@x\0ok2@example.net\0\0'
 } > "$T/jobs"
 QMAILHOME=$H timeout 30 "$B/qmail-rspawn" < "$T/jobs" > "$T/out"
 ok $? "qmail-rspawn exits 0 at end of input"
@@ -52,6 +52,8 @@ like "$(res f)" "^fZ.*no recipient report" "K without a recipient record is not 
 like "$(res g)" "^gZ.*no report" "r without a message record => Z"
 like "$(res h)" "^hZ.*no report" "no output => Z"
 is "$(res i)" "iZtemporary trouble" "exit 111 => Z with the output as text"
+job y s@x.org ok@example.net | QMAILHOME=$H QMAILREMOTE=$T/none timeout 10 "$B/qmail-rspawn" > "$T/out5"
+is "$(tr '\0' '\n' < "$T/out5")" "yZUnable to run qmail-remote. (#4.3.0)" "a missing qmail-remote => Z"
 is "$(res j)" "jDusage trouble" "other non-zero exit => D"
 like "$(res k)" "^kZ.*crashed" "a crash => Z"
 like "$(res l)" "^lZbad.text" "control bytes stay out of the report"
@@ -60,6 +62,23 @@ is "$(tr -cd '\0' < "$T/out" | wc -c)" 13 "one report per job"
 is "$(head -1 "$H/log/ok")" "example.net|s@x.org|ok@example.net|" "argv: host sender recipient"
 is "$(sed -n 2p "$H/log/ok")" "Subject: hi" "the message on fd 0"
 is "$(head -1 "$H/log/nul@a")" "example.net||nul@a@example.net|" "host after the last @, empty sender"
+
+# several recipients in one job: one qmail-remote run, one report each, in order
+cat > "$T/multi" <<'SH'
+#!/bin/sh
+shift 2; echo "$@" > "$(dirname "$0")/multi.argv"; cat > /dev/null
+for r in "$@"; do case $r in h*) printf 'hno %s\0' "$r";; s*) printf 'slater %s\0' "$r";; *) printf 'r\0';; esac; done
+printf 'Kall done\0'
+SH
+chmod 755 "$T/multi"
+printf 'x7/1234\0s@x.org\0a@example.net\0hb@example.net\0sc@example.net\0d@example.net\0\0' |
+  QMAILHOME=$H QMAILREMOTE=$T/multi timeout 10 "$B/qmail-rspawn" > "$T/out3"
+is "$(tr '\0' '\n' < "$T/out3" | tr '\n' '|')" "xKall done|xDno hb@example.net|xZlater sc@example.net|xKall done|" "four recipients: four reports in order"
+is "$(cat "$T/multi.argv")" "a@example.net hb@example.net sc@example.net d@example.net" "one qmail-remote with every recipient"
+printf '#!/bin/sh\ncat > /dev/null; printf "r\\0Kalternative\\0"\n' > "$T/short"; chmod 755 "$T/short"
+printf 'x7/1234\0s@x.org\0a@example.net\0b@example.net\0\0' |
+  QMAILHOME=$H QMAILREMOTE=$T/short timeout 10 "$B/qmail-rspawn" > "$T/out4"
+is "$(tr '\0' '\n' < "$T/out4" | tr '\n' '|')" "xKalternative|xZqmail-remote gave no recipient report. (#4.3.0)|" "a recipient without its record is not delivered"
 
 # $QMAILREMOTE replaces HOME/bin/qmail-remote
 cat > "$T/alt" <<'SH'
@@ -71,6 +90,6 @@ job z s@x.org ok@example.net | QMAILHOME=$H QMAILREMOTE=$T/alt timeout 10 "$B/qm
 is "$(tr '\0' '\n' < "$T/out2")" "zKalternative" "QMAILREMOTE names the program to run"
 
 # a job with a bad id is a protocol error: exit 111, nothing run
-printf 'a../x\0s\0ok@example.net\0' | QMAILHOME=$H timeout 10 "$B/qmail-rspawn" > /dev/null 2>&1
+printf 'a../x\0s\0ok@example.net\0\0' | QMAILHOME=$H timeout 10 "$B/qmail-rspawn" > /dev/null 2>&1
 is $? 111 "a bad message id from qmail-send: exit 111"
 done_testing

@@ -119,6 +119,19 @@ static void test_big(void)
   is_int(bad, 0, "every record and offset right across buffer boundaries");
   is_int(chanfile_next(&c, &r), 0, "big: end");
   chanfile_close(&c);
+  /* unread: every other record is pushed back once and read again */
+  ok(chanfile_open(&c, path) == 0, "open big for unread");
+  bad = 0; off = 0;
+  for (i = 0; i < 20000; ++i) {
+    if (chanfile_next(&c, &r) != 1 || r.offset != off) { ++bad; break; }
+    if (i % 2 == 0) {
+      chanfile_unread(&c, &r);
+      if (chanfile_next(&c, &r) != 1 || r.offset != off) { ++bad; break; }
+    }
+    off += (off_t)r.alen + 2;
+  }
+  is_int(bad, 0, "unread gives the same record again, across buffer boundaries");
+  chanfile_close(&c);
   /* mark every record done through its offset */
   ok(chanfile_open(&c, path) == 0, "reopen big");
   bad = 0;

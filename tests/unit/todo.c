@@ -73,6 +73,25 @@ static void queue(const char *env, size_t elen, int nomess, char *id)
 }
 #define QUEUE(lit, nomess, id) queue(lit, sizeof lit - 1, nomess, id)
 
+/* remote recipients come out grouped by domain, envelope order within one */
+static void test_group(void)
+{
+  char id[64], rel[128];
+  struct todo_result r = {0};
+  stralloc sa = {0};
+  static const char want[] = "Tb@A.test\0Td@a.TEST\0Tf@a.test\0Ta@b.test\0Te@b.test\0Tc@c.test\0Tg@c.test.x\0";
+  QUEUE("u1\0p1\0Fs@x.test\0Ta@b.test\0Tb@A.test\0Tc@c.test\0Td@a.TEST\0Te@b.test\0Tf@a.test\0Tg@c.test.x\0\0", 0, id);
+  is_int(todo_process_flags(qd, id, &rw, &r, TODO_NOSYNC), 0, "group: returns 0 (no sync)");
+  is_int(todo_sync(qd), 0, "group: todo_sync");
+  is_int(r.nremote, 7, "group: seven remote");
+  snprintf(rel, sizeof rel, "remote/%s", id);
+  ok(slurp(rel, &sa) == 0 && sa.len == sizeof want - 1 && !memcmp(sa.s, want, sa.len),
+     "group: remote records grouped by domain (case-insensitive), stable");
+  is_int(todo_clean(qd, id), 0, "group: clean");
+  stralloc_free(&r.sender);
+  stralloc_free(&sa);
+}
+
 static void test_normal(void)
 {
   char id[64], rel[128];
@@ -116,6 +135,8 @@ static void test_nomess(void)
   QUEUE("u1\0p2\0F\0Tjoe@me.test\0\0", 1, id);
   is_int(todo_process(qd, id, &rw, &r), 0, "nomess: returns 0");
   is_int(r.status, TODO_NOMESS, "nomess: status");
+  ok(exists("todo/%s", id), "nomess: todo left for the caller (qmail-clean)");
+  is_int(todo_clean(qd, id), 0, "nomess: todo_clean");
   ok(!exists("todo/%s", id) && !exists("intd/%s", id), "nomess: todo and intd dropped");
   ok(!exists("info/%s", id) && !exists("local/%s", id), "nomess: nothing written");
   stralloc_free(&r.sender);
@@ -272,6 +293,7 @@ int main(void)
     return 1;
   }
   test_normal();
+  test_group();
   test_nomess();
   test_bad();
   test_stale();
