@@ -234,6 +234,34 @@ static socklen_t to_sockaddr(const struct net_addr *a, struct sockaddr_storage *
   }
 }
 
+/* the local addresses set by net_source (family 0: none) */
+static struct net_addr src4, src6;
+
+void net_source(const struct net_addr *a)
+{
+  if (!a) {
+    memset(&src4, 0, sizeof src4);
+    memset(&src6, 0, sizeof src6);
+  } else if (a->family == AF_INET6) {
+    src6 = *a;
+    src6.port = 0;
+  } else if (a->family == AF_INET) {
+    src4 = *a;
+    src4.port = 0;
+  }
+}
+
+/* bind_source: bind fd to the net_source address of that family, if any. */
+static int bind_source(int fd, int family)
+{
+  const struct net_addr *s = family == AF_INET6 ? &src6 : &src4;
+  struct sockaddr_storage ss;
+  socklen_t sl;
+  if (s->family != family) return 0;
+  sl = to_sockaddr(s, &ss);
+  return bind(fd, (struct sockaddr *)&ss, sl);
+}
+
 /* start_one: open a socket and begin connecting. 1 connected at once,
  * 0 in progress, -1 failed (errno). */
 static int start_one(const struct net_addr *a, int *fd)
@@ -243,8 +271,10 @@ static int start_one(const struct net_addr *a, int *fd)
   int e;
   *fd = socket(a->family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (*fd < 0) return -1;
-  if (connect(*fd, (struct sockaddr *)&ss, sl) == 0) return 1;
-  if (errno == EINPROGRESS || errno == EINTR) return 0;
+  if (bind_source(*fd, a->family) == 0) {
+    if (connect(*fd, (struct sockaddr *)&ss, sl) == 0) return 1;
+    if (errno == EINPROGRESS || errno == EINTR) return 0;
+  }
   e = errno;
   close(*fd);
   *fd = -1;

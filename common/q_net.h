@@ -63,6 +63,12 @@ int net_resolve(const struct net_server *srv, struct net_addr *out, size_t max,
 #define NET_FMT 56
 void net_fmt(char *buf, const struct net_addr *a);
 
+/* net_source: bind the sockets of later net_connect calls to a local
+ * address first (the port is ignored: 0, any): a is used for candidates of
+ * its own family (AF_INET or AF_INET6); NULL forgets both. A failed bind
+ * fails that attempt (errno as for a failed connect). */
+void net_source(const struct net_addr *a);
+
 /* net_connect: race non-blocking connects to the candidates cand[i] whose
  * state[i] is NET_UNTRIED, in index order: start the first; when it has not
  * connected within stagger_ms, start the next as well, and so on; a failed

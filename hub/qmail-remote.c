@@ -1,0 +1,310 @@
+/* qmail-remote: deliver one message to the recipients of one domain over
+ * SMTP or QMTP (REFERENCE.md 1a, 1c, 2; man page qmail-remote.8).
+ *
+ *   qmail-remote host sender recip [recip ...]
+ *
+ * The message is on fd 0 (a queue file, LF line ends; anything else is
+ * first copied to an unlinked temporary file). Destination: rdest.h
+ * (address literal, qmtproutes, smtproutes, MX with MXPS, A/AAAA). The
+ * hosts are tried in order, the addresses of one host raced with a
+ * stagger of RACE_STAGGER_MS (q_net.h); addresses that failed recently
+ * are skipped (tcpto.h). The first server that answers decides: SMTP or
+ * QMTP (rsess.h); a server that says nothing at all, or a QMTP port that
+ * fails before its first response, passes on to the next address.
+ *
+ * Output on fd 1 (rjob.h): r/h/s per recipient, then K/Z/D. Always exit
+ * 0; 111 only for a usage error or when the reports cannot be written.
+ * Nothing is written to fd 2 otherwise.
+ *
+ * Control files: helohost (default me; one of them is needed),
+ * timeoutconnect (60 s), timeoutremote (1200 s per read or write),
+ * timeoutdelivery (3600 s for the whole delivery, connects included),
+ * outgoingip (local addresses to bind, one IPv4 and/or one IPv6 line),
+ * dnsservers (rdns.h), qmtproutes, smtproutes, me, locals. The home is
+ * q_home.h's (the compiled-in one, or $QMAILHOME). */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include "stralloc.h"
+#include "q_control.h"
+#include "q_err.h"
+#include "q_home.h"
+#include "q_io.h"
+#include "q_net.h"
+#include "qconf.h"
+#include "rblast.h"
+#include "rconn.h"
+#include "rdest.h"
+#include "rdns.h"
+#include "rjob.h"
+#include "rroute.h"
+#include "rsess.h"
+#include "tcpto.h"
+
+#define RACE_STAGGER_MS 300
+#define TIMEOUT_CONNECT 60
+#define TIMEOUT_REMOTE 1200
+#define TIMEOUT_DELIVERY 3600
+
+static struct rjob job;
+static struct rdest dest;
+static struct net_addr addrs[RDEST_MAX];   /* dest's addresses, for net_connect */
+static struct rdest_conf conf;
+static stralloc helo, me, locals, qroutes, sroutes, dnsservers, tcptopath;
+static int timeout_connect_ms;
+
+/* ---- output ---------------------------------------------------------------- */
+
+static void finish(void) __attribute__((noreturn));
+static void finish(void)
+{
+  stralloc out = {0};
+  if (!rjob_output(&job, &out)) _exit(111);
+  if (io_writeall(1, out.s, out.len, 0) < 0) _exit(111);
+  _exit(0);
+}
+
+/* setup_failed: an internal problem: every recipient temporary. */
+static void setup_failed(const char *what) __attribute__((noreturn));
+static void setup_failed(const char *what)
+{
+  const char *why = errno ? strerror(errno) : "error";
+  rjob_all(&job, 's', 'Z', "Sorry, qmail-remote was unable to ", what, ": ", why,
+           ". (#4.3.0)", (const char *)0);
+  finish();
+}
+
+/* ---- configuration ------------------------------------------------------- */
+
+static int seconds(const char *name, unsigned long def)
+{
+  unsigned long t = def;
+  if (control_readulong(&t, name) < 0) setup_failed("read a control file");
+  if (t == 0) t = def;
+  if (t > 86400 * 7) t = 86400 * 7;
+  return (int)t;
+}
+
+static void readlist(stralloc *sa, const char *name)
+{
+  if (control_readlist(sa, name) < 0) setup_failed("read a control file");
+}
+
+/* outgoing: control/outgoingip, one IPv4 and/or one IPv6 address. */
+static void outgoing(void)
+{
+  stralloc l = {0};
+  size_t pos = 0;
+  readlist(&l, "outgoingip");
+  while (pos < l.len) {
+    struct net_addr a;
+    char *line = l.s + pos;
+    size_t ll = strlen(line);
+    char br[80];
+    memset(&a, 0, sizeof a);
+    pos += ll + 1;
+    if (ll + 3 > sizeof br) { errno = EINVAL; setup_failed("use control/outgoingip"); }
+    br[0] = '[';
+    memcpy(br + 1, line, ll);
+    br[ll + 1] = ']';
+    if (rroute_literal(br, ll + 2, &a.family, a.ip) < 0 &&
+        rroute_literal(line, ll, &a.family, a.ip) < 0) {
+      errno = EINVAL;
+      setup_failed("use control/outgoingip");
+    }
+    net_source(&a);
+  }
+  stralloc_free(&l);
+}
+
+static void config(void)
+{
+  if (control_readline(&me, "me") < 0) setup_failed("read control/me");
+  if (!stralloc_0(&me)) setup_failed("allocate memory");
+  if (control_rldef(&helo, "helohost", me.s) < 0) setup_failed("read control/helohost");
+  if (helo.len == 0) { errno = ENOENT; setup_failed("read control/helohost or control/me"); }
+  timeout_connect_ms = seconds("timeoutconnect", TIMEOUT_CONNECT) * 1000;
+  job.timeout_ms = seconds("timeoutremote", TIMEOUT_REMOTE) * 1000;
+  job.deadline_ms = io_now_ms() + (long long)seconds("timeoutdelivery", TIMEOUT_DELIVERY) * 1000;
+  job.helo = helo.s;
+  readlist(&locals, "locals");
+  readlist(&qroutes, "qmtproutes");
+  readlist(&sroutes, "smtproutes");
+  readlist(&dnsservers, "dnsservers");
+  outgoing();
+  if (rdns_init(dnsservers.s, dnsservers.len) < 0) setup_failed("use control/dnsservers");
+  if (!home_path(&tcptopath, QUEUE_DIR "/" QFILE_TCPTO)) setup_failed("allocate memory");
+  conf.qmtproutes = qroutes.s; conf.qlen = qroutes.len;
+  conf.smtproutes = sroutes.s; conf.slen = sroutes.len;
+  conf.me = me.s;
+  conf.locals = locals.s; conf.llen = locals.len;
+  conf.ipme = rdest_ipme;
+}
+
+/* ---- the message --------------------------------------------------------- */
+
+/* spool: copy a non-regular fd 0 into an unlinked temporary file. */
+static int spool(void)
+{
+  static char buf[65536];
+  const char *dir = getenv("TMPDIR");
+  int fd = open(dir && *dir ? dir : "/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  if (fd < 0) return -1;
+  for (;;) {
+    ssize_t n = read(0, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return -1;
+    if (n == 0) return fd;
+    if (io_writeall(fd, buf, (size_t)n, 0) < 0) return -1;
+  }
+}
+
+/* message: find the size, LF count and 8-bit-ness of the message. */
+static void message(void)
+{
+  static char buf[65536];
+  struct stat st;
+  job.msgfd = 0;
+  if (fstat(0, &st) < 0) setup_failed("read the message");
+  if (!S_ISREG(st.st_mode) || lseek(0, 0, SEEK_SET) < 0) {
+    job.msgfd = spool();
+    if (job.msgfd < 0) setup_failed("copy the message to a temporary file");
+    if (lseek(job.msgfd, 0, SEEK_SET) < 0) setup_failed("read the message");
+  }
+  job.msgsize = 0;
+  for (;;) {
+    ssize_t n = read(job.msgfd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) setup_failed("read the message");
+    if (n == 0) break;
+    job.msgsize += (unsigned long long)n;
+    rblast_scan(buf, (size_t)n, &job.msglfs, &job.eightbit);
+  }
+}
+
+/* ---- connecting ------------------------------------------------------------ */
+
+struct attempt {
+  unsigned char state[RDEST_MAX];
+  unsigned char keys[RDEST_MAX][16];
+  int kinds[RDEST_MAX];
+  size_t nres;                 /* tcpto results to record */
+  size_t skipped;              /* addresses skipped as recently dead */
+  int lasterr;
+  char lastip[64];
+  int silent;                  /* some server connected but said nothing */
+};
+
+static void note(struct attempt *at, const struct net_addr *a, int kind)
+{
+  if (at->nres >= RDEST_MAX) return;
+  tcpto_key(a->family, a->ip, at->keys[at->nres]);
+  at->kinds[at->nres++] = kind;
+}
+
+/* skip_dead: mark the addresses the tcpto table says are dead. */
+static void skip_dead(struct attempt *at)
+{
+  unsigned char tab[TCPTO_BYTES];
+  size_t i;
+  if (tcpto_load(tcptopath.s, tab) < 0) return;
+  for (i = 0; i < dest.n; ++i) {
+    unsigned char key[16];
+    tcpto_key(dest.c[i].a.family, dest.c[i].a.ip, key);
+    if (tcpto_dead(tab, key, (long long)time(0))) {
+      at->state[i] = NET_FAILED;
+      ++at->skipped;
+    }
+  }
+}
+
+/* converse: run the session on a connected socket. 1 done, 0 go on. */
+static int converse(struct attempt *at, int fd, size_t i)
+{
+  struct rconn c;
+  int r;
+  rconn_open(&c, fd, &dest.c[i].a, job.timeout_ms, job.deadline_ms);
+  r = dest.c[i].qmtp ? rqmtp_deliver(&job, &c) : rsmtp_deliver(&job, &c);
+  if (r == RSESS_NORESPONSE) {
+    at->silent = 1;
+    memcpy(at->lastip, c.ip, sizeof at->lastip);
+    at->lasterr = c.err;
+  }
+  rconn_close(&c);
+  return r == RSESS_DONE;
+}
+
+/* try_group: the addresses of one host, raced; 1 when the job is done. */
+static int try_group(struct attempt *at, size_t from, size_t n)
+{
+  for (;;) {
+    unsigned char before[RDEST_MAX];
+    size_t w, k;
+    int err = 0, fd;
+    if (io_now_ms() >= job.deadline_ms) return 0;
+    memcpy(before, at->state + from, n);
+    fd = net_connect(addrs + from, at->state + from, n, RACE_STAGGER_MS,
+                     timeout_connect_ms, job.deadline_ms, &w, &err);
+    for (k = 0; k < n; ++k)
+      if (before[k] == NET_UNTRIED && at->state[from + k] == NET_FAILED)
+        note(at, &dest.c[from + k].a, err == ETIMEDOUT ? TCPTO_TIMEOUT : TCPTO_REFUSED);
+    if (fd < 0) {
+      if (err != ENOENT) at->lasterr = err;
+      return 0;
+    }
+    note(at, &dest.c[from + w].a, TCPTO_OK);
+    if (converse(at, fd, from + w)) return 1;
+  }
+}
+
+static void no_connection(struct attempt *at)
+{
+  const char *why = at->lasterr ? strerror(at->lasterr) : "no address to try";
+  if (at->silent)
+    rjob_all(&job, 's', 'Z', "Connected to ", at->lastip, " but it said nothing: ",
+             at->lasterr == ETIMEDOUT ? "timed out" : "connection closed", ". (#4.4.2)",
+             (const char *)0);
+  else if (at->skipped == dest.n)
+    rjob_all(&job, 's', 'Z', "Sorry, every address of ", job.host,
+             " failed recently, so I did not try again yet. (#4.4.1)", (const char *)0);
+  else
+    rjob_all(&job, 's', 'Z', "Sorry, I wasn't able to establish an SMTP connection to ",
+             job.host, ": ", why, ". (#4.4.1)", (const char *)0);
+}
+
+static void deliver(void)
+{
+  static struct attempt at;
+  size_t i = 0;
+  for (i = 0; i < dest.n; ++i) addrs[i] = dest.c[i].a;
+  i = 0;
+  skip_dead(&at);
+  while (i < dest.n) {
+    size_t k = i;
+    while (k < dest.n && dest.c[k].group == dest.c[i].group) ++k;
+    if (try_group(&at, i, k - i)) break;
+    i = k;
+  }
+  if (at.nres) tcpto_update(tcptopath.s, (const unsigned char (*)[16])at.keys, at.kinds,
+                            at.nres, (long long)time(0));
+  if (i >= dest.n) no_connection(&at);
+}
+
+int main(int argc, char **argv)
+{
+  progname = "qmail-remote";
+  if (argc < 4) fatal(111, "usage: qmail-remote host sender recip [recip ...]");
+  signal(SIGPIPE, SIG_IGN);
+  job.host = argv[1];
+  job.sender = argv[2];
+  if (rjob_init(&job, argv + 3, (size_t)argc - 3) < 0) fatal_nomem();
+  config();
+  message();
+  if (rdest_find(job.host, &conf, &dest, &job) == 0) deliver();
+  finish();
+}

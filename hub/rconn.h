@@ -1,0 +1,48 @@
+/* rconn.h: one connection of qmail-remote to a mail server: a socket with
+ * an input buffer, an output buffer and the delivery's limits (a per-call
+ * timeout and the delivery's total deadline, q_io.h), plus the readers the
+ * SMTP and QMTP sessions need. Caps: RCONN_INBUF bytes read at a time;
+ * replies are capped by their parsers (rreply.h, RCONN_NSMAX). */
+#ifndef RCONN_H
+#define RCONN_H
+
+#include <stddef.h>
+#include "stralloc.h"
+#include "q_io.h"
+#include "q_net.h"
+#include "rreply.h"
+
+#define RCONN_INBUF 8192
+#define RCONN_NSMAX 4096   /* a QMTP response netstring */
+
+struct rconn {
+  int fd;
+  char ip[64];                 /* the peer's address as text, no port */
+  struct io_limits lim;
+  char in[RCONN_INBUF];
+  size_t inpos, inlen;
+  int gotany;                  /* at least one byte came from the peer */
+  int eof;                     /* the peer closed */
+  int err;                     /* errno of the last I/O failure */
+  stralloc out;                /* bytes waiting for rconn_flush */
+};
+
+/* rconn_open: set up c for the connected socket fd to peer a. */
+void rconn_open(struct rconn *c, int fd, const struct net_addr *a,
+                int timeout_ms, long long deadline_ms);
+/* rconn_close: close the socket, free the buffers. */
+void rconn_close(struct rconn *c);
+/* rconn_flush: write all of c->out. 0 ok, -1 error (c->err). */
+int rconn_flush(struct rconn *c);
+/* rconn_reply: flush, then read one SMTP reply into r. RREPLY_DONE, or
+ * RREPLY_BAD for a protocol error, or -2 for EOF, timeout or read error
+ * (c->err: 0 for EOF). */
+int rconn_reply(struct rconn *c, struct rreply *r);
+/* rconn_netstring: flush, then read one netstring of at most RCONN_NSMAX
+ * bytes into sa. 0 ok; -1 malformed or too long; -2 EOF/timeout/error. */
+int rconn_netstring(struct rconn *c, stralloc *sa);
+/* rconn_why: a short text for c's failure ("timed out", "connection
+ * closed", strerror). */
+const char *rconn_why(const struct rconn *c);
+
+#endif

@@ -1,0 +1,316 @@
+/* rsmtp.c: qmail-remote's SMTP conversation (see rsess.h). Caps: replies
+ * as rreply.h, RSMTP_BATCH pipelined RCPTs before their replies are read,
+ * the message copied in RSESS_COPYBUF chunks. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+#include "q_sa.h"
+#include "rblast.h"
+#include "rsess.h"
+
+struct ext {
+  int pipelining, eightbit, hassize;
+  unsigned long long size;
+};
+
+int rsess_addr_ok(const char *a)
+{
+  size_t i;
+  for (i = 0; a[i]; ++i) {
+    unsigned char c = (unsigned char)a[i];
+    if (c < 32 || c == 127 || i >= 1000) return 0;
+  }
+  return 1;
+}
+
+/* keyword: line "250-WORD..." / "250 WORD..." starts with word (then end or blank). */
+static int keyword(const char *line, size_t len, const char *word, size_t *after)
+{
+  size_t wl = strlen(word);
+  if (len < 4 + wl || strncasecmp(line + 4, word, wl) != 0) return 0;
+  if (len > 4 + wl && line[4 + wl] != ' ') return 0;
+  *after = 4 + wl;
+  return 1;
+}
+
+/* on_ehlo_line: pick the extensions we use out of each EHLO reply line. */
+static void on_ehlo_line(void *ctx, const char *line, size_t len)
+{
+  struct ext *x = ctx;
+  size_t a, i;
+  if (keyword(line, len, "PIPELINING", &a)) x->pipelining = 1;
+  if (keyword(line, len, "8BITMIME", &a)) x->eightbit = 1;
+  if (keyword(line, len, "SIZE", &a)) {
+    unsigned long long v = 0;
+    x->hassize = 1;
+    for (i = a; i < len && line[i] == ' '; ++i) ;
+    for (; i < len && line[i] >= '0' && line[i] <= '9'; ++i)
+      v = v > (~0ULL - 9) / 10 ? ~0ULL : v * 10 + (unsigned long long)(line[i] - '0');
+    x->size = v;
+  }
+}
+
+/* ---- failures ------------------------------------------------------------ */
+
+/* Step functions return 0 to go on, 1 when the reports are made (the
+ * conversation is over), -1 when out of memory. */
+
+/* lost: the connection failed or the reply was not SMTP during "what". */
+static int lost(struct rjob *j, struct rconn *c, int s, const char *what)
+{
+  if (s == RREPLY_BAD)
+    rjob_all(j, 's', 'Z', "Connected to ", c->ip, " but its reply to ", what,
+             " was not valid SMTP (#4.4.2)", (const char *)0);
+  else
+    rjob_all(j, 's', 'Z', "Connected to ", c->ip, " but the connection died during ",
+             what, ": ", rconn_why(c), " (#4.4.2)", (const char *)0);
+  return 1;
+}
+
+/* quit: say QUIT and wait a little for the answer (ignored). */
+static void quit(struct rconn *c)
+{
+  struct rreply r;
+  long long end = io_now_ms() + 2000;
+  if (c->lim.deadline_ms == 0 || end < c->lim.deadline_ms) c->lim.deadline_ms = end;
+  if (!stralloc_cats(&c->out, "QUIT\r\n")) return;
+  rreply_start(&r);
+  rconn_reply(c, &r);
+}
+
+/* refused: a whole-message refusal at step "what", by reply class. */
+static int refused(struct rjob *j, struct rconn *c, const char *what, struct rreply *r)
+{
+  int perm = rreply_class(r->code) == 5;
+  rjob_all(j, perm ? 'h' : 's', perm ? 'D' : 'Z', "Connected to ", c->ip, " but ", what,
+           ". Remote host said: ", r->text, (const char *)0);
+  quit(c);
+  return 1;
+}
+
+/* ---- steps ---------------------------------------------------------------- */
+
+static int hello(struct rjob *j, struct rconn *c, struct ext *x, struct rreply *r)
+{
+  int s;
+  memset(x, 0, sizeof *x);
+  if (!stralloc_cats(&c->out, "EHLO ") || !stralloc_cats(&c->out, j->helo) ||
+      !stralloc_cats(&c->out, "\r\n")) return -1;
+  rreply_start(r);
+  r->online = on_ehlo_line;
+  r->ctx = x;
+  s = rconn_reply(c, r);
+  r->online = 0;
+  if (s != RREPLY_DONE) return lost(j, c, s, "EHLO");
+  if (rreply_class(r->code) == 2) return 0;
+  memset(x, 0, sizeof *x);
+  if (!stralloc_cats(&c->out, "HELO ") || !stralloc_cats(&c->out, j->helo) ||
+      !stralloc_cats(&c->out, "\r\n")) return -1;
+  s = rconn_reply(c, r);
+  if (s != RREPLY_DONE) return lost(j, c, s, "HELO");
+  if (rreply_class(r->code) == 2) return 0;
+  return refused(j, c, "my name was rejected", r);
+}
+
+/* wire_size: the message's size on the wire (CRLF), dot-stuffing aside. */
+static unsigned long long wire_size(const struct rjob *j)
+{
+  unsigned long long n = j->msgsize + j->msglfs;
+  return n < j->msgsize ? ~0ULL : n;
+}
+
+static int too_big(struct rjob *j, struct rconn *c, const struct ext *x)
+{
+  stralloc a = {0}, b = {0};
+  if (!x->hassize || x->size == 0 || wire_size(j) <= x->size) return 0;
+  sa_catnum(&a, x->size);
+  sa_catnum(&b, wire_size(j));
+  stralloc_0(&a);
+  stralloc_0(&b);
+  rjob_all(j, 'h', 'D', "Connected to ", c->ip, " but the message is too big for it: it takes at most ",
+           a.s ? a.s : "?", " bytes, this message has ", b.s ? b.s : "?", " (#5.3.4)", (const char *)0);
+  stralloc_free(&a);
+  stralloc_free(&b);
+  quit(c);
+  return 1;
+}
+
+static int cat_mail(struct rjob *j, struct rconn *c, const struct ext *x)
+{
+  if (!stralloc_cats(&c->out, "MAIL FROM:<") || !stralloc_cats(&c->out, j->sender) ||
+      !stralloc_cats(&c->out, ">")) return 0;
+  if (x->hassize && (!stralloc_cats(&c->out, " SIZE=") || !sa_catnum(&c->out, wire_size(j))))
+    return 0;
+  if (j->eightbit && x->eightbit && !stralloc_cats(&c->out, " BODY=8BITMIME")) return 0;
+  return stralloc_cats(&c->out, "\r\n");
+}
+
+static int cat_rcpt(struct rconn *c, const char *a)
+{
+  return stralloc_cats(&c->out, "RCPT TO:<") && stralloc_cats(&c->out, a) &&
+         stralloc_cats(&c->out, ">\r\n");
+}
+
+/* rcpt_result: record the reply to recipient i. */
+static void rcpt_result(struct rjob *j, struct rconn *c, size_t i, struct rreply *r)
+{
+  int cls = rreply_class(r->code);
+  if (cls == 2)
+    rjob_rcpt(j, i, 'r', c->ip, " accepted recipient. Remote host said: ", r->text, (const char *)0);
+  else
+    rjob_rcpt(j, i, cls == 5 ? 'h' : 's', c->ip, " does not like recipient. Remote host said: ",
+              r->text, (const char *)0);
+}
+
+/* next_batch: queue the RCPTs from *i on (at most RSMTP_BATCH, or one
+ * without pipelining); *end gets the index after the last one queued. */
+static int next_batch(struct rjob *j, struct rconn *c, size_t from, size_t max, size_t *end)
+{
+  size_t i, n = 0;
+  for (i = from; i < j->nrcpt && n < max; ++i) {
+    if (j->rkind[i]) continue;
+    if (!cat_rcpt(c, j->rcpt[i])) return -1;
+    ++n;
+  }
+  *end = i;
+  return 0;
+}
+
+/* rcpts: send every recipient, record the replies. 0 ok, 1 done (failed). */
+static int rcpts(struct rjob *j, struct rconn *c, const struct ext *x, struct rreply *r,
+                 int mail_pending)
+{
+  size_t from = 0, end, i;
+  size_t max = x->pipelining ? RSMTP_BATCH : 1;
+  while (from < j->nrcpt) {
+    if (next_batch(j, c, from, max, &end) < 0) return -1;
+    if (mail_pending) {
+      int s = rconn_reply(c, r);
+      if (s != RREPLY_DONE) return lost(j, c, s, "MAIL");
+      if (rreply_class(r->code) != 2) return refused(j, c, "sender was rejected", r);
+      mail_pending = 0;
+    }
+    for (i = from; i < end; ++i) {
+      int s;
+      if (j->rkind[i]) continue;
+      s = rconn_reply(c, r);
+      if (s != RREPLY_DONE) return lost(j, c, s, "RCPT");
+      rcpt_result(j, c, i, r);
+    }
+    from = end;
+  }
+  if (mail_pending) {  /* every recipient was refused before sending */
+    int s = rconn_reply(c, r);
+    if (s != RREPLY_DONE) return lost(j, c, s, "MAIL");
+    if (rreply_class(r->code) != 2) return refused(j, c, "sender was rejected", r);
+  }
+  return 0;
+}
+
+static int envelope(struct rjob *j, struct rconn *c, const struct ext *x, struct rreply *r)
+{
+  size_t i;
+  for (i = 0; i < j->nrcpt; ++i)
+    if (!rsess_addr_ok(j->rcpt[i]))
+      rjob_rcpt(j, i, 'h', "Sorry, this address has control characters or is too long (#5.1.3)",
+                (const char *)0);
+  if (!rsess_addr_ok(j->sender)) {
+    rjob_all(j, 'h', 'D', "Sorry, the envelope sender has control characters or is too long (#5.1.7)",
+             (const char *)0);
+    quit(c);
+    return 1;
+  }
+  if (!cat_mail(j, c, x)) return -1;
+  if (!x->pipelining) {
+    int s = rconn_reply(c, r);
+    if (s != RREPLY_DONE) return lost(j, c, s, "MAIL");
+    if (rreply_class(r->code) != 2) return refused(j, c, "sender was rejected", r);
+    return rcpts(j, c, x, r, 0);
+  }
+  return rcpts(j, c, x, r, 1);
+}
+
+/* ---- the message ------------------------------------------------------ */
+
+/* blast: send the message and the final dot. 0 ok, 1 done (failed). */
+static int blast(struct rjob *j, struct rconn *c)
+{
+  static char buf[RSESS_COPYBUF];
+  struct rblast b;
+  unsigned long long left = j->msgsize;
+  rblast_start(&b);
+  if (lseek(j->msgfd, 0, SEEK_SET) < 0) goto readerr;
+  while (left) {
+    ssize_t n = read(j->msgfd, buf, left < sizeof buf ? (size_t)left : sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) goto readerr;
+    left -= (unsigned long long)n;
+    if (!rblast_put(&b, buf, (size_t)n, &c->out)) return -1;
+    if (c->out.len >= sizeof buf && rconn_flush(c) < 0) return lost(j, c, -2, "DATA");
+  }
+  if (!rblast_end(&b, &c->out)) return -1;
+  return 0;
+readerr:
+  /* never send the dot for a message we could not read whole */
+  rjob_all(j, 's', 'Z', "Unable to read the message (#4.3.0)", (const char *)0);
+  return 1;
+}
+
+static int data(struct rjob *j, struct rconn *c, struct rreply *r)
+{
+  int s, b;
+  if (!stralloc_cats(&c->out, "DATA\r\n")) return -1;
+  s = rconn_reply(c, r);
+  if (s != RREPLY_DONE) return lost(j, c, s, "DATA");
+  if (r->code != 354) return refused(j, c, "DATA was not accepted", r);
+  b = blast(j, c);
+  if (b) return b;
+  s = rconn_reply(c, r);
+  if (s != RREPLY_DONE) return lost(j, c, s, "the end of the message");
+  if (rreply_class(r->code) == 2)
+    rjob_msg(j, 'K', c->ip, " accepted message. Remote host said: ", r->text, (const char *)0);
+  else
+    rjob_msg(j, rreply_class(r->code) == 5 ? 'D' : 'Z', c->ip,
+             " failed after I sent the message. Remote host said: ", r->text, (const char *)0);
+  quit(c);
+  return 1;
+}
+
+/* nobody: no recipient was accepted: D if all were refused for good. */
+static int nobody(struct rjob *j, struct rconn *c)
+{
+  int perm = rjob_count(j, 'h') == j->nrcpt;
+  rjob_msg(j, perm ? 'D' : 'Z', "Giving up on ", c->ip, ": no recipient was accepted", (const char *)0);
+  quit(c);
+  return 1;
+}
+
+static int nomem(struct rjob *j)
+{
+  rjob_all(j, 's', 'Z', "out of memory (#4.3.0)", (const char *)0);
+  return RSESS_DONE;
+}
+
+int rsmtp_deliver(struct rjob *j, struct rconn *c)
+{
+  struct rreply *r = malloc(sizeof *r);
+  struct ext x;
+  int s, st;
+  if (!r) return nomem(j);
+  rreply_start(r);
+  s = rconn_reply(c, r);
+  if (s == -2 && !c->gotany) { free(r); return RSESS_NORESPONSE; }
+  if (s != RREPLY_DONE) st = lost(j, c, s, "the greeting");
+  else if (rreply_class(r->code) != 2) st = refused(j, c, "greeting failed", r);
+  else {
+    st = hello(j, c, &x, r);
+    if (st == 0) st = too_big(j, c, &x);
+    if (st == 0) st = envelope(j, c, &x, r);
+    if (st == 0) st = rjob_count(j, 'r') ? data(j, c, r) : nobody(j, c);
+  }
+  free(r);
+  if (st < 0) nomem(j);
+  return RSESS_DONE;
+}
