@@ -2,7 +2,7 @@
 # accept.sh: `make bench-accept` (never part of make check). Acceptance
 # benchmark of the hub's network servers against Postfix, in one run:
 # qmail-smtpd and qmail-qmqpd (tcpserver -> server -> qmail-queue, mail
-# stays in DIR/queue: there is no qmail-send yet) against Postfix's smtpd
+# stays in DIR/queue: the qmail-send service is not started) against Postfix's smtpd
 # and qmqpd from the peer kit (../shared/peers or /work/shared/peers:
 # postfix-peer-setup.sh + postfix-peer-start.sh, 127.0.0.1:2525 and :6628).
 #
@@ -73,29 +73,23 @@ DRIVE=$top/tests/bench/acceptdrive.py
 OUTDIR=$top/$BUILD/bench
 OUT=$OUTDIR/accept.txt
 
-log() { echo "== $*"; }
-die() { echo "accept.sh: $*" >&2; exit 1; }
+BENCH=accept.sh
+. "$top/tests/bench/lib.sh"
 [ "$(id -u)" = 0 ] || die "run as root (the hub home gets the qmail users and a setuid qmail-queue)"
 for p in qmail-queue qmail-smtpd qmail-qmqpd; do
   [ -x "$BUILD/hub/$p" ] || die "$BUILD/hub/$p is not built (make all)"
 done
 mkdir -p "$OUTDIR"
 
-PEERS=
-for d in "$top/../shared/peers" /work/shared/peers; do
-  if [ -f "$d/postfix-peer-setup.sh" ] && [ -f "$d/peer-env.sh" ]; then PEERS=$(cd "$d" && pwd); break; fi
-done
+find_peers
 
 tmp=$(mktemp -d /tmp/bench-accept.XXXXXX) || exit 111
 chmod 755 "$tmp"
 H=$tmp/home
 RESULTS=$tmp/results
 : > "$RESULTS"
-NOTES=()
-note() { NOTES+=("$*"); echo "  note: $*"; }
-
 # ---- cleanup: only what this run started ---------------------------------
-hub_up=0 pf_started=0 have_pf=0 ifd_changed=0 ifd_old='' qmgr_stopped='' bg_pid=''
+ifd_changed=0 ifd_old='' qmgr_stopped=''
 cleanup() {
   trap - EXIT INT TERM
   if [ -n "$bg_pid" ]; then kill -TERM "$bg_pid" 2>/dev/null; wait "$bg_pid" 2>/dev/null; fi
@@ -116,85 +110,26 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'echo "accept.sh: interrupted, cleaning up" >&2; exit 130' INT TERM
-# run a command in the background and wait for it (so a signal is handled
-# at once, not after the command): its stdout goes to $1
-bgrun() { local out=$1; shift; "$@" > "$out" & bg_pid=$!; wait "$bg_pid"; local rc=$?; bg_pid=''; return $rc; }
-
 # ---- our hub ---------------------------------------------------------------
-free_port() {
-  "$PY" -c 'import socket,random
-for _ in range(200):
-    p=random.randint(20000,29999); s=socket.socket()
-    try: s.bind(("127.0.0.1",p)); print(p); break
-    except OSError: pass
-    finally: s.close()'
-}
-OUR_SMTP=$(free_port) OUR_QMQP=$(free_port) OUR_QMTP=$(free_port)
-log "installing a hub home in $H (smtpd 127.0.0.1:$OUR_SMTP, qmqpd 127.0.0.1:$OUR_QMQP)"
-mkdir -p "$H/control"
-echo hub.test > "$H/control/me"
-echo hub.test > "$H/control/rcpthosts"
-for s in qmail-smtpd:$OUR_SMTP qmail-qmqpd:$OUR_QMQP qmail-qmtpd:$OUR_QMTP; do
-  mkdir -p "$H/service/${s%%:*}/env"
-  echo 127.0.0.1 > "$H/service/${s%%:*}/env/IP"
-  echo "${s#*:}" > "$H/service/${s%%:*}/env/PORT"
-  echo 40 > "$H/service/${s%%:*}/env/CONCURRENCY"
-done
-make -s -C "$top" install QMAILHOME="$H" BUILD="$BUILD" > "$tmp/install.log" 2>&1 ||
-  { cat "$tmp/install.log"; die "make install QMAILHOME=$H failed"; }
-chmod 755 "$tmp" "$H"
-
-listening() { ss -ltnH "sport = :$1" 2>/dev/null | grep -q "127.0.0.1:$1"; }
-hub_start() {
-  "$H/bin/qmailctl" start > "$tmp/qmailctl.log" 2>&1 || { cat "$tmp/qmailctl.log"; die "qmailctl start failed"; }
-  hub_up=1
-  local i
-  for i in $(seq 100); do listening "$OUR_SMTP" && listening "$OUR_QMQP" && return 0; sleep 0.1; done
-  "$H/bin/qmailctl" stat; die "our servers do not listen on $OUR_SMTP/$OUR_QMQP"
-}
-hub_stop() { "$H/bin/qmailctl" stop > /dev/null; hub_up=0; }
+log "installing a hub home in $H"
+hub_install
+# acceptance only: the queue keeps what the servers accept (qmailctl starts
+# only services whose run is executable; qmail-send would deliver the mail)
+[ -f "$H/service/qmail-send/run" ] && chmod -x "$H/service/qmail-send/run"
+log "hub home: smtpd 127.0.0.1:$OUR_SMTP, qmqpd 127.0.0.1:$OUR_QMQP"
 hub_clean() {  # stop, remove the queued messages only, restart
   hub_stop
   find "$H/queue/mess" "$H/queue/intd" "$H/queue/todo" -mindepth 2 -type f -delete
   hub_start
 }
-hub_pgids() { cat "$H"/service/*/qmailctl.pid 2>/dev/null | paste -sd, -; }
-hub_tcpserver() {  # pid of the tcpserver of service $1
-  pgrep -g "$(head -n 1 "$H/service/$1/qmailctl.pid")" -x tcpserver | head -n 1
-}
 todo_count() { find "$H/queue/todo" -type f | wc -l; }
 mess_count() { find "$H/queue/mess" -type f | wc -l; }
 
 # ---- Postfix ---------------------------------------------------------------
-if [ -n "$PEERS" ]; then
-  . "$PEERS/peer-env.sh"
-  pf_running() { [ -s "$PF_PIDFILE" ] && kill -0 "$(tr -d ' ' < "$PF_PIDFILE")" 2>/dev/null; }
-  if pf_running && [ "${PF_REUSE:-0}" != 1 ]; then
-    # someone else's Postfix (another benchmark?): stopping its qmgr and
-    # emptying its queue would spoil their run, and their load ours
-    log "Postfix is already running (pid $(tr -d ' ' < "$PF_PIDFILE")), not started by this run: waiting up to $PF_WAIT s for its owner to stop it"
-    w=0; while pf_running && [ "$w" -lt "$PF_WAIT" ]; do sleep 5; w=$((w + 5)); done
-  fi
-  if pf_running; then
-    if [ "${PF_REUSE:-0}" = 1 ]; then
-      note "Postfix was already running (pid $(tr -d ' ' < "$PF_PIDFILE")): used as it is (PF_REUSE=1) and left running"
-      have_pf=1
-    else
-      note "Postfix was already running (pid $(tr -d ' ' < "$PF_PIDFILE")) and still is after $PF_WAIT s: left alone, no Postfix figures (PF_REUSE=1 uses it anyway)"
-    fi
-  elif bash "$PEERS/postfix-peer-setup.sh" > "$tmp/pf-setup.log" 2>&1; then
-    if bash "$PEERS/postfix-peer-start.sh" > "$tmp/pf-start.log" 2>&1; then pf_started=1 have_pf=1
-    else cat "$tmp/pf-start.log"; note "postfix-peer-start.sh failed: no Postfix figures"; fi
-  else
-    cat "$tmp/pf-setup.log"; note "postfix-peer-setup.sh failed: no Postfix figures"
-  fi
-else
-  note "the peer kit is missing (no ../shared/peers or /work/shared/peers): only our own figures, no Postfix to compare with"
-fi
+pf_acquire
 command -v smtp-source > /dev/null && command -v qmqp-source > /dev/null ||
   die "Postfix's smtp-source and qmqp-source are needed as clients (Debian package postfix; the peer kit installs it)"
 
-pf_master() { tr -d ' ' < "$PF_PIDFILE" 2>/dev/null; }
 pf_count() { pf_queue_count; }
 if [ "$have_pf" = 1 ]; then
   pf_log_off=$(stat -c %s "$PF_LOG" 2>/dev/null || echo 0)
@@ -227,23 +162,7 @@ pf_accepted() {  # messages Postfix holds (hold) or has taken (live) since pf_be
   if [ "$PF_MODE" = hold ]; then pf_count
   else local i; for i in $(seq 1200); do [ "$(pf_count)" = 0 ] && break; sleep 0.1; done; count_dir "$MAILDIR/new"; fi
 }
-pf_pids() {  # the master's tree except a stopped qmgr (strace must not touch it)
-  ps -e -o pid=,ppid= | awk -v r="$(pf_master)" -v x="$qmgr_stopped" '
-    { pid[NR]=$1; pp[NR]=$2 }
-    END { keep[r]=1; ch=1
-          while (ch) { ch=0; for (i=1;i<=NR;i++) if (!(pid[i] in keep) && (pp[i] in keep)) { keep[pid[i]]=1; ch=1 } }
-          for (p in keep) if (p != x) print p }'
-}
-
 # ---- block devices of both queues, for the flush counter -------------------
-dev_of() {
-  local src name
-  src=$(findmnt -no SOURCE -T "$1" 2>/dev/null | head -n 1)
-  [ -b "$src" ] || return 0
-  name=$(lsblk -no PKNAME "$src" 2>/dev/null | head -n 1)
-  [ -n "$name" ] || name=$(basename "$(readlink -f "$src")")
-  [ -r "/sys/block/$name/stat" ] && echo "$name"
-}
 DEVS=$( { dev_of "$H/queue"; [ "$have_pf" = 1 ] && dev_of /var/spool/postfix; } | sort -u | paste -sd, -)
 QDEV=$(dev_of "$H/queue")
 jbd2=$(ls -d /proc/fs/jbd2/"$QDEV"* 2>/dev/null | head -n 1)
@@ -304,7 +223,7 @@ strace_run() {  # server proto kind(fsync|procs) n ; the counter line goes to $t
   else
     pf_begin
     [ "$proto" = qmqp ] && port=$QMQP_PORT || port=$SMTP_PORT
-    pids=$(pf_pids)
+    pids=$(pf_pids "$qmgr_stopped")
   fi
   known=$(echo $pids | tr ' ' ,)
   local popts=(); for p in $pids; do popts+=(-p "$p"); done

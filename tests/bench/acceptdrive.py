@@ -1,10 +1,12 @@
 #!/usr/bin/python3
-"""acceptdrive.py: the measuring half of tests/bench/accept.sh.
+"""acceptdrive.py: the measuring half of tests/bench/accept.sh and
+tests/bench/local.sh.
 
   acceptdrive.py case --proto smtp|qmqp --port P --n N --c C --size S
-                      --scope pgid:G1,G2,... | tree:PID | none:
+                      --scope pgid:G1,G2,... | pgidfiles:GLOB | tree:PID | none:
                       [--devs vda,...] [--timeout SECS] [--label X]
-                      [--bg SECS] [--errfile FILE]
+                      [--bg SECS] [--errfile FILE] [--maildir DIR]
+                      [--subject S (smtp only: smtp-source -S)]
       Runs ONE load client (Postfix's smtp-source or qmqp-source, the same
       binary and arguments whatever the server) and prints one line of
       key=value pairs:
@@ -28,14 +30,34 @@
         bg_ms_s    busy CPU of the machine per second over --bg SECS just
                    before the run (other work running beside the benchmark)
         rc, err    the client's exit status and first stderr line
+      With --maildir DIR the run goes on after the client's exit until N
+      more files are in DIR/new (or --timeout): end to end. CPU, flushes
+      and memory then cover the whole run, and the line also has
+        e2e_secs   client start .. the Nth new file in DIR/new
+        e2e_rate   delivered / e2e_secs
+        delivered  new files in DIR/new
+      Scope pgidfiles:GLOB is every process whose process group is named
+      in a file matching GLOB (qmailctl.pid files), reread at each sample,
+      so a service (re)started during the run is counted.
+  acceptdrive.py drain --maildir DIR --n N --release CMD --scope S
+                      [--timeout SECS] [--label X] [--bg SECS]
+      Runs the shell command CMD (it releases N held messages) and waits
+      for N more files in DIR/new; prints secs (CMD start .. the Nth file),
+      rate, client_ms (CMD's own CPU), tool_ms, machine_ms, server_ms,
+      tree_ms, peak memory, bg_ms_s, delivered, as case does.
   acceptdrive.py strace-count FILE   print "flush=K sfr=M" from strace -c output:
                    fsync+fdatasync+syncfs+sync calls, and sync_file_range
                    calls (writeback start only, not a flush) apart
   acceptdrive.py proc-count FILE PID,PID..  print "procs=K execs=E" from an
-                   strace -f log: pids seen that are not in the list (the
-                   processes attached to), and execve calls made
+                   strace -f log: processes created (pids seen, and pids
+                   returned by fork/vfork/clone other than threads, that
+                   are not in the list of processes attached to), and
+                   execve calls made
   acceptdrive.py report RESULTS OUT  the table, the ratios, the goal lines
+  acceptdrive.py report-local RESULTS OUT  the same for local.sh's end-to-end
+                   and drain lines (CPU per delivered message)
 """
+import glob
 import os
 import re
 import signal
@@ -88,6 +110,15 @@ def scope_pids(scope, procs):
     kind, arg = scope.split(":", 1)
     if kind == "none":
         return []
+    if kind == "pgidfiles":
+        groups = set()
+        for fn in glob.glob(arg):
+            try:
+                with open(fn) as f:
+                    groups.add(int(f.readline().strip() or 0))
+            except (OSError, ValueError):
+                pass
+        return [p for p, v in procs.items() if v[1] in groups]
     if kind == "pgid":
         groups = {int(x) for x in arg.split(",") if x}
         return [p for p, v in procs.items() if v[1] in groups]
@@ -138,6 +169,36 @@ class Sampler(threading.Thread):
         self.sample()
 
 
+def count_new(maildir):
+    try:
+        return len(os.listdir(os.path.join(maildir, "new")))
+    except OSError:
+        return 0
+
+
+def wait_maildir(maildir, target, deadline):
+    """poll DIR/new until it holds target files or the deadline passes;
+    returns (time of the last count change, count)"""
+    got = count_new(maildir)
+    t = time.monotonic()
+    while got < target and time.monotonic() < deadline:
+        time.sleep(0.01)
+        n = count_new(maildir)
+        if n != got:
+            got, t = n, time.monotonic()
+    return t, got
+
+
+def bg_load(o):
+    """the machine's load from other work (ms busy per s), just before a run"""
+    bg = float(o.get("bg", 0))
+    if bg <= 0:
+        return "NA"
+    b0 = proc_stat_busy()
+    time.sleep(bg)
+    return "%.0f" % ((proc_stat_busy() - b0) / bg)
+
+
 def opts(argv):
     o = {}
     i = 0
@@ -163,15 +224,13 @@ def case(argv):
         # matches smtp-source's -l SIZE (as the peer kit's load.sh does)
         cmd = ["qmqp-source"] + common + ["-l", str(size + 300), "127.0.0.1:" + port]
     else:
-        cmd = ["smtp-source"] + common + ["-l", str(size), "127.0.0.1:" + port]
+        cmd = ["smtp-source"] + common + ["-l", str(size)] + \
+            (["-S", o["subject"]] if o.get("subject") else []) + ["127.0.0.1:" + port]
     errf = o.get("errfile", "/dev/null")
+    maildir = o.get("maildir")
 
-    bg = float(o.get("bg", 0))
-    bg_ms_s = "NA"
-    if bg > 0:  # the machine's load from other work, just before the run
-        b0 = proc_stat_busy()
-        time.sleep(bg)
-        bg_ms_s = "%.0f" % ((proc_stat_busy() - b0) / bg)
+    bg_ms_s = bg_load(o)
+    base = count_new(maildir) if maildir else 0
     sampler = Sampler(scope)
     sampler.sample()
     sampler.start()
@@ -195,10 +254,13 @@ def case(argv):
     timer.start()
     _, status, ru = os.wait4(p.pid, 0)
     t1 = time.monotonic()
+    timer.cancel()
+    if maildir:
+        t2, got = wait_maildir(maildir, base + n, t0 + timeout)
+        got -= base
     busy1 = proc_stat_busy()
     flush1 = dev_flushes(devs)
     tree1 = tree_cpu(scope)
-    timer.cancel()
     p.returncode = 0  # reaped above: keep Popen from waiting again
     sampler.stop.set()
     sampler.join()
@@ -225,6 +287,47 @@ def case(argv):
               peak_pss_kb=sampler.pss, peak_rss_kb=sampler.rss, peak_procs=sampler.procs,
               bg_ms_s=bg_ms_s, rc=rc, timeout=int(rc == -signal.SIGKILL),
               err=re.sub(r"\s+", "_", err)[:160] or "-")
+    if maildir:
+        e2e = t2 - t0
+        kv.update(e2e_secs="%.3f" % e2e, e2e_rate="%.1f" % (got / e2e if e2e > 0 else 0), delivered=got)
+    print(" ".join("%s=%s" % (k, v) for k, v in kv.items()))
+
+
+def drain(argv):
+    o = opts(argv)
+    maildir, n, scope = o["maildir"], int(o["n"]), o["scope"]
+    timeout = float(o.get("timeout", 600))
+    bg_ms_s = bg_load(o)
+    base = count_new(maildir)
+    sampler = Sampler(scope)
+    sampler.sample()
+    sampler.start()
+    self0 = os.times()
+    tree0 = tree_cpu(scope)
+    busy0 = proc_stat_busy()
+    t0 = time.monotonic()
+    p = subprocess.Popen(["/bin/sh", "-c", o["release"]], stdin=subprocess.DEVNULL,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, ru = os.wait4(p.pid, 0)
+    p.returncode = 0
+    t2, got = wait_maildir(maildir, base + n, t0 + timeout)
+    got -= base
+    busy1 = proc_stat_busy()
+    tree1 = tree_cpu(scope)
+    sampler.stop.set()
+    sampler.join()
+    self1 = os.times()
+    secs = t2 - t0
+    client = (ru.ru_utime + ru.ru_stime) * 1000.0
+    tool = ((self1.user - self0.user) + (self1.system - self0.system)) * 1000.0
+    machine = busy1 - busy0
+    kv = dict(label=o.get("label", "-"), proto="drain", n=n, c=0,
+              secs="%.3f" % secs, rate="%.1f" % (got / secs if secs > 0 else 0),
+              client_ms="%.0f" % client, tool_ms="%.0f" % tool,
+              machine_ms="%.0f" % machine, server_ms="%.0f" % (machine - client - tool),
+              tree_ms="%.0f" % (tree1 - tree0),
+              peak_pss_kb=sampler.pss, peak_rss_kb=sampler.rss, peak_procs=sampler.procs,
+              bg_ms_s=bg_ms_s, rc=os.waitstatus_to_exitcode(status), delivered=got)
     print(" ".join("%s=%s" % (k, v) for k, v in kv.items()))
 
 
@@ -245,6 +348,8 @@ def strace_count(path):
 
 
 def proc_count(path, known):
+    """a process that makes no traced call shows up only in the return
+    value of its parent's fork/vfork/clone (strace -qq prints no exits)"""
     pids, execs = set(), 0
     with open(path) as f:
         for line in f:
@@ -252,8 +357,12 @@ def proc_count(path, known):
             if not m:
                 continue
             pids.add(int(m.group(1)))
-            if m.group(2).startswith("execve("):
+            call = m.group(2)
+            if call.startswith("execve("):
                 execs += 1
+            r = re.match(r"(?:<\.\.\. )?(fork|vfork|clone3?)\b.*\)\s+=\s+(\d+)", call)
+            if r and "CLONE_THREAD" not in call:
+                pids.add(int(r.group(2)))
     pids -= {int(x) for x in known.split(",") if x}
     print("procs=%d execs=%d" % (len(pids), execs))
 
@@ -344,16 +453,70 @@ def report(results, out):
         f.write(text)
 
 
+def report_local(results, out):
+    rows = []
+    with open(results) as f:
+        for line in f:
+            if "=" in line:
+                rows.append(dict(kv.split("=", 1) for kv in line.split()))
+    lines = []
+    say = lines.append
+    fmt = "%-8s %-6s %3s %9s %9s %11s %11s %10s %8s %10s"
+    say(fmt % ("server", "case", "c", "e2e", "accept", "server CPU", "machine CPU", "hub-tree",
+               "peak PSS", "delivered"))
+    say(fmt % ("", "", "", "msgs/s", "msgs/s", "ms/msg", "ms/msg", "CPU ms/msg", "MB", "/sent"))
+    say("-" * 98)
+    idx = {}
+    for r in rows:
+        n = int(r["n"])
+        got = int(r.get("delivered", 0)) or n
+        drain = r["proto"] == "drain"
+        d = dict(rate=fnum(r["rate"] if drain else r.get("e2e_rate")),
+                 accept=None if drain else fnum(r["rate"]),
+                 server=fnum(r["server_ms"]) / got, machine=fnum(r["machine_ms"]) / got,
+                 tree=fnum(r["tree_ms"]) / got, pss=fnum(r["peak_pss_kb"]) / 1024.0)
+        idx[(r["label"], r["proto"], r["c"])] = d
+
+        def f(v, fm):
+            return fm % v if v is not None else "-"
+        say(fmt % (r["label"], r["proto"], "-" if drain else r["c"], f(d["rate"], "%.0f"),
+                   f(d["accept"], "%.0f"), f(d["server"], "%.2f"), f(d["machine"], "%.2f"),
+                   f(d["tree"], "%.2f"), f(d["pss"], "%.1f"), "%s/%d" % (r.get("delivered", "?"), n)))
+    if any(k[0] == "postfix" for k in idx):
+        say("")
+        say("ratios ours/Postfix (msgs/s: higher is better; CPU and PSS: lower is better)")
+        fm2 = "%-6s %3s %8s %8s %11s %12s %9s %7s"
+        say(fm2 % ("case", "c", "e2e", "accept", "server CPU", "machine CPU", "hub-tree", "PSS"))
+        for (lab, proto, c), d in idx.items():
+            p = idx.get(("postfix", proto, c))
+            if lab != "ours" or p is None:
+                continue
+
+            def q(k):
+                a, b = d[k], p[k]
+                return "%.2fx" % (a / b) if a is not None and b not in (None, 0) else "-"
+            say(fm2 % (proto, "-" if proto == "drain" else c, q("rate"), q("accept"), q("server"),
+                       q("machine"), q("tree"), q("pss")))
+    text = "\n".join(lines) + "\n"
+    sys.stdout.write(text)
+    with open(out, "a") as f:
+        f.write(text)
+
+
 def main():
     if len(sys.argv) < 2:
         sys.exit(__doc__)
     cmd, rest = sys.argv[1], sys.argv[2:]
     if cmd == "case":
         case(rest)
+    elif cmd == "drain":
+        drain(rest)
     elif cmd == "strace-count":
         strace_count(rest[0])
     elif cmd == "proc-count":
         proc_count(rest[0], rest[1])
+    elif cmd == "report-local":
+        report_local(rest[0], rest[1])
     elif cmd == "report":
         report(rest[0], rest[1])
     else:
