@@ -4,8 +4,8 @@
 #                     each in its own process group, logging through log/run;
 #                     the group id goes to service/<name>/qmailctl.pid
 #   qmailctl stop     stop exactly the groups qmailctl started
-#   qmailctl stat     which services run, on which address and port
-#   qmailctl queue    messages in the queue, and not yet preprocessed
+#   qmailctl stat     which services run, on which address and port; queue counts
+#   qmailctl queue    queue counts (qmail-qstat), then each message (qmail-qread)
 #   qmailctl flush    ask qmail-send to retry everything now (SIGALRM)
 #   qmailctl reload   ask qmail-send to reread locals/virtualdomains (SIGHUP)
 #   qmailctl cdb      compile control/tcp.{smtp,qmtp,qmqp} and morercpthosts
@@ -72,9 +72,18 @@ stat_one() {
 
 count() { find "$1" -type f 2>/dev/null | wc -l; }
 
-queue() {
+# qstat: the queue counts (bin/qmail-qstat; a find fallback for a home
+# installed before it existed)
+qstat() {
+  if [ -x "$home/bin/qmail-qstat" ]; then "$home/bin/qmail-qstat"; return; fi
   echo "messages in queue: $(count "$home/queue/mess")"
   echo "messages in queue but not yet preprocessed: $(count "$home/queue/todo")"
+}
+
+# queue: the counts, then every message and its recipients (qmail-qread)
+queue() {
+  qstat || return 111
+  if [ -x "$home/bin/qmail-qread" ]; then "$home/bin/qmail-qread" || return 111; fi
 }
 
 # signal_send: qmail-send's run script records its own pid (it execs
@@ -90,8 +99,8 @@ case ${1:-} in
     if needs_cdb; then cdb || exit 111; fi
     for s in $(services); do start_one "$s"; done ;;
   stop) for s in $(services); do stop_one "$s"; done ;;
-  stat) for s in $(services); do stat_one "$s"; done; queue ;;
-  queue) queue ;;
+  stat) for s in $(services); do stat_one "$s"; done; qstat || exit 111 ;;
+  queue) queue || exit 111 ;;
   flush) signal_send ALRM ;;
   reload) signal_send HUP ;;
   cdb) cdb || exit 111 ;;
