@@ -149,6 +149,21 @@ is "$(cat "$T/rc")" 0 "trigger run: exits 0"
 like "$(cat "$log")" "^end msg $n_trig\$" "trigger: new message delivered without a restart"
 is "$(gone $n_trig)" gone "trigger: message removed"
 
+# an anonymous trigger byte (qmail's tools) makes qmail-send scan todo/: a
+# message queued while the FIFO was away is found when a NUL byte arrives
+: > "$log"
+python3 "$T/drive.py" "$log" no "to local okanon@hub.example.org\$" "end msg " > "$T/rc" &
+dp=$!; _pids+=("$dp")
+sleep 1
+mv "$H/queue/lock/trigger" "$H/queue/lock/trigger.away"
+n_anon=$(queue okanon@hub.example.org "anonymous")
+mv "$H/queue/lock/trigger.away" "$H/queue/lock/trigger"
+sleep 0.5
+ok "$(grep -q "new msg $n_anon" "$log"; [ $? = 1 ]; echo $?)" "without a trigger the message waits"
+printf '\0' > "$H/queue/lock/trigger"
+wait "$dp"
+like "$(cat "$log")" "^end msg $n_anon\$" "an anonymous trigger byte: todo/ is scanned and the message delivered"
+
 # stale files: mess/ with no info/ and no todo/ older than 36 h is removed
 # (with its intd/); a young one, and an old one that is still queued, stay
 mkstale() { # N AGE
