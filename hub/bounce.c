@@ -56,6 +56,10 @@ int bounce_conf_load(struct bounce_conf *bc)
   int i, r = control_me(&me, "localhost");
   for (i = 0; i < 4 && r >= 0; ++i) r = control_rldef(&v[i], name[i], def[i] ? def[i] : me.s);
   if (r >= 0) r = bounce_conf_set(bc, me.s, v[0].s, v[1].s, v[2].s, v[3].s);
+  if (r >= 0) {  /* "echo > doublebounceto": qmail's way to drop double bounces */
+    r = control_readline(&v[0], "doublebounceto");
+    bc->dbdiscard = r == 1 && v[0].len == 0;
+  }
   { int e = errno;
     stralloc_free(&me);
     for (i = 0; i < 4; ++i) stralloc_free(&v[i]);

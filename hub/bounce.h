@@ -46,11 +46,15 @@
 /* Start zeroed; bounce_conf_free releases it. */
 struct bounce_conf {
   stralloc from, host, dbto, dbhost;  /* not NUL-terminated */
+  int dbdiscard;  /* doublebounceto exists with an empty first line: as in
+                   * qmail, double bounces are dropped ("double bounce:
+                   * discarding" in the log) instead of sent to postmaster */
 };
 
 /* bounce_conf_load: control/bouncefrom (MAILER-DAEMON), bouncehost (me),
- * doublebounceto (postmaster), doublebouncehost (me); without me, the
- * hosts default to "localhost". 0 ok, -1 error (errno). */
+ * doublebounceto (postmaster; an empty first line sets dbdiscard),
+ * doublebouncehost (me); without me, the hosts default to "localhost".
+ * 0 ok, -1 error (errno). */
 int bounce_conf_load(struct bounce_conf *bc);
 /* bounce_conf_set: the same from values (NULL = that default). */
 int bounce_conf_set(struct bounce_conf *bc, const char *me, const char *from,

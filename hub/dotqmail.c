@@ -86,3 +86,24 @@ int dotqmail_candidate(stralloc *name, const char *dash, const char *ext,
   *defpos = keep;
   return 1;
 }
+
+int dotqmail_name(stralloc *name, const char *dash, const char *ext, const char *suffix)
+{
+  if (!stralloc_copys(name, ".qmail") || !stralloc_cats(name, dash) ||
+      !catext(name, ext, strlen(ext)) || !stralloc_cats(name, suffix) || !stralloc_0(name))
+    return -1;
+  return 0;
+}
+
+int dotqmail_newsender(stralloc *out, const char *sender, const char *local,
+                       const char *domain, int owner)
+{
+  int bounce = !*sender || !strcmp(sender, "#@[]");
+  if (owner == DQ_OWNER_NONE || bounce)
+    return stralloc_copys(out, sender) && stralloc_0(out) ? 0 : -1;
+  if (!stralloc_copys(out, local) || !stralloc_cats(out, owner == DQ_OWNER_VERP ? "-owner-@" : "-owner@") ||
+      !stralloc_cats(out, domain) || (owner == DQ_OWNER_VERP && !stralloc_cats(out, "-@[]")) ||
+      !stralloc_0(out))
+    return -1;
+  return 0;
+}

@@ -39,4 +39,21 @@ int dotqmail_split(const char *text, size_t len,
 int dotqmail_candidate(stralloc *name, const char *dash, const char *ext,
                        size_t i, size_t *defpos);
 
+/* Mailing-list owners (qmail-local's -owner rule). An address whose
+ * ".qmail" dash ext "-owner" file exists is a list: mail it forwards gets
+ * the envelope sender local-owner@domain, or, when ".qmail" dash ext
+ * "-owner-default" exists too, the VERP sender local-owner-@domain-@[]
+ * (qmail-send then gives each recipient its own owner-box=host address).
+ * An empty sender or "#@[]" (bounces) is never replaced. */
+#define DQ_OWNER_NONE 0     /* no -owner file */
+#define DQ_OWNER_PLAIN 1    /* -owner exists */
+#define DQ_OWNER_VERP 2     /* -owner and -owner-default exist */
+/* dotqmail_name: name = ".qmail" dash ext suffix, ext lowercased with dots
+ * as ':', NUL-terminated. 0 ok, -1 no memory. */
+int dotqmail_name(stralloc *name, const char *dash, const char *ext, const char *suffix);
+/* dotqmail_newsender: out = $NEWSENDER (NUL-terminated) for sender when
+ * delivering to local@domain, given owner (DQ_OWNER_*). 0 ok, -1 no memory. */
+int dotqmail_newsender(stralloc *out, const char *sender, const char *local,
+                       const char *domain, int owner);
+
 #endif

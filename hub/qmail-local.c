@@ -5,8 +5,10 @@
  * The message is on fd 0 and must be seekable (qmail-lspawn gives a file).
  * Instructions: |program (sh -c in the home, qmail's environment), &address
  * or bare address (collected, one copy queued at the end with sender
- * $NEWSENDER), /path or ./path mbox (mboxrd, flock with a 30 s timeout,
- * truncated back on error), path ending in / Maildir (hub/maildir).
+ * $NEWSENDER: the sender, or the list owner's address when a
+ * .qmail-ext-owner file exists, see dotqmail.h), /path or ./path mbox
+ * (mboxrd, flock with a 30 s timeout, truncated back on error, and after a crash by the next delivery:
+ * hub/mboxappend.h), path ending in / Maildir (hub/maildir).
  * Exit: 0 delivered, 100 permanent (text on stderr), 111 temporary (text on
  * stderr). -n prints the instructions instead of delivering. Never runs as
  * root. Caps: .qmail file 1 MB, header fields as q_limits, hops LIM_HOPS. */
@@ -25,6 +27,7 @@
 #include "stralloc.h"
 #include "dotqmail.h"
 #include "maildir.h"
+#include "mboxappend.h"
 #include "q_err.h"
 #include "q_header.h"
 #include "q_limits.h"
@@ -124,10 +127,38 @@ static void env_exts(void)
   }
 }
 
+/* exists: 1 the file is there, 0 not; trouble finding out is temporary. */
+static int exists(const char *name)
+{
+  struct stat st;
+  if (stat(name, &st) == 0) return 1;
+  if (errno != ENOENT && errno != ENOTDIR) temp_sys("stat ", name);
+  return 0;
+}
+
+/* newsender: $NEWSENDER, the -owner rule (dotqmail.h). */
+static void newsender(stralloc *out)
+{
+  stralloc name = {0};
+  int owner = DQ_OWNER_NONE;
+  if (*a_sender && strcmp(a_sender, "#@[]")) {
+    if (dotqmail_name(&name, a_dash, a_ext, "-owner") < 0) nomem();
+    if (exists(name.s)) {
+      owner = DQ_OWNER_PLAIN;
+      if (dotqmail_name(&name, a_dash, a_ext, "-owner-default") < 0) nomem();
+      if (exists(name.s)) owner = DQ_OWNER_VERP;
+    }
+  }
+  if (dotqmail_newsender(out, a_sender, a_local, a_domain, owner) < 0) nomem();
+  stralloc_free(&name);
+}
+
 static void set_env(void)
 {
+  static stralloc ns;
+  newsender(&ns);
   env1("SENDER", a_sender);
-  env1("NEWSENDER", a_sender);
+  env1("NEWSENDER", ns.s);
   env1("RECIPIENT", recipient.s);
   env1("USER", a_user);
   env1("HOME", a_home);
@@ -333,9 +364,19 @@ static int flush_out(int fd, stralloc *out)
   return 0;
 }
 
-/* mbox_write: the whole entry to fd. 0 ok, -1 error (errno). */
-static int mbox_write(int fd)
+/* flush_marked: flush_out, with the unfinished-append record (hub/mboxappend.h)
+ * saying how far the file will reach; *end = its size after this write. */
+static int flush_marked(int fd, off_t start, off_t *end, stralloc *out)
 {
+  *end += (off_t)out->len;
+  mboxappend_mark(fd, start, *end, ufline.s, ufline.len - 1);  /* best effort */
+  return flush_out(fd, out);
+}
+
+/* mbox_write: the whole entry to fd, which ends at pos. 0 ok, -1 error (errno). */
+static int mbox_write(int fd, off_t pos)
+{
+  off_t end = pos;
   struct mbox_quote q;
   stralloc out = {0};
   char buf[65536];
@@ -348,10 +389,11 @@ static int mbox_write(int fd)
       !mbox_quote_feed(&q, &out, dtline.s, dtline.len - 1)) { errno = ENOMEM; goto done; }
   while ((r = read0(0, buf, sizeof buf)) > 0)
     if (!mbox_quote_feed(&q, &out, buf, (size_t)r)) { errno = ENOMEM; goto done; }
-    else if (out.len >= sizeof buf && flush_out(fd, &out) < 0) goto done;
+    else if (out.len >= sizeof buf && flush_marked(fd, pos, &end, &out) < 0) goto done;
   if (r < 0) goto done;
   if (!mbox_quote_end(&q, &out)) { errno = ENOMEM; goto done; }
-  if (flush_out(fd, &out) < 0 || fsync(fd) < 0) goto done;
+  if (flush_marked(fd, pos, &end, &out) < 0 || fsync(fd) < 0) goto done;
+  if (mboxappend_done(fd) < 0) goto done;  /* else a retry would cut this entry */
   ok = 0;
 done:
   stralloc_free(&out);
@@ -361,12 +403,16 @@ done:
 static void do_mbox(const char *path)
 {
   int fd = open_locked(path), e;
-  off_t pos = lseek(fd, 0, SEEK_END);
+  off_t pos;
+  /* an entry left unfinished by a crashed delivery is taken back first */
+  if (mboxappend_recover(fd) < 0) temp_sys("take back an unfinished entry in ", path);
+  pos = lseek(fd, 0, SEEK_END);
   if (pos < 0) temp_sys("seek in ", path);
-  if (mbox_write(fd) < 0) {
+  if (mbox_write(fd, pos) < 0) {
     e = errno;
     /* take back the partial entry so the mailbox stays well formed */
     if (ftruncate(fd, pos) < 0) {}
+    mboxappend_done(fd);
     errno = e;
     temp_sys("write to ", path);
   }
@@ -385,6 +431,21 @@ static int prog_status(int st)
   }
 }
 
+/* prog_fail: exit when the program failed. The text names the exit code,
+ * not the command line: it goes into bounces to whoever sent the message,
+ * and a .qmail line is the user's own business (qmail says nothing more
+ * than what the program printed). */
+static void prog_fail(int wstat)
+{
+  char why[64];
+  int st = prog_status(wstat);
+  if (st != 100 && st != 111) return;
+  if (WIFEXITED(wstat)) snprintf(why, sizeof why, "exit code %d", WEXITSTATUS(wstat));
+  else snprintf(why, sizeof why, "killed by signal %d", WIFSIGNALED(wstat) ? WTERMSIG(wstat) : 0);
+  if (st == 100) say_exit(100, "The .qmail program failed permanently (", why, "). (#5.2.0)");
+  say_exit(111, "The .qmail program failed temporarily (", why, "). (#4.2.0)");
+}
+
 static int do_program(const char *cmd)
 {
   pid_t pid;
@@ -400,10 +461,8 @@ static int do_program(const char *cmd)
   }
   while (waitpid(pid, &st, 0) < 0)
     if (errno != EINTR) temp_sys("wait for ", "program");
-  st = prog_status(st);
-  if (st == 100) say_exit(100, "Permanent error from program: ", cmd, " (#5.2.0)");
-  if (st == 111) say_exit(111, "Temporary error from program: ", cmd, " (#4.2.0)");
-  return st;
+  prog_fail(st);
+  return prog_status(st);
 }
 
 static void add_forward(const struct dq_line *l)

@@ -57,6 +57,8 @@
 #define CLEAN_EVERY (21L * 60 * 60)  /* stale-file cleanup interval */
 #define JOB_RCPT_MAX 100          /* recipients per remote job (SPAWN_RCPT_MAX) */
 #define JOB_BYTES_MAX 65536       /* a remote job grows no larger than this */
+#define NAMED_MAX 4096            /* message ids from the trigger kept at most */
+#define TRIGGER_FULL 60000        /* bytes read at once: the FIFO (64 KB) was full */
 #define TODO_BATCH 64            /* todo entries preprocessed between delivery rounds */
 
 /* channel states of one message */
@@ -122,6 +124,8 @@ static int want_scan = 1;
 static long long next_scan;
 static long long next_clean;  /* stale-file cleanup: at start, then every CLEAN_EVERY */
 static struct { int active; unsigned s; DIR *dir; } tscan;  /* todo/ scan in progress */
+static unsigned long long named[NAMED_MAX];  /* ids from the trigger, to preprocess */
+static size_t nnamed;
 
 /* ---------- message table: hash on id ---------- */
 static struct msg **htab;
@@ -187,6 +191,18 @@ static stralloc lg;
 static void lg_s(const char *s) { if (!stralloc_cats(&lg, s)) fatal_nomem(); }
 static void lg_n(unsigned long long n) { if (!sa_catnum(&lg, n)) fatal_nomem(); }
 static void lg_safe(const char *s, size_t len) { if (!sa_catsafe(&lg, s, len)) fatal_nomem(); }
+/* lg_report: a delivery report's text, its newlines as '/' (qmail's log) */
+static void lg_report(const char *s, size_t len)
+{
+  const char *nl;
+  while ((nl = memchr(s, '\n', len))) {
+    lg_safe(s, (size_t)(nl - s));
+    lg_s("/");
+    len -= (size_t)(nl - s) + 1;
+    s = nl + 1;
+  }
+  lg_safe(s, len);
+}
 static void lg_flush(void)
 {
   size_t off = 0;
@@ -448,9 +464,10 @@ static void commit_batch(void)
 /* todo_step: go on with the scan of todo/ (todo/0 .. todo/22), at most
  * TODO_BATCH entries per call, so deliveries keep flowing between batches
  * however large the backlog. Returns 1 while the scan has more to do. */
+static struct todo_result tres;  /* preprocessing results, reused */
+
 static int todo_step(void)
 {
-  static struct todo_result r;
   unsigned n = 0;
   while (n < TODO_BATCH) {
     struct dirent *de;
@@ -464,12 +481,26 @@ static int todo_step(void)
     de = readdir(tscan.dir);
     if (!de) { closedir(tscan.dir); tscan.dir = 0; tscan.s++; continue; }
     if (de->d_name[0] == '.') continue;
-    preprocess_one(tscan.s, de->d_name, &r);
+    preprocess_one(tscan.s, de->d_name, &tres);
     n++;
   }
   commit_batch();
-  if (!tscan.active) stralloc_free(&r.sender);
   return tscan.active;
+}
+
+/* named_step: preprocess up to TODO_BATCH of the messages qmail-queue
+ * named in the trigger, without reading any directory */
+static void named_step(void)
+{
+  size_t i, n = nnamed < TODO_BATCH ? nnamed : TODO_BATCH;
+  for (i = 0; i < n; i++) {
+    char name[24];
+    snprintf(name, sizeof name, "%llu", named[i]);
+    preprocess_one((unsigned)(named[i] % QUEUE_SPLIT), name, &tres);
+  }
+  memmove(named, named + n, (nnamed - n) * sizeof *named);
+  nnamed -= n;
+  commit_batch();
 }
 
 /* todo_begin: start a new scan of todo/ unless one is running */
@@ -547,8 +578,9 @@ static int inject_bounce(struct msg *m, const char *bpath)
   kind = bounce_compose(&out, &bc, m->sender.s, m->sender.len, para.s, para.len,
                         (time_t)now(), 0);
   if (kind == -1) fatal_nomem();
-  if (kind == BOUNCE_DISCARD) {
-    lg_s("triple bounce: discarding bounce/"); lg_n(m->id); lg_flush();
+  if (kind == BOUNCE_DISCARD || (kind == BOUNCE_DOUBLE && bc.dbdiscard)) {
+    lg_s(kind == BOUNCE_DISCARD ? "triple" : "double");
+    lg_s(" bounce: discarding bounce/"); lg_n(m->id); lg_flush();
     rc = 0;
     goto out;
   }
@@ -823,24 +855,21 @@ static void report(int c, unsigned char slot, char kind, const char *text, size_
   if (kind == 'Z' && retry_expired(m->birth, now(), (long long)lifetime)) {
     t2.len = 0;
     if (!stralloc_catb(&t2, text, tlen) ||
-        !stralloc_cats(&t2, "/I'm not going to try again; this message has been in the queue too long."))
+        !stralloc_cats(&t2, "\nI'm not going to try again; this message has been in the queue too long."))
       fatal_nomem();
-    lg_s("delivery "); lg_n(j->dno); lg_s(": deferral: "); lg_safe(text, tlen); lg_flush();
+    lg_s("delivery "); lg_n(j->dno); lg_s(": deferral: "); lg_report(text, tlen); lg_flush();
     text = t2.s; tlen = t2.len; kind = 'D';
   }
   lg_s("delivery "); lg_n(j->dno);
   if (kind == 'K') {
-    lg_s(": success: "); lg_safe(text, tlen); lg_flush();
+    lg_s(": success: "); lg_report(text, tlen); lg_flush();
     if (chanfile_markdone(p, j->off) == -1) lg_sys("warning: unable to mark done in ", p);
   } else if (kind == 'D') {
-    lg_s(": failure: "); lg_safe(text, tlen); lg_flush();
-    /* report text uses '/' for newlines (spawn_text): give bounce_rcpt lines */
-    if (t2.s != text) { t2.len = 0; if (!stralloc_catb(&t2, text, tlen)) fatal_nomem(); }
-    for (size_t i = 0; i < t2.len; i++) if (t2.s[i] == '/') t2.s[i] = '\n';
-    append_bounce(m, s->addrs.s + j->aoff, j->alen, t2.s, t2.len);
+    lg_s(": failure: "); lg_report(text, tlen); lg_flush();
+    append_bounce(m, s->addrs.s + j->aoff, j->alen, text, tlen);
     if (chanfile_markdone(p, j->off) == -1) lg_sys("warning: unable to mark done in ", p);
   } else {
-    lg_s(": deferral: "); lg_safe(text, tlen); lg_flush();
+    lg_s(": deferral: "); lg_report(text, tlen); lg_flush();
   }
   if (s->next < s->n) return;
   s->busy = 0;
@@ -880,16 +909,40 @@ static void trig_open(void)
   if (trigfd == -1) lg_sys("warning: unable to open ", QFILE_TRIGGER);
 }
 
+/* trig_take: bytes from the trigger. qmail-queue writes "N\n" for the
+ * message it queued; a line of digits is that message, to preprocess
+ * directly; any other byte (qmail's anonymous trigger, a damaged line) asks
+ * for a scan of todo/, and so does a list overflow */
+static void trig_take(const char *b, size_t n)
+{
+  static unsigned long long id;
+  static unsigned digits;
+  static int junk;
+  size_t i;
+  for (i = 0; i < n; i++) {
+    if (b[i] >= '0' && b[i] <= '9' && digits < 20) { id = id * 10 + (unsigned)(b[i] - '0'); digits++; continue; }
+    if (b[i] == '\n' && digits && !junk) {
+      if (nnamed < NAMED_MAX) named[nnamed++] = id;
+      else want_scan = 1;
+    } else if (b[i] != '\n') { junk = 1; want_scan = 1; continue; }
+    id = 0; digits = 0; junk = 0;
+  }
+}
+
+/* trig_read: drain the trigger. A read that finds the FIFO (nearly) full
+ * means a writer may have met EAGAIN and lost its name: scan todo/ too. */
 static void trig_read(void)
 {
-  char buf[256];
+  char buf[4096];
+  size_t total = 0;
   for (;;) {
     ssize_t n = read(trigfd, buf, sizeof buf);
-    if (n > 0) { want_scan = 1; continue; }
-    if (n == 0) { trig_open(); return; }
+    if (n > 0) { trig_take(buf, (size_t)n); total += (size_t)n; continue; }
+    if (n == 0) { trig_open(); break; }
     if (errno == EINTR) continue;
-    return;  /* EAGAIN */
+    break;  /* EAGAIN */
   }
+  if (total >= TRIGGER_FULL) want_scan = 1;
 }
 
 static void on_sig(int s)
@@ -1026,6 +1079,7 @@ int main(int argc, char **argv)
         next_scan = t + SCAN_INTERVAL;
         todo_begin();
       }
+      if (nnamed) named_step();
       if (tscan.active) todo_step();
       if (t >= next_clean) { next_clean = t + CLEAN_EVERY; clean_stale(); }
       while (prioq_min(&doneq, &e) && e.t <= now()) {
@@ -1035,7 +1089,7 @@ int main(int argc, char **argv)
       }
       for (c = 0; c < NCHAN; c++) pump(c);
       t = now();
-      wake = tscan.active || want_scan ? t : next_scan;
+      wake = tscan.active || want_scan || nnamed ? t : next_scan;
       if (next_clean < wake) wake = next_clean;
       for (c = 0; c < NCHAN; c++)
         if (ch[c].busy < ch[c].conc && !ch[c].cur && prioq_min(&ch[c].pq, &e) && e.t < wake)

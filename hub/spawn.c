@@ -42,7 +42,7 @@ int spawn_text(stralloc *result, const char *out, size_t len)
   while (len && (out[len - 1] == '\n' || out[len - 1] == ' ')) --len;
   if (len > SPAWN_TEXT_MAX) len = SPAWN_TEXT_MAX;
   for (i = 0; i < len; ++i) {
-    char c = out[i] == '\0' ? '_' : out[i] == '\n' ? '/' : out[i];
+    char c = out[i] == '\0' ? '_' : out[i];
     if (!stralloc_append(result, &c)) return 0;
   }
   return 1;

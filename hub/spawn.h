@@ -59,8 +59,10 @@ struct spawn_ops {
 int spawn_loop(const struct spawn_ops *ops, int infd, int outfd);
 
 /* spawn_text: append out[0..len) to result as one report text: NUL bytes
- * become '_', inner newlines '/', trailing newlines and spaces dropped,
- * at most SPAWN_TEXT_MAX bytes kept.
+ * become '_', inner newlines stay (qmail-send logs them as '/' and puts
+ * them as they are in bounces: a '/' of the text itself, as in a path or a
+ * URL, must never turn into a line break), trailing newlines and spaces
+ * dropped, at most SPAWN_TEXT_MAX bytes kept.
  * Returns 1, 0 on no memory. Empty when out is empty. */
 int spawn_text(stralloc *result, const char *out, size_t len);
 

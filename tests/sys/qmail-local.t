@@ -221,6 +221,7 @@ out=$("$B/bouncesaying" 'Go away.'); is "$?:$out" "100:Go away." "bouncesaying a
 "$B/except" true; is "$?" 100 "except: 0 -> 100"
 "$B/except" sh -c 'exit 100'; is "$?" 0 "except: 100 -> 0"
 "$B/except" sh -c 'exit 111'; is "$?" 111 "except: 111 passes"
+"$B/except" false; is "$?" 0 "except: 1 -> 0 (as qmail: a grep without a match is no deferral)"
 rm -f "$T/qq/envelope"
 printf 'Notice-Requested-Upon-Delivery-To: <me@example.org>, x@y\n\nhi\n' | "$B/qreceipt" me@example.org
 is "$?" 0 "qreceipt: exit 0"

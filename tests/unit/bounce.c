@@ -178,7 +178,7 @@ static void put(const char *dir, const char *name, const char *text)
 static void test_load(void)
 {
   char home[] = "/tmp/qbncXXXXXX", path[256];
-  struct bounce_conf c = { {0}, {0}, {0}, {0} };
+  struct bounce_conf c = { {0}, {0}, {0}, {0}, 0 };
   if (!mkdtemp(home)) { perror("mkdtemp"); exit(2); }
   snprintf(path, sizeof path, "%s/control", home);
   mkdir(path, 0755);
@@ -199,6 +199,12 @@ static void test_load(void)
   put(home, "bouncemaxbytes", "1000\n");
   ok(bounce_conf_load(&c) == 0, "load: all files");
   ok(c.from.len == 7 && c.host.len == 7 && c.dbto.len == 3 && c.dbhost.len == 8, "load: values");
+  is_int(c.dbdiscard, 0, "load: doublebounceto set: double bounces sent");
+  put(home, "doublebounceto", "\n");
+  ok(bounce_conf_load(&c) == 0, "load: empty doublebounceto");
+  is_int(c.dbdiscard, 1, "load: empty doublebounceto: double bounces dropped");
+  put(home, "doublebounceto", "dbt\n");
+  ok(bounce_conf_load(&c) == 0 && !c.dbdiscard, "load: doublebounceto again: not dropped");
   is_int(bounce_copylimit(), 1000, "copylimit from file");
   put(home, "bouncemaxbytes", "0\n");
   is_int(bounce_copylimit(), 0, "copylimit 0 = no cap");

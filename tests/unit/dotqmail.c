@@ -65,8 +65,32 @@ static void test_lookup(void)
   cand("-", "a-b-c", ".qmail-a-b-c= .qmail-a-b-default=c .qmail-a-default=b-c .qmail-default=a-b-c");
 }
 
+static void owner(const char *sender, int kind, const char *want, const char *name)
+{
+  stralloc out = {0};
+  is_int(dotqmail_newsender(&out, sender, "joe-list", "example.org", kind), 0, name);
+  is_str(out.s, want, name);
+  stralloc_free(&out);
+}
+
+static void test_owner(void)
+{
+  stralloc n = {0};
+  dotqmail_name(&n, "-", "Big.List", "-owner-default");
+  is_str(n.s, ".qmail-big:list-owner-default", "owner file name: lowercase, dots as colons");
+  dotqmail_name(&n, "", "", "-owner");
+  is_str(n.s, ".qmail-owner", "owner file name of the bare user");
+  stralloc_free(&n);
+  owner("a@b.org", DQ_OWNER_NONE, "a@b.org", "no -owner: sender kept");
+  owner("a@b.org", DQ_OWNER_PLAIN, "joe-list-owner@example.org", "-owner: owner address");
+  owner("a@b.org", DQ_OWNER_VERP, "joe-list-owner-@example.org-@[]", "-owner-default: VERP");
+  owner("", DQ_OWNER_VERP, "", "null sender never replaced");
+  owner("#@[]", DQ_OWNER_PLAIN, "#@[]", "double-bounce sender never replaced");
+}
+
 int main(void)
 {
+  test_owner();
   test_lines();
   test_split();
   test_lookup();
