@@ -21,6 +21,12 @@
  *   r, message record K                    K, the message record's text
  *   r, message record Z or D               Z or D, the message's text
  *   no record for the recipient            Z
+ * That is the classic mode: one qmail-remote run per job, used when
+ * $QMAILREMOTE is set or control/sessionsperhost is 0. By default jobs go
+ * to sessions instead (hub/rpool.h): long-lived "qmail-remote -S host"
+ * processes, at most control/sessionsperhost (default SESSIONS_DEFAULT)
+ * per domain, each keeping its connection for job after job; their
+ * records are mapped exactly as above.
  * Exit: 0 when qmail-send closes fd 0 and all children are done, 111 on a
  * protocol or output failure. */
 #include <errno.h>
@@ -33,7 +39,11 @@
 #include "stralloc.h"
 #include "q_err.h"
 #include "q_home.h"
+#include "q_control.h"
+#include "rpool.h"
 #include "spawn.h"
+
+#define SESSIONS_DEFAULT 4  /* control/sessionsperhost */
 
 static stralloc qremote, messpath, host;
 
@@ -133,11 +143,15 @@ int main(int argc, char **argv)
 {
   static const struct spawn_ops ops = { start, finish, SPAWN_RCPT_MAX };
   const char *alt = getenv("QMAILREMOTE");
+  unsigned long perhost = SESSIONS_DEFAULT;
   (void)argv;
   progname = "qmail-rspawn";
   if (argc != 1) fatal(111, "usage: qmail-rspawn");
   if (chdir(home_dir()) == -1) fatal_sys(111, "unable to switch to ", home_dir());
   if (alt && *alt) { if (!stralloc_copys(&qremote, alt) || !stralloc_0(&qremote)) fatal_nomem(); }
   else if (!home_path(&qremote, "bin/qmail-remote")) fatal_nomem();
-  return spawn_loop(&ops, 0, 1);
+  if (control_readulong(&perhost, "sessionsperhost") == -1) perhost = SESSIONS_DEFAULT;
+  if (perhost > RPOOL_MAX) perhost = RPOOL_MAX;
+  if ((alt && *alt) || !perhost) return spawn_loop(&ops, 0, 1);
+  return rpool_loop(qremote.s, (unsigned)perhost, 0, 1, finish);
 }

@@ -23,7 +23,7 @@ struct slot {
 };
 
 static struct slot slots[256];
-static stralloc job;       /* bytes of the job being read */
+static struct spawn_reader rd;  /* jobs from qmail-send */
 static stralloc report;
 
 int spawn_id_ok(const char *id)
@@ -48,10 +48,7 @@ int spawn_text(stralloc *result, const char *out, size_t len)
   return 1;
 }
 
-/* put: write the reports in r (nrcpt of them, each ending in NUL; with
- * one=1, r is one report without its NUL, given to every recipient), each
- * after the slot byte, in one write so qmail-send never sees a torn set. */
-static void put(int outfd, unsigned char slot, const stralloc *r, size_t nrcpt, int one)
+void spawn_put(int outfd, unsigned char slot, const stralloc *r, size_t nrcpt, int one)
 {
   size_t done = 0, k = 0, n;
   ssize_t w;
@@ -74,10 +71,10 @@ static void put(int outfd, unsigned char slot, const stralloc *r, size_t nrcpt, 
 }
 
 /* parse: job = slot, id, sender, recipients, empty item. 0 ok, -1 bad. */
-static int parse(struct spawn_job *j, size_t maxrcpt)
+static int parse(const stralloc *job, struct spawn_job *j, size_t maxrcpt)
 {
-  const char *p = job.s + 1, *end = job.s + job.len;
-  j->slot = (unsigned char)job.s[0];
+  const char *p = job->s + 1, *end = job->s + job->len;
+  j->slot = (unsigned char)job->s[0];
   j->id = p; p += strlen(p) + 1;
   j->sender = p; p += strlen(p) + 1;
   j->nrcpt = 0;
@@ -90,45 +87,47 @@ static int parse(struct spawn_job *j, size_t maxrcpt)
   return j->nrcpt ? 0 : -1;
 }
 
-/* begin: job holds a complete job; start it. */
-static void begin(const struct spawn_ops *ops, int outfd)
+void spawn_feed(struct spawn_reader *r, const char *b, size_t n)
 {
-  static struct spawn_job j;
+  size_t i;
+  for (i = 0; i < n; ++i) {
+    stralloc *job = &r->job;
+    if (!stralloc_append(job, b + i)) fatal_nomem();
+    if (job->len > SPAWN_JOB_MAX) fatal(111, "job from qmail-send too long (#4.3.0)");
+    if (job->len == 1 || b[i]) continue;
+    if (++r->nuls == 3 && !job->s[job->len - 2]) fatal(111, "job without a recipient from qmail-send (#4.3.0)");
+    if (r->nuls < 4 || job->s[job->len - 2]) continue;
+    if (parse(job, &r->j, r->maxrcpt) == -1) fatal(111, "bad job from qmail-send (#4.3.0)");
+    if (!spawn_id_ok(r->j.id)) fatal(111, "bad message id from qmail-send (#4.3.0)");
+    r->onjob(&r->j, job->s, job->len, r->arg);
+    job->len = 0;
+    r->nuls = 0;
+  }
+}
+
+/* begin: a complete job from qmail-send; start it. */
+struct loopctx { const struct spawn_ops *ops; int outfd; };
+static void begin(const struct spawn_job *jp, const char *raw, size_t rawlen, void *arg)
+{
+  const struct loopctx *lc = arg;
+  const struct spawn_ops *ops = lc->ops;
+  int outfd = lc->outfd;
+  struct spawn_job j = *jp;
   struct slot *s;
   stralloc r = {0};
   int p[2];
-  if (parse(&j, ops->maxrcpt) == -1) fatal(111, "bad job from qmail-send (#4.3.0)");
+  (void)raw; (void)rawlen;
   s = &slots[j.slot];
-  if (!spawn_id_ok(j.id)) fatal(111, "bad message id from qmail-send (#4.3.0)");
   if (s->busy) fatal(111, "busy slot reused by qmail-send (#4.3.0)");
   if (pipe2(p, O_CLOEXEC) == -1) {
     if (!stralloc_copys(&r, "ZUnable to create a pipe. (#4.3.0)")) fatal_nomem();
-    put(outfd, j.slot, &r, j.nrcpt, 1); stralloc_free(&r); return;
+    spawn_put(outfd, j.slot, &r, j.nrcpt, 1); stralloc_free(&r); return;
   }
   s->pid = ops->start(&j, p[1], &r);
   close(p[1]);
-  if (s->pid == -1) { close(p[0]); put(outfd, j.slot, &r, j.nrcpt, 1); stralloc_free(&r); return; }
+  if (s->pid == -1) { close(p[0]); spawn_put(outfd, j.slot, &r, j.nrcpt, 1); stralloc_free(&r); return; }
   s->busy = 1; s->fd = p[0]; s->out.len = 0; s->nrcpt = j.nrcpt;
   stralloc_free(&r);
-}
-
-/* feed: job bytes from qmail-send; starts each complete job: the slot
- * byte (which may be NUL), the id, the sender, then items up to an empty
- * one (a NUL right after the NUL that ended the previous item). */
-static void feed(const struct spawn_ops *ops, int outfd, const char *b, size_t n)
-{
-  static unsigned nuls;
-  size_t i;
-  for (i = 0; i < n; ++i) {
-    if (!stralloc_append(&job, b + i)) fatal_nomem();
-    if (job.len > SPAWN_JOB_MAX) fatal(111, "job from qmail-send too long (#4.3.0)");
-    if (job.len == 1 || b[i]) continue;
-    if (++nuls == 3 && !job.s[job.len - 2]) fatal(111, "job without a recipient from qmail-send (#4.3.0)");
-    if (nuls < 4 || job.s[job.len - 2]) continue;
-    begin(ops, outfd);
-    job.len = 0;
-    nuls = 0;
-  }
 }
 
 /* reap: the child in slot i closed its output: wait, report, free slot. */
@@ -142,7 +141,7 @@ static void reap(const struct spawn_ops *ops, int outfd, unsigned i)
     if (errno != EINTR) { wstat = 111 << 8; break; }
   ops->finish(wstat, s->out.s, s->out.len, s->nrcpt, &r);
   s->busy = 0;
-  put(outfd, (unsigned char)i, &r, s->nrcpt, 0);
+  spawn_put(outfd, (unsigned char)i, &r, s->nrcpt, 0);
   stralloc_free(&r);
 }
 
@@ -166,6 +165,9 @@ int spawn_loop(const struct spawn_ops *ops, int infd, int outfd)
   int eof = 0;
   char buf[4096];
   ssize_t r;
+  static struct loopctx lc;
+  lc.ops = ops; lc.outfd = outfd;
+  rd.maxrcpt = ops->maxrcpt; rd.onjob = begin; rd.arg = &lc;
   signal(SIGPIPE, SIG_IGN);
   for (;;) {
     n = busy = 0;
@@ -180,7 +182,7 @@ int spawn_loop(const struct spawn_ops *ops, int infd, int outfd)
       r = read(infd, buf, sizeof buf);
       if (r == -1 && (errno == EINTR || errno == EAGAIN)) continue;
       if (r <= 0) eof = 1;
-      else feed(ops, outfd, buf, (size_t)r);
+      else spawn_feed(&rd, buf, (size_t)r);
     }
   }
 }

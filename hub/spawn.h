@@ -58,6 +58,27 @@ struct spawn_ops {
  * outfd fails. */
 int spawn_loop(const struct spawn_ops *ops, int infd, int outfd);
 
+/* The job reader, for a program that serves jobs its own way (qmail-rspawn's
+ * sessions): spawn_feed takes bytes of the job stream and calls onjob for
+ * each complete job, with the parsed job and its raw bytes (valid during
+ * the call only). Protocol errors (oversized job, no recipient, more than
+ * maxrcpt recipients, bad id) exit 111 as spawn_loop does. */
+struct spawn_reader {
+  size_t maxrcpt;
+  void (*onjob)(const struct spawn_job *j, const char *raw, size_t rawlen, void *arg);
+  void *arg;
+  stralloc job;       /* bytes of the job being read */
+  unsigned nuls;
+  struct spawn_job j;
+};
+void spawn_feed(struct spawn_reader *r, const char *b, size_t n);
+
+/* spawn_put: write the reports in r (nrcpt of them, each ending in NUL;
+ * with one=1, r is one report without its NUL, given to every recipient),
+ * each after the slot byte, in one write so qmail-send never sees a torn
+ * set. Exits 111 when outfd fails. */
+void spawn_put(int outfd, unsigned char slot, const stralloc *r, size_t nrcpt, int one);
+
 /* spawn_text: append out[0..len) to result as one report text: NUL bytes
  * become '_', inner newlines stay (qmail-send logs them as '/' and puts
  * them as they are in bounces: a '/' of the text itself, as in a path or a

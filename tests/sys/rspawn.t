@@ -8,7 +8,8 @@ source "$(dirname "$0")/../lib/common.sh"
 B=$SRCDIR/$BUILD/hub
 [ -x "$B/qmail-rspawn" ] || { echo "1..0 # skip qmail-rspawn not built"; exit 0; }
 H=$T/home
-mkdir -p "$H/bin" "$H/queue/mess/7" "$H/log"
+mkdir -p "$H/bin" "$H/queue/mess/7" "$H/log" "$H/control"
+echo 0 > "$H/control/sessionsperhost"   # classic mode first: one run per job
 cat > "$H/bin/qmail-remote" <<'SH'
 #!/bin/sh
 # fake qmail-remote host sender rcpt: record, then act on the local part
@@ -88,6 +89,60 @@ SH
 chmod 755 "$T/alt"
 job z s@x.org ok@example.net | QMAILHOME=$H QMAILREMOTE=$T/alt timeout 10 "$B/qmail-rspawn" > "$T/out2"
 is "$(tr '\0' '\n' < "$T/out2")" "zKalternative" "QMAILREMOTE names the program to run"
+
+# ---- session mode (the default): long-lived "qmail-remote -S host" ----
+rm "$H/control/sessionsperhost"
+cat > "$H/bin/qmail-remote" <<'PY'
+#!/usr/bin/env python3
+# fake session qmail-remote -S host: per job, tagged records by local part;
+# "die*" exits at once without a word; logs "pid host rcpt..." per job
+import os, sys
+assert sys.argv[1] == "-S"
+log = open(os.path.join(os.path.dirname(sys.argv[0]), "..", "log", "sessions"), "a")
+buf = b""
+while True:
+    d = os.read(0, 65536)
+    if not d: break
+    buf += d
+    while True:
+        parts = buf[1:].split(b"\0")
+        try: end = parts.index(b"", 2)
+        except ValueError: break
+        tag, rc = buf[0:1], parts[2:end]
+        buf = b"\0".join(parts[end + 1:])
+        log.write("%d %s %s\n" % (os.getpid(), sys.argv[2], " ".join(r.decode() for r in rc))); log.flush()
+        out = b""
+        for r in rc:
+            if r.startswith(b"die"): os._exit(0)
+            if r.startswith(b"h"): out += tag + b"h" + r + b" no such user\0"
+            elif r.startswith(b"s"): out += tag + b"s" + r + b" later\0"
+            else: out += tag + b"r\0"
+        os.write(1, out + tag + b"Ksession ok\0")
+PY
+chmod 755 "$H/bin/qmail-remote"
+: > "$H/log/sessions"
+{ job a s@x.org ok1@one.test; job b s@x.org ok2@one.test; job c s@x.org hx@one.test
+  job d s@x.org ok3@two.test; job e s@x.org sy@two.test; job f s@x.org die@three.test
+  printf 'g7/1234\0s@x.org\0p@one.test\0hq@one.test\0\0'
+} > "$T/sjobs"
+QMAILHOME=$H timeout 30 "$B/qmail-rspawn" < "$T/sjobs" > "$T/sout"
+ok $? "session mode: exits 0 at end of input"
+sres() { tr '\0' '\n' < "$T/sout" | grep "^$1" | tr '\n' '|'; }
+is "$(sres a)" "aKsession ok|" "session: accepted => K"
+is "$(sres c)" "cDhx@one.test no such user|" "session: h => D"
+is "$(sres e)" "eZsy@two.test later|" "session: s => Z"
+is "$(sres g)" "gKsession ok|gDhq@one.test no such user|" "session: a two-recipient job, one report each in order"
+like "$(sres f)" "^fZThe qmail-remote session ended" "session that dies without a word: retried once on a new session, then Z"
+is "$(tr -cd '\0' < "$T/sout" | wc -c)" 8 "session: one report per recipient"
+is "$(awk '$2 == "one.test"' "$H/log/sessions" | wc -l)" 4 "four one.test jobs"
+ok "$([ "$(awk '$2 == "three.test" {print $1}' "$H/log/sessions" | sort -u | wc -l)" = 2 ]; echo $?)" "the dying job went to two sessions"
+# sessions per host: at most control/sessionsperhost processes per domain
+echo 1 > "$H/control/sessionsperhost"; : > "$H/log/sessions"
+for i in $(seq 30); do job x s@x.org ok$i@one.test; done > "$T/sjobs2"
+QMAILHOME=$H timeout 30 "$B/qmail-rspawn" < "$T/sjobs2" > "$T/sout2"
+is "$(tr -cd '\0' < "$T/sout2" | wc -c)" 30 "30 jobs, 30 reports"
+is "$(awk '{print $1}' "$H/log/sessions" | sort -u | wc -l)" 1 "sessionsperhost 1: one session carries all 30 jobs"
+echo 0 > "$H/control/sessionsperhost"
 
 # a job with a bad id is a protocol error: exit 111, nothing run
 printf 'a../x\0s\0ok@example.net\0\0' | QMAILHOME=$H timeout 10 "$B/qmail-rspawn" > /dev/null 2>&1

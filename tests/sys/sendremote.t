@@ -15,6 +15,7 @@ qmake install QMAILHOME="$hub" > "$T/install.log" 2>&1
 ok $? "make install"
 echo hub.example.org > "$hub/control/me"
 printf 'hub.example.org\n' > "$hub/control/locals"
+echo 0 > "$hub/control/sessionsperhost"   # the stub below is a classic qmail-remote
 for s in qmail-smtpd qmail-qmtpd qmail-qmqpd; do rm -rf "$hub/service/$s"; done
 cat > "$hub/bin/qmail-remote" <<'SH'
 #!/bin/sh

@@ -1,0 +1,45 @@
+/* rpool.h: qmail-rspawn's pool of qmail-remote sessions (qmail-remote -S
+ * host, qmail-remote.8): each session is one qmail-remote process that
+ * keeps its connection open and takes job after job for one destination
+ * domain, so a message to a domain that was just served costs neither a
+ * process nor a connection, and a queue bound for one smarthost goes over
+ * a few connections (QMTP: packages pipelined on each).
+ *
+ * Jobs from qmail-send (hub/spawn.h wire format) go to a session of their
+ * domain: the least busy one; a new one is started when every session of
+ * the domain already has a job pending and there are fewer than perhost.
+ * A session gets the job bytes as they came (the slot byte is its tag) and
+ * answers, per job in order, the tagged records of qmail-remote: r/h/s per
+ * recipient, then K/Z/D; rpool turns them into one report per recipient
+ * for qmail-send with the mapping function it is given (the same one as
+ * for a classic qmail-remote run).
+ * A session with nothing pending for RPOOL_IDLE_MS gets end of file on its
+ * input and ends (QUIT). A session that ends while jobs are pending: jobs
+ * it answered nothing for are given once to a fresh session (a duplicate
+ * delivery at worst, never a loss); otherwise what it did not answer is a
+ * temporary failure (Z).
+ * Caps: RPOOL_MAX sessions, RPOOL_PENDING jobs per session, a session's
+ * unparsed output at most RPOOL_OUT_MAX bytes (more is a protocol error:
+ * the session is killed and its jobs handled as above). */
+#ifndef RPOOL_H
+#define RPOOL_H
+
+#include <stddef.h>
+#include "stralloc.h"
+
+#define RPOOL_MAX 256
+#define RPOOL_PENDING 64
+#define RPOOL_IDLE_MS 2000
+#define RPOOL_OUT_MAX (256 * 1024)
+
+/* finish: as spawn_ops.finish: wstat 0 and a job's untagged records ->
+ * nrcpt reports "<K|Z|D><text>\0" in r. */
+typedef void (*rpool_finish)(int wstat, const char *out, size_t len, size_t nrcpt, stralloc *r);
+
+/* rpool_loop: serve jobs from infd until it ends and every job has been
+ * answered on outfd; sessions run "qremote -S host" in the current
+ * directory. Returns 0; exits 111 on a protocol error from qmail-send or
+ * when outfd fails. */
+int rpool_loop(const char *qremote, unsigned perhost, int infd, int outfd, rpool_finish finish);
+
+#endif
