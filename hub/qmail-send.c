@@ -116,6 +116,7 @@ static struct prioq doneq = PRIOQ_INIT;
 static struct rewrite rw;
 static struct bounce_conf bc;
 static unsigned long lifetime = LIFETIME_DEFAULT;
+static int holdremote;  /* control/holdremote exists: start no remote job */
 static int cleanfd = -1, cleanans = -1;
 static int trigfd = -1;
 static unsigned long long dnum;
@@ -771,6 +772,7 @@ static void pump(int c)
       struct msg *m;
       char p[QNAME_MAX];
       if (!prioq_min(&h->pq, &e) || e.t > t) return;
+      if (c == 1 && holdremote) return;
       prioq_delmin(&h->pq);
       m = msg_find(e.id);
       if (!m || m->cs[c] != CS_WAIT || m->next[c] != e.t) continue;  /* stale */
@@ -961,6 +963,19 @@ static unsigned long conc_get(const char *name, unsigned long def)
   return v;
 }
 
+/* conf_hold: control/holdremote present = hold remote deliveries (a hub on
+ * an intermittent link; qmailctl hold / flush): messages wait, nothing is
+ * tried, so their retry schedule does not advance either */
+static void conf_hold(void)
+{
+  stralloc p = {0};
+  int was = holdremote;
+  if (!control_path(&p, "holdremote")) fatal_nomem();
+  holdremote = access(p.s, F_OK) == 0;
+  stralloc_free(&p);
+  if (holdremote != was) lg_line(holdremote ? "status: remote deliveries held" : "status: remote deliveries released");
+}
+
 static void conf_load(int first)
 {
   struct rewrite nrw;
@@ -984,6 +999,7 @@ static void conf_load(int first)
   }
   if (control_readulong(&lt, "queuelifetime") == -1) lt = LIFETIME_DEFAULT;
   lifetime = lt;
+  conf_hold();
 }
 
 static void retry_all(void)
@@ -1092,7 +1108,8 @@ int main(int argc, char **argv)
       wake = tscan.active || want_scan || nnamed ? t : next_scan;
       if (next_clean < wake) wake = next_clean;
       for (c = 0; c < NCHAN; c++)
-        if (ch[c].busy < ch[c].conc && !ch[c].cur && prioq_min(&ch[c].pq, &e) && e.t < wake)
+        if (ch[c].busy < ch[c].conc && !ch[c].cur && !(c == 1 && holdremote) &&
+            prioq_min(&ch[c].pq, &e) && e.t < wake)
           wake = e.t;
       if (prioq_min(&doneq, &e) && e.t < wake) wake = e.t;
     }

@@ -6,7 +6,10 @@
 #   qmailctl stop     stop exactly the groups qmailctl started
 #   qmailctl stat     which services run, on which address and port; queue counts
 #   qmailctl queue    queue counts (qmail-qstat), then each message (qmail-qread)
-#   qmailctl flush    ask qmail-send to retry everything now (SIGALRM)
+#   qmailctl flush    release held remote deliveries (rm control/holdremote)
+#                     and ask qmail-send to retry everything now (HUP, ALRM)
+#   qmailctl hold     hold remote deliveries (touch control/holdremote, HUP):
+#                     for a hub whose link is down; local mail still flows
 #   qmailctl reload   ask qmail-send to reread locals/virtualdomains (SIGHUP)
 #   qmailctl cdb      compile control/tcp.{smtp,qmtp,qmqp} and morercpthosts
 # Works with or without svscan or systemd; under them, use their tools.
@@ -101,8 +104,9 @@ case ${1:-} in
   stop) for s in $(services); do stop_one "$s"; done ;;
   stat) for s in $(services); do stat_one "$s"; done; qstat || exit 111 ;;
   queue) queue || exit 111 ;;
-  flush) signal_send ALRM ;;
+  flush) rm -f "$home/control/holdremote" && signal_send HUP && signal_send ALRM ;;
+  hold) : > "$home/control/holdremote" && signal_send HUP ;;
   reload) signal_send HUP ;;
   cdb) cdb || exit 111 ;;
-  *) echo "usage: qmailctl start|stop|stat|queue|flush|reload|cdb" >&2; exit 100 ;;
+  *) echo "usage: qmailctl start|stop|stat|queue|flush|hold|reload|cdb" >&2; exit 100 ;;
 esac

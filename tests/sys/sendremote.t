@@ -78,4 +78,17 @@ printf 'Subject: verp\n\nhello\n' | "$hub/bin/qmail-queue" 1< "$T/env"
 for _ in $(seq 150); do [ "$(wc -l < "$T/remote.log")" -ge 2 ] && break; sleep 0.1; done
 is "$(sort "$T/remote.log")" "three.test list-p=three.test@hub.example.org p@three.test
 three.test list-q=three.test@hub.example.org q@three.test" "a VERP sender: one run per recipient, each with its own sender"
+# hold: nothing remote is tried while control/holdremote exists; flush sends
+"$hub/bin/qmailctl" hold > /dev/null 2>&1
+ok "$([ -e "$hub/control/holdremote" ]; echo $?)" "qmailctl hold creates control/holdremote"
+wait_log 'remote deliveries held'; ok $? "qmail-send logs the hold"
+: > "$T/remote.log"
+for i in 1 2 3; do printf 'Subject: held %s\n\nx\n' $i | "$hub/bin/qmail-inject" -f postmaster@hub.example.org "held$i@four.test"; done
+sleep 2
+is "$(wc -l < "$T/remote.log")" 0 "held: no remote delivery is started"
+is "$(cat "$log" | grep -c 'starting delivery.*held')" 0 "held: the messages wait in the queue"
+"$hub/bin/qmailctl" flush > /dev/null 2>&1
+ok "$([ ! -e "$hub/control/holdremote" ]; echo $?)" "qmailctl flush removes control/holdremote"
+wait_log 'success: .*' 11; ok $? "flush: the held messages are delivered"
+is "$(wc -l < "$T/remote.log")" 3 "flush: three qmail-remote runs"
 done_testing
