@@ -2,6 +2,7 @@
  * SMTP or QMTP (REFERENCE.md 1a, 1c, 2; man page qmail-remote.8).
  *
  *   qmail-remote host sender recip [recip ...]
+ *   qmail-remote -S host          (session mode: rsession.h, rjobq.h)
  *
  * The message is on fd 0 (a queue file, LF line ends; anything else is
  * first copied to an unlinked temporary file). Destination: rdest.h
@@ -16,9 +17,19 @@
  * 0; 111 only for a usage error or when the reports cannot be written.
  * Nothing is written to fd 2 otherwise.
  *
+ * Session mode (-S): jobs "<tag><S/N>\0<sender>\0<rcpt>\0...\0" on fd 0,
+ * messages opened from queue/mess/S/N in the current directory, each
+ * job's reports tagged on fd 1; one connection for all of them (SMTP
+ * transactions in a row, QMTP packages pipelined), made here by
+ * session_connect with the same destination choice and tcpto handling;
+ * the loop itself is rsession.c. Exit 0 at EOF or when idle for
+ * control/timeoutidle seconds (5); 111 after a protocol error on fd 0 or
+ * when the control files cannot be read (said on fd 2).
+ *
  * Control files: helohost (default me; one of them is needed),
  * timeoutconnect (60 s), timeoutremote (1200 s per read or write),
- * timeoutdelivery (3600 s for the whole delivery, connects included),
+ * timeoutdelivery (3600 s for the whole delivery, connects included; per
+ * job in session mode), timeoutidle (session mode, 5 s),
  * outgoingip (local addresses to bind, one IPv4 and/or one IPv6 line),
  * dnsservers (rdns.h), qmtproutes, smtproutes, me, locals. The home is
  * q_home.h's (the compiled-in one, or $QMAILHOME). */
@@ -44,6 +55,7 @@
 #include "rjob.h"
 #include "rroute.h"
 #include "rsess.h"
+#include "rsession.h"
 #include "tcpto.h"
 
 #define RACE_STAGGER_MS 300
@@ -52,11 +64,17 @@
 #define TIMEOUT_DELIVERY 3600
 
 static struct rjob job;
+static struct rjob *jp = &job;              /* the job being connected for */
+static int session_mode;
+static struct rconn *keep;                  /* session mode: the kept connection */
+static int keep_qmtp;
+static struct rsmtp_ext *keep_ext;
 static struct rdest dest;
 static struct net_addr addrs[RDEST_MAX];   /* dest's addresses, for net_connect */
 static struct rdest_conf conf;
 static stralloc helo, me, locals, qroutes, sroutes, dnsservers, tcptopath;
-static int timeout_connect_ms;
+static int timeout_connect_ms, timeout_idle_ms;
+static long long timeout_delivery_ms;
 
 /* ---- output ---------------------------------------------------------------- */
 
@@ -69,11 +87,13 @@ static void finish(void)
   _exit(0);
 }
 
-/* setup_failed: an internal problem: every recipient temporary. */
+/* setup_failed: an internal problem: every recipient temporary (in
+ * session mode: said on fd 2, exit 111; qmail-rspawn answers the jobs). */
 static void setup_failed(const char *what) __attribute__((noreturn));
 static void setup_failed(const char *what)
 {
   const char *why = errno ? strerror(errno) : "error";
+  if (session_mode) fatal(111, "unable to ", what, ": ", why);
   rjob_all(&job, 's', 'Z', "Sorry, qmail-remote was unable to ", what, ": ", why,
            ". (#4.3.0)", (const char *)0);
   finish();
@@ -130,7 +150,9 @@ static void config(void)
   if (helo.len == 0) { errno = ENOENT; setup_failed("read control/helohost or control/me"); }
   timeout_connect_ms = seconds("timeoutconnect", TIMEOUT_CONNECT) * 1000;
   job.timeout_ms = seconds("timeoutremote", TIMEOUT_REMOTE) * 1000;
-  job.deadline_ms = io_now_ms() + (long long)seconds("timeoutdelivery", TIMEOUT_DELIVERY) * 1000;
+  timeout_delivery_ms = (long long)seconds("timeoutdelivery", TIMEOUT_DELIVERY) * 1000;
+  job.deadline_ms = io_now_ms() + timeout_delivery_ms;
+  timeout_idle_ms = seconds("timeoutidle", RSESSION_IDLE) * 1000;
   job.helo = helo.s;
   readlist(&locals, "locals");
   readlist(&qroutes, "qmtproutes");
@@ -223,13 +245,35 @@ static void skip_dead(struct attempt *at)
   }
 }
 
+/* keep_conn: session mode: keep a QMTP connection as it is, an SMTP one
+ * after its greeting and EHLO. 1 done (kept, or jp reported), 0 go on. */
+static int keep_conn(struct attempt *at, struct rconn *c, int qmtp)
+{
+  int r = RSESS_READY;
+  c->session = 1;
+  if (!qmtp) r = rsmtp_open(jp, c, keep_ext);
+  if (r == RSESS_NORESPONSE) {
+    at->silent = 1;
+    memcpy(at->lastip, c->ip, sizeof at->lastip);
+    at->lasterr = c->err;
+  }
+  if (r != RSESS_READY) {
+    rconn_close(c);
+    return r == RSESS_DONE;
+  }
+  *keep = *c;
+  keep_qmtp = qmtp;
+  return 1;
+}
+
 /* converse: run the session on a connected socket. 1 done, 0 go on. */
 static int converse(struct attempt *at, int fd, size_t i)
 {
   struct rconn c;
   int r;
-  rconn_open(&c, fd, &dest.c[i].a, job.timeout_ms, job.deadline_ms);
-  r = dest.c[i].qmtp ? rqmtp_deliver(&job, &c) : rsmtp_deliver(&job, &c);
+  rconn_open(&c, fd, &dest.c[i].a, jp->timeout_ms, jp->deadline_ms);
+  if (session_mode) return keep_conn(at, &c, dest.c[i].qmtp);
+  r = dest.c[i].qmtp ? rqmtp_deliver(jp, &c) : rsmtp_deliver(jp, &c);
   if (r == RSESS_NORESPONSE) {
     at->silent = 1;
     memcpy(at->lastip, c.ip, sizeof at->lastip);
@@ -246,10 +290,10 @@ static int try_group(struct attempt *at, size_t from, size_t n)
     unsigned char before[RDEST_MAX];
     size_t w, k;
     int err = 0, fd;
-    if (io_now_ms() >= job.deadline_ms) return 0;
+    if (io_now_ms() >= jp->deadline_ms) return 0;
     memcpy(before, at->state + from, n);
     fd = net_connect(addrs + from, at->state + from, n, RACE_STAGGER_MS,
-                     timeout_connect_ms, job.deadline_ms, &w, &err);
+                     timeout_connect_ms, jp->deadline_ms, &w, &err);
     for (k = 0; k < n; ++k)
       if (before[k] == NET_UNTRIED && at->state[from + k] == NET_FAILED)
         note(at, &dest.c[from + k].a, err == ETIMEDOUT ? TCPTO_TIMEOUT : TCPTO_REFUSED);
@@ -266,21 +310,24 @@ static void no_connection(struct attempt *at)
 {
   const char *why = at->lasterr ? strerror(at->lasterr) : "no address to try";
   if (at->silent)
-    rjob_all(&job, 's', 'Z', "Connected to ", at->lastip, " but it said nothing: ",
+    rjob_all(jp, 's', 'Z', "Connected to ", at->lastip, " but it said nothing: ",
              at->lasterr == ETIMEDOUT ? "timed out" : "connection closed", ". (#4.4.2)",
              (const char *)0);
   else if (at->skipped == dest.n)
-    rjob_all(&job, 's', 'Z', "Sorry, every address of ", job.host,
+    rjob_all(jp, 's', 'Z', "Sorry, every address of ", jp->host,
              " failed recently, so I did not try again yet. (#4.4.1)", (const char *)0);
   else
-    rjob_all(&job, 's', 'Z', "Sorry, I wasn't able to establish an SMTP connection to ",
-             job.host, ": ", why, ". (#4.4.1)", (const char *)0);
+    rjob_all(jp, 's', 'Z', "Sorry, I wasn't able to establish an SMTP connection to ",
+             jp->host, ": ", why, ". (#4.4.1)", (const char *)0);
 }
 
-static void deliver(void)
+/* deliver: walk dest for jp. 1 delivered (or, in session mode, connected
+ * or reported), 0 no connection (reported). */
+static int deliver(void)
 {
   static struct attempt at;
   size_t i = 0;
+  memset(&at, 0, sizeof at);
   for (i = 0; i < dest.n; ++i) addrs[i] = dest.c[i].a;
   i = 0;
   skip_dead(&at);
@@ -293,12 +340,43 @@ static void deliver(void)
   if (at.nres) tcpto_update(tcptopath.s, (const unsigned char (*)[16])at.keys, at.kinds,
                             at.nres, (long long)time(0));
   if (i >= dest.n) no_connection(&at);
+  return i < dest.n;
+}
+
+/* session_connect: rsession_conf's connect. */
+static int session_connect(struct rjob *j, struct rconn *c, int *qmtp, struct rsmtp_ext *x)
+{
+  jp = j;
+  keep = c;
+  keep_ext = x;
+  c->fd = -1;
+  if (rdest_find(j->host, &conf, &dest, j) < 0) return -1;
+  if (!deliver() || c->fd < 0) return -1;
+  *qmtp = keep_qmtp;
+  return 0;
+}
+
+static int session(const char *host)
+{
+  struct rsession_conf sc;
+  session_mode = 1;
+  job.host = host;
+  config();
+  sc.host = host;
+  sc.helo = helo.s;
+  sc.timeout_ms = job.timeout_ms;
+  sc.delivery_ms = timeout_delivery_ms;
+  sc.idle_ms = timeout_idle_ms;
+  sc.connect = session_connect;
+  return rsession_run(&sc);
 }
 
 int main(int argc, char **argv)
 {
   progname = "qmail-remote";
-  if (argc < 4) fatal(111, "usage: qmail-remote host sender recip [recip ...]");
+  signal(SIGPIPE, SIG_IGN);
+  if (argc == 3 && strcmp(argv[1], "-S") == 0) return session(argv[2]);
+  if (argc < 4) fatal(111, "usage: qmail-remote host sender recip [recip ...] | qmail-remote -S host");
   signal(SIGPIPE, SIG_IGN);
   job.host = argv[1];
   job.sender = argv[2];

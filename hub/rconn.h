@@ -25,6 +25,12 @@ struct rconn {
   int eof;                     /* the peer closed */
   int err;                     /* errno of the last I/O failure */
   stralloc out;                /* bytes waiting for rconn_flush */
+  /* session mode (qmail-remote -S, rsession.h): many transactions */
+  int session;                 /* end a transaction with RSET, not QUIT */
+  int reuse;                   /* this transaction is not the first */
+  int broken;                  /* the connection cannot carry another one */
+  int stale;                   /* reuse, and the server was gone before
+                                  answering MAIL: the job is not reported */
 };
 
 /* rconn_open: set up c for the connected socket fd to peer a. */

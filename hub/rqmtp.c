@@ -1,7 +1,8 @@
 /* rqmtp.c: qmail-remote's QMTP client (see rsess.h; REFERENCE.md 2): one
  * package per connection, the message in the LF encoding, streamed from
  * the queue file in RSESS_COPYBUF chunks; responses of at most
- * RCONN_NSMAX bytes. */
+ * RCONN_NSMAX bytes. The pieces of a package and the response reader are
+ * shared with the pipelined session mode (rsession.c). */
 #include <errno.h>
 #include <stdint.h>
 #include <string.h>
@@ -9,16 +10,13 @@
 #include "q_netstring.h"
 #include "rsess.h"
 
-/* send_message: "<len>:\n" + the message + ",". 0 ok, 1 failed (reported
+/* send_message: "<len>:\n" + the message. 0 ok, 1 failed (reported
  * unless nothing was received: then 2), -1 no memory. */
 static int send_message(struct rjob *j, struct rconn *c)
 {
   static char buf[RSESS_COPYBUF];
-  char head[NS_HEAD];
   unsigned long long left = j->msgsize;
-  if (j->msgsize > (unsigned long long)(SIZE_MAX - 1)) return -1;
-  if (!stralloc_catb(&c->out, head, ns_head(head, (size_t)j->msgsize + 1)) ||
-      !stralloc_cats(&c->out, "\n")) return -1;
+  if (!rqmtp_head(j, &c->out)) return -1;
   if (lseek(j->msgfd, 0, SEEK_SET) < 0) goto readerr;
   while (left) {
     ssize_t n = read(j->msgfd, buf, left < sizeof buf ? (size_t)left : sizeof buf);
@@ -28,55 +26,121 @@ static int send_message(struct rjob *j, struct rconn *c)
     if (!stralloc_catb(&c->out, buf, (size_t)n)) return -1;
     if (c->out.len >= sizeof buf && rconn_flush(c) < 0) return 2;
   }
-  return stralloc_cats(&c->out, ",") ? 0 : -1;
+  return 0;  /* rqmtp_tail adds the ',' */
 readerr:
   /* the package stays incomplete, so the server discards it */
   rjob_all(j, 's', 'Z', "Unable to read the message (#4.3.0)", (const char *)0);
   return 1;
 }
 
-static int send_envelope(struct rjob *j, struct rconn *c)
+int rqmtp_head(const struct rjob *j, stralloc *out)
+{
+  char head[NS_HEAD];
+  if (j->msgsize > (unsigned long long)(SIZE_MAX - 1)) return 0;
+  return stralloc_catb(out, head, ns_head(head, (size_t)j->msgsize + 1)) &&
+         stralloc_cats(out, "\n");
+}
+
+int rqmtp_tail(const struct rjob *j, stralloc *out)
 {
   stralloc list = {0};
   size_t i;
-  int ok = ns_cats(&c->out, j->sender);
+  int ok = stralloc_cats(out, ",") && ns_cats(out, j->sender);
   for (i = 0; ok && i < j->nrcpt; ++i) ok = ns_cats(&list, j->rcpt[i]);
-  ok = ok && ns_cat(&c->out, list.s, list.len);
+  ok = ok && ns_cat(out, list.s, list.len);
   stralloc_free(&list);
-  return ok ? 0 : -1;
+  return ok;
 }
 
-/* response: record the answer for recipient i. 0 ok, -1 not QMTP. */
-static int response(struct rjob *j, struct rconn *c, size_t i, stralloc *a)
+static int send_envelope(struct rjob *j, struct rconn *c)
+{
+  return rqmtp_tail(j, &c->out) ? 0 : -1;
+}
+
+int rqmtp_answer(struct rjob *j, const char *ip, size_t i, const char *a, size_t len)
 {
   char text[RCONN_NSMAX + 1];
-  size_t tl = a->len ? a->len - 1 : 0;
+  size_t tl = len ? len - 1 : 0;
   char k;
-  if (a->len == 0) return -1;
-  memcpy(text, a->s + 1, tl);
+  if (len == 0 || tl > RCONN_NSMAX) return -1;
+  memcpy(text, a + 1, tl);
   text[tl] = 0;
-  if (a->s[0] == 'K') k = 'r';
-  else if (a->s[0] == 'Z') k = 's';
-  else if (a->s[0] == 'D') k = 'h';
+  if (a[0] == 'K') k = 'r';
+  else if (a[0] == 'Z') k = 's';
+  else if (a[0] == 'D') k = 'h';
   else return -1;
-  rjob_rcpt(j, i, k, c->ip, k == 'r' ? " accepted message (QMTP). Remote host said: "
-                                      : " refused recipient (QMTP). Remote host said: ",
+  rjob_rcpt(j, i, k, ip, k == 'r' ? " accepted message (QMTP). Remote host said: "
+                                  : " refused recipient (QMTP). Remote host said: ",
             text, (const char *)0);
   return 0;
 }
 
-/* finish: the message report from the recipients' reports. */
-static void finish(struct rjob *j, struct rconn *c, const char *why)
+static int response(struct rjob *j, struct rconn *c, size_t i, stralloc *a)
+{
+  return rqmtp_answer(j, c->ip, i, a->s, a->len);
+}
+
+void rqmtp_finish(struct rjob *j, const char *ip, const char *why)
 {
   if (why)
-    rjob_all(j, 's', 'Z', "Connected to ", c->ip, " but the QMTP connection ", why,
+    rjob_all(j, 's', 'Z', "Connected to ", ip, " but the QMTP connection ", why,
              " (#4.4.2)", (const char *)0);
   if (rjob_count(j, 'r'))
-    rjob_msg(j, 'K', c->ip, " accepted message (QMTP)", (const char *)0);
+    rjob_msg(j, 'K', ip, " accepted message (QMTP)", (const char *)0);
   else if (rjob_count(j, 'h') == j->nrcpt)
-    rjob_msg(j, 'D', "Giving up on ", c->ip, ": no recipient was accepted (QMTP)", (const char *)0);
+    rjob_msg(j, 'D', "Giving up on ", ip, ": no recipient was accepted (QMTP)", (const char *)0);
   else
-    rjob_msg(j, 'Z', "Giving up on ", c->ip, ": no recipient was accepted (QMTP)", (const char *)0);
+    rjob_msg(j, 'Z', "Giving up on ", ip, ": no recipient was accepted (QMTP)", (const char *)0);
+}
+
+static void finish(struct rjob *j, struct rconn *c, const char *why)
+{
+  rqmtp_finish(j, c->ip, why);
+}
+
+void rqmtp_ns_start(struct rqmtp_ns *n)
+{
+  n->state = 0;
+  n->digits = n->len = n->got = 0;
+}
+
+/* ns_digit: one byte of the length part. 1 done (':'), 0 more, -1 bad. */
+static int ns_digit(struct rqmtp_ns *n, char ch)
+{
+  if (ch == ':') return n->digits ? 1 : -1;
+  if (ch < '0' || ch > '9' || (n->digits == 1 && n->len == 0)) return -1;
+  n->len = n->len * 10 + (size_t)(ch - '0');
+  if (++n->digits > 5 || n->len > RCONN_NSMAX) return -1;
+  return 0;
+}
+
+int rqmtp_ns_feed(struct rqmtp_ns *n, const char *in, size_t len, size_t *used)
+{
+  size_t i = 0;
+  if (n->state == 3) rqmtp_ns_start(n);
+  while (i < len) {
+    if (n->state == 0) {
+      int d = ns_digit(n, in[i++]);
+      if (d < 0) { *used = i; return -1; }
+      if (d) n->state = 1;
+    } else if (n->state == 1 && n->got < n->len) {
+      size_t k = len - i < n->len - n->got ? len - i : n->len - n->got;
+      memcpy(n->buf + n->got, in + i, k);
+      n->got += k;
+      i += k;
+    } else if (n->state == 1) {
+      n->state = 2;
+    } else {
+      *used = i + 1;
+      if (in[i] != ',') return -1;
+      n->buf[n->len] = 0;
+      n->state = 3;
+      return 1;
+    }
+  }
+  if (n->state == 1 && n->got == n->len) n->state = 2;
+  *used = i;
+  return 0;
 }
 
 static int read_responses(struct rjob *j, struct rconn *c)

@@ -25,10 +25,59 @@
 #define RSMTP_BATCH 100
 #define RSESS_COPYBUF 65536
 
-enum rsess_result { RSESS_DONE = 0, RSESS_NORESPONSE = 1 };
+enum rsess_result { RSESS_DONE = 0, RSESS_NORESPONSE = 1, RSESS_READY = 2,
+                    RSESS_STALE = 3 };
+
+/* the SMTP extensions of one connection, from its EHLO reply */
+struct rsmtp_ext {
+  int pipelining, eightbit, hassize;
+  unsigned long long size;
+};
 
 int rsmtp_deliver(struct rjob *j, struct rconn *c);
 int rqmtp_deliver(struct rjob *j, struct rconn *c);
+
+/* Session mode (rsession.h): the SMTP steps one by one. c->session set
+ * makes a failed transaction end with RSET (QUIT when c->broken) instead
+ * of QUIT, and a completed one end with nothing.
+ * rsmtp_open: greeting and EHLO/HELO into x. RSESS_READY; RSESS_NORESPONSE
+ * (nothing reported); RSESS_DONE: the connection failed or refused us, the
+ * job j reported (the connection is over).
+ * rsmtp_txn: one transaction for j (SIZE check, MAIL, RCPTs, DATA). Always
+ * reports j, except RSESS_STALE: c->reuse was set and the server was gone
+ * (EOF, or 421 to MAIL) before it answered anything: nothing reported, the
+ * caller may try again on a new connection. c->broken is set when the
+ * connection cannot carry another transaction.
+ * rsmtp_quit: QUIT, waiting at most 2 s for the answer. */
+int rsmtp_open(struct rjob *j, struct rconn *c, struct rsmtp_ext *x);
+int rsmtp_txn(struct rjob *j, struct rconn *c, const struct rsmtp_ext *x);
+void rsmtp_quit(struct rconn *c);
+
+/* QMTP pipelining pieces (rqmtp.c), for rsession.c:
+ * rqmtp_head: the package's start "<len>:\n" for j's message into out;
+ * rqmtp_tail: "," then the sender and recipient netstrings. 1 ok, 0 no memory.
+ * rqmtp_answer: record response a[0..len) ("K..", "Z..", "D..") for
+ * recipient i of j. 0 ok, -1 not a QMTP response.
+ * rqmtp_finish: the message report of j from its recipients' reports;
+ * with why, every recipient still unanswered first gets s with "Connected
+ * to <ip> but the QMTP connection <why> (#4.4.2)". */
+int rqmtp_head(const struct rjob *j, stralloc *out);
+int rqmtp_tail(const struct rjob *j, stralloc *out);
+int rqmtp_answer(struct rjob *j, const char *ip, size_t i, const char *a, size_t len);
+void rqmtp_finish(struct rjob *j, const char *ip, const char *why);
+
+/* rqmtp_ns: an incremental reader of response netstrings (at most
+ * RCONN_NSMAX bytes): rqmtp_ns_feed consumes in[0..len) up to the end of
+ * one netstring (*used bytes) and returns 1 when one is complete (n->buf,
+ * n->len; the next feed starts a new one), 0 when more is needed, -1 when
+ * the input is not a netstring or is too long. */
+struct rqmtp_ns {
+  int state;                   /* 0 length, 1 body, 2 comma */
+  size_t digits, len, got;
+  char buf[RCONN_NSMAX + 1];
+};
+void rqmtp_ns_start(struct rqmtp_ns *n);
+int rqmtp_ns_feed(struct rqmtp_ns *n, const char *in, size_t len, size_t *used);
 
 /* rsess_addr_ok: an envelope address safe to put on a command line: no
  * control characters (CR, LF, NUL, DEL...), at most 1000 bytes. A

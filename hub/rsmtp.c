@@ -1,4 +1,6 @@
-/* rsmtp.c: qmail-remote's SMTP conversation (see rsess.h). Caps: replies
+/* rsmtp.c: qmail-remote's SMTP conversation (see rsess.h): one delivery
+ * per connection (rsmtp_deliver), or in session mode the greeting once
+ * (rsmtp_open) and then one transaction per job (rsmtp_txn). Caps: replies
  * as rreply.h, RSMTP_BATCH pipelined RCPTs before their replies are read,
  * the message copied in RSESS_COPYBUF chunks. */
 #include <errno.h>
@@ -9,11 +11,6 @@
 #include "q_sa.h"
 #include "rblast.h"
 #include "rsess.h"
-
-struct ext {
-  int pipelining, eightbit, hassize;
-  unsigned long long size;
-};
 
 int rsess_addr_ok(const char *a)
 {
@@ -38,7 +35,7 @@ static int keyword(const char *line, size_t len, const char *word, size_t *after
 /* on_ehlo_line: pick the extensions we use out of each EHLO reply line. */
 static void on_ehlo_line(void *ctx, const char *line, size_t len)
 {
-  struct ext *x = ctx;
+  struct rsmtp_ext *x = ctx;
   size_t a, i;
   if (keyword(line, len, "PIPELINING", &a)) x->pipelining = 1;
   if (keyword(line, len, "8BITMIME", &a)) x->eightbit = 1;
@@ -60,6 +57,11 @@ static void on_ehlo_line(void *ctx, const char *line, size_t len)
 /* lost: the connection failed or the reply was not SMTP during "what". */
 static int lost(struct rjob *j, struct rconn *c, int s, const char *what)
 {
+  c->broken = 1;
+  if (s != RREPLY_BAD && c->reuse && !c->gotany) {  /* gone while idle */
+    c->stale = 1;
+    return 1;
+  }
   if (s == RREPLY_BAD)
     rjob_all(j, 's', 'Z', "Connected to ", c->ip, " but its reply to ", what,
              " was not valid SMTP (#4.4.2)", (const char *)0);
@@ -72,6 +74,7 @@ static int lost(struct rjob *j, struct rconn *c, int s, const char *what)
 /* quit: say QUIT and wait a little for the answer (ignored). */
 static void quit(struct rconn *c)
 {
+  if (c->fd < 0) return;
   struct rreply r;
   long long end = io_now_ms() + 2000;
   if (c->lim.deadline_ms == 0 || end < c->lim.deadline_ms) c->lim.deadline_ms = end;
@@ -80,19 +83,54 @@ static void quit(struct rconn *c)
   rconn_reply(c, &r);
 }
 
+void rsmtp_quit(struct rconn *c)
+{
+  quit(c);
+}
+
+/* rset: end a failed transaction in session mode. */
+static void rset(struct rconn *c)
+{
+  struct rreply r;
+  if (!stralloc_cats(&c->out, "RSET\r\n")) { c->broken = 1; return; }
+  rreply_start(&r);
+  if (rconn_reply(c, &r) != RREPLY_DONE || rreply_class(r.code) != 2) c->broken = 1;
+}
+
+/* txn_end: the transaction is over (dirty: the server still holds some of
+ * it). Classic mode: QUIT; session mode: RSET when dirty, or QUIT when
+ * the connection is broken anyway. */
+static void txn_end(struct rconn *c, int dirty)
+{
+  if (!c->session || c->broken) quit(c);
+  else if (dirty) rset(c);
+}
+
 /* refused: a whole-message refusal at step "what", by reply class. */
 static int refused(struct rjob *j, struct rconn *c, const char *what, struct rreply *r)
 {
   int perm = rreply_class(r->code) == 5;
+  if (r->code == 421) c->broken = 1;
   rjob_all(j, perm ? 'h' : 's', perm ? 'D' : 'Z', "Connected to ", c->ip, " but ", what,
            ". Remote host said: ", r->text, (const char *)0);
-  quit(c);
+  txn_end(c, 1);
   return 1;
+}
+
+/* mail_refused: MAIL was refused; a 421 on a reused connection means the
+ * server is closing it while idle: stale, nothing reported. */
+static int mail_refused(struct rjob *j, struct rconn *c, struct rreply *r)
+{
+  if (c->reuse && r->code == 421) {
+    c->broken = c->stale = 1;
+    return 1;
+  }
+  return refused(j, c, "sender was rejected", r);
 }
 
 /* ---- steps ---------------------------------------------------------------- */
 
-static int hello(struct rjob *j, struct rconn *c, struct ext *x, struct rreply *r)
+static int hello(struct rjob *j, struct rconn *c, struct rsmtp_ext *x, struct rreply *r)
 {
   int s;
   memset(x, 0, sizeof *x);
@@ -111,6 +149,7 @@ static int hello(struct rjob *j, struct rconn *c, struct ext *x, struct rreply *
   s = rconn_reply(c, r);
   if (s != RREPLY_DONE) return lost(j, c, s, "HELO");
   if (rreply_class(r->code) == 2) return 0;
+  c->broken = 1;
   return refused(j, c, "my name was rejected", r);
 }
 
@@ -121,7 +160,7 @@ static unsigned long long wire_size(const struct rjob *j)
   return n < j->msgsize ? ~0ULL : n;
 }
 
-static int too_big(struct rjob *j, struct rconn *c, const struct ext *x)
+static int too_big(struct rjob *j, struct rconn *c, const struct rsmtp_ext *x)
 {
   stralloc a = {0}, b = {0};
   if (!x->hassize || x->size == 0 || wire_size(j) <= x->size) return 0;
@@ -133,11 +172,11 @@ static int too_big(struct rjob *j, struct rconn *c, const struct ext *x)
            a.s ? a.s : "?", " bytes, this message has ", b.s ? b.s : "?", " (#5.3.4)", (const char *)0);
   stralloc_free(&a);
   stralloc_free(&b);
-  quit(c);
+  txn_end(c, 0);
   return 1;
 }
 
-static int cat_mail(struct rjob *j, struct rconn *c, const struct ext *x)
+static int cat_mail(struct rjob *j, struct rconn *c, const struct rsmtp_ext *x)
 {
   if (!stralloc_cats(&c->out, "MAIL FROM:<") || !stralloc_cats(&c->out, j->sender) ||
       !stralloc_cats(&c->out, ">")) return 0;
@@ -179,7 +218,7 @@ static int next_batch(struct rjob *j, struct rconn *c, size_t from, size_t max, 
 }
 
 /* rcpts: send every recipient, record the replies. 0 ok, 1 done (failed). */
-static int rcpts(struct rjob *j, struct rconn *c, const struct ext *x, struct rreply *r,
+static int rcpts(struct rjob *j, struct rconn *c, const struct rsmtp_ext *x, struct rreply *r,
                  int mail_pending)
 {
   size_t from = 0, end, i;
@@ -189,7 +228,7 @@ static int rcpts(struct rjob *j, struct rconn *c, const struct ext *x, struct rr
     if (mail_pending) {
       int s = rconn_reply(c, r);
       if (s != RREPLY_DONE) return lost(j, c, s, "MAIL");
-      if (rreply_class(r->code) != 2) return refused(j, c, "sender was rejected", r);
+      if (rreply_class(r->code) != 2) return mail_refused(j, c, r);
       mail_pending = 0;
     }
     for (i = from; i < end; ++i) {
@@ -204,12 +243,12 @@ static int rcpts(struct rjob *j, struct rconn *c, const struct ext *x, struct rr
   if (mail_pending) {  /* every recipient was refused before sending */
     int s = rconn_reply(c, r);
     if (s != RREPLY_DONE) return lost(j, c, s, "MAIL");
-    if (rreply_class(r->code) != 2) return refused(j, c, "sender was rejected", r);
+    if (rreply_class(r->code) != 2) return mail_refused(j, c, r);
   }
   return 0;
 }
 
-static int envelope(struct rjob *j, struct rconn *c, const struct ext *x, struct rreply *r)
+static int envelope(struct rjob *j, struct rconn *c, const struct rsmtp_ext *x, struct rreply *r)
 {
   size_t i;
   for (i = 0; i < j->nrcpt; ++i)
@@ -219,14 +258,14 @@ static int envelope(struct rjob *j, struct rconn *c, const struct ext *x, struct
   if (!rsess_addr_ok(j->sender)) {
     rjob_all(j, 'h', 'D', "Sorry, the envelope sender has control characters or is too long (#5.1.7)",
              (const char *)0);
-    quit(c);
+    txn_end(c, 0);
     return 1;
   }
   if (!cat_mail(j, c, x)) return -1;
   if (!x->pipelining) {
     int s = rconn_reply(c, r);
     if (s != RREPLY_DONE) return lost(j, c, s, "MAIL");
-    if (rreply_class(r->code) != 2) return refused(j, c, "sender was rejected", r);
+    if (rreply_class(r->code) != 2) return mail_refused(j, c, r);
     return rcpts(j, c, x, r, 0);
   }
   return rcpts(j, c, x, r, 1);
@@ -254,6 +293,7 @@ static int blast(struct rjob *j, struct rconn *c)
   return 0;
 readerr:
   /* never send the dot for a message we could not read whole */
+  c->broken = 1;
   rjob_all(j, 's', 'Z', "Unable to read the message (#4.3.0)", (const char *)0);
   return 1;
 }
@@ -274,7 +314,8 @@ static int data(struct rjob *j, struct rconn *c, struct rreply *r)
   else
     rjob_msg(j, rreply_class(r->code) == 5 ? 'D' : 'Z', c->ip,
              " failed after I sent the message. Remote host said: ", r->text, (const char *)0);
-  quit(c);
+  if (r->code == 421) c->broken = 1;
+  txn_end(c, 0);
   return 1;
 }
 
@@ -283,7 +324,7 @@ static int nobody(struct rjob *j, struct rconn *c)
 {
   int perm = rjob_count(j, 'h') == j->nrcpt;
   rjob_msg(j, perm ? 'D' : 'Z', "Giving up on ", c->ip, ": no recipient was accepted", (const char *)0);
-  quit(c);
+  txn_end(c, 1);
   return 1;
 }
 
@@ -293,24 +334,43 @@ static int nomem(struct rjob *j)
   return RSESS_DONE;
 }
 
-int rsmtp_deliver(struct rjob *j, struct rconn *c)
+int rsmtp_open(struct rjob *j, struct rconn *c, struct rsmtp_ext *x)
 {
   struct rreply *r = malloc(sizeof *r);
-  struct ext x;
   int s, st;
-  if (!r) return nomem(j);
+  if (!r) { c->broken = 1; return nomem(j); }
   rreply_start(r);
   s = rconn_reply(c, r);
   if (s == -2 && !c->gotany) { free(r); return RSESS_NORESPONSE; }
   if (s != RREPLY_DONE) st = lost(j, c, s, "the greeting");
-  else if (rreply_class(r->code) != 2) st = refused(j, c, "greeting failed", r);
-  else {
-    st = hello(j, c, &x, r);
-    if (st == 0) st = too_big(j, c, &x);
-    if (st == 0) st = envelope(j, c, &x, r);
-    if (st == 0) st = rjob_count(j, 'r') ? data(j, c, r) : nobody(j, c);
-  }
+  else if (rreply_class(r->code) != 2) { c->broken = 1; st = refused(j, c, "greeting failed", r); }
+  else st = hello(j, c, x, r);
   free(r);
-  if (st < 0) nomem(j);
+  if (st < 0) { c->broken = 1; nomem(j); }
+  return st == 0 ? RSESS_READY : RSESS_DONE;
+}
+
+int rsmtp_txn(struct rjob *j, struct rconn *c, const struct rsmtp_ext *x)
+{
+  struct rreply *r = malloc(sizeof *r);
+  int st;
+  c->stale = 0;
+  if (c->reuse) c->gotany = 0;
+  if (!r) return nomem(j);
+  rreply_start(r);
+  st = too_big(j, c, x);
+  if (st == 0) st = envelope(j, c, x, r);
+  if (st == 0) st = rjob_count(j, 'r') ? data(j, c, r) : nobody(j, c);
+  free(r);
+  if (c->stale) return RSESS_STALE;
+  if (st < 0) { c->broken = 1; nomem(j); }
   return RSESS_DONE;
+}
+
+int rsmtp_deliver(struct rjob *j, struct rconn *c)
+{
+  struct rsmtp_ext x;
+  int s = rsmtp_open(j, c, &x);
+  if (s != RSESS_READY) return s;
+  return rsmtp_txn(j, c, &x);
 }

@@ -27,9 +27,18 @@ serves each connection in its own thread according to MODE:
   silent      accept, read nothing, close at once
   hang        accept, never say anything
 
+Many transactions may follow each other on one connection (MAIL after
+the final dot, RSET). With --idle-close SEC a connection that gets no
+command for SEC seconds after its first transaction is closed (with
+"421 4.4.2 idle timeout" first unless --idle-close-silent); with
+--max-txns N the Nth final dot is answered and then the connection
+closed at once (no 421).
+
 With --logdir DIR, connection N writes DIR/conn-N.cmds (every command line
 received, DATA excluded) and DIR/conn-N.data (the DATA bytes as received,
-dot-stuffed, with CRLF, up to and including the final ".\\r\\n").
+dot-stuffed, with CRLF, up to and including the final ".\\r\\n"; every
+transaction of the connection appended), and DIR/connections gets one line
+per connection accepted.
 Exits by itself after --lifetime seconds (default 30). Standard library only.
 """
 import argparse
@@ -77,7 +86,7 @@ class Conn:
             if ln == b".\r\n":
                 break
         if self.args.logdir:
-            with open(os.path.join(self.args.logdir, "conn-%d.data" % self.n), "wb") as f:
+            with open(os.path.join(self.args.logdir, "conn-%d.data" % self.n), "ab") as f:
                 f.write(raw)
 
 
@@ -136,8 +145,19 @@ def rcpt_reply(c, mode, line):
 def session(c, mode):
     if not greet(c, mode):
         return
+    txns = 0
     while True:
-        line = c.cmd()
+        if txns and c.args.idle_close and b"\n" not in c.buf:
+            c.sock.settimeout(c.args.idle_close)
+            try:
+                line = c.cmd()
+            except socket.timeout:
+                if not c.args.idle_close_silent:
+                    c.send(b"421 4.4.2 idle timeout\r\n")
+                return
+            c.sock.settimeout(None)
+        else:
+            line = c.cmd()
         verb = line[:4].upper()
         if verb == b"EHLO":
             if mode == "nopipe":
@@ -161,6 +181,9 @@ def session(c, mode):
             c.send(b"354 go ahead\r\n")
             c.data()
             c.send(b"%d final answer\r\n" % c.args.final)
+            txns += 1
+            if c.args.max_txns and txns >= c.args.max_txns:
+                return
         elif verb == b"QUIT":
             c.send(b"221 bye\r\n")
             return
@@ -172,6 +195,9 @@ def session(c, mode):
 
 def serve(sock, args, n):
     c = Conn(sock, args, n)
+    if args.logdir:
+        with open(os.path.join(args.logdir, "connections"), "a") as f:
+            f.write("%d\n" % n)
     try:
         if args.mode == "silent":
             return
@@ -199,6 +225,9 @@ def main():
     p.add_argument("--lines", type=int, default=100)
     p.add_argument("--delay", type=float, default=0.5)
     p.add_argument("--lifetime", type=float, default=30)
+    p.add_argument("--idle-close", type=float, default=0)
+    p.add_argument("--idle-close-silent", action="store_true")
+    p.add_argument("--max-txns", type=int, default=0)
     args = p.parse_args()
     fam = socket.AF_INET6 if ":" in args.bind else socket.AF_INET
     s = socket.socket(fam, socket.SOCK_STREAM)
