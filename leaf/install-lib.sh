@@ -15,10 +15,12 @@ home_object() {
 }
 
 link_progs() {
-  local dir=$1 build=$2 sub=$3 cc=$4 libs=$5 tmp=$6 p; shift 6
+  local dir=$1 build=$2 sub=$3 cc=$4 libs=$5 tmp=$6 p st; shift 6
   for p in "$@"; do
+    st=""  # $STATIC_PROGS (from the Makefile) link with $STATIC_LDFLAGS
+    case " ${STATIC_PROGS:-} " in *" $p "*) st=${STATIC_LDFLAGS:-} ;; esac
     # shellcheck disable=SC2086
-    $cc -o "$dir/bin/.$p.new" "$build/$sub/$p.o" "$tmp/auto_home.o" \
+    $cc $st -o "$dir/bin/.$p.new" "$build/$sub/$p.o" "$tmp/auto_home.o" \
         "$build/libhub.a" "$build/libleaf.a" "$build/libcommon.a" $libs || return 1
     chmod 755 "$dir/bin/.$p.new"
     mv -f "$dir/bin/.$p.new" "$dir/bin/$p"
