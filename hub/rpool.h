@@ -14,7 +14,9 @@
  * for qmail-send with the mapping function it is given (the same one as
  * for a classic qmail-remote run).
  * A session with nothing pending for RPOOL_IDLE_MS gets end of file on its
- * input and ends (QUIT). A session that ends while jobs are pending: jobs
+ * input and ends (QUIT); that is shorter than qmail-remote's own idle exit
+ * (control/timeoutidle, 5 s), so a job is seldom written to a session that
+ * is just leaving (and if it is, the job goes to another session). A session that ends while jobs are pending: jobs
  * it answered nothing for are given once to a fresh session (a duplicate
  * delivery at worst, never a loss); otherwise what it did not answer is a
  * temporary failure (Z).
