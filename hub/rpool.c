@@ -38,6 +38,8 @@ struct sess {
 };
 
 static struct sess pool[RPOOL_MAX];
+static struct pjob *waiting[RPOOL_WAIT];  /* jobs for which every session was full */
+static unsigned nwaiting;
 static const char *qremote;
 static unsigned perhost;
 static int outfd;
@@ -138,13 +140,38 @@ static void push(struct sess *s)
   s->wbuf.len -= off;
 }
 
+/* has_sess: some live session serves host */
+static int has_sess(const char *host)
+{
+  unsigned i;
+  for (i = 0; i < RPOOL_MAX; i++)
+    if (pool[i].used && !pool[i].closing && !strcasecmp(pool[i].host.s, host)) return 1;
+  return 0;
+}
+
+/* dispatch: p to a session; when the host's sessions are all full, p waits
+ * here for room (wake_waiting); Z only when no session can be had at all */
 static void dispatch(struct pjob *p)
 {
   struct sess *s = pick(p->host.s);
-  if (!s) { fail(p, "Unable to start a qmail-remote session. (#4.3.0)"); return; }
+  if (!s) {
+    if (nwaiting < RPOOL_WAIT && has_sess(p->host.s)) { waiting[nwaiting++] = p; return; }
+    fail(p, "Unable to start a qmail-remote session. (#4.3.0)");
+    return;
+  }
   s->q[s->qn++] = p;
   if (!stralloc_cat(&s->wbuf, &p->raw)) fatal_nomem();
   push(s);
+}
+
+/* wake_waiting: give waiting jobs, in order, to sessions that have room */
+static void wake_waiting(void)
+{
+  unsigned i, n = nwaiting;
+  struct pjob *w[RPOOL_WAIT];
+  memcpy(w, waiting, n * sizeof *w);
+  nwaiting = 0;
+  for (i = 0; i < n; i++) dispatch(w[i]);
 }
 
 static void onjob(const struct spawn_job *j, const char *raw, size_t rawlen, void *arg)
@@ -172,6 +199,7 @@ static void answer(struct sess *s, int wstat)
   memmove(s->q, s->q + 1, --s->qn * sizeof *s->q);
   s->cur.len = 0;
   if (!s->qn) s->idle = now_ms();
+  if (nwaiting) wake_waiting();
 }
 
 /* parse: take the complete records in s->rbuf. -1 on a protocol error. */
@@ -203,6 +231,7 @@ static void sess_end(struct sess *s)
   struct pjob *left[RPOOL_PENDING];
   unsigned i, n;
   int wstat = 0;
+  s->closing = 1;  /* no new job for it while its jobs are handed on */
   kill(s->pid, SIGKILL);  /* no-op when it has exited */
   while (waitpid(s->pid, &wstat, 0) == -1 && errno == EINTR) {}
   if (s->in >= 0) close(s->in);
@@ -217,6 +246,7 @@ static void sess_end(struct sess *s)
     left[i]->retried = 1;
     dispatch(left[i]);
   }
+  if (nwaiting) wake_waiting();
 }
 
 static void collect(struct sess *s)

@@ -7,7 +7,9 @@
  *
  * Jobs from qmail-send (hub/spawn.h wire format) go to a session of their
  * domain: the least busy one; a new one is started when every session of
- * the domain already has a job pending and there are fewer than perhost.
+ * the domain already has a job pending and there are fewer than perhost;
+ * when all of them hold RPOOL_PENDING jobs, the job waits in rpool until
+ * one answers (qmail-send never has more than 120 jobs out).
  * A session gets the job bytes as they came (the slot byte is its tag) and
  * answers, per job in order, the tagged records of qmail-remote: r/h/s per
  * recipient, then K/Z/D; rpool turns them into one report per recipient
@@ -31,6 +33,7 @@
 
 #define RPOOL_MAX 256
 #define RPOOL_PENDING 64
+#define RPOOL_WAIT 256   /* jobs waiting for room in a full host's sessions */
 #define RPOOL_IDLE_MS 2000
 #define RPOOL_OUT_MAX (256 * 1024)
 

@@ -138,10 +138,11 @@ is "$(awk '$2 == "one.test"' "$H/log/sessions" | wc -l)" 4 "four one.test jobs"
 ok "$([ "$(awk '$2 == "three.test" {print $1}' "$H/log/sessions" | sort -u | wc -l)" = 2 ]; echo $?)" "the dying job went to two sessions"
 # sessions per host: at most control/sessionsperhost processes per domain
 echo 1 > "$H/control/sessionsperhost"; : > "$H/log/sessions"
-for i in $(seq 30); do job x s@x.org ok$i@one.test; done > "$T/sjobs2"
+for i in $(seq 200); do printf '%b7/1234\0s@x.org\0ok%s@one.test\0\0' "\\$(printf %03o $((i + 20)))" "$i"; done > "$T/sjobs2"
 QMAILHOME=$H timeout 30 "$B/qmail-rspawn" < "$T/sjobs2" > "$T/sout2"
-is "$(tr -cd '\0' < "$T/sout2" | wc -c)" 30 "30 jobs, 30 reports"
-is "$(awk '{print $1}' "$H/log/sessions" | sort -u | wc -l)" 1 "sessionsperhost 1: one session carries all 30 jobs"
+is "$(tr -cd '\0' < "$T/sout2" | wc -c)" 200 "200 jobs, 200 reports"
+is "$(tr '\0' '\n' < "$T/sout2" | cut -c2- | sort | uniq -c | awk '{print $1, $2, $3}')" "200 Ksession ok" "every one delivered: more jobs than a session holds wait for room"
+is "$(awk '{print $1}' "$H/log/sessions" | sort -u | wc -l)" 1 "sessionsperhost 1: one session carries all 200 jobs"
 echo 0 > "$H/control/sessionsperhost"
 
 # a job with a bad id is a protocol error: exit 111, nothing run
