@@ -7,6 +7,7 @@
 #   make fuzz                 libFuzzer harnesses, bounded time each
 #   make bench-leaf           leaf benchmark against nullmailer and Postfix
 #   make bench-local          local delivery end to end and drain against Postfix
+#   make bench-remote         remote delivery (drain, end to end, 1000 recipients, dial-up flush) against Postfix
 #
 # Programs find their home through a compiled-in path: install links each
 # program again with an auto_home object naming DIR, so a home works with no
@@ -49,7 +50,7 @@ HUB_BIN := $(HUB_PROGS:%=$(BUILD)/hub/%)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%)
 
 .SECONDARY:
-.PHONY: all deps check test install install-leaf fuzz bench bench-leaf bench-accept bench-local bench-scale clean run
+.PHONY: all deps check test install install-leaf fuzz bench bench-leaf bench-accept bench-local bench-scale bench-remote clean run
 all: $(LEAF_BIN) $(HUB_BIN) $(UNIT_BIN)
 
 $(BUILD)/%.o: %.c
@@ -144,7 +145,7 @@ run: deps all
 	@bash tests/lib/make-run.sh
 
 # ---- benchmarks (never part of check) -----------------------------------
-bench: bench-leaf bench-accept bench-local bench-scale
+bench: bench-leaf bench-accept bench-local bench-scale bench-remote
 bench-leaf: all
 	bash tests/bench/leaf.sh
 bench-accept: all
@@ -153,6 +154,8 @@ bench-local: all
 	bash tests/bench/local.sh
 bench-scale: all
 	bash tests/bench/scale.sh
+bench-remote: all
+	bash tests/bench/remote.sh
 
 # install: a hub home (leaf programs too, bin/qmail-queue the real queue)
 install: all

@@ -907,7 +907,7 @@ static void read_reports(int c)
 static void trig_open(void)
 {
   if (trigfd >= 0) close(trigfd);
-  trigfd = open(QFILE_TRIGGER, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  trigfd = open(QFILE_TRIGGER, O_RDWR | O_NONBLOCK | O_CLOEXEC);
   if (trigfd == -1) lg_sys("warning: unable to open ", QFILE_TRIGGER);
 }
 
