@@ -904,9 +904,11 @@ static void read_reports(int c)
 }
 
 /* ---------- trigger, signals, config ---------- */
+/* trig_open: read-write, so the FIFO always has a writer (us): it never
+ * reads as end of file and never needs reopening, and a qmail-queue never
+ * finds it without a reader while qmail-send runs */
 static void trig_open(void)
 {
-  if (trigfd >= 0) close(trigfd);
   trigfd = open(QFILE_TRIGGER, O_RDWR | O_NONBLOCK | O_CLOEXEC);
   if (trigfd == -1) lg_sys("warning: unable to open ", QFILE_TRIGGER);
 }
@@ -940,7 +942,7 @@ static void trig_read(void)
   for (;;) {
     ssize_t n = read(trigfd, buf, sizeof buf);
     if (n > 0) { trig_take(buf, (size_t)n); total += (size_t)n; continue; }
-    if (n == 0) { trig_open(); break; }
+    if (n == 0) break;  /* cannot happen: we hold the FIFO open for writing too */
     if (errno == EINTR) continue;
     break;  /* EAGAIN */
   }
