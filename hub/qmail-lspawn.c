@@ -26,7 +26,7 @@
 #include "q_err.h"
 #include "q_home.h"
 #include "qconf.h"
-#include "spawn.h"
+#include "qspawn.h"
 #include "users.h"
 
 /* child exit codes (REFERENCE.md 1c): all Z except EXIT_EXECHARD */

@@ -41,7 +41,7 @@
 #include "q_home.h"
 #include "q_control.h"
 #include "rpool.h"
-#include "spawn.h"
+#include "qspawn.h"
 
 #define SESSIONS_DEFAULT 4  /* control/sessionsperhost */
 

@@ -8,7 +8,7 @@
  * It preprocesses todo/S/N (hub/todo.h) in batches of TODO_BATCH between
  * delivery rounds, then delivers each recipient of the
  * local and remote channel files through the spawners, one job per
- * recipient (wire format: hub/spawn.h), checkpoints results in the channel
+ * recipient (wire format: hub/qspawn.h), checkpoints results in the channel
  * files (hub/chanfile.h), collects failures in bounce/N and injects the
  * bounce through qmail-queue (common/q_qq.h) when the message is done.
  * Deferred channels are retried on the quadratic schedule (hub/retry.h);
@@ -95,7 +95,7 @@ struct slot {
   unsigned n, next;       /* recipients; the next one to get a report */
   struct jrcpt r[JOB_RCPT_MAX];
   stralloc addrs;
-  stralloc job;           /* wire form being built (hub/spawn.h) */
+  stralloc job;           /* wire form being built (hub/qspawn.h) */
 };
 
 struct chan {

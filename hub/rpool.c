@@ -14,7 +14,7 @@
 #include <unistd.h>
 #include "q_err.h"
 #include "rpool.h"
-#include "spawn.h"
+#include "qspawn.h"
 
 struct pjob {
   unsigned char slot;

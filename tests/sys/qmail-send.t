@@ -25,7 +25,7 @@ while True:
     d = os.read(0, 4096)
     if not d: break
     buf += d
-    # a job: slot byte, id, sender, recipient(s), empty item (hub/spawn.h)
+    # a job: slot byte, id, sender, recipient(s), empty item (hub/qspawn.h)
     while True:
         parts = buf[1:].split(b"\0", 4)
         if len(parts) < 5: break

@@ -1,4 +1,4 @@
-/* spawn.c: the spawn skeleton (contract in spawn.h): a slot table, jobs
+/* qspawn.c: the spawn skeleton (contract in qspawn.h): a slot table, jobs
  * parsed from qmail-send, children's output collected through pipes, one
  * NUL-terminated report per recipient. One poll() loop; a child is reaped
  * with waitpid once its pipe reaches end of file, so its last words are
@@ -13,7 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "q_err.h"
-#include "spawn.h"
+#include "qspawn.h"
 
 struct slot {
   int busy, fd;

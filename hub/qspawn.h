@@ -1,4 +1,4 @@
-/* spawn.h: the skeleton shared by qmail-lspawn and qmail-rspawn
+/* qspawn.h: the skeleton shared by qmail-lspawn and qmail-rspawn
  * (DESIGN.md §5 spawn protocol; REFERENCE.md 1c wire format, extended).
  *
  * Jobs arrive from qmail-send on infd, each
@@ -15,8 +15,8 @@
  * Caps: one job at most SPAWN_JOB_MAX bytes and SPAWN_RCPT_MAX recipients,
  * captured output SPAWN_OUT_MAX bytes per delivery (more is read and
  * dropped), slots 0..255. */
-#ifndef SPAWN_H
-#define SPAWN_H
+#ifndef QSPAWN_H
+#define QSPAWN_H
 
 #include <stddef.h>
 #include <sys/types.h>
