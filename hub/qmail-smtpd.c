@@ -40,10 +40,10 @@
 #include "q_qq.h"
 #include "q_qqstatus.h"
 #include "q_sa.h"
-#include "hops.h"
 #include "rcpthosts.h"
 #include "received.h"
 #include "smtpcmd.h"
+#include "smtpdata.h"
 
 #define IOBUF 16384
 #define LINGER_MS 1000
@@ -331,105 +331,23 @@ static void smtp_unimpl(char *arg, size_t len)
 
 /* ---- DATA ---------------------------------------------------------- */
 
-/* The DATA reader is a byte-level state machine over the input buffer:
- * CRLF becomes LF, a leading dot is removed, and only CRLF "." CRLF ends
- * the message. A LF not preceded by CR anywhere (so "\n.\n", "\r\n.\n" and
- * "\n.\r\n" too) is refused: accepting it is what makes SMTP smuggling
- * possible. A lone CR is message content. */
-enum { DS_BOL, DS_MID, DS_CR, DS_DOT, DS_DOTCR, DS_END, DS_BARELF };
-
-struct data {
-  int state;
-  unsigned long long bytes;       /* message bytes as stored (LF form) */
-  unsigned long long hdrbytes;    /* header block so far */
-  unsigned long long fieldbytes;  /* current header field incl. folding */
-  int inheader, hdrbol;
-  int toobig, hdrbig, loop;       /* refused: drain, queue nothing */
-  struct hops hops;
-};
-
-/* header_feed: header size caps and hop counting, on stored bytes. */
-static void header_feed(struct data *d, const char *s, size_t n)
+/* The DATA state machine (CRLF.CRLF, dot-unstuffing, bare LF refused
+ * against SMTP smuggling, the size and hop caps) is in smtpdata.c. */
+static void data_put(void *ctx, const char *s, size_t n)
 {
-  size_t i;
-  hops_feed(&d->hops, s, n);
-  if (d->hops.count >= maxhops) d->loop = 1;
-  for (i = 0; i < n && d->inheader; ++i) {
-    if (d->hdrbol) {
-      if (s[i] == '\n') { d->inheader = 0; break; }  /* empty line: body follows */
-      if (s[i] != ' ' && s[i] != '\t') d->fieldbytes = 0;  /* a new field */
-      d->hdrbol = 0;
-    }
-    d->hdrbol = s[i] == '\n';
-    ++d->hdrbytes;
-    ++d->fieldbytes;
-    if (d->hdrbytes > maxheader || d->fieldbytes > maxfield) { d->hdrbig = 1; d->inheader = 0; }
-  }
-}
-
-/* data_out: bytes of the message as stored; once refused, only drained. */
-static void data_out(struct data *d, const char *s, size_t n)
-{
-  if (d->toobig || d->hdrbig || d->loop) return;
-  d->bytes += n;
-  if (databytes && d->bytes > databytes) { d->toobig = 1; return; }
-  if (d->inheader) header_feed(d, s, n);
-  if (!d->hdrbig && !d->loop) qq_put(&qq, s, n);
-}
-
-/* data_step: one byte that is not plain line content. */
-static int data_step(struct data *d, char c)
-{
-  switch (d->state) {
-  case DS_BOL:
-    if (c == '.') return DS_DOT;
-    break;
-  case DS_DOT:                 /* the leading dot is dropped in any case */
-    if (c == '\r') return DS_DOTCR;
-    break;
-  case DS_DOTCR:
-  case DS_CR:
-    if (c == '\n') {
-      if (d->state == DS_DOTCR) return DS_END;
-      data_out(d, "\n", 1);
-      return DS_BOL;
-    }
-    data_out(d, "\r", 1);      /* a lone CR is content */
-    if (c == '\r') return DS_CR;
-    break;
-  }
-  if (c == '\r') return DS_CR;
-  if (c == '\n') return DS_BARELF;
-  data_out(d, &c, 1);
-  return DS_MID;
-}
-
-/* data_scan: consume p[0..n) up to the end of the message. */
-static size_t data_scan(struct data *d, const char *p, size_t n)
-{
-  size_t i = 0;
-  while (i < n && d->state != DS_END && d->state != DS_BARELF) {
-    if (d->state == DS_MID) {
-      size_t j = i;
-      while (j < n && p[j] != '\r' && p[j] != '\n') ++j;
-      if (j > i) data_out(d, p + i, j - i);
-      i = j;
-      if (i == n) break;
-    }
-    d->state = data_step(d, p[i++]);
-  }
-  return i;
+  (void)ctx;
+  qq_put(&qq, s, n);
 }
 
 /* data_read: the message up to CRLF.CRLF; dies on EOF, error, bare LF. */
-static void data_read(struct data *d)
+static void data_read(struct smtpdata *d)
 {
-  while (d->state != DS_END) {
+  while (d->state != SMTPDATA_END) {
     ssize_t n = buffer_feed(&in);
     if (n == 0) die(111, 0, 0);   /* EOF here is no clean end */
     if (n < 0) die_io(0);
-    buffer_seek(&in, data_scan(d, buffer_peek(&in), (size_t)n));
-    if (d->state == DS_BARELF) die_barelf();
+    buffer_seek(&in, smtpdata_scan(d, buffer_peek(&in), (size_t)n));
+    if (d->state == SMTPDATA_BARELF) die_barelf();
   }
 }
 
@@ -487,7 +405,7 @@ static void reply_status(int status, const stralloc *fd6, pid_t pid)
 }
 
 /* data_verdict: refuse what data_read marked, else hand the envelope over. */
-static void data_verdict(const struct data *d)
+static void data_verdict(const struct smtpdata *d)
 {
   stralloc fd6 = {0, 0, 0};
   pid_t pid = qq.pid ? qq.pid : getpid();
@@ -510,7 +428,7 @@ static void data_verdict(const struct data *d)
 
 static void smtp_data(char *arg, size_t len)
 {
-  struct data d;
+  struct smtpdata d;
   (void)arg; (void)len;
   if (!seenmail) { reply("503 5.5.1 MAIL first"); return; }
   if (!nrcpts) { reply(rcpt_tried ? "554 5.5.1 no valid recipients" : "503 5.5.1 RCPT first"); return; }
@@ -524,10 +442,7 @@ static void smtp_data(char *arg, size_t len)
     return;
   }
   qq_limits(&qq, &out_lim);
-  memset(&d, 0, sizeof d);
-  d.state = DS_BOL;
-  d.inheader = d.hdrbol = 1;
-  hops_init(&d.hops);
+  smtpdata_start(&d, databytes, maxheader, maxfield, maxhops, data_put, 0);
   put_received();
   reply("354 go ahead, end your message with a line holding only a dot");
   data_read(&d);
