@@ -3,7 +3,9 @@
 #   make                      build everything into $(BUILD)/
 #   make check [SAN=1]        deps + build + every test through prove
 #   make install-leaf QMAILHOME=DIR [SENDMAIL_LINKS=1]
-#   make install      QMAILHOME=DIR   (hub home; see README for what exists)
+#   make install      QMAILHOME=DIR [DOMAIN=example.org]
+#                             (hub home; DOMAIN names the site: me, locals,
+#                             rcpthosts, defaultdomain, plusdomain)
 #   make fuzz                 libFuzzer harnesses, bounded time each
 #   make bench-leaf           leaf benchmark against nullmailer and Postfix
 #   make bench-local          local delivery end to end and drain against Postfix
@@ -35,7 +37,7 @@ LEAF_SCRIPTS := datemail mailsubj
 HUB_PROGS := $(call present,qmail-queue qmail-smtpd qmail-qmtpd qmail-qmqpd qmail-local \
              preline condredirect bouncesaying except qreceipt qmail-send qmail-start \
              qmail-clean qmail-lspawn qmail-getpw qmail-newu qmail-pw2u qmail-qread qmail-qstat qmail-rspawn \
-             qmail-remote qmail-tcpto qmail-tcpok,hub)
+             qmail-remote qmail-tcpto qmail-tcpok qmail-svcrun,hub)
 
 COMMON_SRC := $(wildcard common/*.c)
 LEAF_MOD_SRC := $(filter-out $(LEAF_PROGS:%=leaf/%.c),$(wildcard leaf/*.c))
@@ -120,7 +122,7 @@ test: all
 # ---- install ------------------------------------------------------------
 # install-leaf: bin/ (programs relinked for DIR), control/, man/. No root needed.
 install-leaf: all
-	@sh leaf/install-leaf.sh '$(QMAILHOME)' '$(BUILD)' '$(CC) $(ALL_LDFLAGS)' '$(LDLIBS)' \
+	@DOMAIN='$(DOMAIN)' sh leaf/install-leaf.sh '$(QMAILHOME)' '$(BUILD)' '$(CC) $(ALL_LDFLAGS)' '$(LDLIBS)' \
 	  '$(LEAF_PROGS)' '$(LEAF_SCRIPTS)' '$(SENDMAIL_LINKS)'
 
 # ---- fuzzing (clang libFuzzer; FUZZ_TIME seconds per harness) -----------
@@ -159,7 +161,7 @@ bench-remote: all
 
 # install: a hub home (leaf programs too, bin/qmail-queue the real queue)
 install: all
-	@STATIC_PROGS='$(STATIC_PROGS)' STATIC_LDFLAGS='$(STATIC_LDFLAGS)' \
+	@DOMAIN='$(DOMAIN)' STATIC_PROGS='$(STATIC_PROGS)' STATIC_LDFLAGS='$(STATIC_LDFLAGS)' \
 	  sh hub/install-hub.sh '$(QMAILHOME)' '$(BUILD)' '$(CC) $(ALL_LDFLAGS)' '$(LDLIBS) -lresolv' \
 	  '$(LEAF_PROGS)' '$(LEAF_SCRIPTS)' '$(HUB_PROGS)'
 

@@ -39,7 +39,7 @@ link_progs "$dir" "$build" leaf "$cc" "$libs" "$tmp" $hubleaf
 link_progs "$dir" "$build" hub "$cc" "$libs" "$tmp" $hubprogs
 # shellcheck disable=SC2086
 install_scripts "$dir" "$src/leaf" $leafscripts
-install_scripts "$dir" "$src/hub" qmailctl
+install_scripts "$dir" "$src/hub" qmailctl qmail-checkctl
 ln -sfn sendmail "$dir/bin/mailq"
 ln -sfn sendmail "$dir/bin/newaliases"
 install_man "$dir" "$src/leaf"
@@ -52,10 +52,9 @@ fi
 
 if [ -f "$src/hub/mkqueue.sh" ]; then sh "$src/hub/mkqueue.sh" "$dir"; fi
 
-default_controls "$dir"
-me=$(head -n 1 "$dir/control/me")
-[ -e "$dir/control/rcpthosts" ] || printf '%s\nlocalhost\n' "$me" > "$dir/control/rcpthosts"
-[ -e "$dir/control/locals" ] || printf '%s\nlocalhost\n' "$me" > "$dir/control/locals"
+default_controls "$dir" hub
+# one message cap for SMTP, QMTP and QMQP (50 MB; 0 would mean no limit)
+[ -e "$dir/control/databytes" ] || echo 52428800 > "$dir/control/databytes"
 [ -e "$dir/control/tcp.smtp" ] || printf '127.:allow,RELAYCLIENT=""\n:allow\n' > "$dir/control/tcp.smtp"
 [ -e "$dir/control/tcp.qmtp" ] || printf '127.:allow,RELAYCLIENT=""\n:allow\n' > "$dir/control/tcp.qmtp"
 [ -e "$dir/control/tcp.qmqp" ] || printf '# QMQP relays anything: allow only hosts you trust (your leaves)\n127.:allow\n:deny\n' > "$dir/control/tcp.qmqp"
@@ -73,6 +72,7 @@ service() { # name program port rules
   [ -e "$s/env/IP" ] || echo 0.0.0.0 > "$s/env/IP"
   [ -e "$s/env/PORT" ] || echo "$3" > "$s/env/PORT"
   [ -e "$s/env/CONCURRENCY" ] || echo 40 > "$s/env/CONCURRENCY"
+  [ -e "$s/env/PERIP" ] || echo 10 > "$s/env/PERIP"
   [ $root = 1 ] && chown qmaill "$dir/log/$1"
   return 0
 }

@@ -27,6 +27,7 @@
 #include "stralloc.h"
 #include "q_control.h"
 #include "q_err.h"
+#include "q_perip.h"
 #include "q_io.h"
 #include "q_limits.h"
 #include "q_netstring.h"
@@ -94,6 +95,7 @@ int main(void)
   int r;
   progname = "qmail-qmqpd";
   signal(SIGPIPE, SIG_IGN);
+  perip_gate(progname, 0);   /* docs/limits.md: PERIP */
   config(&pol);
   nsq_init("QMQP", local.s, &lim, 0);
   buffer_init(&in, (ssize_t (*)())io_bread, 0, inspace, sizeof inspace);

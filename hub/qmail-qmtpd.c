@@ -39,6 +39,7 @@
 #include "stralloc.h"
 #include "q_control.h"
 #include "q_err.h"
+#include "q_perip.h"
 #include "q_io.h"
 #include "q_limits.h"
 #include "q_netstring.h"
@@ -169,6 +170,7 @@ int main(void)
   unsigned long n, maxpkgs;
   progname = "qmail-qmtpd";
   signal(SIGPIPE, SIG_IGN);
+  perip_gate(progname, 0);   /* docs/limits.md: PERIP */
   config(&pol);
   nsq_init("QMTP", local.s, &lim, relayclient);
   maxpkgs = limit_get(LIM_QMTPPKGS);

@@ -34,6 +34,7 @@
 #include "stralloc.h"
 #include "q_control.h"
 #include "q_err.h"
+#include "q_perip.h"
 #include "q_getln.h"
 #include "q_io.h"
 #include "q_limits.h"
@@ -567,6 +568,7 @@ int main(void)
 {
   progname = "qmail-smtpd";
   signal(SIGPIPE, SIG_IGN);
+  perip_gate(progname, "421 too many connections from your address (#4.7.0)\r\n");   /* docs/limits.md: PERIP */
   buffer_init(&in, (ssize_t (*)())read_op, 0, inbuf, sizeof inbuf);
   buffer_init(&out, (ssize_t (*)())io_bwrite, 1, outbuf, sizeof outbuf);
   out.cookie = &out_lim;

@@ -1,9 +1,14 @@
 #!/bin/sh
 # qmailctl: start, stop and look after the hub's services in @QMAILHOME@.
 #   qmailctl start    start every service/<name>/run not already running,
-#                     each in its own process group, logging through log/run;
-#                     the group id goes to service/<name>/qmailctl.pid
+#                     each in its own process group, logging through log/run,
+#                     from an empty environment and with no descriptor above
+#                     2 (qmail-svcrun); the group id goes to
+#                     service/<name>/qmailctl.pid. A second later each one
+#                     must still run: one that died (a port in use...) is
+#                     reported with the end of its log, and the exit is 111
 #   qmailctl stop     stop exactly the groups qmailctl started
+#   qmailctl restart  stop, then start
 #   qmailctl stat     which services run, on which address and port; queue counts
 #   qmailctl queue    queue counts (qmail-qstat), then each message (qmail-qread)
 #   qmailctl flush    release held remote deliveries (rm control/holdremote)
@@ -12,6 +17,11 @@
 #                     for a hub whose link is down; local mail still flows
 #   qmailctl reload   ask qmail-send to reread locals/virtualdomains (SIGHUP)
 #   qmailctl cdb      compile control/tcp.{smtp,qmtp,qmqp} and morercpthosts
+#   qmailctl check    check the control files, cdbs, services and users
+#                     (bin/qmail-checkctl): one line per problem
+#   qmailctl trace ID|MESSAGE-ID   one message's history from the logs
+#                     (bin/qmail-trace)
+#   qmailctl help     this list
 # Works with or without svscan or systemd; under them, use their tools.
 # Exit: 0 ok, 100 usage, 111 a step failed.
 home=@QMAILHOME@
@@ -28,10 +38,12 @@ cdb() {
   rc=0
   for r in tcp.smtp tcp.qmtp tcp.qmqp; do
     [ -f "$home/control/$r" ] || continue
-    tcprules "$home/control/$r.cdb" "$home/control/$r.tmp" < "$home/control/$r" || rc=111
+    if tcprules "$home/control/$r.cdb" "$home/control/$r.tmp" < "$home/control/$r"; then
+      echo "control/$r.cdb: compiled"
+    else echo "control/$r.cdb: not compiled: syntax error in control/$r" >&2; rc=111; fi
   done
   if [ -f "$home/control/morercpthosts" ] && [ -x "$home/bin/qmail-newmrh" ]; then
-    "$home/bin/qmail-newmrh" || rc=111
+    if "$home/bin/qmail-newmrh"; then echo "control/morercpthosts.cdb: compiled"; else rc=111; fi
   fi
   return $rc
 }
@@ -49,15 +61,38 @@ start_one() {
   if alive "$pid"; then echo "$1: already running (pid $pid)"; return 0; fi
   mkdir -p "$home/log/$1"
   [ "$(id -u)" = 0 ] && id qmaill >/dev/null 2>&1 && chown qmaill "$home/log/$1"
-  setsid sh -c 'cd "$1" && { ./run 2>&1 | (cd log && exec ./run); }' qmailctl "$svc/$1" \
-    < /dev/null > /dev/null 2>&1 &
+  # qmail-svcrun: nothing of this shell's environment or open files reaches
+  # the service (its run script ends in qmail-svcrun ./env too)
+  setsid "$home/bin/qmail-svcrun" - sh -c 'cd "$1" && { ./run 2>&1 | (cd log && exec ./run); }' \
+    qmailctl "$svc/$1" < /dev/null > /dev/null 2>&1 &
   echo $! > "$svc/$1/qmailctl.pid"
-  echo "$1: started (pid $!)"
+  started="$started $1"
+}
+
+# lastlog NAME: the last line of a service's log, without its time stamp
+lastlog() { tail -n 1 "$home/log/$1/current" 2>/dev/null | sed 's/^@[0-9a-f]* //'; }
+
+# verify: a second after the start, every service just started must still
+# run; one that died is reported with the end of its log
+verify() {
+  rc=0
+  [ -n "$started" ] || return 0
+  sleep 1
+  for s in $started; do
+    pid=$(pidof_svc "$s")
+    if alive "$pid" || group_alive "$pid"; then
+      echo "$s: started (pid $pid)"
+    else
+      echo "$s: FAILED to start: $(lastlog "$s")" >&2
+      rm -f "$svc/$s/qmailctl.pid"; rc=111
+    fi
+  done
+  return $rc
 }
 
 stop_one() {
   pid=$(pidof_svc "$1")
-  if ! alive "$pid"; then rm -f "$svc/$1/qmailctl.pid"; return 0; fi
+  if ! alive "$pid"; then rm -f "$svc/$1/qmailctl.pid"; echo "$1: not running"; return 0; fi
   kill -TERM "-$pid" 2>/dev/null || kill -TERM "$pid"  # the whole group (dash: no "--")
   i=0
   while group_alive "$pid" && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
@@ -97,16 +132,45 @@ signal_send() {
   kill -"$1" "$pid"
 }
 
+usage() {
+  cat <<'END'
+usage: qmailctl VERB
+  start     start the services not running (checked a second later)
+  stop      stop the services qmailctl started
+  restart   stop, then start
+  stat      which services run, where; queue counts
+  queue     queue counts and every queued message
+  flush     release held remote mail and retry everything now
+  hold      hold remote deliveries (the link is down)
+  reload    reread locals, virtualdomains and the other control files
+  cdb       compile control/tcp.* and morercpthosts
+  check     check the control files, cdbs, services and users
+  trace ID|MESSAGE-ID   one message's history from the logs
+  help      this text
+END
+}
+
+start_all() {
+  started=""
+  if needs_cdb; then cdb || exit 111; fi
+  for s in $(services); do start_one "$s"; done
+  verify || exit 111
+}
+
 case ${1:-} in
-  start)
-    if needs_cdb; then cdb || exit 111; fi
-    for s in $(services); do start_one "$s"; done ;;
+  start) start_all ;;
   stop) for s in $(services); do stop_one "$s"; done ;;
+  restart) for s in $(services); do stop_one "$s"; done; start_all ;;
   stat) for s in $(services); do stat_one "$s"; done; qstat || exit 111 ;;
   queue) queue || exit 111 ;;
-  flush) rm -f "$home/control/holdremote" && signal_send HUP && signal_send ALRM ;;
-  hold) : > "$home/control/holdremote" && signal_send HUP ;;
-  reload) signal_send HUP ;;
+  flush) rm -f "$home/control/holdremote" && signal_send HUP && signal_send ALRM || exit 111
+         echo "qmail-send: remote deliveries released, every message retried now" ;;
+  hold) : > "$home/control/holdremote" && signal_send HUP || exit 111
+        echo "qmail-send: remote deliveries held (control/holdremote); qmailctl flush releases them" ;;
+  reload) signal_send HUP || exit 111; echo "qmail-send: told to reread its control files (HUP)" ;;
   cdb) cdb || exit 111 ;;
-  *) echo "usage: qmailctl start|stop|stat|queue|flush|hold|reload|cdb" >&2; exit 100 ;;
+  check) exec "$home/bin/qmail-checkctl" ;;
+  trace) shift; exec "$home/bin/qmail-trace" "$@" ;;
+  help|-h|--help) usage ;;
+  *) usage >&2; exit 100 ;;
 esac

@@ -46,17 +46,54 @@ install_man() {
   done
 }
 
-# default_controls DIR: this host's names, never overwriting what exists
-# (a host name without a dot becomes NAME.localdomain: me must be fully
-# qualified, or bare addresses would be qualified past it)
+# site_names: sets me and dom for this install. dom is $DOMAIN (make
+# install DOMAIN=example.org), else /etc/mailname, else the domain of
+# `hostname -f`; me is this host's full name when it lies in dom, else dom
+# itself (a host name without a dot becomes NAME.localdomain: me must be
+# fully qualified, or bare addresses would be qualified past it).
+site_names() {
+  local fq
+  fq=$(hostname -f 2>/dev/null || hostname)
+  case $fq in *.*) ;; *) fq=$fq.localdomain ;; esac
+  dom=${DOMAIN:-}
+  [ -n "$dom" ] || dom=$(head -n 1 /etc/mailname 2>/dev/null | tr -d ' \t')
+  [ -n "$dom" ] || dom=${fq#*.}
+  case $dom in
+    *[!A-Za-z0-9.-]*|.*|*.|*..*) echo "install: bad DOMAIN '$dom'" >&2; return 100 ;;
+  esac
+  case $fq in "$dom"|*."$dom") me=$fq ;; *) me=$dom ;; esac
+}
+
+# put_control DIR NAME LINE...: write control/NAME unless it exists; when
+# it exists with other contents and DOMAIN was given, say it was kept
+put_control() {
+  local f=$1/control/$2; shift 2
+  if [ -e "$f" ]; then
+    if [ -n "${DOMAIN:-}" ] && [ "$(cat "$f")" != "$(printf '%s\n' "$@")" ]; then
+      echo "install: $f exists, kept as it is (not $*)" >&2
+    fi
+    return 0
+  fi
+  printf '%s\n' "$@" > "$f"
+}
+
+# default_controls DIR [hub]: this site's names, never overwriting what
+# exists. On a hub also locals and rcpthosts, so that the site's own mail
+# is local from the start (a hub whose me is not in locals sends its own
+# domain's mail away).
 default_controls() {
   local me dom
-  me=$(hostname -f 2>/dev/null || hostname)
-  case $me in *.*) ;; *) me=$me.localdomain ;; esac  # me must be fully qualified
-  dom=${me#*.}
-  [ -e "$1/control/me" ] || printf '%s\n' "$me" > "$1/control/me"
-  [ -e "$1/control/defaultdomain" ] || printf '%s\n' "$dom" > "$1/control/defaultdomain"
-  [ -e "$1/control/plusdomain" ] || printf '%s\n' "$dom" > "$1/control/plusdomain"
-  [ -e "$1/control/idhost" ] || printf '%s\n' "$me" > "$1/control/idhost"
+  site_names || return
+  put_control "$1" me "$me"
+  put_control "$1" defaultdomain "$dom"
+  put_control "$1" plusdomain "$dom"
+  put_control "$1" idhost "$me"
+  if [ "${2:-}" = hub ]; then
+    if [ "$me" = "$dom" ]; then set -- "$1" "$dom" localhost
+    else set -- "$1" "$dom" "$me" localhost; fi
+    local d=$1; shift
+    put_control "$d" locals "$@"
+    put_control "$d" rcpthosts "$@"
+  fi
   return 0
 }

@@ -2,6 +2,9 @@
 # run: the qmail-send service (qmail-start and the processes it starts:
 # qmail-send, qmail-lspawn, qmail-rspawn if installed, qmail-clean), for
 # daemontools' supervise, systemd or qmailctl start.
+# - qmail-svcrun: qmail-start begins with an empty environment (PATH only)
+#   and no descriptor above 2, so a .qmail program never sees the
+#   environment or the open files of whoever started the hub.
 # - daemon.pid: this shell's pid, which exec keeps for qmail-start;
 #   qmailctl flush/reload signal it (SIGALRM/SIGHUP) and qmail-start
 #   forwards those and SIGTERM to qmail-send.
@@ -19,4 +22,4 @@ exec 2>&1
 echo $$ > daemon.pid
 dd=$(cat "$home/control/defaultdelivery" 2>/dev/null)
 dd=${dd:-./Maildir/}
-exec "$home/bin/qmail-start" "$dd"
+exec "$home/bin/qmail-svcrun" - "$home/bin/qmail-start" "$dd"

@@ -1,0 +1,126 @@
+/* q_perip.c: per-client-address connection limit (see q_perip.h).
+ *
+ * Table: slots records of PERIP_SLOTSIZE bytes, the client address as a
+ * NUL-padded string; then one byte that serves as the table lock. A slot
+ * is live while some process holds a write lock on its first byte. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "q_perip.h"
+
+static int lockbyte(int fd, int cmd, short type, unsigned long slot)
+{
+  struct flock fl;
+  memset(&fl, 0, sizeof fl);
+  fl.l_type = type;
+  fl.l_whence = SEEK_SET;
+  fl.l_start = (off_t)slot * PERIP_SLOTSIZE;
+  fl.l_len = 1;
+  for (;;) {
+    if (fcntl(fd, cmd, &fl) == 0) break;
+    if (errno != EINTR) return -1;
+  }
+  if (cmd == F_GETLK) return fl.l_type != F_UNLCK;
+  return 0;
+}
+
+/* live: 1 when another process holds slot i, 0 free, -1 error */
+static int live(int fd, unsigned long i) { return lockbyte(fd, F_GETLK, F_WRLCK, i); }
+
+/* scan: count the live slots of ip; *free gets a free slot or slots */
+static int scan(int fd, const char *rec, unsigned long slots,
+                unsigned long *count, unsigned long *free)
+{
+  char slot[PERIP_SLOTSIZE];
+  unsigned long i;
+  int l;
+  *count = 0; *free = slots;
+  for (i = 0; i < slots; i++) {
+    ssize_t r = pread(fd, slot, sizeof slot, (off_t)i * PERIP_SLOTSIZE);
+    if (r < 0) return -1;
+    if (r < (ssize_t)sizeof slot) memset(slot + r, 0, sizeof slot - (size_t)r);
+    if (slot[0] == 0) {                   /* never used: nobody holds it */
+      if (*free == slots) *free = i;
+      continue;
+    }
+    if (memcmp(slot, rec, sizeof slot) != 0 && *free != slots) continue;
+    if ((l = live(fd, i)) == -1) return -1;
+    if (!l) { if (*free == slots) *free = i; continue; }
+    if (memcmp(slot, rec, sizeof slot) == 0) ++*count;
+  }
+  return 0;
+}
+
+int perip_take(const char *path, const char *ip, unsigned long max,
+               unsigned long slots)
+{
+  char rec[PERIP_SLOTSIZE];
+  unsigned long count, free;
+  int fd, e;
+  size_t n = strlen(ip);
+
+  if (n == 0 || n >= sizeof rec || slots == 0 || slots > PERIP_MAXSLOTS) { errno = EINVAL; return -1; }
+  memset(rec, 0, sizeof rec);
+  memcpy(rec, ip, n);
+  fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+  if (fd == -1) return -1;
+  if (lockbyte(fd, F_SETLKW, F_WRLCK, slots) == -1) goto fail;
+  if (scan(fd, rec, slots, &count, &free) == -1) goto fail;
+  if (count >= max || free == slots) {    /* over the limit, or table full */
+    close(fd);                            /* drops the table lock */
+    return 0;
+  }
+  if (lockbyte(fd, F_SETLK, F_WRLCK, free) == -1) goto fail;
+  if (pwrite(fd, rec, sizeof rec, (off_t)free * PERIP_SLOTSIZE) != (ssize_t)sizeof rec) {
+    if (errno == 0) errno = EIO;
+    goto fail;
+  }
+  if (lockbyte(fd, F_SETLK, F_UNLCK, slots) == -1) goto fail;
+  return 1;                               /* fd stays open: the slot is ours */
+fail:
+  e = errno; close(fd); errno = e;
+  return -1;
+}
+
+/* number: a decimal environment value; -1 when absent, -2 when bad */
+static long number(const char *name, long dflt)
+{
+  const char *s = getenv(name);
+  char *end;
+  unsigned long v;
+  if (!s) return dflt;
+  if (*s < '0' || *s > '9') return -2;
+  errno = 0;
+  v = strtoul(s, &end, 10);
+  if (errno || *end || v > PERIP_MAXSLOTS) return -2;
+  return (long)v;
+}
+
+static void say(int fd, const char *s) { if (s && write(fd, s, strlen(s)) < 0) return; }
+
+static void refuse(const char *prog, const char *ip, const char *why,
+                   const char *refusal)
+{
+  say(2, prog); say(2, ": refused connect from "); say(2, ip);
+  say(2, ": "); say(2, why); say(2, "\n");
+  say(1, refusal);
+  _exit(0);
+}
+
+void perip_gate(const char *prog, const char *refusal)
+{
+  const char *ip = getenv("TCPREMOTEIP");
+  const char *path = getenv("PERIPTABLE");
+  long max = number("PERIP", -1), slots = number("CONCURRENCY", 40);
+  int r;
+
+  if (max == -1 || !ip) return;           /* no limit configured */
+  if (max == -2 || slots <= 0) refuse(prog, ip, "bad PERIP or CONCURRENCY (#4.3.0)", refusal);
+  if (!path) refuse(prog, ip, "PERIP set without PERIPTABLE (#4.3.0)", refusal);
+  r = perip_take(path, ip, (unsigned long)max, (unsigned long)slots);
+  if (r == 1) return;
+  if (r == 0) refuse(prog, ip, "too many connections from this address (#4.7.0)", refusal);
+  refuse(prog, ip, "cannot use the per-address table (#4.3.0)", refusal);
+}

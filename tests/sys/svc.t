@@ -1,0 +1,146 @@
+#!/bin/bash
+# svc.t: the service layer of an installed hub (issue 10 items 1, 6, 18).
+#  - qmailctl start from a shell that exports RELAYCLIENT=, DATABYTES=1,
+#    QMAILQUEUE, SECRET=x and holds fd 251 open: relay is still refused,
+#    databytes is the control file's, tcpserver and the servers see only
+#    PATH and their env/ files, no process of the hub holds fd 251, and a
+#    .qmail program sees no SECRET and no descriptor above 2
+#  - per-address limit: 40 idle connections from 127.0.0.2 (PERIP 10: 30
+#    of them refused at once with 421 and a log line) and a client from
+#    127.0.0.1 that is served at once; the same for QMTP
+#  - qmailctl: every verb says what it did; start reports a service that
+#    cannot bind and exits 111; restart; help; unknown verb is usage (100)
+. "$(dirname "$0")/../lib/common.sh"
+. "$SRCDIR/tests/lib/hub.sh"
+hub_skip_unless_built
+[ -x "$SRCDIR/$BUILD/hub/qmail-svcrun" ] || { echo "1..0 # skip qmail-svcrun not built"; exit 0; }
+
+hub_install
+hub_user u1
+hub_newu
+QMTP=$(cat "$HUB/service/qmail-qmtpd/env/PORT")
+# nobody gets RELAYCLIENT from the rules: only the caller's environment could open the relay
+printf ':allow\n' > "$HUB/control/tcp.smtp"; printf ':allow\n' > "$HUB/control/tcp.qmtp"
+echo 100000 > "$HUB/control/databytes"
+dq "$T/home/u1" .qmail "|env > $T/home/u1/prog.env; ls /proc/self/fd > $T/home/u1/prog.fd
+./Maildir/
+"
+
+# ---- 1: a dirty caller ----------------------------------------------------
+(
+  exec 251< /dev/null
+  export RELAYCLIENT= DATABYTES=1 SECRET=x QMAILQUEUE=/bin/false QMAILREMOTE=/bin/false
+  hub_start
+)
+ok $? "qmailctl start from a shell with RELAYCLIENT, DATABYTES, SECRET and fd 251"
+
+relay=$(python3 - "$SMTP" <<'PY'
+import smtplib, sys
+s = smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=30)
+s.ehlo("x")
+s.mail("a@example.org")
+print(s.rcpt("victim@elsewhere.example")[0])
+s.quit()
+PY
+)
+is "$relay" 553 "relay refused although the caller exported RELAYCLIENT"
+printf 'Subject: size\n\n%s\n' "$(head -c 2000 /dev/zero | tr '\0' x)" | send a@example.org u1@$ME
+ok $? "a 2 KB message is accepted: DATABYTES=1 of the caller did not leak"
+big=$(python3 - "$SMTP" <<'PY'
+import smtplib, sys
+s = smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=30)
+try:
+    s.sendmail("a@example.org", ["u1@hub.example.org"], "Subject: big\n\n" + "y" * 200000 + "\n")
+    print("accepted")
+except smtplib.SMTPException as e:
+    print(getattr(e, "smtp_code", "error"))
+PY
+)
+is "$big" 552 "control/databytes (100000) refuses a 200 KB message"
+
+envs() { local p; for p in "$@"; do tr '\0' '\n' < "/proc/$p/environ"; done 2>/dev/null; }
+hubpids() { local s g; for s in qmail-smtpd qmail-qmtpd qmail-qmqpd qmail-send; do
+  g=$(head -n 1 "$HUB/service/$s/qmailctl.pid"); ps -eo pid=,pgid= | awk -v g="$g" '$2 == g { print $1 }'; done; }
+pids=$(hubpids)
+ok "$([ -n "$pids" ]; echo $?)" "the hub's processes are found by their groups"
+is "$(envs $pids | grep -cE '^(SECRET|RELAYCLIENT|DATABYTES|QMAILQUEUE|QMAILREMOTE)=')" 0 \
+  "no process of the hub has SECRET, RELAYCLIENT, DATABYTES, QMAILQUEUE or QMAILREMOTE"
+tcps=$(for p in $pids; do [ "$(cat /proc/$p/comm 2>/dev/null)" = tcpserver ] && echo "$p"; done)
+is "$(envs $tcps | cut -d= -f1 | sort -u | paste -sd ' ')" "CONCURRENCY IP PATH PERIP PERIPTABLE PORT" \
+  "tcpserver's environment is PATH, env/ and the per-address settings"
+fd251=0; for p in $pids; do [ -e "/proc/$p/fd/251" ] && fd251=$((fd251 + 1)); done
+is "$fd251" 0 "no process of the hub holds the caller's fd 251"
+
+echo hi | send a@example.org u1@$ME
+wait_until test -s "$T/home/u1/prog.fd"
+is "$(grep -c '^SECRET=' "$T/home/u1/prog.env" 2>/dev/null)" 0 "the .qmail program has no SECRET"
+like "$(grep '^RECIPIENT=' "$T/home/u1/prog.env")" "RECIPIENT=u1@$ME" "the .qmail program has qmail's variables"
+# ls opens /proc/self/fd as the lowest free descriptor: 3 when 0-2 are all it got
+is "$(sort -n "$T/home/u1/prog.fd" 2>/dev/null | paste -sd ' ')" "0 1 2 3" "the .qmail program has only fds 0, 1, 2 (3 is ls's own)"
+
+# ---- 6: per-address limit ---------------------------------------------------
+python3 - "$SMTP" "$QMTP" > "$T/loris.out" 2>&1 <<'PY'
+import socket, sys, time
+smtp, qmtp = int(sys.argv[1]), int(sys.argv[2])
+def slow(port, n, greeting):
+    held, refused = [], 0
+    for i in range(n):
+        s = socket.socket()
+        s.bind(("127.0.0.2", 0))
+        s.connect(("127.0.0.1", port))
+        s.settimeout(20)
+        if greeting:
+            line = s.recv(512)
+            if line.startswith(b"421"):
+                refused += 1; s.close(); continue
+            held.append(s)
+        else:
+            held.append(s)
+    return held, refused
+held, refused = slow(smtp, 40, True)
+print("smtp held", len(held), "refused", refused)
+t = time.time()
+c = socket.create_connection(("127.0.0.1", smtp), 20)
+print("smtp other", c.recv(512)[:3].decode(), "%.1f" % (time.time() - t))
+c.close()
+# QMTP: no greeting; a refused connection is closed at once
+qheld, _ = slow(qmtp, 40, False)
+closed = 0
+deadline = time.time() + 20
+for s in qheld:
+    s.settimeout(max(0.1, deadline - time.time()))
+    try:
+        if s.recv(1) == b"": closed += 1
+    except socket.timeout:
+        pass
+    if closed >= 30: break
+print("qmtp closed", closed)
+PY
+out=$(cat "$T/loris.out")
+like "$out" "smtp held 10 refused 30" "SMTP: 10 connections from 127.0.0.2 held, 30 refused with 421"
+like "$out" "smtp other 220" "a client from 127.0.0.1 is greeted while 127.0.0.2 holds its 10"
+like "$out" "qmtp closed 30" "QMTP: 30 connections over the limit closed at once"
+wait_until grep -q 'refused connect from 127.0.0.2: too many' "$HUB/log/qmail-smtpd/current"
+ok $? "the refusal is logged with the client address"
+
+# ---- 18: qmailctl's verbs -----------------------------------------------------
+like "$("$HUB/bin/qmailctl" hold 2>&1)" "held" "qmailctl hold says what it did"
+like "$("$HUB/bin/qmailctl" flush 2>&1)" "released" "qmailctl flush says what it did"
+like "$("$HUB/bin/qmailctl" reload 2>&1)" "reread" "qmailctl reload says what it did"
+like "$("$HUB/bin/qmailctl" cdb 2>&1)" "tcp.smtp.cdb: compiled" "qmailctl cdb says what it did"
+like "$("$HUB/bin/qmailctl" help 2>&1)" "restart" "qmailctl help lists the verbs"
+"$HUB/bin/qmailctl" frobnicate > /dev/null 2>&1; is $? 100 "an unknown verb is a usage error (100)"
+like "$("$HUB/bin/qmailctl" restart 2>&1 | tr '\n' ' ')" "qmail-smtpd: stopped.*qmail-smtpd: started" "qmailctl restart stops and starts"
+hub_stop
+like "$("$HUB/bin/qmailctl" stop 2>&1)" "not running" "stop on a stopped hub says so"
+# a port that is taken: start reports the service and fails
+python3 -c 'import socket,sys,time; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(1); print("ok", flush=True); time.sleep(60)' "$SMTP" > "$T/squat" &
+squat=$!; _pids+=("$squat")
+wait_until test -s "$T/squat"
+out=$("$HUB/bin/qmailctl" start 2>&1); rc=$?
+is "$rc" 111 "qmailctl start exits 111 when a service cannot bind"
+like "$out" "qmail-smtpd: FAILED to start: .*(bind|address)" "and names the service and the cause"
+like "$out" "qmail-qmtpd: started" "the other services are started"
+kill "$squat"
+hub_stop
+done_testing
