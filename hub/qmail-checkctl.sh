@@ -44,7 +44,7 @@ check_numbers() {
   for f in $num_files; do
     [ -e "$ctl/$f" ] || continue
     if [ ! -f "$ctl/$f" ] || [ ! -r "$ctl/$f" ]; then bad "control/$f: not a readable file"; continue; fi
-    v=$(head -n 1 "$ctl/$f" | tr -d ' \t')
+    v=$(head -n 1 "$ctl/$f" | sed 's/^[ \t]*//; s/[ \t]*$//')
     isnum "$v" || bad "control/$f line 1: not a decimal number: '$v'"
   done
 }
@@ -52,7 +52,7 @@ check_numbers() {
 check_hosts() {
   for f in $host_files; do
     [ -e "$ctl/$f" ] || continue
-    v=$(head -n 1 "$ctl/$f" | tr -d ' \t')
+    v=$(head -n 1 "$ctl/$f" | sed 's/^[ \t]*//; s/[ \t]*$//')
     ishost "$v" || bad "control/$f line 1: not a host name: '$v'"
   done
   [ -s "$ctl/me" ] || bad "control/me: missing or empty (qmail-send and qmail-smtpd refuse to run)"

@@ -978,6 +978,22 @@ static void conf_hold(void)
   if (holdremote != was) lg_line(holdremote ? "status: remote deliveries held" : "status: remote deliveries released");
 }
 
+/* me_local: warn when mail to postmaster@me would leave this host (me in
+ * neither locals nor virtualdomains): the site's own mail would be sent
+ * to its MX, which may be this host, and bounce (issue 10, item 11) */
+static void me_local(void)
+{
+  stralloc me = {0}, a = {0}, out = {0};
+  if (control_readline(&me, "me") == 1 && me.len > 0 &&
+      stralloc_copys(&a, "postmaster@") && stralloc_cat(&a, &me) &&
+      rewrite(&rw, a.s, a.len, &out) == REWRITE_REMOTE) {
+    lg_s("warning: me ("); lg_safe(me.s, me.len);
+    lg_s(") is not local: add it to control/locals, or this host's own mail leaves it");
+    lg_flush();
+  }
+  stralloc_free(&me); stralloc_free(&a); stralloc_free(&out);
+}
+
 static void conf_load(int first)
 {
   struct rewrite nrw;
@@ -991,6 +1007,7 @@ static void conf_load(int first)
   } else {
     rewrite_free(&rw);
     rw = nrw;
+    me_local();
   }
   if (bounce_conf_load(&nbc) == -1) {
     if (first) fatal_sys(111, "unable to read the bounce control files");
