@@ -23,6 +23,7 @@ ln -sfn qmail-qmqpc "$dir/bin/qmail-queue"
 ln -sfn sendmail "$dir/bin/mailq"
 ln -sfn sendmail "$dir/bin/newaliases"
 install_man "$dir" "$src/leaf"
+install_man "$dir" "$src/docs/man"  # section 5: files and formats
 default_controls "$dir"
 [ -e "$dir/control/qmqpservers" ] || cat > "$dir/control/qmqpservers" <<'EOT'
 # qmqpservers: the hubs this leaf sends through, tried in order.
