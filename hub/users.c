@@ -131,6 +131,7 @@ int users_cdb_lookup(int fd, const char *local, size_t len, stralloc *out)
   size_t plen;
   int r = -1;
   if (len > USERS_LOCAL_MAX) return 0;
+  memset(&c, 0, sizeof c);   /* cdb_init begins with cdb_free(&c): no stray map */
   cdb_init(&c, fd);
   if (!stralloc_copys(&key, "=") || !stralloc_catb(&key, local, len)) { errno = ENOMEM; goto done; }
   lower(key.s + 1, len);

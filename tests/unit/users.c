@@ -1,12 +1,14 @@
 /* tests/unit/users.c: TAP tests for hub/users.c: users/assign parsing
  * (good file, each kind of bad line with its line number, missing "."),
  * cdb lookups (exact before wildcard, longest prefix, empty prefix, case,
- * first line wins, not found), users_fields, and users_getpw's alias
- * fallback shape. */
+ * first line wins, not found), users_fields, users_getpw's alias
+ * fallback shape, and a lookup that must not unmap what it did not map. */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 #include "tap.h"
 #include "users.h"
@@ -134,11 +136,51 @@ static void test_getpw(void)
   stralloc_free(&out);
 }
 
+/* spray: fill a large stack area with v, where the next call's locals go. */
+static uintptr_t __attribute__((noinline)) spray(uintptr_t v)
+{
+  volatile uintptr_t a[4096];
+  size_t i;
+  for (i = 0; i < 4096; ++i) a[i] = v;
+  return a[v % 4096];
+}
+
+/* test_stale_map: libowfat's cdb_init starts with cdb_free, so a struct
+ * cdb left uninitialised on the stack had whatever pointer was there
+ * unmapped (found by tests/fuzz/fuzz_users.c). The stack is sprayed with
+ * the address of a page of ours whose low 32 bits are 4096, so it reads
+ * as a map and its size; the page must survive the lookup. */
+static void test_stale_map(void)
+{
+  stralloc out = {0};
+  unsigned long line, k;
+  char *page = MAP_FAILED;
+  int fd;
+  for (k = 0x100; sizeof(uintptr_t) >= 8 && k < 0x7000 && page == MAP_FAILED; k += 0x100) {
+    void *want = (void *)(uintptr_t)(((uint64_t)k << 32) | 4096);
+    page = mmap(want, 4096, PROT_READ | PROT_WRITE,
+                MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+    if (page != MAP_FAILED && page != want) { munmap(page, 4096); page = MAP_FAILED; }
+  }
+  if (page == MAP_FAILED) { ok(1, "# SKIP no page at a suitable address"); return; }
+  is_int(compile("=a:u:1:1:/h:::\n.\n", &line), 1, "one-line file compiles");
+  fd = open(path, O_RDONLY);
+  (void)spray((uintptr_t)page);
+  is_int(users_cdb_lookup(fd, "a", 1, &out), 1, "lookup after a stack full of stale pointers");
+  close(fd);
+  ok(msync(page, 4096, MS_ASYNC) == 0, "the lookup unmapped nothing it did not map");
+  munmap(page, 4096);
+  unlink(path);
+  strcpy(path, "/tmp/users-unit-XXXXXX");
+  stralloc_free(&out);
+}
+
 int main(void)
 {
   test_good();
   test_bad();
   test_fields();
   test_getpw();
+  test_stale_map();
   return done_testing();
 }
