@@ -52,7 +52,7 @@ HUB_BIN := $(HUB_PROGS:%=$(BUILD)/hub/%)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%)
 
 .SECONDARY:
-.PHONY: all deps check test install install-leaf fuzz bench bench-leaf bench-accept bench-local bench-scale bench-remote clean run
+.PHONY: all deps deps-run check test install install-leaf fuzz bench bench-leaf bench-accept bench-local bench-scale bench-remote clean run
 all: $(LEAF_BIN) $(HUB_BIN) $(UNIT_BIN)
 
 $(BUILD)/%.o: %.c
@@ -99,17 +99,15 @@ $(BUILD)/tests/unit/%.o: tests/unit/%.c
 	$(CC) $(ALL_CFLAGS) -Itests/lib -Ileaf -Ihub -c -o $@ $<
 
 # ---- dependencies (Debian 12) -------------------------------------------
-DEB_PKGS := libowfat-dev ucspi-tcp-ipv6 daemontools tinycdb swaks faketime \
-            clang libclang-rt-14-dev python3 strace dnsmasq-base
+# RUN_PKGS: what building and running a hub needs (make run); DEB_PKGS: that
+# plus the test tools (make check). tests/lib/deps.sh installs what is
+# missing as root; as a normal user it prints the apt-get line and fails.
+RUN_PKGS := libowfat-dev ucspi-tcp-ipv6 daemontools python3
+DEB_PKGS := $(RUN_PKGS) tinycdb swaks faketime clang libclang-rt-14-dev strace dnsmasq-base man-db
 deps:
-	@missing=""; for p in $(DEB_PKGS); do \
-	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
-	done; \
-	if [ -n "$$missing" ]; then \
-	  echo "installing:$$missing"; \
-	  if [ "$$(id -u)" != 0 ]; then echo "make deps: need root to install:$$missing" >&2; exit 1; fi; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
-	fi
+	@sh tests/lib/deps.sh $(DEB_PKGS)
+deps-run:
+	@sh tests/lib/deps.sh $(RUN_PKGS)
 
 # ---- tests --------------------------------------------------------------
 check: deps
@@ -143,7 +141,8 @@ fuzz: deps
 	  build-fuzz/$$n -max_total_time=$(FUZZ_TIME) -print_final_stats=1 build-fuzz/corpus-$$n 2>&1 | tail -4; done
 
 # ---- make run: leaf + stand-in receiver on loopback, in the foreground ----
-run: deps all
+run: deps-run
+	@$(MAKE) -s all
 	@bash tests/lib/make-run.sh
 
 # ---- benchmarks (never part of check) -----------------------------------

@@ -4,15 +4,18 @@
 # on free loopback ports, sends a welcome message through the leaf's
 # sendmail (QMQP to the hub), waits until qmail-send and qmail-local have
 # delivered it into the alias home's Maildir and shows it, then keeps the
-# hub running in the foreground with its logs visible; Ctrl-C stops
-# exactly what it started. Works as root (qmail users, setuid qmail-queue)
+# hub running in the foreground with its logs visible (from the start of
+# this run, so the delivery just made is on screen, with local times);
+# Ctrl-C stops exactly what it started, says "stopped" and exits 0. Works as root (qmail users, setuid qmail-queue)
 # and as a normal user (single-user homes).
 set -eu
 cd "$(dirname "$0")/../.."
-run=$PWD/run hub=$PWD/run/hub leaf=$PWD/run/leaf
+# RUNDIR (default ./run) and BUILD (default build) may be set (tests/sys/makerun.t).
+run=${RUNDIR:-$PWD/run}
+hub=$run/hub leaf=$run/leaf
 mkdir -p "$run"; chmod 755 "$run"
-make -s install QMAILHOME="$hub" > "$run/install.log"
-make -s install-leaf QMAILHOME="$leaf" >> "$run/install.log"
+make -s install QMAILHOME="$hub" ${BUILD:+BUILD=$BUILD} ${SAN:+SAN=$SAN} > "$run/install.log"
+make -s install-leaf QMAILHOME="$leaf" ${BUILD:+BUILD=$BUILD} ${SAN:+SAN=$SAN} >> "$run/install.log"
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 for s in qmail-smtpd qmail-qmtpd qmail-qmqpd; do
   echo 127.0.0.1 > "$hub/service/$s/env/IP"; free_port > "$hub/service/$s/env/PORT"
@@ -21,10 +24,18 @@ qmqp=$(cat "$hub/service/qmail-qmqpd/env/PORT") smtp=$(cat "$hub/service/qmail-s
 echo "127.0.0.1:$qmqp" > "$leaf/control/qmqpservers"
 cp "$hub/control/me" "$leaf/control/me"
 
+"$hub/bin/qmailctl" stop > /dev/null 2>&1 || true   # a hub left by an earlier make run
 "$hub/bin/qmailctl" start
-stop() { trap - EXIT INT TERM; kill ${tailpid:-} 2>/dev/null; echo; "$hub/bin/qmailctl" stop; }
+stop() {
+  trap - EXIT INT TERM
+  kill ${tailpid:-} 2>/dev/null
+  echo
+  "$hub/bin/qmailctl" stop
+  echo "== stopped: the hub in $hub is down (start it again: $hub/bin/qmailctl start)"
+  exit 0
+}
 trap stop EXIT INT TERM
-for _ in $(seq 50); do python3 -c "import socket; socket.create_connection(('127.0.0.1',$qmqp),0.2)" 2>/dev/null && break; sleep 0.1; done
+# (qmailctl start has checked that every service is up and listening)
 
 echo "== hub: $hub  (SMTP 127.0.0.1:$smtp, QMQP 127.0.0.1:$qmqp)"
 echo "== leaf: $leaf"
@@ -34,14 +45,16 @@ printf 'Subject: welcome\n\nHello from the leaf: sendmail -> QMQP -> qmail-queue
 for _ in $(seq 100); do [ -n "$(ls -A "$hub/alias/Maildir/new" 2>/dev/null)" ] && break; sleep 0.1; done
 f=$(ls -t "$hub/alias/Maildir/new" 2>/dev/null | head -1)
 if [ -n "$f" ]; then
-  echo "== delivered to the hub's Maildir: run/hub/alias/Maildir/new/$f"
+  echo "== delivered to the hub's Maildir: $hub/alias/Maildir/new/$f"
   sed 's/^/   | /' "$hub/alias/Maildir/new/$f"
 else
   echo "== not delivered yet; see the qmail-send log below"
 fi
 echo "== send more:  echo hi | $leaf/bin/sendmail $me"
 echo "==        or:  swaks --server 127.0.0.1 --port $smtp --to $me@$(cat "$hub/control/me")"
-echo "== hub logs (Ctrl-C stops the hub):"
-tail -n 0 -F "$hub"/log/*/current &
+echo "== hub logs (qmail-send's shows the delivery above; Ctrl-C stops the hub):"
+stamps=cat; command -v tai64nlocal > /dev/null && stamps=tai64nlocal
+# shellcheck disable=SC2086
+tail -n 30 -F "$hub"/log/*/current 2>/dev/null | $stamps &
 tailpid=$!
 wait "$tailpid"
