@@ -123,22 +123,39 @@ install-leaf: all
 	@DOMAIN='$(DOMAIN)' sh leaf/install-leaf.sh '$(QMAILHOME)' '$(BUILD)' '$(CC) $(ALL_LDFLAGS)' '$(LDLIBS)' \
 	  '$(LEAF_PROGS)' '$(LEAF_SCRIPTS)' '$(SENDMAIL_LINKS)'
 
-# ---- fuzzing (clang libFuzzer; FUZZ_TIME seconds per harness) -----------
+# ---- fuzzing (clang libFuzzer) -------------------------------------------
+# Harnesses tests/fuzz/fuzz_*.c, each linked with an archive of common/ and
+# the hub modules built for fuzzing in $(FUZZ_BUILD). `make fuzz` runs each
+# for FUZZ_TIME seconds (new inputs kept in $(FUZZ_BUILD)/corpus-NAME);
+# tests/sys/fuzz.t (in check) runs each over its seeds in
+# tests/fuzz/corpus/NAME plus a bounded number of mutations.
+FUZZ_BUILD ?= build-fuzz
 FUZZ_TIME ?= 30
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
-FUZZ_BASE := -std=gnu11 -g -O1 -Dpure= -D_GNU_SOURCE -Icommon -Ihub
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
+FUZZ_OBJ := $(COMMON_SRC:%.c=$(FUZZ_BUILD)/obj/%.o) $(HUB_MOD_SRC:%.c=$(FUZZ_BUILD)/obj/%.o)
+FUZZ_BASE := -std=gnu11 -g -O1 -Dpure= -D_GNU_SOURCE -Icommon -Ihub -MMD -MP
 FUZZ_CFLAGS := $(FUZZ_BASE) -fsanitize=fuzzer$(comma)address$(comma)undefined
 FUZZ_OBJFLAGS := $(FUZZ_BASE) -fsanitize=fuzzer-no-link$(comma)address$(comma)undefined
+.PHONY: fuzz-build
+$(FUZZ_BUILD)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	clang $(FUZZ_OBJFLAGS) -c -o $@ $<
+$(FUZZ_BUILD)/obj/auto_home.o:
+	@mkdir -p $(@D)
+	printf 'const char auto_home[] = "/nonexistent";\n' | clang $(FUZZ_OBJFLAGS) -x c -c -o $@ -
+$(FUZZ_BUILD)/libfuzz.a: $(FUZZ_OBJ) $(FUZZ_BUILD)/obj/auto_home.o
+	@rm -f $@; ar rcs $@ $^
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_BUILD)/libfuzz.a
+	clang $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_BUILD)/libfuzz.a -l:libowfat.a -lresolv
+fuzz-build: $(FUZZ_BIN)
 fuzz: deps
-	@set -e; mkdir -p build-fuzz/obj; \
-	printf 'const char auto_home[] = "/nonexistent";\n' > build-fuzz/auto_home.c; \
-	for c in $(COMMON_SRC) $(HUB_MOD_SRC) build-fuzz/auto_home.c; do \
-	  clang $(FUZZ_OBJFLAGS) -c -o build-fuzz/obj/$$(basename $$c .c).o $$c; done; \
-	rm -f build-fuzz/libfuzzcommon.a; ar rcs build-fuzz/libfuzzcommon.a build-fuzz/obj/*.o; \
-	for f in $(FUZZ_SRC); do n=$$(basename $$f .c); mkdir -p build-fuzz/corpus-$$n; \
-	  clang $(FUZZ_CFLAGS) -o build-fuzz/$$n $$f build-fuzz/libfuzzcommon.a -l:libowfat.a; \
+	@$(MAKE) -s fuzz-build
+	@st=0; for b in $(FUZZ_BIN); do n=$${b##*/}; mkdir -p $(FUZZ_BUILD)/corpus-$$n; \
 	  echo "== $$n ($(FUZZ_TIME) s)"; \
-	  build-fuzz/$$n -max_total_time=$(FUZZ_TIME) -print_final_stats=1 build-fuzz/corpus-$$n 2>&1 | tail -4; done
+	  if $$b -max_total_time=$(FUZZ_TIME) -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/ \
+	    $(FUZZ_BUILD)/corpus-$$n $$(ls -d tests/fuzz/corpus/$$n 2>/dev/null) > $(FUZZ_BUILD)/$$n.log 2>&1; \
+	  then tail -5 $(FUZZ_BUILD)/$$n.log; else tail -40 $(FUZZ_BUILD)/$$n.log; st=1; fi; done; exit $$st
 
 # ---- make run: leaf + stand-in receiver on loopback, in the foreground ----
 run: deps-run
@@ -165,6 +182,7 @@ install: all
 	  '$(LEAF_PROGS)' '$(LEAF_SCRIPTS)' '$(HUB_PROGS)'
 
 -include $(shell find $(BUILD) -name '*.d' -type f 2>/dev/null)
+-include $(if $(filter fuzz%,$(MAKECMDGOALS)),$(shell find $(FUZZ_BUILD) -name '*.d' -type f 2>/dev/null))
 
 clean:
 	rm -rf build build-san build-fuzz

@@ -10,10 +10,7 @@
  *  - re-encoding the address as <...> with every special byte escaped
  *    parses back to the same address (no route stripping, no unquoting
  *    surprises).
- * `make fuzz` links only common/ (libfuzzcommon.a), so the module under
- * test is compiled in here. Build by hand:
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Dpure= -D_GNU_SOURCE
- *     -Icommon tests/fuzz/fuzz_smtpcmd.c -l:libowfat.a */
+ * Build: make fuzz-build (links hub/smtpcmd.c). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
