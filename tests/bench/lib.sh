@@ -50,6 +50,7 @@ hub_install() {
     echo 127.0.0.1 > "$H/service/${s%%:*}/env/IP"
     echo "${s#*:}" > "$H/service/${s%%:*}/env/PORT"
     echo 40 > "$H/service/${s%%:*}/env/CONCURRENCY"
+    echo 1000 > "$H/service/${s%%:*}/env/PERIP"   # every client is 127.0.0.1
   done
   # -o all: install what $BUILD holds (make bench-* has just built it),
   # without rebuilding from a tree someone may be editing meanwhile

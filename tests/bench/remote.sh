@@ -129,6 +129,7 @@ mkdir -p "$HB/control"; echo b.test > "$HB/control/me"; echo b.test > "$HB/contr
 for s in qmail-smtpd:$B_SMTP qmail-qmtpd:$B_QMTP; do
   mkdir -p "$HB/service/${s%%:*}/env"
   echo 127.0.0.1 > "$HB/service/${s%%:*}/env/IP"; echo "${s#*:}" > "$HB/service/${s%%:*}/env/PORT"
+  echo 1000 > "$HB/service/${s%%:*}/env/PERIP"   # every client is 127.0.0.1
 done
 make -s -C "$top" -o all install QMAILHOME="$HB" BUILD="$BUILD" > "$tmp/install.b.log" 2>&1 ||
   { cat "$tmp/install.b.log"; die "make install QMAILHOME=$HB failed"; }

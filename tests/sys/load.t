@@ -20,7 +20,11 @@
 #     control/databytes 100 MB the same message gets 552 5.3.4 (SMTP) or D
 #     (QMTP, QMQP) and nothing is queued or left in queue/mess.
 #   * L2: 300 concurrent SMTP sessions (python threads) with CONCURRENCY 100:
-#     each greeted one completes with 250 or a clean 4xx within 10 s;
+#     every client is greeted and every greeted one completes with 250 or a
+#     clean 4xx. The bound (60 s) only tells "never served" from "slow": a
+#     burst that overflows the listen queue is served after SYN retries,
+#     seconds later on a loaded 2-core machine or in the sanitizer build;
+#     the times are printed, not asserted (make bench-accept measures);
 #     afterwards no qmail-smtpd or qmail-queue is left in the service's
 #     process group, no server-side connection is left open and tcpserver's
 #     fd count is back at its baseline. The listen backlog (run.sh: tcpserver -b, env/BACKLOG,
@@ -53,7 +57,7 @@ command -v python3 > /dev/null || { echo "1..0 # skip no python3"; exit 0; }
 
 # L3 sizes and the memory bound; the sanitizer build streams as fast (the
 # same sizes fit in time) but starts with ~7 MB resident (shadow, allocator)
-BIG_MB=${LOAD_BIG_MB:-300} CAP_MB=100 MEM_KB=20480 L2_BOUND=10 san=""
+BIG_MB=${LOAD_BIG_MB:-300} CAP_MB=100 MEM_KB=20480 L2_BOUND=60 san=""
 case $BUILD in *-san) san=SAN=1 MEM_KB=51200;; esac
 hub=$T/hub leaf=$T/leaf
 trap '[ -x "$hub/bin/qmailctl" ] && "$hub/bin/qmailctl" stop > /dev/null 2>&1; cleanup' EXIT
@@ -88,6 +92,7 @@ start_hub() {
   for _ in 1 2 3; do
     for s in qmail-smtpd qmail-qmtpd qmail-qmqpd; do
       echo 127.0.0.1 > "$hub/service/$s/env/IP"; port > "$hub/service/$s/env/PORT"
+      echo 1000 > "$hub/service/$s/env/PERIP"   # every client here is 127.0.0.1: svc.t tests PERIP
     done
     "$hub/bin/qmailctl" start > "$T/start.log" 2>&1
     for _ in $(seq 50); do up && break; sleep 0.1; done
