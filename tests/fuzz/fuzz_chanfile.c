@@ -1,11 +1,12 @@
 /* tests/fuzz/fuzz_chanfile.c: libFuzzer harness for hub/chanfile.c, the
  * reader of qmail-send's channel files (and of the envelope files of
  * hub/todo.c). The first two input bytes put the rest after a run of
- * filler records (0..19 of 4000 bytes, then 0..255 bytes more) so that it
- * straddles the reader's 64 KB buffer; the third picks which records are
- * pushed back with chanfile_unread and which get chanfile_markdone. The
- * file is a memfd. Checks, beyond "no crash, no leak, no undefined
- * behaviour", against a model that walks the bytes with memchr:
+ * filler records (none, or 12..19 of 4000 bytes, then 0..255 bytes more)
+ * so that it may straddle the reader's 64 KB buffer; the third picks which
+ * records are pushed back with chanfile_unread; the first T record gets
+ * chanfile_markdone. The file is a memfd. Checks, beyond "no crash, no
+ * leak, no undefined behaviour", against a model that walks the bytes
+ * with memchr:
  *  - chanfile_next returns every item in order with its file offset, type
  *    byte and address exactly as in the file (an empty item is a lone
  *    NUL), then 0 at the end; an item with no NUL within
@@ -31,7 +32,7 @@ static size_t flen;
 
 static void build(const uint8_t *data, size_t size)
 {
-  size_t nfill = data[0] % 20, extra = data[1], i;
+  size_t nfill = data[0] & 0x80 ? 12 + (data[0] & 7) : 0, extra = data[1], i;
   char *p;
   flen = nfill * FILLER + (extra ? extra + 2 : 0) + size - 3;
   file = malloc(flen ? flen : 1);
@@ -81,13 +82,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   char path[64];
   size_t pos = 0, n = 0, items = 0;
   unsigned long nt = 0, nd = 0, t, d;
-  int fd, st, want = 0, err = 0, bad = 0, ac;
+  static int fd = -1;                          /* one memfd for the process */
+  int st, want = 0, err = 0, bad = 0, ac;
   unsigned char pick;
   if (size < 3) return 0;
   pick = data[2];
   build(data, size);
-  fd = memfd_create("chan", 0);
-  if (fd < 0 || (flen && write(fd, file, flen) != (ssize_t)flen) || lseek(fd, 0, SEEK_SET)) abort();
+  if (fd < 0 && (fd = memfd_create("chan", 0)) < 0) abort();
+  if (ftruncate(fd, 0) || (flen && pwrite(fd, file, flen, 0) != (ssize_t)flen) ||
+      lseek(fd, 0, SEEK_SET))
+    abort();
   snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
   if (chanfile_fdopen(&c, dup(fd)) < 0) abort();
   for (;;) {
@@ -126,7 +130,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (pread(fd, &b, 1, (off_t)k) != 1 || b != 'D') abort();
     if (chanfile_count(path, &t, &d) || t != nt - 1 || d != nd + 1) abort();
   }
-  close(fd);
   free(file);
   return 0;
 }

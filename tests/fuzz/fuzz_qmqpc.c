@@ -114,6 +114,16 @@ static void check_result(const struct job *j, const struct model *m, int code, c
   }
 }
 
+/* answer_fd: a memfd (one per process) holding a[0..n), offset 0. */
+static int answer_fd(const char *a, size_t n)
+{
+  static int fd = -1;
+  if (fd < 0 && (fd = memfd_create("answer", 0)) < 0) abort();
+  if (ftruncate(fd, 0) || (n && pwrite(fd, a, n, 0) != (ssize_t)n) || lseek(fd, 0, SEEK_SET))
+    abort();
+  return fd;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
   stralloc env = {0, 0, 0}, text = {0, 0, 0};
@@ -141,13 +151,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int all = !(f & 1), sent = !(f & 2), fd, res;
     p += n + (s ? 3 : 0);
     if ((f & 0x0c) == 0x0c) { j.problem = f & 0x10 ? 72 : 73; continue; }  /* no connect */
-    fd = memfd_create("answer", 0);
-    if (fd < 0 || (al && write(fd, a, al) != (ssize_t)al) || lseek(fd, 0, SEEK_SET)) abort();
+    fd = answer_fd(a, al);
     model_session(&m, nr, a, al, all, sent);
     mark(&j, R_PENDING, R_SENT);
     res = read_replies(&j, fd, &lim, all, sent);
     mark(&j, R_SENT, R_PENDING);
-    close(fd);
     if (res == S_NOMEM) abort();
     if (res == S_BROKEN) j.problem = 74;
     check_states(&j, &m);

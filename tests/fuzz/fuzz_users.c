@@ -136,13 +136,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
   const char *t = (const char *)data, *z = memchr(data, 0, size);
   size_t tlen = z ? (size_t)(z - t) : size, i;
+  static int fd = -1;                          /* one memfd for the process */
   unsigned long line = 0, mline = 0;
-  int fd, r, m;
+  int r, m;
   char buf[USERS_LOCAL_MAX + 8];
   m = model_compile(t, tlen, &mline);
   if (m < 0) return 0;
-  fd = memfd_create("users.cdb", 0);
-  if (fd < 0) abort();
+  if (fd < 0 && (fd = memfd_create("users.cdb", 0)) < 0) abort();
+  if (ftruncate(fd, 0) || lseek(fd, 0, SEEK_SET)) abort();
   r = users_compile(t, tlen, fd, &line);
   if (r != m || (r == 0 && line != mline)) abort();
   if (r == 1) {
@@ -160,6 +161,5 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
       i += n + 1;
     }
   }
-  close(fd);
   return 0;
 }
