@@ -19,33 +19,51 @@
 
 /* ---- parsing ---------------------------------------------------------- */
 
-static int bad(void)
+/* A refusal is told in words: what is wrong and the part of the line that
+ * is wrong, quoted (at most QUOTE_MAX bytes of it, other bytes than
+ * printable ASCII as '?'). why may be NULL. */
+#define QUOTE_MAX 64
+
+static int bad(char *why, const char *what, const char *s, size_t len)
 {
+  size_t n = 0, i;
+  if (why) {
+    n = (size_t)snprintf(why, NET_WHY, "%s", what);
+    if (s && n + QUOTE_MAX + 8 < NET_WHY) {
+      why[n++] = ' ';
+      why[n++] = '"';
+      for (i = 0; i < len && i < QUOTE_MAX; ++i)
+        why[n++] = s[i] >= 32 && s[i] < 127 ? s[i] : '?';
+      if (len > QUOTE_MAX) { memcpy(why + n, "...", 3); n += 3; }
+      why[n++] = '"';
+      why[n] = 0;
+    }
+  }
   errno = EINVAL;
   return -1;
 }
 
 /* parse_port: 1..65535, digits only, at most 5 of them. */
-static int parse_port(const char *s, size_t len, unsigned short *port)
+static int parse_port(const char *s, size_t len, unsigned short *port, char *why)
 {
   unsigned long v = 0;
   size_t i;
-  if (len == 0 || len > 5) return bad();
+  if (len == 0 || len > 5) return bad(why, "bad port", s, len);
   for (i = 0; i < len; ++i) {
-    if (s[i] < '0' || s[i] > '9') return bad();
+    if (s[i] < '0' || s[i] > '9') return bad(why, "bad port", s, len);
     v = v * 10 + (unsigned long)(s[i] - '0');
   }
-  if (v == 0 || v > 65535) return bad();
+  if (v == 0 || v > 65535) return bad(why, "bad port", s, len);
   *port = (unsigned short)v;
   return 0;
 }
 
 /* after_host: what may follow a host: nothing, or ":PORT". */
-static int after_host(const char *s, size_t len, struct net_server *srv)
+static int after_host(const char *s, size_t len, struct net_server *srv, char *why)
 {
   if (len == 0) return 0;
-  if (s[0] != ':') return bad();
-  return parse_port(s + 1, len - 1, &srv->port);
+  if (s[0] != ':') return bad(why, "junk after the address", s, len);
+  return parse_port(s + 1, len - 1, &srv->port, why);
 }
 
 /* set_literal: host[0..len) as an IPv6 or IPv4 literal; 0 ok, -1 not one. */
@@ -62,49 +80,55 @@ static int set_literal(struct net_server *srv, const char *host, size_t len)
   return 0;
 }
 
-/* name_ok: letters, digits, '-', '.', '_'; not starting with '-' or '.';
+/* check_name: letters, digits, '-', '.', '_'; not starting with '-' or '.';
  * digits and dots only means it should have been a dotted quad. */
-static int name_ok(const char *s, size_t len)
+static int check_name(const char *s, size_t len, char *why)
 {
   size_t i;
   int alpha = 0;
-  if (len == 0 || len > NET_HOSTMAX || s[0] == '-' || s[0] == '.') return 0;
+  if (len == 0) return bad(why, "no host", 0, 0);
+  if (len > NET_HOSTMAX) return bad(why, "host name longer than 253 bytes", 0, 0);
+  if (s[0] == '-' || s[0] == '.') return bad(why, "bad host name", s, len);
   for (i = 0; i < len; ++i) {
     char c = s[i];
     if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' || c == '_')
       alpha = 1;
     else if (!((c >= '0' && c <= '9') || c == '.'))
-      return 0;
+      return bad(why, "bad host name", s, len);
   }
-  return alpha;
+  return alpha ? 0 : bad(why, "bad IPv4 address", s, len);
 }
 
 /* parse_bracketed: "[literal]" then nothing or ":PORT". */
-static int parse_bracketed(const char *s, size_t len, struct net_server *srv)
+static int parse_bracketed(const char *s, size_t len, struct net_server *srv, char *why)
 {
   const char *close = memchr(s, ']', len);
   size_t hl;
-  if (!close) return bad();
+  if (!close) return bad(why, "no closing bracket", s, len);
   hl = (size_t)(close - s) - 1;
-  if (memchr(s + 1, '[', hl) || set_literal(srv, s + 1, hl) < 0) return bad();
-  return after_host(close + 1, len - hl - 2, srv);
+  if (memchr(s + 1, '[', hl) || set_literal(srv, s + 1, hl) < 0)
+    return bad(why, "bad address in brackets", s, hl + 2);
+  return after_host(close + 1, len - hl - 2, srv, why);
 }
 
 /* parse_plain: "host" or "host:PORT" with a dotted quad or a name. */
-static int parse_plain(const char *s, size_t len, struct net_server *srv)
+static int parse_plain(const char *s, size_t len, struct net_server *srv, char *why)
 {
   const char *colon = memchr(s, ':', len);
   size_t hl = colon ? (size_t)(colon - s) : len;
-  if (memchr(s, ']', len)) return bad();
+  struct net_server v6;
+  if (memchr(s, ']', len)) return bad(why, "no opening bracket", s, len);
+  if (set_literal(&v6, s, len) == 0 && v6.family == AF_INET6)
+    return bad(why, "IPv6 address without brackets", s, len);
   if (set_literal(srv, s, hl) == 0) {
-    if (srv->family == AF_INET6) return bad();  /* IPv6 needs brackets */
+    if (srv->family == AF_INET6) return bad(why, "IPv6 address without brackets", s, hl);
   } else {
-    if (!name_ok(s, hl)) return bad();
+    if (check_name(s, hl, why) < 0) return -1;
     memcpy(srv->host, s, hl);
     srv->host[hl] = 0;
     srv->family = 0;
   }
-  return after_host(s + hl, len - hl, srv);
+  return after_host(s + hl, len - hl, srv, why);
 }
 
 /* take_prefix: consume "qmtp:" or "qmqp:" (any case) and set the protocol. */
@@ -121,18 +145,41 @@ static size_t take_prefix(const char *s, size_t len, struct net_server *srv)
   return strncasecmp(s, "qmqp", 4) == 0 ? 5 : 0;
 }
 
-int net_parse(const char *line, size_t len, struct net_server *srv)
+int net_parse_why(const char *line, size_t len, struct net_server *srv, char *why)
 {
   size_t skip;
   memset(srv, 0, sizeof *srv);
+  if (why) why[0] = 0;
   while (len && (*line == ' ' || *line == '\t')) { ++line; --len; }
-  if (memchr(line, 0, len)) return bad();
+  if (memchr(line, 0, len)) return bad(why, "NUL byte in the line", 0, 0);
   skip = take_prefix(line, len, srv);
   line += skip;
   len -= skip;
-  if (len == 0) return bad();
-  if (line[0] == '[') return parse_bracketed(line, len, srv);
-  return parse_plain(line, len, srv);
+  if (len == 0) return bad(why, "no host", 0, 0);
+  if (line[0] == '[') return parse_bracketed(line, len, srv, why);
+  return parse_plain(line, len, srv, why);
+}
+
+int net_parse(const char *line, size_t len, struct net_server *srv)
+{
+  return net_parse_why(line, len, srv, 0);
+}
+
+int net_line(const char *raw, size_t len, size_t *pos, size_t *lineno,
+             const char **line, size_t *linelen)
+{
+  while (*pos < len) {
+    const char *s = raw + *pos, *nl = memchr(s, '\n', len - *pos);
+    size_t l = nl ? (size_t)(nl - s) : len - *pos;
+    *pos += l + (nl ? 1 : 0);
+    ++*lineno;
+    while (l && (s[l - 1] == ' ' || s[l - 1] == '\t' || s[l - 1] == '\r')) --l;
+    if (l == 0 || s[0] == '#') continue;
+    *line = s;
+    *linelen = l;
+    return 1;
+  }
+  return 0;
 }
 
 /* ---- resolving -------------------------------------------------------- */
@@ -194,6 +241,22 @@ int net_resolve(const struct net_server *srv, struct net_addr *out, size_t max,
   return 0;
 }
 
+const char *net_strerror(int e)
+{
+  switch (e) {
+  case ENOENT: return "no such host";
+  case EAGAIN: return "temporary DNS failure";
+  case ECONNREFUSED: return "connection refused";
+  case ETIMEDOUT: return "timed out";
+  case ENETUNREACH: return "network unreachable";
+  case EHOSTUNREACH: return "host unreachable";
+  case ECONNRESET: return "connection reset";
+  case EPIPE: return "connection closed";
+  case EADDRNOTAVAIL: return "address not available";
+  default: return strerror(e);
+  }
+}
+
 void net_fmt(char *buf, const struct net_addr *a)
 {
   char ip[INET6_ADDRSTRLEN];
@@ -214,6 +277,7 @@ struct race {
   size_t np;
   long long last_start;
   int *err;
+  int *errs;              /* per candidate, may be NULL */
 };
 
 static socklen_t to_sockaddr(const struct net_addr *a, struct sockaddr_storage *ss)
@@ -299,6 +363,7 @@ static void drop(struct race *r, size_t k, unsigned char st, int e, long long no
   r->state[r->idx[k]] = st;
   if (st == NET_FAILED) {
     *r->err = e;
+    if (r->errs) r->errs[r->idx[k]] = e;
     r->last_start = now - (1LL << 40);
   }
   forget(r, k);
@@ -322,6 +387,7 @@ static int launch(struct race *r, long long now, size_t *win)
   if (s > 0) { *win = r->next; return fd; }
   if (s < 0) {
     *r->err = errno;
+    if (r->errs) r->errs[r->next] = errno;
     r->state[r->next++] = NET_FAILED;
     r->last_start = now - (1LL << 40);
     return -2;
@@ -398,6 +464,12 @@ static int race_step(struct race *r, int stagger_ms, int timeout_ms,
     return -2;
   }
   expire(r, now, timeout_ms);
+  if (r->np && now - r->last_start >= stagger_ms) {
+    /* an earlier attempt that is through by now beats starting a new one
+     * (this process may have been off the CPU for the whole stagger) */
+    p = poll(r->pf, r->np, 0);
+    if (p > 0 && (fd = check_ready(r, now, win)) >= 0) return fd;
+  }
   if (r->np == 0 || now - r->last_start >= stagger_ms) {
     fd = launch(r, now, win);
     if (fd >= 0) return fd;
@@ -426,6 +498,14 @@ int net_connect(const struct net_addr *cand, unsigned char *state, size_t n,
                 int stagger_ms, int timeout_ms, long long deadline_ms,
                 size_t *winner, int *err)
 {
+  return net_connect_errs(cand, state, 0, n, stagger_ms, timeout_ms, deadline_ms,
+                          winner, err);
+}
+
+int net_connect_errs(const struct net_addr *cand, unsigned char *state, int *errs,
+                     size_t n, int stagger_ms, int timeout_ms, long long deadline_ms,
+                     size_t *winner, int *err)
+{
   struct race r;
   int fd = -1;
   *err = ENOENT;
@@ -435,6 +515,7 @@ int net_connect(const struct net_addr *cand, unsigned char *state, size_t n,
   r.state = state;
   r.n = n;
   r.err = err;
+  r.errs = errs;
   r.last_start = io_now_ms() - (1LL << 40);
   if (timeout_ms <= 0) timeout_ms = 0x7fffffff;
   if (race_alloc(&r, n) < 0) { *err = ENOMEM; return -1; }

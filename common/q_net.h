@@ -53,6 +53,26 @@ enum net_state { NET_UNTRIED = 0, NET_FAILED = 1, NET_USED = 2 };
 /* net_parse: parse line[0..len) into *srv. 0 ok; -1 invalid (errno EINVAL). */
 int net_parse(const char *line, size_t len, struct net_server *srv);
 
+/* net_parse_why: net_parse that also says why a line is refused: why
+ * (NET_WHY bytes; may be NULL) gets a NUL-terminated reason with the part
+ * of the line at fault quoted and cleaned (bytes outside printable ASCII
+ * as '?', at most 64 of them): `bad port "99999"`, `no host`,
+ * `IPv6 address without brackets "::1"`, `bad host name "a b"`, ... */
+#define NET_WHY 128
+int net_parse_why(const char *line, size_t len, struct net_server *srv, char *why);
+
+/* net_line: walk the lines of a list file raw[0..len) that
+ * control_readlist keeps (blank and '#' lines skipped, trailing blanks and
+ * CR stripped), with their line numbers. *pos and *lineno start at 0.
+ * 1: line[0..*linelen) is the next line, *lineno its number (from 1);
+ * 0: no more lines. */
+int net_line(const char *raw, size_t len, size_t *pos, size_t *lineno,
+             const char **line, size_t *linelen);
+
+/* net_strerror: a short lower-case text for an errno of net_resolve or
+ * net_connect: "no such host", "connection refused", "timed out", ... */
+const char *net_strerror(int e);
+
 /* net_resolve: the addresses of srv, at most max of them, into out; *n gets
  * the count. 0 ok (*n >= 1); -1 when the name does not resolve (errno:
  * ENOENT no such name or no address, EAGAIN temporary, ENOMEM). */
@@ -85,5 +105,11 @@ void net_source(const struct net_addr *a);
 int net_connect(const struct net_addr *cand, unsigned char *state, size_t n,
                 int stagger_ms, int timeout_ms, long long deadline_ms,
                 size_t *winner, int *err);
+/* net_connect_errs: net_connect that also sets errs[i] to the errno of
+ * each candidate i whose attempt failed in this call (ETIMEDOUT for its
+ * connect timeout or the deadline); other entries are left alone. */
+int net_connect_errs(const struct net_addr *cand, unsigned char *state, int *errs,
+                     size_t n, int stagger_ms, int timeout_ms, long long deadline_ms,
+                     size_t *winner, int *err);
 
 #endif

@@ -5,7 +5,8 @@
  * T<rcpt>\0 ... \0. Anything else is 91; an address longer than
  * limit_get(LIM_ADDR) is 11; no recipient is 91 (nothing is sent).
  * Configuration: control/qmqpservers (syntax in q_net.h; missing, empty,
- * unreadable or holding an invalid line: 55), qmqptimeoutconnect (seconds
+ * unreadable or holding an invalid line: 82 "Z<what is wrong, with the
+ * line number> (#4.3.0)"), qmqptimeoutconnect (seconds
  * per connection attempt, default 10), qmqptimeout (seconds per read or
  * write, default 60); the whole send ends after timeoutsession (LIM_SESSION,
  * 3600 s). All addresses of all lines are candidates in file order; they are
@@ -31,17 +32,25 @@
  *   K and D, none pending               82 "D<n> of <m> recipients refused:
  *                                          <addr>: <text>; ..."
  *   all pending, some server said Z     82 "Z<last Z text>" (71 if no text)
- *   all pending, no Z                   72 last problem a connect timeout,
- *                                       73 refused (or name not resolved),
- *                                       74 a connection broke or timed out
+ *   all pending, no Z                   82 "Zno hub took the message:
+ *                                          <where>: <what>; ... (#4.4.1)"
+ *                                          naming every problem met (a name
+ *                                          not resolving, a refused or timed
+ *                                          out connect, a connection that
+ *                                          broke or timed out: #4.4.2 when
+ *                                          that was the last); 72, 73, 74
+ *                                          only with no problem to name
  *   some pending, some K or D           82 "Z<n> of <m> recipients not
  *                                          accepted yet: <last Z text or the
- *                                          text of the last problem>"
+ *                                          problems met>"
+ * The problems list is capped at 800 bytes. With qmqpc_verbose, every
+ * hub tried and its answer is said as it happens.
  * The caller retries a Z later and resends to everyone: duplicates for the
  * accepted recipients are accepted as the price of never losing one.
  * Out of memory is 51. SIGPIPE is ignored while this runs. */
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +58,7 @@
 #include "buffer.h"
 #include "fmt.h"
 #include "q_control.h"
+#include "q_err.h"
 #include "q_io.h"
 #include "q_limits.h"
 #include "q_net.h"
@@ -60,6 +70,7 @@
 #define STAGGER_MS 250
 #define REPLY_MAX 65536
 #define TEXT_MAX 1000
+#define WHY_MAX 800          /* the problems list, so the whole text fits */
 #define MAXADDRS 16          /* addresses used per host name */
 #define MAXSECONDS 86400UL   /* cap on a timeout control file */
 
@@ -82,13 +93,23 @@ struct job {
   struct net_addr *cand;      /* candidates, in preference order */
   unsigned char *cstate;      /* enum net_state */
   unsigned char *cproto;      /* enum net_proto */
+  int *cerr;                  /* errno of a failed connect */
+  size_t *clabel;             /* offset of its label in labels */
   size_t ncand;
+  stralloc labels;            /* "192.0.2.7:628", "hub.example (192.0.2.7:628)" */
+  size_t w;                   /* the candidate in session */
   int tconn_ms, tio_ms;
   long long deadline;
   int problem;                /* 72, 73, 74 or 0: the last one seen */
   int zseen;
   stralloc ztext, dfirst, dlist;
+  stralloc why;               /* the problems met: "where: what; ..." */
+  char broke[160];            /* how the last session failed */
 };
+
+static int vfd = -1;          /* qmqpc_verbose */
+
+void qmqpc_verbose(int fd) { vfd = fd; }
 
 /* ---- envelope --------------------------------------------------------- */
 
@@ -147,19 +168,74 @@ static void mark(struct job *j, unsigned char from, unsigned char to)
 
 /* ---- texts ------------------------------------------------------------ */
 
-/* cat_clean: append s[0..len) with bytes outside printable ASCII as '?',
- * never letting sa grow past TEXT_MAX. 1 ok, 0 no memory. */
-static int cat_clean(stralloc *sa, const char *s, size_t len)
+/* cat_capped: append s[0..len) with bytes outside printable ASCII as '?',
+ * never letting sa grow past cap. 1 ok, 0 no memory. */
+static int cat_capped(stralloc *sa, const char *s, size_t len, size_t cap)
 {
   size_t i;
-  if (sa->len >= TEXT_MAX) return 1;
-  if (len > TEXT_MAX - sa->len) len = TEXT_MAX - sa->len;
+  if (sa->len >= cap) return 1;
+  if (len > cap - sa->len) len = cap - sa->len;
   if (!stralloc_readyplus(sa, len)) return 0;
   for (i = 0; i < len; ++i) {
     unsigned char c = (unsigned char)s[i];
     sa->s[sa->len++] = (c >= 32 && c < 127) ? (char)c : '?';
   }
   return 1;
+}
+
+/* cat_clean: cat_capped to TEXT_MAX. */
+static int cat_clean(stralloc *sa, const char *s, size_t len)
+{
+  return cat_capped(sa, s, len, TEXT_MAX);
+}
+
+static int cat_cleans(stralloc *sa, const char *s)
+{
+  return cat_clean(sa, s, strlen(s));
+}
+
+/* say: with qmqpc_verbose, the line "progname: a b c t" (t cleaned) on its
+ * descriptor. Nothing is said when memory runs out. */
+static void say(const char *a, const char *b, const char *c, const char *t, size_t tl)
+{
+  stralloc l = {0};
+  if (vfd < 0) return;
+  if (cat_cleans(&l, progname) && cat_cleans(&l, ": ") && cat_cleans(&l, a) &&
+      cat_cleans(&l, b) && cat_cleans(&l, c) && cat_clean(&l, t, tl) &&
+      stralloc_append(&l, "\n"))
+    (void)!write(vfd, l.s, l.len);
+  stralloc_free(&l);
+}
+
+static const char *label(const struct job *j, size_t i)
+{
+  return j->labels.s + j->clabel[i];
+}
+
+/* trouble: "where: what" joins the list of problems (capped at WHY_MAX)
+ * and, verbose, is said with prefix. 1 ok, 0 no memory. */
+static int trouble(struct job *j, const char *prefix, const char *where, const char *what)
+{
+  say(prefix, where, ": ", what, strlen(what));
+  if (j->why.len && !cat_capped(&j->why, "; ", 2, WHY_MAX)) return 0;
+  return cat_capped(&j->why, where, strlen(where), WHY_MAX) &&
+         cat_capped(&j->why, ": ", 2, WHY_MAX) && cat_capped(&j->why, what, strlen(what), WHY_MAX);
+}
+
+/* tell_answer: verbose, what the hub in session answered (for rcpt a when
+ * it answers per recipient). */
+static void tell_answer(const struct job *j, const char *a, size_t al, const char *r, size_t rl)
+{
+  static const char *const what[3][2] = {
+    { ": accepted", ": accepted: " }, { ": refused", ": refused: " },
+    { ": deferred", ": deferred: " } };
+  stralloc w = {0};
+  int k = r[0] == 'K' ? 0 : r[0] == 'D' ? 1 : 2;
+  if (vfd < 0) return;
+  if (cat_cleans(&w, label(j, j->w)) && (!a || (cat_cleans(&w, ": ") && cat_clean(&w, a, al))) &&
+      stralloc_0(&w))
+    say("hub ", w.s, what[k][rl > 1], r + 1, rl - 1);
+  stralloc_free(&w);
 }
 
 /* refused: remember the text of a D answer for addr. */
@@ -293,13 +369,37 @@ static int qmtp_send(struct job *j, int fd, struct io_limits *lim)
   return buffer_put(&b, ",", 1) || buffer_flush(&b) ? -1 : 0;
 }
 
-/* get_reply: one K/Z/D netstring. S_DONE, S_BROKEN (I/O, garbage), S_NOMEM. */
-static int get_reply(buffer *b, stralloc *r)
+/* broke: say in j->broke how the session failed (the rest of the line
+ * after "HOST: "): e is the errno of a failed read or write, doing what
+ * was being done. */
+static void broke(struct job *j, int e, const char *doing)
+{
+  int s = j->tio_ms / 1000;
+  if (e == ETIMEDOUT && io_now_ms() >= j->deadline)
+    snprintf(j->broke, sizeof j->broke, "timeoutsession reached %s", doing);
+  else if (e == ETIMEDOUT)
+    snprintf(j->broke, sizeof j->broke, "timed out after %d s %s", s, doing);
+  else if (e == EPROTO)
+    snprintf(j->broke, sizeof j->broke, "closed the connection in the middle of an answer");
+  else
+    snprintf(j->broke, sizeof j->broke, "%s %s", net_strerror(e), doing);
+}
+
+/* get_reply: one K/Z/D netstring. S_DONE, S_BROKEN (I/O, garbage: said in
+ * j->broke), S_NOMEM. */
+static int get_reply(struct job *j, buffer *b, stralloc *r)
 {
   int s = ns_get(b, REPLY_MAX, r);
   if (s == NS_NOMEM) return S_NOMEM;
-  if (s != NS_OK || r->len == 0) return S_BROKEN;
-  if (r->s[0] != 'K' && r->s[0] != 'Z' && r->s[0] != 'D') return S_BROKEN;
+  if (s == NS_EOF) {
+    snprintf(j->broke, sizeof j->broke, "closed the connection without an answer");
+    return S_BROKEN;
+  }
+  if (s == NS_IOERR) { broke(j, errno, "waiting for an answer"); return S_BROKEN; }
+  if (s != NS_OK || r->len == 0 || (r->s[0] != 'K' && r->s[0] != 'Z' && r->s[0] != 'D')) {
+    snprintf(j->broke, sizeof j->broke, "answered something that is not a QMQP/QMTP answer");
+    return S_BROKEN;
+  }
   return S_DONE;
 }
 
@@ -319,8 +419,14 @@ static int read_replies(struct job *j, int fd, struct io_limits *lim, int all,
   b.cookie = lim;
   for (; res == S_DONE && rcpt_next(&j->env, &pos, &a, &al); ++i) {
     if (j->st[i] != R_SENT) continue;
-    if (!all || r.len == 0) res = get_reply(&b, &r);
-    if (res == S_DONE && !sent && r.s[0] == 'K') res = S_BROKEN;
+    if (!all || r.len == 0) {
+      res = get_reply(j, &b, &r);
+      if (res == S_DONE) tell_answer(j, all ? 0 : a, al, r.s, r.len);
+    }
+    if (res == S_DONE && !sent && r.s[0] == 'K') {
+      snprintf(j->broke, sizeof j->broke, "answered K before it had the whole message");
+      res = S_BROKEN;
+    }
     if (res == S_DONE) res = answer(j, i, a, al, r.s, r.len);
   }
   stralloc_free(&r);
@@ -331,92 +437,140 @@ static int read_replies(struct job *j, int fd, struct io_limits *lim, int all,
 static int session(struct job *j, int fd, int proto)
 {
   struct io_limits lim;
-  int sent, res = S_BROKEN;
+  int sent, e, res = S_BROKEN;
   lim.deadline_ms = j->deadline;
   lim.timeout_ms = j->tio_ms;
   mark(j, R_PENDING, R_SENT);
   sent = (proto == NET_QMTP ? qmtp_send(j, fd, &lim) : qmqp_send(j, fd, &lim)) == 0;
+  e = errno;
   /* a QMQP hub may refuse early and close: its answer is still worth reading */
-  if (sent || (proto == NET_QMQP && errno != ETIMEDOUT && errno != EFBIG))
+  if (sent || (proto == NET_QMQP && e != ETIMEDOUT && e != EFBIG))
     res = read_replies(j, fd, &lim, proto == NET_QMQP, sent);
+  if (res == S_BROKEN && !sent) {
+    if (e == EFBIG) snprintf(j->broke, sizeof j->broke, "message too big to send");
+    else broke(j, e, "sending the message");
+  }
   mark(j, R_SENT, R_PENDING);
   return res;
 }
 
 /* ---- configuration ---------------------------------------------------- */
 
-static int cand_add(struct job *j, const struct net_addr *a, size_t k, int proto)
+/* grow: make room for n candidates in every per-candidate array. */
+static int grow(struct job *j, size_t n)
 {
-  size_t n = j->ncand + k, i;
   void *p;
-  if (n < k || n > SIZE_MAX / sizeof *j->cand) return -1;
+  if (n > SIZE_MAX / sizeof *j->cand) return -1;
   if (!(p = realloc(j->cand, n * sizeof *j->cand))) return -1;
   j->cand = p;
+  if (!(p = realloc(j->cerr, n * sizeof *j->cerr))) return -1;
+  j->cerr = p;
+  if (!(p = realloc(j->clabel, n * sizeof *j->clabel))) return -1;
+  j->clabel = p;
   if (!(p = realloc(j->cstate, n))) return -1;
   j->cstate = p;
   if (!(p = realloc(j->cproto, n))) return -1;
   j->cproto = p;
+  return 0;
+}
+
+/* cand_add: the k addresses of srv as candidates, each with its label. */
+static int cand_add(struct job *j, const struct net_addr *a, size_t k,
+                    const struct net_server *srv)
+{
+  size_t n = j->ncand + k, i;
+  char f[NET_FMT];
+  if (n < k || grow(j, n) < 0) return -1;
   for (i = 0; i < k; ++i) {
+    net_fmt(f, &a[i]);
+    j->clabel[j->ncand] = j->labels.len;
+    if (srv->family == 0 && (!stralloc_cats(&j->labels, srv->host) ||
+                             !stralloc_cats(&j->labels, " ("))) return -1;
+    if (!stralloc_cats(&j->labels, f)) return -1;
+    if (srv->family == 0 && !stralloc_cats(&j->labels, ")")) return -1;
+    if (!stralloc_0(&j->labels)) return -1;
     j->cand[j->ncand] = a[i];
+    j->cerr[j->ncand] = 0;
     j->cstate[j->ncand] = NET_UNTRIED;
-    j->cproto[j->ncand++] = (unsigned char)proto;
+    j->cproto[j->ncand++] = (unsigned char)srv->proto;
   }
   return 0;
 }
 
-/* add_line: one qmqpservers line; a name that does not resolve is skipped
- * (it counts as a refused connection). 0 ok, else the exit code. */
-static int add_line(struct job *j, const char *line)
+/* config_text: text = "Z<a><b><c> (#4.3.0)", for what was code 55: 82,
+ * or 51. */
+static int config_text(stralloc *text, const char *a, const char *b, const char *c)
+{
+  text->len = 0;
+  return stralloc_copys(text, "Z") && cat_cleans(text, a) && cat_cleans(text, b) &&
+         cat_cleans(text, c) && stralloc_cats(text, " (#4.3.0)") ? 82 : 51;
+}
+
+/* add_line: qmqpservers line number no, line[0..len); a name that does not
+ * resolve is skipped (it counts as a refused connection). 0 ok, else the
+ * exit code (an invalid line: 82 with its text). */
+static int add_line(struct job *j, size_t no, const char *line, size_t len, stralloc *text)
 {
   struct net_server srv;
   struct net_addr a[MAXADDRS];
+  char why[NET_WHY], where[64];
   size_t k;
-  if (net_parse(line, strlen(line), &srv) < 0) return 55;
+  snprintf(where, sizeof where, "control/qmqpservers line %zu: ", no);
+  if (net_parse_why(line, len, &srv, why) < 0) return config_text(text, where, why, "");
   if (net_resolve(&srv, a, MAXADDRS, &k) < 0) {
     if (errno == ENOMEM) return 51;
     j->problem = 73;
-    return 0;
+    return trouble(j, where, srv.host, net_strerror(errno)) ? 0 : 51;
   }
-  return cand_add(j, a, k, srv.proto) < 0 ? 51 : 0;
+  return cand_add(j, a, k, &srv) < 0 ? 51 : 0;
 }
 
-static int load_servers(struct job *j)
+static int load_servers(struct job *j, stralloc *text)
 {
-  stralloc list = {0};
-  size_t i;
-  int code = 0, r = control_readlist(&list, "qmqpservers");
-  if (r <= 0 || list.len == 0) {
-    stralloc_free(&list);
-    return r < 0 && errno == ENOMEM ? 51 : 55;
-  }
-  for (i = 0; i < list.len && !code; i += strlen(list.s + i) + 1)
-    code = add_line(j, list.s + i);
-  stralloc_free(&list);
-  if (!code && j->ncand == 0) code = j->problem ? j->problem : 55;
+  stralloc raw = {0};
+  size_t pos = 0, no = 0, len;
+  const char *line;
+  int code = 0, r = control_readfile(&raw, "qmqpservers");
+  if (r < 0) code = errno == ENOMEM ? 51 : config_text(text,
+                    "unable to read control/qmqpservers: ", strerror(errno), "");
+  else if (r == 0)
+    code = config_text(text, "control/qmqpservers is missing: ", "there is no hub to send to", "");
+  while (!code && net_line(raw.s, raw.len, &pos, &no, &line, &len))
+    code = add_line(j, no, line, len, text);
+  stralloc_free(&raw);
+  if (!code && j->ncand == 0 && !j->why.len)
+    code = config_text(text, "control/qmqpservers names no hub", "", "");
   return code;
 }
 
 /* seconds_ms: a timeout control file in ms; def when missing or 0. */
-static int seconds_ms(const char *name, unsigned long def, int *ms)
+static int seconds_ms(const char *name, unsigned long def, int *ms, stralloc *text)
 {
   unsigned long v = def;
-  if (control_readulong(&v, name) < 0) return -1;
+  char where[64];
+  if (control_readulong(&v, name) < 0) {
+    if (errno == ENOMEM) return 51;
+    snprintf(where, sizeof where, "control/%s: ", name);
+    return config_text(text, where, errno == EINVAL || errno == ERANGE
+                       ? "not a number of seconds" : strerror(errno), "");
+  }
   if (v == 0) v = def;
   if (v > MAXSECONDS) v = MAXSECONDS;
   *ms = (int)(v * 1000);
   return 0;
 }
 
-static int job_setup(struct job *j)
+static int job_setup(struct job *j, stralloc *text)
 {
   unsigned long session = limit_get(LIM_SESSION);
-  if (seconds_ms("qmqptimeoutconnect", 10, &j->tconn_ms) < 0 ||
-      seconds_ms("qmqptimeout", 60, &j->tio_ms) < 0) return 55;
+  int code = seconds_ms("qmqptimeoutconnect", 10, &j->tconn_ms, text);
+  if (!code) code = seconds_ms("qmqptimeout", 60, &j->tio_ms, text);
+  if (code) return code;
   if (session > MAXSECONDS) session = MAXSECONDS;
   j->deadline = io_now_ms() + (long long)session * 1000;
   j->st = calloc(j->env.n, 1);
   if (!j->st) return 51;
-  return load_servers(j);
+  return load_servers(j, text);
 }
 
 /* ---- the result ------------------------------------------------------- */
@@ -449,6 +603,8 @@ static int still_pending(struct job *j, size_t pending, stralloc *text)
   int code;
   if (j->zseen && j->ztext.len) {
     code = set_text(text, 'Z', pending, j->env.n, " recipients not accepted yet: ", &j->ztext);
+  } else if (!j->zseen && j->why.len) {
+    code = set_text(text, 'Z', pending, j->env.n, " recipients not accepted yet: ", &j->why);
   } else {
     qq_status(j->zseen ? 71 : j->problem ? j->problem : 73, 0, 0, &q);
     if (!stralloc_copyb(&why, q.text, q.textlen)) return 51;
@@ -456,6 +612,14 @@ static int still_pending(struct job *j, size_t pending, stralloc *text)
   }
   stralloc_free(&why);
   return code;
+}
+
+/* unreached: no hub answered: the problems met, 82 (51 out of memory). */
+static int unreached(struct job *j, stralloc *text)
+{
+  text->len = 0;
+  return stralloc_copys(text, "Zno hub took the message: ") && stralloc_cat(text, &j->why) &&
+         stralloc_cats(text, j->problem == 74 ? " (#4.4.2)" : " (#4.4.1)") ? 82 : 51;
 }
 
 static int finish(struct job *j, stralloc *text)
@@ -468,28 +632,69 @@ static int finish(struct job *j, stralloc *text)
     return set_text(text, 'D', j->nd, j->env.n, " recipients refused: ", &j->dlist);
   if (pending < j->env.n) return still_pending(j, pending, text);
   if (j->zseen) return j->ztext.len ? plain_text(text, 'Z', &j->ztext) : 71;
+  if (j->why.len) return unreached(j, text);
   return j->problem ? j->problem : 73;
 }
 
 /* ---- the run ---------------------------------------------------------- */
 
-static int job_run(struct job *j, stralloc *text)
+/* failed_connects: note every candidate whose connection failed since
+ * before[] was taken. 1 ok, 0 no memory. */
+static int failed_connects(struct job *j, const unsigned char *before)
+{
+  char what[64];
+  size_t k;
+  for (k = 0; k < j->ncand; ++k) {
+    if (before[k] != NET_UNTRIED || j->cstate[k] != NET_FAILED) continue;
+    if (j->cerr[k] == ETIMEDOUT && io_now_ms() >= j->deadline)
+      snprintf(what, sizeof what, "timeoutsession reached while connecting");
+    else if (j->cerr[k] == ETIMEDOUT)
+      snprintf(what, sizeof what, "connect timed out after %d s", j->tconn_ms / 1000);
+    else
+      snprintf(what, sizeof what, "%s", net_strerror(j->cerr[k]));
+    if (!trouble(j, "hub ", label(j, k), what)) return 0;
+  }
+  return 1;
+}
+
+/* attempts: connect and offer the pending recipients until none is left
+ * pending or no candidate is left. 0, or 51. */
+static int attempts(struct job *j, unsigned char *before)
 {
   while (j->nk + j->nd < j->env.n) {
     size_t w;
-    int err, res, fd = net_connect(j->cand, j->cstate, j->ncand, STAGGER_MS,
-                                   j->tconn_ms, j->deadline, &w, &err);
+    int err, res, fd;
+    if (j->ncand) memcpy(before, j->cstate, j->ncand);
+    fd = net_connect_errs(j->cand, j->cstate, j->cerr, j->ncand, STAGGER_MS,
+                          j->tconn_ms, j->deadline, &w, &err);
+    if (!failed_connects(j, before)) { if (fd >= 0) close(fd); return 51; }
     if (fd < 0) {
       if (err == ENOMEM) return 51;
       if (err != ENOENT) j->problem = err == ETIMEDOUT ? 72 : 73;
-      break;
+      return 0;
     }
+    j->w = w;
+    say("hub ", label(j, w), j->cproto[w] == NET_QMTP ? ": connected (QMTP)"
+                                                     : ": connected (QMQP)", "", 0);
     res = session(j, fd, j->cproto[w]);
     close(fd);
     if (res == S_NOMEM) return 51;
-    if (res == S_BROKEN) j->problem = 74;
+    if (res == S_BROKEN) {
+      j->problem = 74;
+      if (!trouble(j, "hub ", label(j, w), j->broke)) return 51;
+    }
   }
-  return finish(j, text);
+  return 0;
+}
+
+static int job_run(struct job *j, stralloc *text)
+{
+  unsigned char *before = malloc(j->ncand ? j->ncand : 1);
+  int code;
+  if (!before) return 51;
+  code = attempts(j, before);
+  free(before);
+  return code ? code : finish(j, text);
 }
 
 static void job_free(struct job *j)
@@ -498,9 +703,13 @@ static void job_free(struct job *j)
   free(j->cand);
   free(j->cstate);
   free(j->cproto);
+  free(j->cerr);
+  free(j->clabel);
+  stralloc_free(&j->labels);
   stralloc_free(&j->ztext);
   stralloc_free(&j->dfirst);
   stralloc_free(&j->dlist);
+  stralloc_free(&j->why);
 }
 
 int qmqpc_send(struct spool *msg, const char *env, size_t envlen, stralloc *text)
@@ -512,7 +721,7 @@ int qmqpc_send(struct spool *msg, const char *env, size_t envlen, stralloc *text
   j.msg = msg;
   text->len = 0;
   code = env_parse(&j.env, env, envlen);
-  if (!code) code = job_setup(&j);
+  if (!code) code = job_setup(&j, text);
   if (!code) {
     memset(&ign, 0, sizeof ign);
     ign.sa_handler = SIG_IGN;

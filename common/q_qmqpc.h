@@ -15,7 +15,16 @@
 /* qmqpc_send: env[0..envlen) is a qmail-queue envelope (F<sender>\0
  * T<rcpt>\0 ... \0). Returns the qmail-queue exit code. When it returns
  * 82, text holds "D<text>" or "Z<text>" (the hub's own words when it gave
- * any), ready for fd 6. Progress and failover are not printed. */
+ * any), ready for fd 6. A problem of configuration or of reaching the
+ * hubs is 82 too, with a Z text naming the cause ("control/qmqpservers
+ * line 2: bad port \"99999\"", "no hub took the message: hub.example: no
+ * such host; 127.0.0.1:628: connection refused"); 55, 72, 73 and 74 are
+ * left for the cases with nothing to name. */
 int qmqpc_send(struct spool *msg, const char *env, size_t envlen, stralloc *text);
+
+/* qmqpc_verbose: from now on say each hub tried and its answer, one line
+ * each ("progname: hub 127.0.0.1:628: connection refused", "...: accepted:
+ * ok"), on descriptor fd; -1 (the default) says nothing. */
+void qmqpc_verbose(int fd);
 
 #endif

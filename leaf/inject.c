@@ -42,6 +42,7 @@ static const char *flags = "";  /* $QMAILINJECT letters */
 static stralloc defaulthost, defaultdomain, plusdomain, idhost;
 static stralloc mailuser, mailhost, mailname;
 static struct addr_qualify qual;
+int inject_verbose;
 
 /* ---- what the header told us ------------------------------------------ */
 
@@ -514,6 +515,14 @@ __attribute__((noreturn)) static void send_message(void)
     qq_to(&q, rcpts.s + i, strlen(rcpts.s + i));
   code = qq_finish(&q, &fd6);
   qq_status(code, fd6.s, fd6.len, &st);
+  if (inject_verbose && !q.inproc) {
+    stralloc t = {0};
+    if (!stralloc_copyb(&t, st.text, st.textlen) || !stralloc_0(&t)) nomem();
+    err_print("queue program", 0,
+              st.kind == 'K' ? "accepted: " : st.kind == 'D' ? "refused: " : "deferred: ",
+              t.s, (const char *)0);
+    stralloc_free(&t);
+  }
   if (st.kind == 'K') _exit(0);
   {
     stralloc t = {0};

@@ -8,4 +8,9 @@
  * or 111 (temporary). */
 void inject_main(int argc, char **argv) __attribute__((noreturn));
 
+/* inject_verbose: set (by sendmail -v) to say on stderr what the queue
+ * program answered when it ran as a separate program (a hub home); on a
+ * leaf qmqpc_verbose says each hub's answer. */
+extern int inject_verbose;
+
 #endif

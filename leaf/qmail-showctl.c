@@ -1,6 +1,7 @@
 /* qmail-showctl.c: explain the control files of a qmail home.
  *
  *   qmail-showctl [-v]
+ *   qmail-showctl -c
  *
  * Prints the home directory in force (q_home.h), then one paragraph per
  * control file this project knows (the table below: REFERENCE.md sec. 1b,
@@ -13,11 +14,17 @@
  * and its meaning. Works on leaf and hub homes alike; files are only read.
  * Values are printed with non-printable bytes as \ooo.
  * Caps: control files are read through q_control.h (16 MB each).
+ * -c checks the leaf's files instead (qmqpservers line by line, with the
+ * parser of qmail-qmqpc and a lookup of every name; the timeout files; me,
+ * defaultdomain, defaulthost, plusdomain, idhost as host names) and prints
+ * one line per problem, "control/qmqpservers line 2: bad port "99999"",
+ * nothing when all is well.
  * Exit codes: 0 printed (a known file that cannot be read is reported in
- * its paragraph); 100 usage; 111 control/ cannot be listed, no memory, or
- * stdout cannot be written. */
+ * its paragraph), or -c found no problem; 1 -c found a problem; 100 usage;
+ * 111 control/ cannot be listed, no memory, or stdout cannot be written. */
 #include <dirent.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -187,6 +194,7 @@ static stralloc out;   /* everything printed, written once at the end */
 static stralloc me;    /* control/me, NUL-terminated, when haveme */
 static int haveme;
 static int verbose;
+static int checking;   /* -c */
 
 static void cat(const char *s)
 {
@@ -423,6 +431,144 @@ static char **unknown_files(const char *dir)
   return v;
 }
 
+/* ---- -c: check the leaf's control files ---------------------------------- */
+
+static unsigned long nproblems;
+
+/* problem: one line of the -c report: control/NAME: a b "value" (value
+ * cleaned; none when NULL). */
+static void problem(const char *name, const char *a, const char *b, const char *value,
+                    size_t vlen)
+{
+  ++nproblems;
+  cat("control/");
+  cat(name);
+  cat(": ");
+  cat(a);
+  cat(b);
+  if (value) {
+    cat(" \"");
+    catsafe(value, vlen);
+    cat("\"");
+  }
+  cat("\n");
+}
+
+/* is_leaf: bin/qmail-queue is the qmail-qmqpc link (as q_qq.c decides). */
+static int is_leaf(void)
+{
+  stralloc path = {0};
+  char t[4096];
+  ssize_t n;
+  const char *base;
+  if (!home_path(&path, "bin/qmail-queue")) fatal_nomem();
+  n = readlink(path.s, t, sizeof t - 1);
+  stralloc_free(&path);
+  if (n <= 0) return 0;
+  t[n] = 0;
+  base = strrchr(t, '/');
+  return strcmp(base ? base + 1 : t, "qmail-qmqpc") == 0;
+}
+
+/* name_fault: what is wrong with host name s[0..len), or NULL. */
+static const char *name_fault(const char *s, size_t len)
+{
+  static const char empty[] = "an empty label (a dot at the start, at the end or twice):";
+  size_t i, label = 0;
+  if (len > 253) return "longer than 253 bytes:";
+  for (i = 0; i < len; ++i) {
+    char c = s[i];
+    if (c == '.') {
+      if (!label) return empty;
+      label = 0;
+      continue;
+    }
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+          c == '-' || c == '_'))
+      return "not a host name (letters, digits, '-', '_' and dots):";
+    if (++label > 63) return "a label longer than 63 bytes:";
+  }
+  return label ? 0 : empty;
+}
+
+/* check_name: control/NAME holds a sane host name (me: with a dot). A
+ * missing file is fine when me is there (NAME defaults to it). */
+static void check_name(const char *name)
+{
+  stralloc v = {0};
+  const char *f;
+  int r = control_readline(&v, name), isme = !strcmp(name, "me");
+  if (r < 0) problem(name, "unable to read: ", strerror(errno), 0, 0);
+  else if ((r == 0 || v.len == 0) && isme)
+    problem(name, "missing: this host has no name (qmail-inject falls back to the words ",
+            "defaulthost, defaultdomain, plusdomain, idhost)", 0, 0);
+  else if ((r == 0 || v.len == 0) && !haveme)
+    problem(name, "missing, and so is me: qmail-inject uses the word ", name, 0, 0);
+  else if (r == 0 || v.len == 0) ;  /* me's value, checked as me */
+  else if ((f = name_fault(v.s, v.len)))
+    problem(name, f, "", v.s, v.len);
+  else if (isme && !memchr(v.s, '.', v.len))
+    problem(name, "not fully qualified (no dot):", "", v.s, v.len);
+  stralloc_free(&v);
+}
+
+/* check_seconds: a timeout file, when present, is a number. */
+static void check_seconds(const char *name)
+{
+  unsigned long n;
+  if (control_readulong(&n, name) >= 0) return;
+  if (errno == EINVAL || errno == ERANGE) problem(name, "not a number of seconds", "", 0, 0);
+  else problem(name, "unable to read: ", strerror(errno), 0, 0);
+}
+
+/* check_hub: qmqpservers line no, as qmail-qmqpc reads it; a name must
+ * resolve now. */
+static void check_hub(size_t no, const char *line, size_t len)
+{
+  struct net_server srv;
+  struct net_addr a[4];
+  char why[NET_HOSTMAX + NET_WHY], name[48];
+  size_t n;
+  snprintf(name, sizeof name, "qmqpservers line %zu", no);
+  if (net_parse_why(line, len, &srv, why) < 0) {
+    problem(name, why, "", 0, 0);
+  } else if (net_resolve(&srv, a, 4, &n) < 0) {
+    if (errno == ENOMEM) fatal_nomem();
+    snprintf(why, sizeof why, "%s: %s", srv.host, net_strerror(errno));
+    problem(name, why, "", 0, 0);
+  }
+}
+
+static void check_hubs(int leaf)
+{
+  stralloc raw = {0};
+  size_t pos = 0, no = 0, len, lines = 0;
+  const char *line;
+  int r = control_readfile(&raw, "qmqpservers");
+  if (r < 0) problem("qmqpservers", "unable to read: ", strerror(errno), 0, 0);
+  else if (r == 0 && leaf)
+    problem("qmqpservers", "missing: this leaf has no hub to send its mail to", "", 0, 0);
+  while (r > 0 && net_line(raw.s, raw.len, &pos, &no, &line, &len)) {
+    ++lines;
+    check_hub(no, line, len);
+  }
+  if (r > 0 && !lines && leaf)
+    problem("qmqpservers", "names no hub: this leaf cannot send any mail", "", 0, 0);
+  stralloc_free(&raw);
+}
+
+/* check: -c. One line per problem in the leaf's files; 0 none, 1 some. */
+static int check(void)
+{
+  static const char *const names[] = { "me", "defaultdomain", "defaulthost", "plusdomain", "idhost" };
+  size_t i;
+  check_hubs(is_leaf());
+  check_seconds("qmqptimeoutconnect");
+  check_seconds("qmqptimeout");
+  for (i = 0; i < sizeof names / sizeof names[0]; ++i) check_name(names[i]);
+  return nproblems ? 1 : 0;
+}
+
 /* flush_out: write everything; a short write is our failure. */
 static void flush_out(void)
 {
@@ -442,11 +588,18 @@ int main(int argc, char **argv)
   size_t i;
   progname = "qmail-showctl";
   if (argc == 2 && !strcmp(argv[1], "-v")) verbose = 1;
-  else if (argc != 1) fatal(100, "usage: qmail-showctl [-v] (#5.3.5)");
+  else if (argc == 2 && !strcmp(argv[1], "-c")) checking = 1;
+  else if (argc != 1) fatal(100, "usage: qmail-showctl [-v | -c] (#5.3.5)");
   if (!home_path(&dir, "control")) fatal_nomem();
-  unknown = unknown_files(dir.s);
   haveme = control_readline(&me, "me") > 0 && me.len > 0;
   if (haveme && !stralloc_0(&me)) fatal_nomem();
+  if (checking) {
+    int r = check();
+    flush_out();
+    stralloc_free(&dir);
+    return r;
+  }
+  unknown = unknown_files(dir.s);
   cat("qmail home directory: ");
   cat(home_dir());
   cat(".\n");

@@ -2,9 +2,16 @@
  * wrapper does it, with the sendmail options MUAs and cron use).
  *
  *   sendmail [-t] [-f sender] [-F name] [-i] [-oi] [-v] ... [recipient ...]
- *   mailq | sendmail -bp      list the queue (a leaf has none: says so)
- *   sendmail -bs              SMTP on stdin/stdout via bin/qmail-smtpd
+ *   mailq | sendmail -bp      list the queue: bin/qmail-qread on a hub; a
+ *                             leaf has no queue and says where mail goes
+ *   sendmail -bs              SMTP on stdin/stdout: bin/qmail-smtpd on a
+ *                             hub; on a leaf our own (stdsmtp.c)
  *   newaliases | sendmail -bi explains that qmail has no aliases file
+ *
+ * A home is a hub for -bp when it has bin/qmail-qread, for -bs when it has
+ * bin/qmail-smtpd (a leaf home has neither).
+ * -v says on stderr each hub tried and its answer (q_qmqpc.h), or, on a
+ * hub home, what its queue answered.
  *
  * Sending runs qmail-inject's code in this process (no extra exec):
  * -t reads recipients from the header *and* takes the arguments (the
@@ -17,13 +24,18 @@
 #include <string.h>
 #include <unistd.h>
 #include "stralloc.h"
+#include "q_control.h"
 #include "q_err.h"
 #include "q_home.h"
+#include "q_net.h"
+#include "q_qmqpc.h"
+#include "q_sa.h"
 #include "inject.h"
+#include "stdsmtp.h"
 
-#define USAGE "usage: sendmail [-t] [-f sender] [-F name] [-i] [recipient ...] (#5.3.5)"
+#define USAGE "usage: sendmail [-t] [-v] [-f sender] [-F name] [-i] [recipient ...] (#5.3.5)"
 
-static int flagt;
+static int flagt, flagv;
 static const char *sender, *fullname;
 static char mode = 'm';  /* -bm deliver, -bp list, -bs smtp, -bi aliases */
 
@@ -54,13 +66,14 @@ static void option(char c, const char *arg)
 {
   switch (c) {
   case 't': flagt = 1; break;
+  case 'v': flagv = 1; break;
   case 'f': case 'r': set_sender(arg); break;
   case 'F': fullname = arg; break;
   case 'b':
     if (!*arg) fatal(100, USAGE);
     mode = *arg;
     break;
-  default: break;  /* -i -oi -oem -v -B -N -O -R -V -q ... mean nothing here */
+  default: break;  /* -i -oi -oem -B -N -O -R -V -q ... mean nothing here */
   }
 }
 
@@ -87,31 +100,74 @@ static int parse(int argc, char **argv)
   return i;
 }
 
-/* run: exec a program from the home's bin/ if it is there. */
-static void run(const char *prog, char **argv)
+/* bin_path: path = HOME/bin/prog, NUL-terminated; 1 when it exists. */
+static int bin_path(stralloc *path, const char *prog)
+{
+  if (!home_path(path, "bin/")) fatal_nomem();
+  --path->len;  /* home_path ends it with a NUL */
+  if (!stralloc_cats(path, prog) || !stralloc_0(path)) fatal_nomem();
+  return access(path->s, F_OK) == 0;
+}
+
+/* run: exec HOME/bin/prog (it exists). */
+__attribute__((noreturn)) static void run(const char *prog, char **argv)
 {
   stralloc path = {0};
-  if (!home_path(&path, "bin/") || !stralloc_cats(&path, prog) || !stralloc_0(&path)) fatal_nomem();
-  --path.len;
-  if (access(path.s, X_OK) != 0) return;
+  bin_path(&path, prog);
   execv(path.s, argv);
   fatal_sys(111, "unable to run ", path.s, " (#4.3.0)");
 }
 
+static int has(const char *prog)
+{
+  stralloc path = {0};
+  int r = bin_path(&path, prog);
+  stralloc_free(&path);
+  return r;
+}
+
+/* cat_hubs: ", "-separated qmqpservers lines (the first 10) onto sa;
+ * the number of lines (0 also when the file is missing or unreadable). */
+static size_t cat_hubs(stralloc *sa)
+{
+  stralloc raw = {0};
+  size_t pos = 0, no = 0, len, n = 0;
+  const char *line;
+  if (control_readfile(&raw, "qmqpservers") <= 0) { stralloc_free(&raw); return 0; }
+  while (net_line(raw.s, raw.len, &pos, &no, &line, &len)) {
+    if (n && !stralloc_cats(sa, ", ")) fatal_nomem();
+    if (++n > 10) { if (!stralloc_cats(sa, "...")) fatal_nomem(); break; }
+    if (!sa_catsafe(sa, line, len)) fatal_nomem();
+  }
+  stralloc_free(&raw);
+  return n;
+}
+
+/* list_queue: a hub lists its queue with bin/qmail-qread; a leaf has none
+ * and says where its mail goes instead (exit 0). */
 static void list_queue(void)
 {
   char *argv[] = { "qmail-qread", 0 };
-  run("qmail-qread", argv);
-  static const char msg[] =
-    "mailq: this host keeps no mail queue: every message goes to the hub\n"
-    "named in control/qmqpservers at once, or the sender is told it failed.\n";
-  (void)!write(1, msg, sizeof msg - 1);
+  stralloc m = {0};
+  if (has("qmail-qread")) run("qmail-qread", argv);
+  if (!stralloc_copys(&m, "mailq: this host has no queue: ")) fatal_nomem();
+  if (!stralloc_cats(&m, "mail goes at once to a hub (control/qmqpservers: ")) fatal_nomem();
+  if (!cat_hubs(&m)) {
+    m.len = 0;
+    if (!stralloc_cats(&m, "mailq: this host has no queue, and control/qmqpservers names"
+                           " no hub: no mail can be sent until it does")) fatal_nomem();
+  } else if (!stralloc_cats(&m, "), or the sender is told at once that it failed")) fatal_nomem();
+  if (!stralloc_cats(&m, ".\n")) fatal_nomem();
+  if (write(1, m.s, m.len) != (ssize_t)m.len) fatal_sys(111, "unable to write output (#4.3.0)");
   _exit(0);
 }
 
+/* smtp_session: a hub runs its qmail-smtpd on stdin and stdout; a leaf,
+ * which has none, speaks SMTP itself and hands each message to the hub. */
 static void smtp_session(void)
 {
   char *argv[] = { "qmail-smtpd", 0 };
+  if (!has("qmail-smtpd")) stdsmtp_main();
   if (!getenv("PROTO")) {
     setenv("RELAYCLIENT", "", 1);
     setenv("DATABYTES", "0", 1);
@@ -122,7 +178,6 @@ static void smtp_session(void)
     setenv("TCPLOCALHOST", "localhost", 1);
   }
   run("qmail-smtpd", argv);
-  fatal(100, "-bs needs qmail-smtpd, which this home does not have: it is a leaf (#5.3.5)");
 }
 
 static void aliases(void)
@@ -157,6 +212,7 @@ int main(int argc, char **argv)
   if (strcmp(base, "mailq") == 0) mode = 'p';
   if (strcmp(base, "newaliases") == 0) mode = 'i';
   first = parse(argc, argv);
+  if (flagv) { qmqpc_verbose(2); inject_verbose = 1; }
   switch (mode) {
   case 'm': send(argc, argv, first);
   case 'p': list_queue(); break;

@@ -8,16 +8,25 @@
 #   #control: file=value    a control file in the test home (repeatable)
 # Values go through printf %b, so \n and \r write line breaks, and @HOME@
 # stands for the test home's path.
-# The program runs with a clean environment (USER=alice, QMAILHOME set to a
-# temp home, QMAILQUEUE=tests/lib/qq-record.sh). The transcript records the
-# exit code, stderr, the envelope (NULs shown as newlines) and the message,
-# with dates, Message-ID numbers and pids replaced by placeholders, and is
-# compared with NAME.exp. UPDATE=1 rewrites the .exp files.
+# The programs run from a leaf home installed once with `make install-leaf`
+# (so sendmail finds its bin/, as on a real host; #prog: mailq runs the
+# mailq link), with a clean environment (USER=alice, QMAILHOME set to that
+# home, QMAILQUEUE=tests/lib/qq-record.sh). Before each case control/ is
+# emptied and me, defaultdomain, plusdomain, idhost are written (no
+# qmqpservers unless the case writes one). The transcript records the
+# exit code, stdout, stderr, the envelope (NULs shown as newlines) and the
+# message, with dates, Message-ID numbers and pids replaced by
+# placeholders, and is compared with NAME.exp. UPDATE=1 rewrites the .exp
+# files.
 cd "$(dirname "$0")/../.." || exit 1
 SRCDIR=$PWD
-BIN=$SRCDIR/${BUILD:-build}/leaf
+BUILD=${BUILD:-build}
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
+san=""; case $BUILD in *-san) san=SAN=1 ;; esac
+if ! make -s -C "$SRCDIR" BUILD="$BUILD" $san install-leaf QMAILHOME="$tmp/home" > "$tmp/install.log" 2>&1; then
+  sed 's/^/# /' "$tmp/install.log"; echo "Bail out! make install-leaf failed"; exit 1
+fi
 
 normalise() {
   sed -E -e 's/^(Date|Resent-Date): .*/\1: <DATE>/' \
@@ -28,7 +37,7 @@ normalise() {
 run_case() {
   local in=$1 home=$tmp/home out=$tmp/out prog=qmail-inject line w l
   local -a envs=() args=()
-  rm -rf "$home" "$out"; mkdir -p "$home/control" "$out"
+  rm -rf "$home/control" "$out"; mkdir -p "$home/control" "$out"
   printf 'leaf.example.org\n' > "$home/control/me"
   printf 'example.org\n' > "$home/control/defaultdomain"
   printf 'plus.example.net\n' > "$home/control/plusdomain"
@@ -45,7 +54,7 @@ run_case() {
   sed '0,/^--- message$/d' "$in" > "$tmp/stdin"
   env -i PATH=/usr/bin:/bin USER=alice QMAILHOME="$home" QQ_OUT="$out" \
       QMAILQUEUE="$SRCDIR/tests/lib/qq-record.sh" "${envs[@]}" \
-      "$BIN/$prog" "${args[@]}" < "$tmp/stdin" > "$out/stdout" 2> "$out/stderr"
+      "$home/bin/$prog" "${args[@]}" < "$tmp/stdin" > "$out/stdout" 2> "$out/stderr"
   echo "exit: $?"
   echo "--- stderr"; cat "$out/stderr"
   echo "--- stdout"; normalise < "$out/stdout"

@@ -38,7 +38,7 @@ like "$err" '#4\.4\.1' "with a 4.4.1 text"
 rm -f "$leaf/control/qmqpservers"
 err=$(printf 'Subject: x\n\nbody\n' | "$leaf/bin/qmail-inject" bob@example.org 2>&1)
 is "$?" 111 "missing qmqpservers is a temporary failure"
-like "$err" 'configuration' "that names the configuration"
+like "$err" 'control/qmqpservers is missing' "that names the missing file"
 
 # H10: 3000 addresses in one To: all become recipients, in linear time
 start_fake K --logdir "$T/log2"

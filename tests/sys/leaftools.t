@@ -8,7 +8,7 @@
 # TAP on stdout; run by prove.
 cd "$(dirname "$0")/../.." || exit 1
 SRCDIR=${SRCDIR:-$PWD}
-B=$SRCDIR/${BUILD:-build}/leaf
+case ${BUILD:-build} in /*) B=$BUILD/leaf ;; *) B=$SRCDIR/${BUILD:-build}/leaf ;; esac
 T=$(mktemp -d) || exit 1
 trap 'rm -rf "$T"' EXIT
 export TZ=UTC

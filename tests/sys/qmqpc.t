@@ -3,7 +3,10 @@
 # on loopback: QMQP answers K/Z/D, failover after Z, refusal, silence, a
 # dropped answer, a slow hub, a blackholed first server (happy eyeballs),
 # IPv6, host names, QMTP per-recipient answers, a 100 MB message in bounded
-# memory, envelope errors, missing configuration and address caps.
+# memory, envelope errors, missing configuration and address caps; and
+# the Z text on fd 6 (exit 82) naming the cause of every failure: the bad
+# qmqpservers line and its number, the name that does not resolve, the
+# refused or timed out address, the hub that closed or never answered.
 # TAP on stdout. Finds the build as $SRCDIR/$BUILD (defaults: the repo root
 # and "build"). Every server started here is killed by pid at exit; every
 # wait is bounded.
@@ -37,13 +40,14 @@ is() {
   n=$((n + 1))
   if [ "$1" = "$2" ]; then echo "ok $n - $3"; else
     echo "not ok $n - $3"; echo "#        got: '$1'"; echo "#   expected: '$2'"
+    echo "#   (last run: exit ${RC:-} fd 6 '${FD6:-}')"
   fi
 }
 skip() { n=$((n + 1)); echo "ok $n # skip $1"; }
 
 # start MODE [ARGS...]: a fake server; sets PORT and SLOG (its log dir).
 start() {
-  local mode=$1 k=$((${#PIDS[@]} + SERIAL)) i
+  local mode=$1 k=$SERIAL i   # a new log dir each time: never an old port file
   shift
   SERIAL=$((SERIAL + 1))
   SLOG=$T/srv$k
@@ -140,7 +144,8 @@ stop_servers
 DEAD=$(free_port)
 servers "127.0.0.1:$DEAD"
 run
-is "$RC" 73 "refused: exit 73"
+is "$RC" 82 "refused: exit 82"
+is "$FD6" "Zno hub took the message: 127.0.0.1:$DEAD: connection refused (#4.4.1)" "refused: fd 6 names the address and the cause"
 start K; K=$SLOG
 servers "127.0.0.1:$DEAD" "127.0.0.1:$PORT"
 run
@@ -156,7 +161,8 @@ is "$RC" 0 "silent (qmqptimeout 1) then K: exit 0"
 ok "$([ "$MS" -lt 5000 ] && [ -s "$K/conn-1.rcpts" ]; echo $?)" "silent then K: moved on after the timeout (${MS} ms)"
 servers "127.0.0.1:$SP"
 run
-is "$RC" 74 "only silent: exit 74 (connected, no answer)"
+is "$RC" 82 "only silent: exit 82 (connected, no answer)"
+is "$FD6" "Zno hub took the message: 127.0.0.1:$SP: timed out after 1 s waiting for an answer (#4.4.2)" "only silent: fd 6 says it timed out after qmqptimeout"
 ctl_reset
 stop_servers
 
@@ -168,13 +174,20 @@ is "$RC" 0 "answer dropped mid-netstring then K: exit 0"
 ok "$([ -s "$K/conn-1.rcpts" ]; echo $?)" "dropped answer: the next server got the message"
 servers "127.0.0.1:$DMP"
 run
-is "$RC" 74 "only a dropped answer: exit 74"
+is "$RC" 82 "only a dropped answer: exit 82"
+is "$FD6" "Zno hub took the message: 127.0.0.1:$DMP: closed the connection in the middle of an answer (#4.4.2)" "dropped answer: fd 6 says so"
 stop_servers
 
 start close; CP=$PORT
 servers "127.0.0.1:$CP"
 run
-is "$RC" 74 "closed at once: exit 74"
+is "$RC" 82 "closed at once: exit 82"
+case $FD6 in
+  "Zno hub took the message: 127.0.0.1:$CP: closed the connection without an answer (#4.4.2)"|\
+  "Zno hub took the message: 127.0.0.1:$CP: connection "*" (#4.4.2)") r=0 ;;
+  *) r=1; echo "# got: $FD6" ;;
+esac
+ok $r "closed at once: fd 6 says the hub closed (or reset) the connection"
 stop_servers
 
 start slow
@@ -197,7 +210,8 @@ ok "$([ "$MS" -lt 3000 ]; echo $?)" "blackholed first server: done in ${MS} ms, 
 ctl qmqptimeoutconnect 1
 servers "127.0.0.1:$BH"
 run
-is "$RC" 72 "only a blackholed server (qmqptimeoutconnect 1): exit 72"
+is "$RC" 82 "only a blackholed server (qmqptimeoutconnect 1): exit 82"
+is "$FD6" "Zno hub took the message: 127.0.0.1:$BH: connect timed out after 1 s (#4.4.1)" "blackholed: fd 6 says the connect timed out"
 ok "$([ "$MS" -ge 900 ] && [ "$MS" -lt 4000 ]; echo $?)" "connect timeout honoured (${MS} ms)"
 ctl_reset
 stop_servers
@@ -224,9 +238,24 @@ else
   skip "/etc/hosts has no localhost"
 fi
 
-servers "127.0.0.1:99999"
+servers "127.0.0.1:$(free_port)" "127.0.0.1:99999"
 run
-is "$RC" 55 "invalid qmqpservers line: exit 55"
+is "$RC" 82 "invalid qmqpservers line: exit 82"
+is "$FD6" 'Zcontrol/qmqpservers line 2: bad port "99999" (#4.3.0)' "invalid line: fd 6 names the line and what is wrong"
+servers "# hubs" "" "hub.invalid" "127.0.0.1:$(free_port)"
+run
+is "$RC" 82 "a name that does not resolve, then a refused address: exit 82"
+case $FD6 in
+  "Zno hub took the message: hub.invalid: no such host; 127.0.0.1:"*": connection refused (#4.4.1)"|\
+  "Zno hub took the message: hub.invalid: temporary DNS failure; 127.0.0.1:"*": connection refused (#4.4.1)") r=0 ;;
+  *) r=1; echo "# got: $FD6" ;;
+esac
+ok $r "fd 6 names both problems, in order"
+ctl qmqptimeout 5s
+servers "127.0.0.1:$(free_port)"
+run
+is "$FD6" "Zcontrol/qmqptimeout: not a number of seconds (#4.3.0)" "a bad qmqptimeout is named"
+ctl_reset
 
 # ---- QMTP -------------------------------------------------------------------------
 start qmtp:KK
@@ -283,7 +312,7 @@ prog, envfile, mb = sys.argv[1], sys.argv[2], int(sys.argv[3])
 envfd = os.open(envfile, os.O_RDONLY)
 use_time = os.access("/usr/bin/time", os.X_OK)
 argv = ["/usr/bin/time", "-f", "RSS %M", prog] if use_time else [prog]
-p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=envfd,
+p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=envfd, pass_fds=(6,),
                      stderr=subprocess.PIPE if use_time else None)
 peak = [0]
 def poll_hwm():
@@ -309,8 +338,8 @@ if use_time:
     peak[0] = int(m.group(1)) if m else 0
 print(rc, peak[0])
 EOF
-read -r BRC BRSS < <(QMAILHOME=$HOME_Q timeout 150 "$PY" "$T/big.py" "$QMQPC" "$T/env" 100)
-is "$BRC" 0 "100 MB message from a pipe: exit 0"
+read -r BRC BRSS < <(QMAILHOME=$HOME_Q timeout 150 "$PY" "$T/big.py" "$QMQPC" "$T/env" 100 6>"$T/bigfd6")
+RC=$BRC FD6=$(cat "$T/bigfd6") is "$BRC" 0 "100 MB message from a pipe: exit 0"
 LIMIT=20480
 ok "$([ -n "$BRSS" ] && [ "$BRSS" -lt "$LIMIT" ]; echo $?)" "100 MB message: peak RSS ${BRSS} KB < ${LIMIT} KB"
 ok "$([ -s "$SLOG/conn-1.rcpts" ]; echo $?)" "100 MB message: the hub read all of it"
@@ -341,9 +370,11 @@ stop_servers
 
 rm -f "$HOME_Q/control/qmqpservers"
 run
-is "$RC" 55 "missing qmqpservers: exit 55"
+is "$RC" 82 "missing qmqpservers: exit 82"
+is "$FD6" "Zcontrol/qmqpservers is missing: there is no hub to send to (#4.3.0)" "missing qmqpservers: said so on fd 6"
 servers "# only a comment" ""
 run
-is "$RC" 55 "qmqpservers without servers: exit 55"
+is "$RC" 82 "qmqpservers without servers: exit 82"
+is "$FD6" "Zcontrol/qmqpservers names no hub (#4.3.0)" "qmqpservers without servers: said so on fd 6"
 
 echo "1..$n"
