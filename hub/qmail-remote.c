@@ -12,6 +12,10 @@
  * are skipped (tcpto.h). The first server that answers decides: SMTP or
  * QMTP (rsess.h); a server that says nothing at all, or a QMTP port that
  * fails before its first response, passes on to the next address.
+ * Before connecting, the envelope is checked (raddr.h): a recipient that
+ * cannot be written safely gets h (#5.1.3), a sender that cannot fails the
+ * job (#5.1.7); over SMTP the rest are written in RFC 5321 form (quoted
+ * local parts). The message goes out with no lone CR or LF (rblast.h).
  *
  * Output on fd 1 (rjob.h): r/h/s per recipient, then K/Z/D. Always exit
  * 0; 111 only for a usage error or when the reports cannot be written.
@@ -48,6 +52,7 @@
 #include "q_io.h"
 #include "q_net.h"
 #include "qconf.h"
+#include "raddr.h"
 #include "rblast.h"
 #include "rconn.h"
 #include "rdest.h"
@@ -160,6 +165,7 @@ static void config(void)
   readlist(&dnsservers, "dnsservers");
   outgoing();
   if (rdns_init(dnsservers.s, dnsservers.len) < 0) setup_failed("use control/dnsservers");
+  raddr_max();   /* control/maxaddress, read before connecting */
   if (!home_path(&tcptopath, QUEUE_DIR "/" QFILE_TCPTO)) setup_failed("allocate memory");
   conf.qmtproutes = qroutes.s; conf.qlen = qroutes.len;
   conf.smtproutes = sroutes.s; conf.slen = sroutes.len;
@@ -186,10 +192,11 @@ static int spool(void)
   }
 }
 
-/* message: find the size, LF count and 8-bit-ness of the message. */
+/* message: find the size, line ends and 8-bit-ness of the message. */
 static void message(void)
 {
   static char buf[65536];
+  struct rblast_facts f = {0};
   struct stat st;
   job.msgfd = 0;
   if (fstat(0, &st) < 0) setup_failed("read the message");
@@ -205,8 +212,11 @@ static void message(void)
     if (n < 0) setup_failed("read the message");
     if (n == 0) break;
     job.msgsize += (unsigned long long)n;
-    rblast_scan(buf, (size_t)n, &job.msglfs, &job.eightbit);
+    rblast_scan(&f, buf, (size_t)n);
   }
+  job.msglfs = f.lfs;
+  job.msgcrlfs = f.crlfs;
+  job.eightbit = f.eightbit;
 }
 
 /* ---- connecting ------------------------------------------------------------ */
@@ -382,6 +392,7 @@ int main(int argc, char **argv)
   job.sender = argv[2];
   if (rjob_init(&job, argv + 3, (size_t)argc - 3) < 0) fatal_nomem();
   config();
+  if (raddr_job(&job)) finish();
   message();
   if (rdest_find(job.host, &conf, &dest, &job) == 0) deliver();
   finish();

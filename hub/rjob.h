@@ -31,6 +31,7 @@ struct rjob {
   int msgfd;
   unsigned long long msgsize;
   unsigned long long msglfs;   /* its LF count */
+  unsigned long long msgcrlfs; /* its CRs directly before an LF (rblast.h) */
   int eightbit;                /* it has bytes >= 0x80 */
   /* settings */
   const char *helo;            /* control/helohost */

@@ -1,13 +1,16 @@
 /* rqmtp.c: qmail-remote's QMTP client (see rsess.h; REFERENCE.md 2): one
- * package per connection, the message in the LF encoding, streamed from
- * the queue file in RSESS_COPYBUF chunks; responses of at most
- * RCONN_NSMAX bytes. The pieces of a package and the response reader are
- * shared with the pipelined session mode (rsession.c). */
+ * package per connection, the message in the LF encoding (rblast.h: no
+ * lone CR), streamed from the queue file in RSESS_COPYBUF chunks; the
+ * envelope raw, checked by raddr_job; responses of at most RCONN_NSMAX
+ * bytes. The pieces of a package and the response reader are shared with
+ * the pipelined session mode (rsession.c). */
 #include <errno.h>
 #include <stdint.h>
 #include <string.h>
 #include <unistd.h>
 #include "q_netstring.h"
+#include "raddr.h"
+#include "rblast.h"
 #include "rsess.h"
 
 /* send_message: "<len>:\n" + the message. 0 ok, 1 failed (reported
@@ -15,17 +18,26 @@
 static int send_message(struct rjob *j, struct rconn *c)
 {
   static char buf[RSESS_COPYBUF];
-  unsigned long long left = j->msgsize;
+  unsigned long long left = j->msgsize, wire = rqmtp_length(j), sent = 0;
+  struct rblast b;
+  size_t before;
   if (!rqmtp_head(j, &c->out)) return -1;
+  rblast_start(&b, RBLAST_LF);
   if (lseek(j->msgfd, 0, SEEK_SET) < 0) goto readerr;
   while (left) {
     ssize_t n = read(j->msgfd, buf, left < sizeof buf ? (size_t)left : sizeof buf);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) goto readerr;
     left -= (unsigned long long)n;
-    if (!stralloc_catb(&c->out, buf, (size_t)n)) return -1;
+    before = c->out.len;
+    if (!rblast_put(&b, buf, (size_t)n, &c->out)) return -1;
+    sent += c->out.len - before;
+    if (sent > wire) goto readerr;    /* the file changed under us */
     if (c->out.len >= sizeof buf && rconn_flush(c) < 0) return 2;
   }
+  before = c->out.len;
+  if (!rblast_end(&b, &c->out)) return -1;
+  if (sent + (c->out.len - before) != wire) goto readerr;
   return 0;  /* rqmtp_tail adds the ',' */
 readerr:
   /* the package stays incomplete, so the server discards it */
@@ -33,11 +45,23 @@ readerr:
   return 1;
 }
 
+unsigned long long rqmtp_length(const struct rjob *j)
+{
+  return j->msgcrlfs <= j->msgsize ? j->msgsize - j->msgcrlfs : 0;
+}
+
+size_t rqmtp_next(const struct rjob *j, size_t i)
+{
+  while (i < j->nrcpt && j->rkind[i]) ++i;
+  return i;
+}
+
 int rqmtp_head(const struct rjob *j, stralloc *out)
 {
   char head[NS_HEAD];
-  if (j->msgsize > (unsigned long long)(SIZE_MAX - 1)) return 0;
-  return stralloc_catb(out, head, ns_head(head, (size_t)j->msgsize + 1)) &&
+  unsigned long long len = rqmtp_length(j);
+  if (len > (unsigned long long)(SIZE_MAX - 1)) return 0;
+  return stralloc_catb(out, head, ns_head(head, (size_t)len + 1)) &&
          stralloc_cats(out, "\n");
 }
 
@@ -45,8 +69,9 @@ int rqmtp_tail(const struct rjob *j, stralloc *out)
 {
   stralloc list = {0};
   size_t i;
-  int ok = stralloc_cats(out, ",") && ns_cats(out, j->sender);
-  for (i = 0; ok && i < j->nrcpt; ++i) ok = ns_cats(&list, j->rcpt[i]);
+  int ok = stralloc_cats(out, ",") && ns_cats(out, raddr_null(j->sender) ? "" : j->sender);
+  for (i = rqmtp_next(j, 0); ok && i < j->nrcpt; i = rqmtp_next(j, i + 1))
+    ok = ns_cats(&list, j->rcpt[i]);
   ok = ok && ns_cat(out, list.s, list.len);
   stralloc_free(&list);
   return ok;
@@ -147,7 +172,7 @@ static int read_responses(struct rjob *j, struct rconn *c)
 {
   stralloc a = {0};
   size_t i;
-  for (i = 0; i < j->nrcpt; ++i) {
+  for (i = rqmtp_next(j, 0); i < j->nrcpt; i = rqmtp_next(j, i + 1)) {
     int g = rconn_netstring(c, &a);
     if (g == -2 && !c->gotany) { stralloc_free(&a); return RSESS_NORESPONSE; }
     if (g == -2) { finish(j, c, c->err == ETIMEDOUT ? "timed out" : "died"); break; }
@@ -160,7 +185,9 @@ static int read_responses(struct rjob *j, struct rconn *c)
 
 int rqmtp_deliver(struct rjob *j, struct rconn *c)
 {
-  int s = send_message(j, c);
+  int s;
+  if (raddr_job(j)) return RSESS_DONE;   /* qmail-remote checked already */
+  s = send_message(j, c);
   if (s == 0) s = send_envelope(j, c);
   if (s == 0 && rconn_flush(c) < 0) s = 2;
   if (s == 2 && !c->gotany) return RSESS_NORESPONSE;

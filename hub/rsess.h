@@ -14,8 +14,13 @@
  * expects, everything else (4xx, protocol errors, odd codes) temporary.
  *
  * QMTP (REFERENCE.md 2): one package: the message with the LF encoding
- * byte, the sender, the recipients; one response per recipient, K => r,
- * Z => s, D => h. */
+ * byte (rblast.h, RBLAST_LF), the sender, the recipients; one response
+ * per recipient, K => r, Z => s, D => h.
+ *
+ * Addresses (raddr.h): both check the job's envelope first (raddr_job;
+ * qmail-remote has done so before connecting, so this finds nothing new)
+ * and leave out every recipient already reported: SMTP writes the
+ * others in their RFC 5321 form, QMTP raw; the null sender is <> / "". */
 #ifndef RSESS_H
 #define RSESS_H
 
@@ -54,6 +59,9 @@ int rsmtp_txn(struct rjob *j, struct rconn *c, const struct rsmtp_ext *x);
 void rsmtp_quit(struct rconn *c);
 
 /* QMTP pipelining pieces (rqmtp.c), for rsession.c:
+ * rqmtp_length: the length of j's message in the LF encoding (rblast.h);
+ * rqmtp_next: the first recipient from i on without a report yet (the
+ * ones reported before the package are not in it), nrcpt when none;
  * rqmtp_head: the package's start "<len>:\n" for j's message into out;
  * rqmtp_tail: "," then the sender and recipient netstrings. 1 ok, 0 no memory.
  * rqmtp_answer: record response a[0..len) ("K..", "Z..", "D..") for
@@ -61,6 +69,8 @@ void rsmtp_quit(struct rconn *c);
  * rqmtp_finish: the message report of j from its recipients' reports;
  * with why, every recipient still unanswered first gets s with "Connected
  * to <ip> but the QMTP connection <why> (#4.4.2)". */
+unsigned long long rqmtp_length(const struct rjob *j);
+size_t rqmtp_next(const struct rjob *j, size_t i);
 int rqmtp_head(const struct rjob *j, stralloc *out);
 int rqmtp_tail(const struct rjob *j, stralloc *out);
 int rqmtp_answer(struct rjob *j, const char *ip, size_t i, const char *a, size_t len);
@@ -78,11 +88,5 @@ struct rqmtp_ns {
 };
 void rqmtp_ns_start(struct rqmtp_ns *n);
 int rqmtp_ns_feed(struct rqmtp_ns *n, const char *in, size_t len, size_t *used);
-
-/* rsess_addr_ok: an envelope address safe to put on a command line: no
- * control characters (CR, LF, NUL, DEL...), at most 1000 bytes. A
- * recipient that is not gets 'h' (#5.1.3), a sender that is not fails
- * the whole message (#5.1.7), before anything is sent. */
-int rsess_addr_ok(const char *a);
 
 #endif

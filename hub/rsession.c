@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include "q_err.h"
 #include "q_io.h"
+#include "raddr.h"
 #include "rblast.h"
 #include "rjobq.h"
 #include "rsession.h"
@@ -24,7 +25,9 @@ struct sjob {
   char **rcpt;
   char path[sizeof "queue/mess/" + RJOBQ_IDMAX];
   int wire;             /* its package is (being) sent (QMTP) */
-  size_t answered;      /* QMTP responses received */
+  size_t answered;      /* QMTP: the recipient the next response is for */
+  struct rblast enc;    /* QMTP: the message's LF encoding */
+  unsigned long long wireleft;   /* QMTP: encoded bytes still to come */
 };
 
 static const struct rsession_conf *cf;
@@ -98,12 +101,16 @@ static void job_free(struct sjob *sj)
   free(sj);
 }
 
-/* job_start: open and scan the message. 0 ok, -1 failed (reported). */
+/* job_start: check the envelope, open and scan the message. 0 ok, -1
+ * failed or nothing to send (reported). */
 static int job_start(struct sjob *sj)
 {
   static char buf[RSESS_COPYBUF];
+  struct rblast_facts f = {0};
   struct stat st;
-  int fd = open(sj->path, O_RDONLY | O_CLOEXEC);
+  int fd;
+  if (raddr_job(&sj->j)) return -1;
+  fd = open(sj->path, O_RDONLY | O_CLOEXEC);
   sj->j.deadline_ms = io_now_ms() + cf->delivery_ms;
   if (fd < 0 || fstat(fd, &st) < 0) goto fail;
   sj->j.msgfd = fd;
@@ -114,8 +121,11 @@ static int job_start(struct sjob *sj)
     if (n < 0) goto fail;
     if (n == 0) break;
     sj->j.msgsize += (unsigned long long)n;
-    rblast_scan(buf, (size_t)n, &sj->j.msglfs, &sj->j.eightbit);
+    rblast_scan(&f, buf, (size_t)n);
   }
+  sj->j.msglfs = f.lfs;
+  sj->j.msgcrlfs = f.crlfs;
+  sj->j.eightbit = f.eightbit;
   return 0;
 fail:
   rjob_all(&sj->j, 's', 'Z', "Unable to read the message ", sj->path, ": ", strerror(errno),
@@ -251,6 +261,9 @@ static void qmtp_begin(struct sjob *sj)
   if (!inflight) lastio = io_now_ms();
   ++inflight;
   unacked += sj->j.msgsize;
+  sj->answered = rqmtp_next(&sj->j, 0);
+  sj->wireleft = rqmtp_length(&sj->j);
+  rblast_start(&sj->enc, RBLAST_LF);
   if (!rqmtp_head(&sj->j, &c.out)) nomem();
   sending = sj;
   sendleft = sj->j.msgsize;
@@ -271,31 +284,51 @@ static void qmtp_break(const char *why)
   conn_close();
 }
 
+/* qmtp_unreadable: the package being sent cannot be completed: give up
+ * on the connection (the server discards the incomplete package). */
+static void qmtp_unreadable(struct sjob *sj)
+{
+  rjob_all(&sj->j, 's', 'Z', "Unable to read the message (#4.3.0)", (const char *)0);
+  qmtp_break("was closed after a local read error");
+}
+
+/* qmtp_encoded: n more encoded bytes of sj's message are in c.out; at the
+ * end they must have come to the length announced. 1 ok, 0 failed. */
+static int qmtp_encoded(struct sjob *sj, size_t n, int end)
+{
+  if (n > sj->wireleft || (end && n != sj->wireleft)) {   /* the file changed */
+    qmtp_unreadable(sj);
+    return 0;
+  }
+  sj->wireleft -= n;
+  return 1;
+}
+
 /* qmtp_fill1: put more of the package being sent into c.out. */
 static void qmtp_fill1(void)
 {
+  static char buf[RSESS_COPYBUF];
   struct sjob *sj = sending;
   ssize_t n = 0;
-  size_t want;
+  size_t want, before;
   if (outpos && outpos == c.out.len) outpos = c.out.len = 0;
   if (!sj || c.out.len - outpos >= RSESS_COPYBUF) return;
+  before = c.out.len;
   if (sendleft == 0) {
+    if (!rblast_end(&sj->enc, &c.out)) nomem();
+    if (!qmtp_encoded(sj, c.out.len - before, 1)) return;
     if (!rqmtp_tail(&sj->j, &c.out)) nomem();
     job_closefd(sj);
     sending = 0;
     return;
   }
   want = sendleft < RSESS_COPYBUF ? (size_t)sendleft : RSESS_COPYBUF;
-  if (!stralloc_readyplus(&c.out, want)) nomem();
   if (sendleft != ~0ULL)
-    do n = read(sj->j.msgfd, c.out.s + c.out.len, want); while (n < 0 && errno == EINTR);
-  if (n <= 0) {   /* the package cannot be completed: give up on the connection */
-    rjob_all(&sj->j, 's', 'Z', "Unable to read the message (#4.3.0)", (const char *)0);
-    qmtp_break("was closed after a local read error");
-    return;
-  }
-  c.out.len += (size_t)n;
+    do n = read(sj->j.msgfd, buf, want); while (n < 0 && errno == EINTR);
+  if (n <= 0) { qmtp_unreadable(sj); return; }
   sendleft -= (unsigned long long)n;
+  if (!rblast_put(&sj->enc, buf, (size_t)n, &c.out)) nomem();
+  qmtp_encoded(sj, c.out.len - before, 0);
 }
 
 static void qmtp_fill(void)
@@ -311,7 +344,8 @@ static int qmtp_answer(const char *a, size_t len)
     struct sjob *sj = AT(i);
     if (!sj->wire || sj->answered >= sj->j.nrcpt || sj->j.mkind) continue;
     if (rqmtp_answer(&sj->j, c.ip, sj->answered, a, len) < 0) return -1;
-    if (++sj->answered == sj->j.nrcpt) {
+    sj->answered = rqmtp_next(&sj->j, sj->answered + 1);
+    if (sj->answered == sj->j.nrcpt) {
       rqmtp_finish(&sj->j, c.ip, 0);
       --inflight;
       unacked -= sj->j.msgsize;

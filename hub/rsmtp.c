@@ -9,18 +9,9 @@
 #include <strings.h>
 #include <unistd.h>
 #include "q_sa.h"
+#include "raddr.h"
 #include "rblast.h"
 #include "rsess.h"
-
-int rsess_addr_ok(const char *a)
-{
-  size_t i;
-  for (i = 0; a[i]; ++i) {
-    unsigned char c = (unsigned char)a[i];
-    if (c < 32 || c == 127 || i >= 1000) return 0;
-  }
-  return 1;
-}
 
 /* keyword: line "250-WORD..." / "250 WORD..." starts with word (then end or blank). */
 static int keyword(const char *line, size_t len, const char *word, size_t *after)
@@ -153,11 +144,13 @@ static int hello(struct rjob *j, struct rconn *c, struct rsmtp_ext *x, struct rr
   return refused(j, c, "my name was rejected", r);
 }
 
-/* wire_size: the message's size on the wire (CRLF), dot-stuffing aside. */
+/* wire_size: the message's size on the wire (CRLF), dot-stuffing aside:
+ * every LF two bytes, a CR before an LF none (rblast.h). */
 static unsigned long long wire_size(const struct rjob *j)
 {
   unsigned long long n = j->msgsize + j->msglfs;
-  return n < j->msgsize ? ~0ULL : n;
+  if (n < j->msgsize) return ~0ULL;
+  return j->msgcrlfs <= n ? n - j->msgcrlfs : 0;
 }
 
 static int too_big(struct rjob *j, struct rconn *c, const struct rsmtp_ext *x)
@@ -176,10 +169,17 @@ static int too_big(struct rjob *j, struct rconn *c, const struct rsmtp_ext *x)
   return 1;
 }
 
+/* cat_addr: a checked address (raddr_job) in its SMTP form, in <>. */
+static int cat_addr(struct rconn *c, const char *a)
+{
+  if (!stralloc_cats(&c->out, "<")) return 0;
+  if (!raddr_null(a) && raddr_smtp(a, strlen(a), raddr_max(), &c->out) != RADDR_OK) return 0;
+  return stralloc_cats(&c->out, ">");
+}
+
 static int cat_mail(struct rjob *j, struct rconn *c, const struct rsmtp_ext *x)
 {
-  if (!stralloc_cats(&c->out, "MAIL FROM:<") || !stralloc_cats(&c->out, j->sender) ||
-      !stralloc_cats(&c->out, ">")) return 0;
+  if (!stralloc_cats(&c->out, "MAIL FROM:") || !cat_addr(c, j->sender)) return 0;
   if (x->hassize && (!stralloc_cats(&c->out, " SIZE=") || !sa_catnum(&c->out, wire_size(j))))
     return 0;
   if (j->eightbit && x->eightbit && !stralloc_cats(&c->out, " BODY=8BITMIME")) return 0;
@@ -188,8 +188,7 @@ static int cat_mail(struct rjob *j, struct rconn *c, const struct rsmtp_ext *x)
 
 static int cat_rcpt(struct rconn *c, const char *a)
 {
-  return stralloc_cats(&c->out, "RCPT TO:<") && stralloc_cats(&c->out, a) &&
-         stralloc_cats(&c->out, ">\r\n");
+  return stralloc_cats(&c->out, "RCPT TO:") && cat_addr(c, a) && stralloc_cats(&c->out, "\r\n");
 }
 
 /* rcpt_result: record the reply to recipient i. */
@@ -250,14 +249,7 @@ static int rcpts(struct rjob *j, struct rconn *c, const struct rsmtp_ext *x, str
 
 static int envelope(struct rjob *j, struct rconn *c, const struct rsmtp_ext *x, struct rreply *r)
 {
-  size_t i;
-  for (i = 0; i < j->nrcpt; ++i)
-    if (!rsess_addr_ok(j->rcpt[i]))
-      rjob_rcpt(j, i, 'h', "Sorry, this address has control characters or is too long (#5.1.3)",
-                (const char *)0);
-  if (!rsess_addr_ok(j->sender)) {
-    rjob_all(j, 'h', 'D', "Sorry, the envelope sender has control characters or is too long (#5.1.7)",
-             (const char *)0);
+  if (raddr_job(j)) {   /* nothing that can be written (qmail-remote checked already) */
     txn_end(c, 0);
     return 1;
   }
@@ -279,7 +271,7 @@ static int blast(struct rjob *j, struct rconn *c)
   static char buf[RSESS_COPYBUF];
   struct rblast b;
   unsigned long long left = j->msgsize;
-  rblast_start(&b);
+  rblast_start(&b, RBLAST_SMTP);
   if (lseek(j->msgfd, 0, SEEK_SET) < 0) goto readerr;
   while (left) {
     ssize_t n = read(j->msgfd, buf, left < sizeof buf ? (size_t)left : sizeof buf);

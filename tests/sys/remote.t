@@ -1,7 +1,7 @@
 #!/bin/bash
 # remote.t: qmail-remote end to end on loopback. Against the scripted
 # hostile server tests/lib/smtpfake.py: a normal delivery (mixed r/h/s,
-# dot-stuffing, CRLF, bare CR, final line without LF, SIZE= and
+# dot-stuffing, CRLF, a bare CR sent as a space, final line without LF, SIZE= and
 # BODY=8BITMIME on MAIL), the SIZE refusal before anything is sent, HELO
 # fallback, and every BAD-INPUT 4.6b row (C1 short lines and missing final
 # line, C2 big and endless replies, C3 control bytes in text, C4 odd codes,
@@ -61,8 +61,8 @@ like "$(sed -n 4p <<< "$OUT")" "^K127\.0\.0\.1 accepted message\. Remote host sa
 is "$(cmds)" "EHLO hub.example.org|MAIL FROM:<a@b.org> SIZE=59|RCPT TO:<good@example.com>|RCPT TO:<bad@example.com>|RCPT TO:<temp@example.com>|DATA|QUIT|" \
   "ok: EHLO, MAIL with SIZE, every RCPT in one transaction, DATA, QUIT"
 is "$(od -An -c "$T/log/conn-1.data" | tr -s ' \n' ' ')" \
-   "$(printf 'Subject: t\r\n\r\n..leading dot\r\nbare\rcr\r\n...two\r\nlast line no lf\r\n.\r\n' | od -An -c | tr -s ' \n' ' ')" \
-   "ok: LF->CRLF, dots doubled, bare CR kept, last line completed, final dot"
+   "$(printf 'Subject: t\r\n\r\n..leading dot\r\nbare cr\r\n...two\r\nlast line no lf\r\n.\r\n' | od -An -c | tr -s ' \n' ' ')" \
+   "ok: LF->CRLF, dots doubled, bare CR sent as a space, last line completed, final dot"
 is "$(wc -c < "$T/err")" 0 "ok: nothing on stderr"
 printf 'Subject: 8\n\ncaf\xc3\xa9\n' > "$T/msg8"
 MSG=$T/msg8 remote example.com good@example.com
@@ -239,7 +239,8 @@ if [ -x "$QMTPD" ] && command -v tcpserver > /dev/null; then
   is "$(letters)" "rhK" "QMTP route: accepted and refused recipient, K"
   like "$(sed -n 2p <<< "$OUT")" "refused recipient \(QMTP\)\. Remote host said: .*#5\.7\.1" "QMTP: D response -> h with the server's text"
   is "$(tr '\0' ' ' < "$T/qq/envelope")" "Fa@b.org Tx@example.com  " "QMTP: envelope queued by qmail-qmtpd"
-  is "$(tail -n +3 "$T/qq/message" | cmp - "$T/msg" && echo same)" same "QMTP: message stored byte for byte (LF encoding)"
+  is "$(tail -n +3 "$T/qq/message" | cmp - <(tr '\r' ' ' < "$T/msg") && echo same)" same \
+    "QMTP: message stored byte for byte (LF encoding), the bare CR as a space"
   stop "$QPID"
   remote example.com x@example.com
   is "$(letters)" "sZ" "QMTP route refused: Z (no SMTP fallback for routes)"
