@@ -41,6 +41,7 @@ echo b.example > "$B/control/rcpthosts"
 rm -rf "$B/service/qmail-qmqpd"
 for s in qmail-smtpd qmail-qmtpd; do
   echo 127.0.0.1 > "$B/service/$s/env/IP"; _port > "$B/service/$s/env/PORT"
+  echo 1000 > "$B/service/$s/env/PERIP"   # hub A sends up to concurrencyremote connections from 127.0.0.1
 done
 BSMTP=$(cat "$B/service/qmail-smtpd/env/PORT") BQMTP=$(cat "$B/service/qmail-qmtpd/env/PORT")
 # every local address of B goes to the alias home's Maildir
