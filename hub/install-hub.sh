@@ -40,6 +40,7 @@ link_progs "$dir" "$build" hub "$cc" "$libs" "$tmp" $hubprogs
 # shellcheck disable=SC2086
 install_scripts "$dir" "$src/leaf" $leafscripts
 install_scripts "$dir" "$src/hub" qmailctl qmail-checkctl
+install_scripts "$dir" "$src/hub" qmail-trace
 ln -sfn sendmail "$dir/bin/mailq"
 ln -sfn sendmail "$dir/bin/newaliases"
 install_man "$dir" "$src/leaf"

@@ -16,6 +16,10 @@
  *   51 out of memory
  * Every failure before exit 0 removes what this run created.
  *
+ * Each message gets a queue id unique on this hub (msgid.h: the time and
+ * the inode), written into its Received line and, with its Message-ID,
+ * into the envelope file as i and m items, for qmail-send's log.
+ *
  * Installed setuid qmailq when the home is installed as root: no
  * environment variable is trusted then (home_dir() ignores $QMAILHOME under
  * AT_SECURE; the date is UTC, so TZ is never read), and the real uid is
@@ -36,6 +40,7 @@
 #include "q_home.h"
 #include "q_limits.h"
 #include "envelope.h"
+#include "msgid.h"
 #include "qconf.h"
 #include "qname.h"
 
@@ -50,6 +55,8 @@ static char messfn[QNAME_MAX], intdfn[QNAME_MAX], todofn[QNAME_MAX];
 static int made_pid, made_mess, made_intd, made_todo;
 static unsigned long long ino;
 static int messfd = -1, intdfd = -1;
+static char qid[QID_MAX];      /* the message's queue id (msgid.h) */
+static struct midscan mids;    /* its Message-ID, found while copying */
 
 /* cleanup: remove what this run created, newest first: todo (the commit
  * link) before intd before mess, so no name ever points at a half-removed
@@ -206,10 +213,10 @@ static void putdate(time_t t)
 }
 
 /* received: the first line of the stored message, into the empty buffer:
- * Received: (qmail PID invoked by uid U); DATE */
-static void received(unsigned long pid, uid_t uid, time_t now)
+ * Received: (qmail PID invoked by uid U id QID); DATE
+ * how is invoked()'s answer. */
+static void received(unsigned long pid, uid_t uid, const char *how, time_t now)
 {
-  const char *how = invoked(uid);
   putstr("Received: (qmail ");
   putnum(pid);
   if (how) {
@@ -219,6 +226,8 @@ static void received(unsigned long pid, uid_t uid, time_t now)
     putstr(" invoked by uid ");
     putnum(uid);
   }
+  putstr(" id ");
+  putstr(qid);
   putstr("); ");
   putdate(now);
   put("\n", 1);
@@ -259,15 +268,28 @@ static void to_mess(void)
   made_pid = 0;
 }
 
+/* make_qid: the queue id, from the clock read now that the inode is ours
+ * (msgid.h: why this makes it unique). The Received line's date is the
+ * same reading. clock_gettime is a vDSO call: no syscall. */
+static time_t make_qid(void)
+{
+  struct timespec ts;
+  if (clock_gettime(CLOCK_REALTIME, &ts) == -1) { ts.tv_sec = time(0); ts.tv_nsec = 0; }
+  qid_fmt(qid, (unsigned long long)ts.tv_sec, (unsigned long)ts.tv_nsec, ino);
+  return ts.tv_sec;
+}
+
 /* copy_message: the Received line is already in the buffer; append fd 0
- * verbatim in 64 KB writes. */
+ * verbatim in 64 KB writes, looking for the Message-ID on the way. */
 static void copy_message(void)
 {
+  midscan_init(&mids);
   for (;;) {
     size_t r;
     if (buflen == BUFSIZE) flush(messfd);
     r = fill(0);
     if (!r) break;
+    midscan_feed(&mids, buf + buflen, r);
     buflen += r;
   }
   flush(messfd);
@@ -313,9 +335,20 @@ static void sync_files(void)
 #endif
 }
 
-/* copy_envelope: intd/S/N gets u<uid>\0 p<pid>\0 and the envelope through
- * its final empty item, checked on the way (91 format, 11 too long, 91 for
- * EOF before the end). Nothing after the final item is read. */
+/* trace_items: i<queue id>\0, and m<Message-ID>\0 when the message has
+ * one (escaped: no NUL in it). */
+static void trace_items(void)
+{
+  const char *mid;
+  size_t n = midscan_value(&mids, &mid);
+  put("i", 1); putstr(qid); put("", 1);
+  if (n) { put("m", 1); put(mid, n); put("", 1); }
+}
+
+/* copy_envelope: intd/S/N gets u<uid>\0 p<pid>\0, the trace items (i, m)
+ * and the envelope through its final empty item, checked on the way (91
+ * format, 11 too long, 91 for EOF before the end). Nothing after the final
+ * item is read. */
 static void copy_envelope(unsigned long pid, uid_t uid)
 {
   struct envscan es;
@@ -326,6 +359,7 @@ static void copy_envelope(unsigned long pid, uid_t uid)
   made_intd = 1;
   put("u", 1); putnum(uid); put("", 1);
   put("p", 1); putnum(pid); put("", 1);
+  trace_items();
   for (;;) {
     size_t r;
     long n;
@@ -379,6 +413,7 @@ int main(void)
   unsigned long pid;
   uid_t uid;
   time_t now;
+  const char *how;
 
   setup_signals();
   alarm(QUEUE_ALARM);
@@ -386,10 +421,11 @@ int main(void)
   uid = getuid();
   pid = (unsigned long)getpid();
   now = time(0);
+  how = invoked(uid);
   limit_get(LIM_ADDR);  /* reads control/ by absolute path: before chdir */
   go_home();
-  received(pid, uid, now);
   pidfile(pid, now);
+  received(pid, uid, how, make_qid());
   to_mess();
   copy_message();
   copy_envelope(pid, uid);

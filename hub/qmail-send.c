@@ -397,6 +397,8 @@ struct pend {
   unsigned long long id, bytes, pid, uid;
   long long birth;
   stralloc sender;
+  char qid[QID_MAX];   /* qmail-queue's queue id, "" if none */
+  stralloc mid;        /* the Message-ID as qmail-queue escaped it */
 };
 static struct pend pend[TODO_BATCH];
 static unsigned npend;
@@ -425,15 +427,30 @@ static void preprocess_one(unsigned s, const char *name, struct todo_result *r)
   } else if (r->status == TODO_DONE) {
     struct pend *p = &pend[npend++];
     p->id = id; p->bytes = r->bytes; p->pid = r->pid; p->uid = r->uid; p->birth = r->birth;
-    if (!stralloc_copy(&p->sender, &r->sender)) fatal_nomem();
+    if (!stralloc_copy(&p->sender, &r->sender) || !stralloc_copy(&p->mid, &r->mid)) fatal_nomem();
+    memcpy(p->qid, r->qid, sizeof p->qid);
   }
+}
+
+/* lg_mid: the Message-ID record; qmail-queue escaped it already, so it is
+ * logged as it is unless it holds a byte outside printable ASCII (a
+ * damaged file): then that is escaped once more. */
+static void lg_mid(const char *s, size_t len)
+{
+  size_t i;
+  for (i = 0; i < len; i++)
+    if ((unsigned char)s[i] < 32 || (unsigned char)s[i] > 126) { lg_safe(s, len); return; }
+  if (!stralloc_catb(&lg, s, len)) fatal_nomem();
 }
 
 /* accept_one: a preprocessed message is durable: log, clean todo, load */
 static void accept_one(const struct pend *p)
 {
   struct msg *m = msg_find(p->id);
-  lg_s("new msg "); lg_n(p->id); lg_flush();
+  lg_s("new msg "); lg_n(p->id);
+  if (p->qid[0]) { lg_s(" id "); lg_s(p->qid); }
+  if (p->mid.len) { lg_s(" mid "); lg_mid(p->mid.s, p->mid.len); }
+  lg_flush();
   lg_s("info msg "); lg_n(p->id); lg_s(": bytes "); lg_n(p->bytes); lg_s(" from <");
   lg_safe(p->sender.s, p->sender.len); lg_s("> qp "); lg_n(p->pid); lg_s(" uid ");
   lg_n(p->uid); lg_flush();

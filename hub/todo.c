@@ -164,7 +164,21 @@ static int next(struct todo_run *t, struct chanrec *c)
   return -1;
 }
 
-/* header: the u, p and F items. 1 ok, 0 bad, -1 error. */
+/* trace: a lowercase item between p and F: i (queue id) and m
+ * (Message-ID) are kept, others skipped (a later qmail-queue's). 0 ok,
+ * -1 no memory. */
+static int trace(struct todo_run *t, const struct chanrec *c)
+{
+  if (c->type == 'i' && qid_check(c->addr, c->alen)) {
+    memcpy(t->r->qid, c->addr, c->alen);
+    t->r->qid[c->alen] = 0;
+  } else if (c->type == 'm') {
+    if (!stralloc_copyb(&t->r->mid, c->addr, c->alen < MID_MAX ? c->alen : MID_MAX)) return -1;
+  }
+  return 0;
+}
+
+/* header: the u, p, trace and F items. 1 ok, 0 bad, -1 error. */
 static int header(struct todo_run *t)
 {
   struct chanrec c;
@@ -173,7 +187,11 @@ static int header(struct todo_run *t)
   if (number(&c, 'u', &t->r->uid) == -1) return 0;
   if ((rc = next(t, &c)) != 1) return rc;
   if (number(&c, 'p', &t->r->pid) == -1) return 0;
-  if ((rc = next(t, &c)) != 1) return rc;
+  for (;;) {
+    if ((rc = next(t, &c)) != 1) return rc;
+    if (c.type < 'a' || c.type > 'z') break;
+    if (trace(t, &c) == -1) return -1;
+  }
   if (c.type != 'F') return 0;
   if (!stralloc_copyb(&t->r->sender, c.addr, c.alen)) return -1;
   return 1;
@@ -370,6 +388,8 @@ int todo_process_flags(const char *queuedir, const char *split_id,
   r->birth = 0;
   r->nlocal = r->nremote = r->nbounce = 0;
   r->sender.len = 0;
+  r->qid[0] = 0;
+  r->mid.len = 0;
   if (todo_parse_id(split_id, &r->id) == -1) return -1;
   memset(&t, 0, sizeof t);
   t.qd = queuedir;

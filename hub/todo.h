@@ -2,8 +2,10 @@
  * (hub/QUEUE.md sec 2; REFERENCE.md 1d "todo processing").
  *
  * todo_process reads todo/S/N (the envelope file
- * "u<uid>\0p<pid>\0F<sender>\0T<rcpt>\0...\0\0", at most TODO_MAX_BYTES),
- * and, when it is complete and mess/S/N exists:
+ * "u<uid>\0p<pid>\0[i<id>\0][m<msgid>\0]F<sender>\0T<rcpt>\0...\0\0", at most
+ * TODO_MAX_BYTES; i and m are qmail-queue's trace items, msgid.h: any
+ * other lowercase item there is skipped, a malformed i is ignored, an m
+ * is cut at MID_MAX), and, when it is complete and mess/S/N exists:
  *   1. unlinks stale info/S/N, local/S/N, remote/S/N, bounce/N (left by an
  *      earlier run that crashed before todo/S/N was removed: redoing the
  *      step may repeat deliveries, never lose one);
@@ -38,6 +40,7 @@
 #define TODO_H
 
 #include "stralloc.h"
+#include "msgid.h"
 #include "rewrite.h"
 
 #define TODO_MAX_BYTES (256UL * 1024 * 1024)
@@ -56,6 +59,8 @@ struct todo_result {
   long long birth;           /* mtime of info/S/N */
   unsigned long nlocal, nremote, nbounce;  /* records / paragraphs written */
   stralloc sender;           /* not NUL-terminated; start zeroed, caller frees */
+  char qid[QID_MAX];         /* the i item, "" if none */
+  stralloc mid;              /* the m item (empty if none); as sender */
 };
 
 /* todo_process: preprocess message split_id ("S/N", S = N % 23) of the

@@ -51,9 +51,9 @@ except OSError as e:
     print('missing', e); sys.exit()
 if m.st_ino != int(n) or t.st_ino != i.st_ino or int(s) != int(n) % 23: print('names'); sys.exit()
 line, _, rest = open(f'{q}/mess/{s}/{n}', 'rb').read().partition(b'\n')
-r = re.fullmatch(rb'Received: \(qmail (\d+) invoked by uid \d+\); .* \+0000', line)
+r = re.fullmatch(rb'Received: \(qmail (\d+) invoked by uid \d+ id (\d+\.\d{9}\.\d+)\); .* \+0000', line)
 if not r or rest != msg: print('message incomplete', len(rest)); sys.exit()
-if open(f'{q}/todo/{s}/{n}', 'rb').read() != b'u' + uid.encode() + b'\0p' + r.group(1) + b'\0' + env:
+if open(f'{q}/todo/{s}/{n}', 'rb').read() != b'u' + uid.encode() + b'\0p' + r.group(1) + b'\0i' + r.group(2) + b'\0' + env:
     print('envelope incomplete'); sys.exit()
 print('ok')
 EOF

@@ -155,7 +155,7 @@ wait_until inlog 'success: did 0\+0\+1'; ok $? "exit 99: success, later lines sk
 wait_until has_file "$U/T1/new" 2; ok $? "&forward to another local address"
 wait_until has_file "$U/T2/new" 1; ok $? "bare-address forward"
 f=$(one "$U/T1/new" 'Subject: fwd')
-like "$(head -5 "$f" | tr '\n' '~')" '^Return-Path: <zs@example.net>~Delivered-To: zu-t1@hub.example.org~Received: \(qmail [0-9]+ invoked by uid [0-9]+\);[^~]*~Delivered-To: zu-fwd@hub.example.org~Received: ' \
+like "$(head -5 "$f" | tr '\n' '~')" '^Return-Path: <zs@example.net>~Delivered-To: zu-t1@hub.example.org~Received: \(qmail [0-9]+ invoked by uid [0-9]+ id [0-9.]+\);[^~]*~Delivered-To: zu-fwd@hub.example.org~Received: ' \
   "forwarded copy: sender kept, both Delivered-To lines, newest on top"
 is "$(grep -c 'Subject: fwd' "$(one "$U/T2/new" 'Subject: fwd')")" 1 "the bare-address copy is the same message"
 ok "$(has_file "$U/T1/new" 1 'Subject: ZU-T1'; echo $?)" "upper-case local part finds the users/assign entry"

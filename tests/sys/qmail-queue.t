@@ -55,12 +55,13 @@ if t.st_ino != i.st_ino or t.st_nlink != 2: print('todo not a link of intd'); sy
 if m.st_mode & 0o777 != 0o644 or t.st_mode & 0o777 != 0o644: print('modes'); sys.exit()
 body = open(f'{q}/mess/{s}/{n}', 'rb').read()
 line, _, rest = body.partition(b'\n')
-r = re.fullmatch(rb'Received: \(qmail (\d+) invoked by uid (\d+)\); '
+r = re.fullmatch(rb'Received: \(qmail (\d+) invoked by uid (\d+) id (\d+\.\d{9}\.(\d+))\); '
                  rb'(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{1,2} [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d \+0000', line)
 if not r: print('received line', line); sys.exit()
 if r.group(2).decode() != uid: print('uid in Received', r.group(2)); sys.exit()
+if r.group(4).decode() != n: print('queue id not of inode', n, r.group(3)); sys.exit()
 if rest != msg: print('message bytes differ', len(rest), len(msg)); sys.exit()
-want = b'u' + uid.encode() + b'\0p' + r.group(1) + b'\0' + env
+want = b'u' + uid.encode() + b'\0p' + r.group(1) + b'\0i' + r.group(3) + b'\0' + env
 got = open(f'{q}/todo/{s}/{n}', 'rb').read()
 if got != want: print('envelope', repr(got[:200]), repr(want[:200])); sys.exit()
 import email.utils, time
@@ -282,7 +283,7 @@ else
     local own; own=$(stat -c %U "$f" 2>/dev/null)
     find "$SH/queue/mess" "$SH/queue/intd" "$SH/queue/todo" -type f -delete
     like "$r#$own#$(state)#$line#$env" \
-      "^0#qmailq#pid=0 mess=0 intd=0 todo=0#Received: \(qmail [0-9]+ $2\); [^#]*#u$uid p[0-9]+ Fsender@example.org " \
+      "^0#qmailq#pid=0 mess=0 intd=0 todo=0#Received: \(qmail [0-9]+ $2 id [0-9]+\.[0-9]{9}\.[0-9]+\); [^#]*#u$uid p[0-9]+ i[0-9]+\.[0-9]{9}\.[0-9]+ Fsender@example.org " \
       "setuid, run by $1: '$2', owned by qmailq, in the compiled home (\$QMAILHOME ignored)"
   }
   suid qmaild "invoked from network"

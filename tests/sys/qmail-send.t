@@ -92,7 +92,7 @@ log=$T/log
 rc=$(python3 "$T/drive.py" "$log" no "end msg $n_ok\$" "end msg $n_bad\$" "deferral: mailbox busy")
 is "$rc" 0 "SIGTERM: qmail-send exits 0"
 L=$(cat "$log")
-like "$L" "^new msg $n_ok\$" "new msg logged"
+like "$L" "^new msg $n_ok id [0-9]+\.[0-9]{9}\.$n_ok\$" "new msg logged, with the queue id"
 like "$L" "^info msg $n_ok: bytes [0-9]+ from <alice@example.com> qp [0-9]+ uid $(id -u)\$" "info msg logged"
 like "$L" "^starting delivery [0-9]+: msg $n_ok to local ok@hub.example.org\$" "starting delivery logged"
 like "$L" "^delivery [0-9]+: success: delivered_to_mailbox|^delivery [0-9]+: success: delivered to mailbox" "success logged"

@@ -5,7 +5,9 @@
  * gone, a todo without its mess (dropped), malformed or incomplete
  * envelopes (left alone, nothing written), stale files of a crashed run
  * replaced, zero recipients, a recipient too long after rewriting
- * (bounce/N), a large recipient list (buffer flushes), and todo_parse_id. */
+ * (bounce/N), a large recipient list (buffer flushes), and todo_parse_id;
+ * the trace items between p and F (i and m kept, other lowercase items
+ * skipped, a malformed i ignored, an m cut at MID_MAX, none at all). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -156,6 +158,51 @@ static void bad(const char *env, size_t len, const char *name)
 }
 #define BAD(lit, name) bad(lit, sizeof lit - 1, name)
 
+/* trace: the i and m items of qmail-queue (msgid.h) */
+static void trace_case(const char *env, size_t len, const char *qid, const char *mid,
+                       const char *name)
+{
+  char id[64];
+  struct todo_result r = {0};
+  queue(env, len, 0, id);
+  is_int(todo_process(qd, id, &rw, &r), 0, name);
+  is_int(r.status, TODO_DONE, name);
+  is_str(r.qid, qid, name);
+  if (*mid) is_sa(r.mid, mid, name);
+  else is_int(r.mid.len, 0, name);
+  is_sa(r.sender, "s@x.test", name);
+  is_int(r.nlocal, 1, name);
+  todo_clean(qd, id);
+  stralloc_free(&r.sender);
+  stralloc_free(&r.mid);
+}
+#define TRACE(lit, qid, mid, name) trace_case(lit, sizeof lit - 1, qid, mid, name)
+
+static void test_trace(void)
+{
+  char env[600], want[MID_MAX + 1];
+  size_t n;
+  TRACE("u1\0p2\0i1733561234.123456789.4711\0m<a@b>\0Fs@x.test\0Tjoe@me.test\0\0",
+        "1733561234.123456789.4711", "<a@b>", "trace: i and m");
+  TRACE("u1\0p2\0i1.000000000.2\0Fs@x.test\0Tjoe@me.test\0\0", "1.000000000.2", "",
+        "trace: i only");
+  TRACE("u1\0p2\0Fs@x.test\0Tjoe@me.test\0\0", "", "", "trace: none (an older envelope)");
+  TRACE("u1\0p2\0ijunk\0m<c@d>\0Fs@x.test\0Tjoe@me.test\0\0", "", "<c@d>",
+        "trace: a malformed i is ignored");
+  TRACE("u1\0p2\0x\0i1.000000000.2\0zwhatever\0Fs@x.test\0Tjoe@me.test\0\0", "1.000000000.2", "",
+        "trace: other lowercase items skipped");
+  n = (size_t)snprintf(env, sizeof env, "u1%cp2%cm<", 0, 0);
+  memset(env + n, 'y', 400);
+  n += 400;
+  memcpy(env + n, ">\0Fs@x.test\0Tjoe@me.test\0\0", 26);
+  n += 26;
+  memset(want, 'y', MID_MAX);
+  want[0] = '<';
+  want[MID_MAX] = 0;
+  trace_case(env, n, "", want, "trace: a long m is cut at MID_MAX");
+  BAD("u1\0p2\0i1.000000000.2\0Xa\0Fs@x.test\0\0", "trace: an unknown uppercase item");
+}
+
 static void test_bad(void)
 {
   BAD("u1\0p2\0Fa@b\0Tjoe@me.test\0Tx@y.test\0", "no final empty item");
@@ -295,6 +342,7 @@ int main(void)
   test_normal();
   test_group();
   test_nomess();
+  test_trace();
   test_bad();
   test_stale();
   test_norcpt();
