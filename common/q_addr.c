@@ -1,4 +1,5 @@
-/* q_addr.c: RFC 5322 sec 3.4 address-list parser and rewriter (see q_addr.h).
+/* q_addr.c: RFC 5322 sec 3.4 address-list parser and rewriter, and the
+ * envelope address byte rule (see q_addr.h).
  *
  * Two linear passes, no recursion:
  *  1. tokenize the whole field into an array: atoms (atext, plus any byte
@@ -78,6 +79,17 @@ int addr_qualify(stralloc *addr, const struct addr_qualify *q)
     if (!stralloc_append(addr, "@") || !stralloc_cats(addr, q->defaulthost)) return 0;
   }
   return qualify_host(addr, at + 1, q);
+}
+
+/* ---- envelope addresses ----------------------------------------------- */
+
+int addr_env_check(const char *a, size_t len, size_t maxaddr)
+{
+  size_t i;
+  if (len > maxaddr) return ADDR_ENV_TOOLONG;
+  for (i = 0; i < len; ++i)
+    if (!addr_env_byte((unsigned char)a[i])) return ADDR_ENV_CTRL;
+  return ADDR_ENV_OK;
 }
 
 /* ---- pass 1: tokens --------------------------------------------------- */

@@ -5,7 +5,10 @@
  * and to collect the envelope recipients.
  * Caps: comment nesting depth 100 (COMMENT_DEPTH_MAX in q_addr.c); no
  * recursion; time and memory linear in the field length. A NUL byte
- * anywhere in the field is an error. */
+ * anywhere in the field is an error.
+ * It also holds the one rule every envelope entrance applies to the
+ * addresses it takes (qmail-smtpd, qmail-qmtpd, qmail-qmqpd, qmail-queue):
+ * addr_env_check. */
 #ifndef Q_ADDR_H
 #define Q_ADDR_H
 
@@ -53,5 +56,21 @@ int addr_qualify(stralloc *addr, const struct addr_qualify *q);
 int addrlist_rewrite(const char *in, size_t len, const struct addr_qualify *q,
                      stralloc *out, int (*cb)(void *ctx, const char *addr, size_t len),
                      void *ctx, const char **err);
+
+/* Envelope addresses. Every entrance takes them by SMTP's byte rules
+   (RFC 5321 sec 4.1.2: no control character, quoted or not): a byte below
+   32 (NUL, TAB, CR, LF, ESC, ...) or DEL (127) is refused; space, the
+   printable ASCII bytes and bytes >= 128 are kept as they are. The length
+   is capped by the caller (control/maxaddress, LIM_ADDR). The empty
+   address (a bounce's sender) is fine. */
+enum addr_env { ADDR_ENV_OK = 0, ADDR_ENV_CTRL = -1, ADDR_ENV_TOOLONG = -2 };
+
+/* addr_env_byte: 1 if byte c may appear in an envelope address. */
+static inline int addr_env_byte(unsigned char c) { return c >= 32 && c != 127; }
+
+/* addr_env_check: ADDR_ENV_OK, ADDR_ENV_TOOLONG when len > maxaddr (the
+   bytes are not looked at then), else ADDR_ENV_CTRL at the first
+   forbidden byte. */
+int addr_env_check(const char *a, size_t len, size_t maxaddr);
 
 #endif

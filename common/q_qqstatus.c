@@ -4,7 +4,7 @@
 
 static const struct { int code; char kind; const char *text; } table[] = {
   { 0, 'K', "ok" },
-  { 11, 'D', "envelope address too long for qq (#5.1.3)" },
+  { 11, 'D', "envelope address too long or holding a control character (#5.1.3)" },
   { 31, 'D', "mail server permanently rejected message (#5.3.0)" },
   { 51, 'Z', "qq out of memory (#4.3.0)" },
   { 52, 'Z', "qq timeout (#4.3.0)" },

@@ -1,4 +1,5 @@
 /* envelope.c: streaming check of a qmail-queue envelope (see envelope.h). */
+#include "q_addr.h"
 #include "envelope.h"
 
 void envscan_init(struct envscan *e, unsigned long maxaddr)
@@ -36,6 +37,8 @@ long envscan_feed(struct envscan *e, const char *buf, size_t len)
       e->initem = 0;
     } else if (++e->cur > e->max) {
       return ENV_LONG;
+    } else if (!addr_env_byte((unsigned char)buf[i])) {
+      return ENV_CTRL;
     }
   }
   return 0;

@@ -3,7 +3,9 @@
  *   F<sender>\0 T<rcpt>\0 ... T<rcpt>\0 \0
  * The first item must start with 'F', every later one with 'T'; an empty
  * item (a lone NUL) ends the envelope. Zero recipients are allowed, as in
- * qmail. An address (the bytes after F or T) longer than the cap is refused.
+ * qmail. An address (the bytes after F or T) longer than the cap, or holding
+ * a control character (q_addr.h addr_env_byte: SMTP's byte rule, the one
+ * every network entrance applies), is refused.
  * Works on any chunking of the bytes; keeps no copy of them. */
 #ifndef ENVELOPE_H
 #define ENVELOPE_H
@@ -12,6 +14,7 @@
 
 #define ENV_BAD (-1L)   /* format error: qmail-queue exit 91 */
 #define ENV_LONG (-2L)  /* an address over the cap: qmail-queue exit 11 */
+#define ENV_CTRL (-3L)  /* a control character in an address: exit 11 */
 
 struct envscan {
   unsigned long max;     /* cap on one address, bytes */
@@ -26,8 +29,8 @@ void envscan_init(struct envscan *e, unsigned long maxaddr);
 /* envscan_feed: check the next len bytes. Returns the number of bytes of
  * buf up to and including the terminating empty item when the envelope
  * ends inside buf (bytes after it are not part of the envelope); 0 when all
- * len bytes are fine and the envelope goes on; ENV_BAD or ENV_LONG on the
- * first bad byte (the state is then undefined). */
+ * len bytes are fine and the envelope goes on; ENV_BAD, ENV_LONG or ENV_CTRL on
+ * the first bad byte (the state is then undefined). */
 long envscan_feed(struct envscan *e, const char *buf, size_t len);
 /* envscan_rcpts: recipients seen so far (T items). */
 unsigned long envscan_rcpts(const struct envscan *e);

@@ -1,6 +1,7 @@
 /* nsqueue.c: streaming a netstring server's message into the queue (see
  * nsqueue.h). One message at a time per process. */
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 #include "q_err.h"
@@ -10,6 +11,7 @@
 #include "q_sa.h"
 #include "nsqueue.h"
 #include "received.h"
+#include "refuselog.h"
 
 static struct qq qq;
 static const char *proto, *local, *relayclient;
@@ -67,19 +69,53 @@ void nsq_commit(stralloc *t)
       !(stralloc_cats(t, " ") && sa_catnum(t, (unsigned long long)time(0)) &&
         stralloc_cats(t, " qp ") && sa_catnum(t, (unsigned long long)pid)))
     fatal_nomem();
+  if (st.kind != 'K') refuselog_ns("message", t->s, t->len, 0, 0);
   stralloc_free(&fd6);
+}
+
+/* stage: where in a request a refusal belongs. */
+static const char *stage(enum nsr_why why)
+{
+  switch (why) {
+  case NSR_SENDER: return "sender";
+  case NSR_ADDR: case NSR_RELAY: case NSR_LATER: case NSR_TEMP: return "recipient";
+  case NSR_NORCPT: case NSR_TOOMANY: return "envelope";
+  default: return "message";
+  }
+}
+
+void nsq_refused(void *ctx, enum nsr_why why, const char *addr, size_t len)
+{
+  const char *t = nsr_reply(why);
+  (void)ctx;
+  refuselog_ns(stage(why), t, strlen(t), len ? addr : 0, len);
+}
+
+/* cat: append s to buf[0..*n), kept below size. */
+static void cat(char *buf, size_t size, size_t *n, const char *s)
+{
+  size_t l = strlen(s);
+  if (l > size - *n) l = size - *n;
+  memcpy(buf + *n, s, l);
+  *n += l;
 }
 
 int nsq_dropped(int r, const char *unit, const char *bad, const char *inside)
 {
-  const char *ip = getenv("TCPREMOTEIP");
-  if (r == NS_BAD || r == NS_TOOBIG) {
-    warn("dropped ", unit, " from ", ip ? ip : "unknown", ": ",
-         r == NS_BAD ? bad : "netstring over the size cap");
-    return 100;
+  char why[256];
+  size_t n = 0;
+  struct refusal f = { "envelope", "-", 0, why, 0, 0, 0 };
+  int malformed = r == NS_BAD || r == NS_TOOBIG;
+  cat(why, sizeof why, &n, "dropped ");
+  cat(why, sizeof why, &n, unit);
+  cat(why, sizeof why, &n, ": ");
+  if (malformed) cat(why, sizeof why, &n, r == NS_BAD ? bad : "netstring over the size cap");
+  else if (r == NS_NOMEM) cat(why, sizeof why, &n, "out of memory");
+  else {
+    cat(why, sizeof why, &n, "connection ended, timed out or failed inside ");
+    cat(why, sizeof why, &n, inside);
   }
-  warn("dropped ", unit, " from ", ip ? ip : "unknown", ": ",
-       r == NS_NOMEM ? "out of memory" : "connection ended, timed out or failed inside ",
-       r == NS_NOMEM ? "" : inside);
-  return 111;
+  f.reasonlen = n;
+  refuselog(&f);
+  return malformed ? 100 : 111;
 }

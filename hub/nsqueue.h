@@ -1,7 +1,8 @@
 /* nsqueue.h: the queue side of the netstring servers (qmail-qmqpd,
  * qmail-qmtpd): the struct nsr_queue callbacks nsread.c drives, which put
- * our Received line first and stream into qmail-queue (q_qq), and the
- * commit that maps the queue's status to the reply text (q_qqstatus). */
+ * our Received line first and stream into qmail-queue (q_qq), the commit
+ * that maps the queue's status to the reply text (q_qqstatus), and the
+ * refusal log lines (refuselog.h) both servers write. */
 #ifndef NSQUEUE_H
 #define NSQUEUE_H
 
@@ -18,13 +19,17 @@ void nsq_init(const char *proto, const char *local, const struct io_limits *lim,
 /* nsq_callbacks: the callbacks for nsr_qmqp/nsr_qmtp. */
 extern const struct nsr_queue nsq_callbacks;
 /* nsq_commit: finish the queued message; t gets "K<text> <time> qp <pid>"
- * or the queue's "Z..."/"D..." text. */
+ * or the queue's "Z..."/"D..." text (logged as a refusal, stage message). */
 void nsq_commit(stralloc *t);
 
-/* nsq_dropped: log why a request is dropped unanswered (r is the
- * NS_* status; unit "request"/"package"; bad: what a malformed one is;
- * inside: where the input ended) and return the exit code: 100 for
- * malformed or oversized input, 111 otherwise. */
+/* nsq_refused: the struct nsr_policy refused callback: one refusal line
+ * (stage sender, recipient, envelope or message; the address as input). */
+void nsq_refused(void *ctx, enum nsr_why why, const char *addr, size_t len);
+
+/* nsq_dropped: log why a request is dropped unanswered (a refusal line,
+ * stage envelope, code "-"; r is the NS_* status; unit "request"/"package";
+ * bad: what a malformed one is; inside: where the input ended) and return
+ * the exit code: 100 for malformed or oversized input, 111 otherwise. */
 int nsq_dropped(int r, const char *unit, const char *bad, const char *inside);
 
 #endif

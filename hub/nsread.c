@@ -6,6 +6,7 @@
 #include <string.h>
 #include "byte.h"
 #include "hops.h"
+#include "q_addr.h"
 #include "nsread.h"
 
 /* ---- low-level readers ---------------------------------------------------- */
@@ -80,7 +81,7 @@ int nsr_addr(buffer *b, size_t maxaddr, stralloc *sa, size_t *left)
   if (!stralloc_ready(sa, len + 1)) return NS_NOMEM;
   r = nsr_stream(b, len, sa_sink, sa);
   if (r != NS_OK) return r;
-  return memchr(sa->s, 0, sa->len) ? NSR_BADADDR : NSR_OK;
+  return addr_env_check(sa->s, sa->len, maxaddr) == ADDR_ENV_OK ? NSR_OK : NSR_BADADDR;
 }
 
 /* ---- reply texts ------------------------------------------------------------- */
@@ -89,8 +90,8 @@ static const char *const replies[NSR_WHYCOUNT] = {
   [NSR_ACCEPT] = "K",
   [NSR_TOOBIG] = "Dmessage is bigger than this server accepts (databytes) (#5.3.4)",
   [NSR_HOPS] = "Dtoo many Received/Delivered-To lines: mail loop? (#5.4.6)",
-  [NSR_SENDER] = "Dsender address too long or containing NUL (#5.1.7)",
-  [NSR_ADDR] = "Drecipient address too long or containing NUL (#5.1.3)",
+  [NSR_SENDER] = "Dsender address too long or containing a control character (#5.1.7)",
+  [NSR_ADDR] = "Drecipient address too long or containing a control character (#5.1.3)",
   [NSR_NORCPT] = "Dno recipients (#5.1.3)",
   [NSR_TOOMANY] = "Dtoo many recipients for one message (#5.5.3)",
   [NSR_LATER] = "Ztoo many recipients, send the rest later (#4.5.3)",
@@ -141,9 +142,18 @@ static void msg_abort(struct msg *m)
   m->live = 0;
 }
 
-static void msg_refuse(struct msg *m, enum nsr_why why)
+/* told: a refusal decided (see refused in nsread.h). */
+static void told(const struct nsr_policy *p, enum nsr_why why, const stralloc *sa)
 {
-  if (m->why == NSR_ACCEPT) m->why = why;
+  if (p->refused) p->refused(p->rcpt_ctx, why, sa ? sa->s : 0, sa ? sa->len : 0);
+}
+
+static void msg_refuse(struct msg *m, enum nsr_why why, const stralloc *sa)
+{
+  if (m->why == NSR_ACCEPT) {
+    m->why = why;
+    told(m->p, why, sa);
+  }
   msg_abort(m);
 }
 
@@ -151,10 +161,10 @@ static void msg_feed(struct msg *m, const char *buf, size_t len)
 {
   unsigned long db = m->p->databytes;
   if (m->why != NSR_ACCEPT || len == 0) return;
-  if (db && (m->size > db || len > db - m->size)) { msg_refuse(m, NSR_TOOBIG); return; }
+  if (db && (m->size > db || len > db - m->size)) { msg_refuse(m, NSR_TOOBIG, 0); return; }
   m->size += len;
   hops_feed(&m->hops, buf, len);
-  if (m->hops.count >= m->p->maxhops) { msg_refuse(m, NSR_HOPS); return; }
+  if (m->hops.count >= m->p->maxhops) { msg_refuse(m, NSR_HOPS, 0); return; }
   if (m->live) m->q->put(m->q->ctx, buf, len);
 }
 
@@ -206,10 +216,19 @@ static int qmqp_message(buffer *b, struct msg *m, size_t *left)
   if (r != NS_OK) return r;
   if (m->p->databytes && len > m->p->databytes) {
     m->why = NSR_TOOBIG;   /* known from the length: no queue at all */
+    told(m->p, NSR_TOOBIG, 0);
     return nsr_skip(b, len);
   }
   msg_start(m);
   return nsr_stream(b, len, lf_sink, m);
+}
+
+/* qmqp_refuse: the request's one refusal, if it has none yet. */
+static void qmqp_refuse(struct msg *m, enum nsr_why *why, enum nsr_why w, const stralloc *sa)
+{
+  if (*why != NSR_ACCEPT) return;
+  *why = w;
+  told(m->p, w, sa);
 }
 
 /* qmqp_rcpts: recipients until the outer netstring is used up. */
@@ -219,11 +238,11 @@ static int qmqp_rcpts(buffer *b, struct msg *m, stralloc *sa, size_t *left, enum
   while (*left > 0) {
     int r = nsr_addr(b, m->p->maxaddr, sa, left);
     if (r < 0) return r;
-    if (r == NSR_BADADDR) { if (*why == NSR_ACCEPT) *why = NSR_ADDR; continue; }
-    if (++n > m->p->maxrcpts) { if (*why == NSR_ACCEPT) *why = NSR_TOOMANY; continue; }
+    if (r == NSR_BADADDR) { qmqp_refuse(m, why, NSR_ADDR, sa); continue; }
+    if (++n > m->p->maxrcpts) { qmqp_refuse(m, why, NSR_TOOMANY, 0); continue; }
     if (m->live && *why == NSR_ACCEPT) m->q->to(m->q->ctx, sa->s, sa->len);
   }
-  if (n == 0 && *why == NSR_ACCEPT) *why = NSR_NORCPT;
+  if (n == 0) qmqp_refuse(m, why, NSR_NORCPT, 0);
   return NS_OK;
 }
 
@@ -237,7 +256,7 @@ static int qmqp_body(buffer *b, struct msg *m, stralloc *sa, enum nsr_why *why)
   if (r != NS_OK) return r;
   r = nsr_addr(b, m->p->maxaddr, sa, &outer);
   if (r < 0) return r;
-  if (r == NSR_BADADDR) msg_refuse(m, NSR_SENDER);
+  if (r == NSR_BADADDR) msg_refuse(m, NSR_SENDER, sa);
   else if (m->live && m->why == NSR_ACCEPT) m->q->from(m->q->ctx, sa->s, sa->len);
   *why = m->why;
   r = qmqp_rcpts(b, m, sa, &outer, why);
@@ -285,7 +304,7 @@ static int qmtp_sender(buffer *b, struct msg *m, stralloc *sa)
   size_t budget = m->p->msgcap;
   int r = nsr_addr(b, m->p->maxaddr, sa, &budget);
   if (r < 0) return r;
-  if (r == NSR_BADADDR) msg_refuse(m, NSR_SENDER);
+  if (r == NSR_BADADDR) msg_refuse(m, NSR_SENDER, sa);
   else if (m->live && m->why == NSR_ACCEPT) m->q->from(m->q->ctx, sa->s, sa->len);
   return NS_OK;
 }
@@ -315,8 +334,10 @@ static int qmtp_rcpts(buffer *b, struct msg *m, stralloc *sa, struct nsr_pkg *pk
     r = nsr_addr(b, m->p->maxaddr, sa, &left);
     if (r < 0) return r;
     if (m->why != NSR_ACCEPT) w = (char)m->why;
-    else if (r == NSR_BADADDR) w = NSR_ADDR;
-    else w = (char)qmtp_judge(m, pkg, sa);
+    else {
+      w = r == NSR_BADADDR ? NSR_ADDR : (char)qmtp_judge(m, pkg, sa);
+      if (w != NSR_ACCEPT) told(m->p, (enum nsr_why)w, sa);
+    }
     if (!stralloc_append(&pkg->why, &w)) return NS_NOMEM;
   }
   return ns_getcomma(b);

@@ -8,7 +8,9 @@
  * message of any length. Addresses are small netstrings read into a
  * stralloc of at most `maxaddr` bytes; a longer one is skipped (consumed
  * and counted, never stored) and reported as refused, so the stream stays
- * in step and the client gets a proper D reply.
+ * in step and the client gets a proper D reply. An address holding a
+ * control character (q_addr.h addr_env_check: SMTP's byte rule) is
+ * refused the same way.
  *
  * Status values: NSR_OK (0), NSR_BADADDR (1), or one of the negative
  * ns_status codes of q_netstring.h (NS_EOF, NS_BAD, NS_TOOBIG, NS_IOERR,
@@ -24,7 +26,8 @@
 #include "q_netstring.h"
 
 #define NSR_OK 0
-#define NSR_BADADDR 1   /* address consumed but refused: too long or has NUL */
+#define NSR_BADADDR 1   /* address consumed but refused: too long or has a
+                           control character (NUL, CR, LF, ESC, DEL, ...) */
 
 /* ---- low-level readers ---------------------------------------------------
  * `left`, when not NULL, is the byte budget of an enclosing netstring: the
@@ -43,9 +46,9 @@ int nsr_stream(buffer *b, size_t len, nsr_sink sink, void *ctx);
 /* nsr_skip: nsr_stream into nothing. */
 int nsr_skip(buffer *b, size_t len);
 /* nsr_addr: read one whole netstring into sa (replacing it). Content longer
- * than maxaddr bytes is skipped, and content with a NUL byte is kept, both
- * giving NSR_BADADDR. The header cap is *left when left is given, else
- * maxaddr (then a longer length is NS_TOOBIG). */
+ * than maxaddr bytes is skipped (sa left empty), and content with a control
+ * character is kept, both giving NSR_BADADDR. The header cap is *left when
+ * left is given, else maxaddr (then a longer length is NS_TOOBIG). */
 int nsr_addr(buffer *b, size_t maxaddr, stralloc *sa, size_t *left);
 
 /* ---- request readers -------------------------------------------------------- */
@@ -55,8 +58,8 @@ enum nsr_why {
   NSR_ACCEPT = 0,  /* goes to the queue; the queue's verdict is the reply */
   NSR_TOOBIG,      /* message over databytes             D (#5.3.4) */
   NSR_HOPS,        /* maxhops Received/Delivered-To lines D (#5.4.6) */
-  NSR_SENDER,      /* sender too long or has NUL          D (#5.1.7) */
-  NSR_ADDR,        /* recipient too long or has NUL       D (#5.1.3) */
+  NSR_SENDER,      /* sender too long or has a control byte    D (#5.1.7) */
+  NSR_ADDR,        /* recipient too long or has a control byte D (#5.1.3) */
   NSR_NORCPT,      /* QMQP without recipients             D (#5.1.3) */
   NSR_TOOMANY,     /* QMQP over maxrcpts                  D (#5.5.3) */
   NSR_LATER,       /* QMTP recipient over maxrcpts        Z (#4.5.3) */
@@ -95,6 +98,15 @@ struct nsr_policy {
    * allows everything (QMQP: access control is tcpserver's job) */
   int (*rcpt_ok)(void *ctx, const char *addr, size_t len);
   void *rcpt_ctx;
+  /* refused: told of each refusal as it is decided, once for each reply
+   * that will carry it: a message-level one (NSR_TOOBIG, NSR_HOPS,
+   * NSR_SENDER, QMQP's NSR_NORCPT and NSR_TOOMANY) once, a recipient's
+   * own (NSR_ADDR, NSR_RELAY, NSR_LATER, NSR_TEMP) once per recipient.
+   * addr/len: the address refused (the sender for NSR_SENDER), as read,
+   * len 0 when there is none or it was too long to keep; ctx is rcpt_ctx.
+   * The servers log here; NULL: nobody is told. A request dropped later (malformed) gets
+   * no reply at all, whatever was told before. */
+  void (*refused)(void *ctx, enum nsr_why why, const char *addr, size_t len);
 };
 
 /* nsr_qmqp: read one QMQP request: ns( ns(message) ns(sender) ns(rcpt)... ).

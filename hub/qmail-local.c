@@ -28,6 +28,7 @@
 #include "dotqmail.h"
 #include "maildir.h"
 #include "mboxappend.h"
+#include "q_addr.h"
 #include "q_err.h"
 #include "q_header.h"
 #include "q_limits.h"
@@ -68,20 +69,43 @@ static void temp_sys(const char *what, const char *obj)
 
 /* ---- the envelope lines and the environment ---- */
 
-/* catclean: append s with newlines as '_' (so a line stays one line). */
+/* catclean: append s with every control character (q_addr.h
+ * addr_env_byte: a byte below 32 or DEL) as '?', so no raw control byte
+ * ever reaches a header line, the environment or a forward's envelope. */
 static int catclean(stralloc *sa, const char *s)
 {
   for (; *s; ++s) {
-    char c = *s == '\n' ? '_' : *s;
+    char c = addr_env_byte((unsigned char)*s) ? *s : '?';
     if (!stralloc_append(sa, &c)) return 0;
   }
   return 1;
+}
+
+/* clean_envelope: the network entrances and qmail-queue refuse control
+ * characters in addresses, but an older queue file may still hold one.
+ * Such a sender is used with each control byte as '?' (Return-Path,
+ * $SENDER, $NEWSENDER, a forward's sender); such a recipient cannot be
+ * a mailbox here: a permanent failure. */
+static void clean_envelope(void)
+{
+  static stralloc sender;
+  const char *s;
+  for (s = a_local; *s; ++s)
+    if (!addr_env_byte((unsigned char)*s)) goto bad;
+  for (s = a_domain; *s; ++s)
+    if (!addr_env_byte((unsigned char)*s)) goto bad;
+  if (!stralloc_copys(&sender, "") || !catclean(&sender, a_sender) || !stralloc_0(&sender)) nomem();
+  a_sender = sender.s;
+  return;
+bad:
+  say_exit(100, "Sorry, the recipient address holds a control character. (#5.1.3)", 0, 0);
 }
 
 static void make_lines(void)
 {
   stralloc from = {0};
   time_t now = time(0);
+  clean_envelope();
   if (!stralloc_copys(&recipient, a_local) || !stralloc_cats(&recipient, "@") ||
       !stralloc_cats(&recipient, a_domain) || !stralloc_0(&recipient)) nomem();
   if (!stralloc_copys(&dtline, "Delivered-To: ") || !catclean(&dtline, recipient.s) ||

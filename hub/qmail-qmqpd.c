@@ -9,10 +9,13 @@
  *
  * Caps: the outer netstring <= maxnetstring (LIM_NETSTRING), the message
  * <= databytes ($DATABYTES, else control/databytes; 0 = unlimited), an
- * address <= maxaddress bytes without NUL, <= maxrcpt recipients,
+ * address <= maxaddress bytes without a control character (q_addr.h),
+ * <= maxrcpt recipients,
  * < maxhops Received/Delivered-To lines. Each read or write waits at most
  * control/timeoutqmqpd seconds (default 60), the whole session at most
  * timeoutsession (LIM_SESSION, 3600).
+ *
+ * Each refusal is one escaped log line on fd 2 (refuselog.h, nsqueue.h).
  *
  * Exit: 0 a reply was sent; 100 malformed or oversized netstring (dropped,
  * no reply, nothing queued); 111 timeout, EOF inside the request, read or
@@ -77,6 +80,7 @@ static void config(struct nsr_policy *p)
   p->maxhops = limit_get(LIM_HOPS);
   p->rcpt_ok = 0;
   p->rcpt_ctx = 0;
+  p->refused = nsq_refused;
   if (received_localname(&local) < 0) die_control("me");
 }
 

@@ -24,6 +24,9 @@
  * seconds per read or write (default 60), timeoutsession for the whole
  * connection (LIM_SESSION, 3600).
  *
+ * Each refusal is one escaped log line on fd 2 (refuselog.h, nsqueue.h):
+ * one per recipient refused alone, one per package refused as a whole.
+ *
  * Exit: 0 client done (EOF between packages) or package cap reached;
  * 100 malformed or oversized netstring or bad encoding byte (the package
  * is dropped unanswered, earlier replies are still sent); 111 timeout, EOF
@@ -113,6 +116,7 @@ static void config(struct nsr_policy *p)
   p->blockcap = blockcap(p->msgcap, p->maxrcpts, p->maxaddr);
   p->rcpt_ok = rcpt_ok;
   p->rcpt_ctx = 0;
+  p->refused = nsq_refused;
   if (received_localname(&local) < 0) die_control("me");
 }
 

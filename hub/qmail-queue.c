@@ -14,6 +14,8 @@
  *   66 todo/ link or its directory         91 envelope format (incl. EOF
  *                                             before the final empty item)
  *   51 out of memory
+ * 11 is also an address holding a control character (a byte below 32
+ * or DEL: envelope.h, the SMTP rule of q_addr.h).
  * Every failure before exit 0 removes what this run created.
  *
  * Each message gets a queue id unique on this hub (msgid.h: the time and
@@ -367,7 +369,7 @@ static void copy_envelope(unsigned long pid, uid_t uid)
     r = fill(1);
     if (!r) die(91);
     n = envscan_feed(&es, buf + buflen, r);
-    if (n == ENV_LONG) die(11);
+    if (n == ENV_LONG || n == ENV_CTRL) die(11);
     if (n < 0) die(91);
     buflen += n ? (size_t)n : r;
     if (n) break;

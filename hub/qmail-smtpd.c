@@ -4,6 +4,9 @@
  * Man page: qmail-smtpd.8. Rows of shared/BAD-INPUT.md 4.1-4.3 and 4.8
  * are its tests (tests/proto/smtpd.t, tests/sys/smtpd.t).
  *
+ * Every 4xx/5xx reply is logged on fd 2 as one escaped line with the
+ * client's address, the stage and the client's bytes (refuselog.h).
+ *
  * Messages stream into the queue program (q_qq.h) as they arrive: nothing
  * is held in memory. Replies are buffered and written only when no more
  * client input is waiting, so a pipelined burst gets one write.
@@ -43,6 +46,7 @@
 #include "q_sa.h"
 #include "rcpthosts.h"
 #include "received.h"
+#include "refuselog.h"
 #include "smtpcmd.h"
 #include "smtpdata.h"
 
@@ -69,8 +73,20 @@ static int qq_open;
 
 /* ---- output -------------------------------------------------------- */
 
+/* what a refusal is logged with: the stage ("connect" until the first
+ * command, then the command's) and the client bytes it refused, if any */
+static const char *stage = "connect";
+static const char *input;
+static size_t inputlen;
+
 static void out_puts(const char *s) { buffer_puts(&out, s); }
-static void reply(const char *s) { out_puts(s); out_puts("\r\n"); }
+/* reply: one reply line; a refusal (4xx, 5xx) is also logged. */
+static void reply(const char *s)
+{
+  if (*s == '4' || *s == '5') refuselog_smtp(stage, s, input, inputlen);
+  out_puts(s);
+  out_puts("\r\n");
+}
 
 /* read_op: the input buffer's read operation. Everything we owe the client
  * is written before we wait for more from it: this is the only place where
@@ -200,9 +216,7 @@ static void err_cmd(int r)
 static int set_helo(const char *arg, size_t len, const char *verb)
 {
   if (len == 0) {
-    out_puts("501 5.5.4 syntax: ");
-    out_puts(verb);
-    reply(" hostname");
+    reply(*verb == 'H' ? "501 5.5.4 syntax: HELO hostname" : "501 5.5.4 syntax: EHLO hostname");
     return 0;
   }
   if (!stralloc_copyb(&helo, arg, len) || !stralloc_0(&helo)) die_nomem();
@@ -386,6 +400,7 @@ static void enhanced(const struct qq_status *st, char code[16])
 static void reply_status(int status, const stralloc *fd6, pid_t pid)
 {
   struct qq_status st;
+  stralloc r = {0, 0, 0};
   char code[16];
   qq_status(status, fd6->s, fd6->len, &st);
   if (st.kind == 'K') {
@@ -397,12 +412,11 @@ static void reply_status(int status, const stralloc *fd6, pid_t pid)
     return;
   }
   enhanced(&st, code);
-  out_puts(st.smtp);
-  out_puts(" ");
-  out_puts(code);
-  out_puts(" ");
-  buffer_put(&out, st.text, st.textlen);
-  reply("");
+  if (!stralloc_copys(&r, st.smtp) || !stralloc_append(&r, " ") || !stralloc_cats(&r, code) ||
+      !stralloc_append(&r, " ") || !stralloc_catb(&r, st.text, st.textlen) || !stralloc_0(&r))
+    die_nomem();
+  reply(r.s);   /* a custom fd 6 text stops at CR, LF or NUL (q_qqstatus) */
+  stralloc_free(&r);
 }
 
 /* data_verdict: refuse what data_read marked, else hand the envelope over. */
@@ -463,13 +477,41 @@ static const struct verb {
   { "help", smtp_help }, { "quit", smtp_quit }, { 0, smtp_unimpl },
 };
 
+/* log_as: the stage and input of the command about to run. The argument
+ * is logged only where it is an address or a name (HELO, EHLO, MAIL,
+ * RCPT); of AUTH and unknown commands only the verb, as their argument
+ * may be a secret. */
+static void log_as(const struct verb *v, const struct smtp_line *l)
+{
+  if (v->name) stage = v->name;
+  else stage = smtpcmd_verbis(l, "auth") ? "auth" : "command";
+  input = l->verb;
+  inputlen = l->verblen;
+  if (v->fn == smtp_helo || v->fn == smtp_ehlo || v->fn == smtp_mail || v->fn == smtp_rcpt) {
+    input = l->arg;
+    inputlen = l->arglen;
+  } else if (v->name) {
+    input = 0;
+  }
+}
+
 static void command(char *s, size_t len)
 {
   struct smtp_line l;
   const struct verb *v;
-  if (smtpcmd_split(s, len, &l) != SMTPCMD_OK) { reply(smtpcmd_reply(SMTPCMD_NUL)); return; }
+  size_t i = 0;
+  if (smtpcmd_split(s, len, &l) != SMTPCMD_OK) {
+    while (len && (s[len - 1] == '\n' || s[len - 1] == '\r')) --len;
+    while (i < len && s[i] != ' ') ++i;   /* the verb, NUL and all */
+    stage = "command";
+    input = s;
+    inputlen = i;
+    reply(smtpcmd_reply(SMTPCMD_NUL));
+    return;
+  }
   for (v = verbs; v->name; ++v)
     if (smtpcmd_verbis(&l, v->name)) break;
+  log_as(v, &l);
   v->fn(l.arg, l.arglen);
 }
 
@@ -482,6 +524,8 @@ static void session(void)
     if (r == GETLN_ERR) die_io(0);
     if (r == GETLN_EOF) die_io(1);
     command(line.s, line.len);
+    stage = "command";   /* between commands: timeouts, overlong lines */
+    input = 0;
   }
 }
 

@@ -2,9 +2,12 @@
  * accepts (RFC 5321 sec 4.4, in qmail's form):
  *   Received: from HELO (HOST [IP] ident=INFO)
  *     by LOCAL with PROTO; DATE
- * HELO, HOST and INFO come from the network or DNS and are made safe:
- * only letters, digits and "-._:[]@+" are kept, anything else becomes '?',
- * each is cut at 255 bytes. The line always ends in "\n". */
+ * HELO, HOST and INFO come from the network or DNS, IP and LOCAL from the
+ * environment; all five are made safe the same way: only letters, digits
+ * and "-._:[]@+" are kept, anything else (a control byte such as CR, LF,
+ * ESC or DEL, a space, a quote, a byte >= 128) becomes '?', and each is
+ * cut at 255 bytes. So no byte of theirs can end the
+ * line, fold it or forge another field. The line always ends in "\n". */
 #ifndef RECEIVED_H
 #define RECEIVED_H
 

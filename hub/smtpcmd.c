@@ -4,6 +4,7 @@
 #include <limits.h>
 #include <string.h>
 #include "case.h"
+#include "q_addr.h"
 #include "smtpcmd.h"
 
 static int is_blank(char c) { return c == ' ' || c == '\t'; }
@@ -44,11 +45,11 @@ static int skip_route(const char *s, size_t len, size_t *pos)
 }
 
 /* addr_byte: append one address byte, enforcing the cap and refusing
- * control characters (RFC 5321 allows none, quoted or not). */
+ * control characters (RFC 5321 allows none, quoted or not; the rule is
+ * q_addr.h's addr_env_byte, shared with every other entrance). */
 static int addr_byte(stralloc *out, char c, size_t maxaddr)
 {
-  unsigned char u = (unsigned char)c;
-  if (u < 32 || u == 127) return SMTPCMD_CTRL;
+  if (!addr_env_byte((unsigned char)c)) return SMTPCMD_CTRL;
   if (out->len >= maxaddr) return SMTPCMD_TOOLONG;
   return stralloc_append(out, &c) ? SMTPCMD_OK : SMTPCMD_NOMEM;
 }

@@ -60,6 +60,12 @@ QQ_CODES = [
     (111, r"Z.*temporary problem.*\(#4\.3\.0\)"),
 ]
 
+# control bytes every entrance refuses in an address, and how the refusal
+# log shows each (its \xHH escape, then doubled by the transcript's own
+# escaping, then as an ERE)
+CTRL = [("cr", b"\r"), ("lf", b"\n"), ("esc", b"\x1b"), ("del", b"\x7f"), ("nul", b"\0"), ("tab", b"\t")]
+LOGGED = {t: "\\\\\\\\x%02x" % b[0] for t, b in CTRL}
+
 DROP = r"^--- reply \(none\)$"
 NOQ = r"^--- queue( run 1)?: (not started|aborted, nothing queued)$"
 QUEUED = r"^--- queue run 1: envelope$"
@@ -119,6 +125,19 @@ def qmqpd_cases():
         "#expect: ^<LEN>:D.*\\(#5\\.1\\.7\\),$", "#expect: " + NOQ)
     add("sender-nul", qmqp(MSG, "a\0b@x.org", ["b@example.org"]), "#row: sender with NUL: D #5.1.7",
         "#expect: ^<LEN>:D.*\\(#5\\.1\\.7\\),$", "#expect: " + NOQ)
+    for tag, byte in CTRL:
+        add("ctrl-rcpt-" + tag, qmqp(MSG, "a@b.org", ["ok@example.org", b"x" + byte + b"@example.org"]),
+            "#row: recipient holding %s: D #5.1.3, nothing queued (SMTP's byte rule)" % tag,
+            "#expect: ^[0-9]+:D.*control character \\(#5\\.1\\.3\\),$", "#expect: " + NOQ,
+            "#expect: ^qmail-qmqpd: refused: 192\\.0\\.2\\.7 recipient D 5\\.1\\.3 .* input=\"x%s@example\\.org\"$"
+            % LOGGED[tag])
+    add("ctrl-sender-esc", qmqp(MSG, b"a\x1b[2J@b.org", ["b@example.org"]),
+        "#row: sender holding ESC: D #5.1.7, nothing queued",
+        "#expect: ^[0-9]+:D.*\\(#5\\.1\\.7\\),$", "#expect: " + NOQ,
+        "#expect: ^qmail-qmqpd: refused: 192\\.0\\.2\\.7 sender D 5\\.1\\.7 .* input=\"a\\\\\\\\x1b\\[2J@b\\.org\"$")
+    add("ctrl-sender-crlf", qmqp(MSG, b"a@b.org\r\nTo: forged", ["b@example.org"]),
+        "#row: sender holding CR LF: D #5.1.7, nothing queued",
+        "#expect: ^[0-9]+:D.*\\(#5\\.1\\.7\\),$", "#expect: " + NOQ)
     add("sender-null", qmqp(MSG, "", ["b@example.org"]), "#row: null sender (a bounce) is fine",
         "#expect: " + K1, "#expect: ^F$")
     add("binary-message", qmqp(b"Subject: 8bit\n\n\x00\xff\xe9\r\nx\rlast", "a@b", ["b@example.org"]),
@@ -217,6 +236,17 @@ def qmtpd_cases():
     add("bad-rcpt", pkg(MSG, "a@b", [LONG, "b@example.org", "x\0@example.org"]),
         "#row: recipients too long or with NUL: D #5.1.3 each, the rest accepted",
         "#expect: ^<LEN>:D.*\\(#5\\.1\\.3\\)," + K1[1:-1] + "<LEN>:D.*\\(#5\\.1\\.3\\),$")
+    add("ctrl-rcpts", pkg(MSG, "a@b", [b"x" + byte + b"@example.org" for _, byte in CTRL]
+                          + ["b@example.org", LONG]),
+        "#row: recipients holding CR, LF, ESC, DEL, NUL, TAB, and one too long: D #5.1.3 each, the good one queued",
+        "#expect: ^(<LEN>:D.*control character \\(#5\\.1\\.3\\),){6}" + K1[1:-1] + "<LEN>:D.*\\(#5\\.1\\.3\\),$",
+        "#expect: ^Tb@example\\.org$", "#expect: ^<END>$",
+        *["#expect: ^qmail-qmtpd: refused: 192\\.0\\.2\\.7 recipient D 5\\.1\\.3 .* input=\"x%s@example\\.org\"$"
+          % LOGGED[t] for t, _ in CTRL])
+    add("ctrl-sender", pkg(MSG, b"a\x1b[2J\r\n@b", ["b@example.org", "c@example.org"]),
+        "#row: sender holding ESC, CR, LF: D #5.1.7 for every recipient, nothing queued",
+        "#expect: ^<LEN>:D.*\\(#5\\.1\\.7\\),<LEN>:D.*\\(#5\\.1\\.7\\),$", "#expect: " + NOQ,
+        "#expect: ^qmail-qmtpd: refused: 192\\.0\\.2\\.7 sender D 5\\.1\\.7 .* input=\"a\\\\\\\\x1b\\[2J\\\\\\\\x0d\\\\\\\\x0a@b\"$")
     add("rcpt-1000", pkg(MSG, "a@b", [EXACT]), "#row: recipient of exactly maxaddress bytes",
         "#env: RELAYCLIENT=", "#expect: " + K1)
     add("bad-sender", pkg(MSG, LONG, ["b@example.org", "c@example.org"]),

@@ -2,7 +2,10 @@
  * parser and rewriter that qmail-inject runs over To/Cc/From/... fields:
  * header output kept byte for byte except the qualified addr-specs, the
  * envelope forms handed to the callback, every syntax error, the caps
- * (comment nesting 100) and linear time on a 3000-address field. */
+ * (comment nesting 100) and linear time on a 3000-address field; and the
+ * envelope byte rule every entrance shares (addr_env_check): each control
+ * byte 0-31 and DEL refused, space and 8-bit bytes kept, the length cap at
+ * exactly max and max + 1. */
 #include <string.h>
 #include <time.h>
 #include "tap.h"
@@ -249,6 +252,31 @@ static void test_append(void)
   is_sa(out, "To: bob@dh.example", "output is appended");
 }
 
+static void test_env_check(void)
+{
+  char a[8] = "a@b.org";
+  int c, bad = 0, good = 0;
+  is_int(addr_env_check("", 0, 10), ADDR_ENV_OK, "env: the empty address is fine");
+  is_int(addr_env_check("a@b.org", 7, 1000), ADDR_ENV_OK, "env: plain address");
+  is_int(addr_env_check("\"a b\"@x", 7, 1000), ADDR_ENV_OK, "env: space kept (quoted local part)");
+  is_int(addr_env_check("\x80\xe9\xff@x", 5, 1000), ADDR_ENV_OK, "env: 8-bit bytes kept");
+  for (c = 0; c < 256; ++c) {
+    int r;
+    a[1] = (char)c;
+    r = addr_env_check(a, 7, 1000);
+    if (c < 32 || c == 127) bad += r == ADDR_ENV_CTRL;
+    else good += r == ADDR_ENV_OK;
+    if ((c < 32 || c == 127) != !addr_env_byte((unsigned char)c)) ++bad;
+  }
+  is_int(bad, 33, "env: each of 0-31 and 127 refused (CR, LF, ESC, NUL, DEL ...)");
+  is_int(good, 256 - 33, "env: every other byte kept");
+  is_int(addr_env_check("a\r\n@b", 5, 1000), ADDR_ENV_CTRL, "env: CRLF refused");
+  is_int(addr_env_check("a@b\x1b[31m", 8, 1000), ADDR_ENV_CTRL, "env: ESC refused");
+  is_int(addr_env_check("abcde", 5, 5), ADDR_ENV_OK, "env: exactly max bytes");
+  is_int(addr_env_check("abcdef", 6, 5), ADDR_ENV_TOOLONG, "env: max + 1 bytes");
+  is_int(addr_env_check("abcd\n\n", 6, 5), ADDR_ENV_TOOLONG, "env: too long wins over a control byte");
+}
+
 int main(void)
 {
   test_qualify();
@@ -263,6 +291,7 @@ int main(void)
   test_nesting();
   test_big();
   test_append();
+  test_env_check();
   stralloc_free(&out);
   stralloc_free(&env);
   return done_testing();

@@ -4,7 +4,9 @@
  * byte by byte; the byte count up to the final empty item when more
  * follows; every kind of format error (empty, lone NUL, T first, F twice,
  * other type bytes, EOF inside an item is "need more"); the address cap
- * at exactly max and max+1 bytes, in one chunk and split; names
+ * at exactly max and max+1 bytes, in one chunk and split; a control
+ * byte (CR, LF, ESC, DEL, TAB, \x01) in the sender or a recipient is
+ * ENV_CTRL, whole and byte by byte, space and 8-bit bytes pass; names
  * "dir/S/N" for inode 0, 22, 23 and 2^64-1; an over-long dir name. */
 #include <string.h>
 #include "tap.h"
@@ -91,6 +93,27 @@ static void test_cap(void)
   is_int(whole(ENV("Fab\0\0"), 2), 5, "cap 2: 2 bytes ok");
 }
 
+static void test_ctrl(void)
+{
+  static const char ctrl[] = "\r\n\x1b\x7f\t\x01\x1f";
+  size_t i;
+  int n = 0, nb = 0;
+  for (i = 0; i < sizeof ctrl - 1; ++i) {
+    char s[] = "Fa?b@c\0Tx@y\0\0";
+    char r[] = "Fa@b\0Tx?y@z\0\0";
+    s[2] = ctrl[i];
+    r[7] = ctrl[i];
+    n += whole(s, sizeof s - 1, 1000) == ENV_CTRL;
+    n += whole(r, sizeof r - 1, 1000) == ENV_CTRL;
+    nb += bytewise(s, sizeof s - 1, 1000) == ENV_CTRL;
+    nb += bytewise(r, sizeof r - 1, 1000) == ENV_CTRL;
+  }
+  is_int(n, 14, "CR, LF, ESC, DEL, TAB, 0x01, 0x1f in sender or recipient: ENV_CTRL");
+  is_int(nb, 14, "the same byte by byte");
+  is_int(whole(ENV("F\"a b\"@c\0T\xe9@\xff\0\0"), 1000), 15, "space and 8-bit bytes pass");
+  is_int(whole(ENV("Fa\0\0\r\n"), 1000), 4, "bytes after the final item are not looked at");
+}
+
 static void test_qname(void)
 {
   char b[QNAME_MAX];
@@ -116,6 +139,7 @@ int main(void)
   test_good();
   test_bad();
   test_cap();
+  test_ctrl();
   test_qname();
   return done_testing();
 }

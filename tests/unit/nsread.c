@@ -1,10 +1,13 @@
 /* tests/unit/nsread.c: TAP tests for hub/nsread.c. The low-level readers
  * (header caps and enclosing budgets, streaming with every chunking from
  * one byte per read up, commas, truncation, addresses at and over the cap,
- * NUL) and the QMQP and QMTP request readers driven through a recording
+ * NUL and the other control bytes: CR, LF, ESC, DEL) and the QMQP and QMTP
+ * request readers driven through a recording
  * queue stub: accepted requests, every refusal reason, drops (and that
  * the queue was aborted, never left open), CR decoding with the CRLF
- * split at every chunk boundary, T6, and packages back to back. */
+ * split at every chunk boundary, T6, and packages back to back; the
+ * refused callback: told once per reply that carries a refusal, with the
+ * address. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -164,6 +167,17 @@ static void test_addr(void)
   is_int(sa.len, 0, "empty addr is empty");
   FROM("3:a\0b,", 2);
   is_int(nsr_addr(&b, 20, &sa, 0), NSR_BADADDR, "NUL in addr refused");
+  FROM("5:a\r\n@b,", 2);
+  is_int(nsr_addr(&b, 20, &sa, 0), NSR_BADADDR, "CR LF in addr refused");
+  is_sa(sa, "a\r\n@b", "refused addr kept for the log");
+  FROM("4:a\x1b@b,", 64);
+  is_int(nsr_addr(&b, 20, &sa, 0), NSR_BADADDR, "ESC in addr refused");
+  FROM("4:a\x7f@b,", 64);
+  is_int(nsr_addr(&b, 20, &sa, 0), NSR_BADADDR, "DEL in addr refused");
+  FROM("6:\"a b\"@,", 64);
+  is_int(nsr_addr(&b, 20, &sa, 0), NSR_OK, "space in addr ok");
+  FROM("4:\xe9\xff@b,", 64);
+  is_int(nsr_addr(&b, 20, &sa, 0), NSR_OK, "8-bit bytes in addr ok");
   /* exactly the cap, then one over: skipped, stream stays in step */
   memcpy(big, "20:", 3);
   memset(big + 3, 'x', 20);
@@ -182,6 +196,20 @@ static void test_addr(void)
   FROM("21:", 64);
   is_int(nsr_addr(&b, 20, &sa, 0), NS_TOOBIG, "without a budget the cap is maxaddr");
   stralloc_free(&sa);
+}
+
+/* ---- the refused callback: "<why>:<addr>;" per call ------------------------- */
+
+static stralloc told;
+
+static void rec(void *c, enum nsr_why why, const char *a, size_t l)
+{
+  char w = (char)('0' + why);
+  (void)c;
+  stralloc_append(&told, &w);
+  stralloc_cats(&told, ":");
+  if (a) stralloc_catb(&told, a, l);
+  stralloc_cats(&told, ";");
 }
 
 /* ---- QMQP ---------------------------------------------------------------------- */
@@ -382,6 +410,42 @@ static void test_replies(void)
   is_str(nsr_reply(NSR_RELAY) + strlen(nsr_reply(NSR_RELAY)) - 8, "(#5.7.1)", "relay code");
 }
 
+/* test_told: one notification per reply carrying a refusal, in order. */
+static void test_told(void)
+{
+  enum nsr_why why;
+  reset();
+  pol.refused = rec;
+  is_int(QMQP("29:6:hello\n,3:a@b,4:c\x1b@d,4:e\r@f,,", 64, &why), NSR_OK, "qmqp ESC read");
+  is_int(why, NSR_ADDR, "qmqp ESC recipient refuses the message");
+  is_sa(told, "4:c\x1b@d;", "qmqp: told once, the first bad recipient");
+  told.len = 0;
+  reset();
+  is_int(QMQP("22:6:hello\n,4:a\n@b,3:c@d,,", 64, &why), NSR_OK, "qmqp LF sender read");
+  is_int(why, NSR_SENDER, "qmqp LF sender refused");
+  is_sa(told, "3:a\n@b;", "qmqp: told the sender");
+  told.len = 0;
+  reset();
+  pol.databytes = 5;
+  is_int(QMQP("21:6:hello\n,3:a@b,3:c@d,,", 64, &why), NSR_OK, "qmqp databytes read");
+  is_sa(told, "1:;", "qmqp: too big told once, no address");
+  told.len = 0;
+  reset();
+  is_int(QMTP("7:\nhello\n,3:a@b,"
+              "63:13:x@example.org,10:x@evil.org,4:x\x7f@y,5:x@tmp,13:x@example.org,,", 64),
+         NSR_OK, "qmtp mixed package");
+  ok(why_is("08490") && pkg.accepted == 2, "qmtp: accept, relay, DEL, rcpthosts Z, accept");
+  is_sa(told, "8:x@evil.org;4:x\x7f@y;9:x@tmp;", "qmtp: told per refused recipient");
+  told.len = 0;
+  reset();
+  is_int(QMTP("7:\nhello\n,4:a\0@b,34:13:x@example.org,13:y@example.org,,", 64),
+         NSR_OK, "qmtp NUL sender");
+  ok(why_is("33"), "qmtp: both recipients get the sender's D");
+  ok(told.len == 7 && memcmp(told.s, "3:a\0@b;", 7) == 0, "qmtp: told once, for the sender, NUL and all");
+  pol.refused = 0;
+  stralloc_free(&told);
+}
+
 int main(void)
 {
   test_head();
@@ -390,6 +454,7 @@ int main(void)
   test_qmqp();
   test_qmtp();
   test_replies();
+  test_told();
   stralloc_free(&qlog);
   stralloc_free(&body);
   stralloc_free(&pkg.why);

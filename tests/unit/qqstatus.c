@@ -10,7 +10,7 @@
 
 static const struct { int code; char kind; const char *smtp; const char *text; } rows[] = {
   { 0, 'K', "250", "ok" },
-  { 11, 'D', "554", "envelope address too long for qq (#5.1.3)" },
+  { 11, 'D', "554", "envelope address too long or holding a control character (#5.1.3)" },
   { 31, 'D', "554", "mail server permanently rejected message (#5.3.0)" },
   { 51, 'Z', "451", "qq out of memory (#4.3.0)" },
   { 52, 'Z', "451", "qq timeout (#4.3.0)" },
