@@ -100,11 +100,15 @@ static long number(const char *name, long dflt)
 
 static void say(int fd, const char *s) { if (s && write(fd, s, strlen(s)) < 0) return; }
 
-static void refuse(const char *prog, const char *ip, const char *why,
-                   const char *refusal)
+/* refuse: the refusal line in the servers' format (hub/refuselog.h:
+ * "PROG: refused: IP connect CODE ENH reason=..."; the IP comes from
+ * tcpserver), the reply if any, and exit */
+static void refuse(const char *prog, const char *ip, const char *enh,
+                   const char *why, const char *refusal)
 {
-  say(2, prog); say(2, ": refused connect from "); say(2, ip);
-  say(2, ": "); say(2, why); say(2, "\n");
+  say(2, prog); say(2, ": refused: "); say(2, ip);
+  say(2, refusal ? " connect 421 " : " connect - "); say(2, enh);
+  say(2, " reason=\""); say(2, why); say(2, "\"\n");
   say(1, refusal);
   _exit(0);
 }
@@ -117,10 +121,10 @@ void perip_gate(const char *prog, const char *refusal)
   int r;
 
   if (max == -1 || !ip) return;           /* no limit configured */
-  if (max == -2 || slots <= 0) refuse(prog, ip, "bad PERIP or CONCURRENCY (#4.3.0)", refusal);
-  if (!path) refuse(prog, ip, "PERIP set without PERIPTABLE (#4.3.0)", refusal);
+  if (max == -2 || slots <= 0) refuse(prog, ip, "4.3.0", "bad PERIP or CONCURRENCY in env/", refusal);
+  if (!path) refuse(prog, ip, "4.3.0", "PERIP set without PERIPTABLE", refusal);
   r = perip_take(path, ip, (unsigned long)max, (unsigned long)slots);
   if (r == 1) return;
-  if (r == 0) refuse(prog, ip, "too many connections from this address (#4.7.0)", refusal);
-  refuse(prog, ip, "cannot use the per-address table (#4.3.0)", refusal);
+  if (r == 0) refuse(prog, ip, "4.7.0", "too many connections from this address", refusal);
+  refuse(prog, ip, "4.3.0", "cannot use the per-address table", refusal);
 }

@@ -120,7 +120,7 @@ out=$(cat "$T/loris.out")
 like "$out" "smtp held 10 refused 30" "SMTP: 10 connections from 127.0.0.2 held, 30 refused with 421"
 like "$out" "smtp other 220" "a client from 127.0.0.1 is greeted while 127.0.0.2 holds its 10"
 like "$out" "qmtp closed 30" "QMTP: 30 connections over the limit closed at once"
-wait_until grep -q 'refused connect from 127.0.0.2: too many' "$HUB/log/qmail-smtpd/current"
+wait_until grep -q 'qmail-smtpd: refused: 127.0.0.2 connect 421 4.7.0 reason="too many connections' "$HUB/log/qmail-smtpd/current"
 ok $? "the refusal is logged with the client address"
 
 # ---- 18: qmailctl's verbs -----------------------------------------------------
