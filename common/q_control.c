@@ -1,6 +1,7 @@
 /* q_control.c: reading control files (see q_control.h). */
 #include <errno.h>
 #include <fcntl.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "q_control.h"
@@ -78,23 +79,52 @@ int control_rldef(stralloc *sa, const char *name, const char *def)
   return 1;
 }
 
+int control_scanulong(const char *s, size_t len, unsigned long *v)
+{
+  unsigned long x = 0;
+  size_t i = 0, digits = 0;
+  while (i < len && (s[i] == ' ' || s[i] == '\t')) ++i;
+  for (; i < len && s[i] >= '0' && s[i] <= '9'; ++i, ++digits) {
+    unsigned long d = (unsigned long)(s[i] - '0');
+    if (x > (~0UL - d) / 10) { errno = ERANGE; return -1; }
+    x = x * 10 + d;
+  }
+  while (i < len && (s[i] == ' ' || s[i] == '\t')) ++i;
+  if (!digits || i != len) { errno = EINVAL; return -1; }
+  *v = x;
+  return 1;
+}
+
 int control_readulong(unsigned long *v, const char *name)
 {
   stralloc sa = {0};
-  unsigned long x = 0;
-  size_t i = 0;
-  int r = control_readline(&sa, name), digits = 0;
-  if (r <= 0) { stralloc_free(&sa); return r; }
-  while (i < sa.len && (sa.s[i] == ' ' || sa.s[i] == '\t')) ++i;
-  for (; i < sa.len && sa.s[i] >= '0' && sa.s[i] <= '9'; ++i, ++digits) {
-    if (x > (~0UL - (unsigned long)(sa.s[i] - '0')) / 10) { digits = 0; break; }
-    x = x * 10 + (unsigned long)(sa.s[i] - '0');
-  }
-  r = (digits && i == sa.len) ? 1 : -1;
+  int r = control_readline(&sa, name), e;
+  if (r > 0) r = control_scanulong(sa.s, sa.len, v);
+  e = errno;
   stralloc_free(&sa);
-  if (r < 0) { errno = EINVAL; return -1; }
+  errno = e;
+  return r;
+}
+
+int control_readnum(unsigned long *v, const char *name, unsigned long min)
+{
+  unsigned long x = 0;
+  int r = control_readulong(&x, name);
+  if (r <= 0) return r;
+  if (x < min) { errno = EDOM; return -1; }
   *v = x;
   return 1;
+}
+
+const char *control_strerror(int e)
+{
+  switch (e) {
+    case EINVAL: return "not a decimal number";
+    case ERANGE: return "number too large";
+    case EDOM: return "number too small";
+    case EFBIG: return "file bigger than 16 MB";
+    default: return strerror(e);
+  }
 }
 
 /* keep_item: append line[0..len) to out as a list item unless it is blank or

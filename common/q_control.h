@@ -4,9 +4,12 @@
  * starting with '#' ignored, trailing whitespace stripped. Files are capped
  * at CONTROL_MAX bytes: a bigger one is an error (compile big lists to cdb).
  * Return convention everywhere: 1 value read, 0 file missing (the caller's
- * default applies), -1 error with errno set (EINVAL: garbage in a number,
- * EFBIG: over the cap). A missing file is never an error here: callers that
- * must fail closed decide that themselves. */
+ * default applies), -1 error with errno set (EINVAL: not a decimal number,
+ * ERANGE: a number too large, EDOM: a number below the caller's minimum,
+ * EFBIG: over the cap; or the errno of open/read: EACCES, EISDIR, ...).
+ * A missing file is never an error here: callers that must fail closed
+ * decide that themselves. A file that is present but unreadable or
+ * invalid is never the default: the reader fails (control/README.md). */
 #ifndef Q_CONTROL_H
 #define Q_CONTROL_H
 
@@ -25,8 +28,17 @@ int control_readline(stralloc *sa, const char *name);
  * sa is NUL-terminated on success. Returns 1 ok, -1 error. */
 int control_rldef(stralloc *sa, const char *name, const char *def);
 /* control_readulong: first line as an unsigned decimal; *v unchanged when
- * the file is missing. Leading/trailing blanks allowed, anything else EINVAL. */
+ * the file is missing. Leading/trailing blanks allowed; anything else
+ * (an empty line too) is EINVAL, more than ULONG_MAX is ERANGE. */
 int control_readulong(unsigned long *v, const char *name);
+/* control_readnum: the same, and a value below min is EDOM. */
+int control_readnum(unsigned long *v, const char *name, unsigned long min);
+/* control_scanulong: s[0..len) as control_readulong reads a first line
+ * (for the same syntax in an environment variable): 1, or -1 with errno. */
+int control_scanulong(const char *s, size_t len, unsigned long *v);
+/* control_strerror: the reason text for errno e after a failed read
+ * ("not a decimal number", "number too large", ... or strerror(e)). */
+const char *control_strerror(int e);
 /* control_readlist: items into sa, each NUL-terminated. */
 int control_readlist(stralloc *sa, const char *name);
 /* list_readpath: the same for a list file at any path (e.g. $QMAILMFTFILE). */

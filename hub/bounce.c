@@ -67,11 +67,12 @@ int bounce_conf_load(struct bounce_conf *bc)
   return r < 0 ? -1 : 0;
 }
 
-unsigned long bounce_copylimit(void)
+int bounce_copylimit(unsigned long *v)
 {
-  unsigned long v = BOUNCE_COPY_DEFAULT;
-  if (control_readulong(&v, "bouncemaxbytes") < 0) return BOUNCE_COPY_DEFAULT;
-  return v;
+  unsigned long x = BOUNCE_COPY_DEFAULT;
+  if (control_readulong(&x, "bouncemaxbytes") < 0) return -1;
+  *v = x;
+  return 0;
 }
 
 static int is_verp(const char *s, size_t len)

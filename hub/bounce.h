@@ -9,7 +9,7 @@
  *   it (qmail-send appends these to bounce/N as results arrive), the break
  *   paragraph "--- Below this line is a copy of the message.\n\n" and
  *   "Return-Path: <sender>\n"; the caller then streams the original message
- *   (mess/S/N, Received line included), at most bounce_copylimit() bytes.
+ *   (mess/S/N, Received line included), at most bounce_copylimit bytes.
  *
  * Kinds, decided by the original envelope sender:
  *   "#@[]"            -> BOUNCE_DISCARD (triple bounce: log and drop)
@@ -60,9 +60,11 @@ int bounce_conf_load(struct bounce_conf *bc);
 int bounce_conf_set(struct bounce_conf *bc, const char *me, const char *from,
                     const char *host, const char *dbto, const char *dbhost);
 void bounce_conf_free(struct bounce_conf *bc);
-/* bounce_copylimit: control/bouncemaxbytes, BOUNCE_COPY_DEFAULT when the
- * file is missing or unreadable; 0 means copy everything. */
-unsigned long bounce_copylimit(void);
+/* bounce_copylimit: *v = control/bouncemaxbytes, BOUNCE_COPY_DEFAULT when
+ * the file is missing; 0 means copy everything. 0 ok, -1 when the file is
+ * present but unreadable or not a number (errno; *v unchanged): never the
+ * default then. */
+int bounce_copylimit(unsigned long *v);
 
 /* bounce_kind: BOUNCE_DISCARD, _SINGLE or _DOUBLE for this sender. */
 int bounce_kind(const char *sender, size_t slen);

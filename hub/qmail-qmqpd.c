@@ -13,13 +13,15 @@
  * <= maxrcpt recipients,
  * < maxhops Received/Delivered-To lines. Each read or write waits at most
  * control/timeoutqmqpd seconds (default 60), the whole session at most
- * timeoutsession (LIM_SESSION, 3600).
+ * timeoutsession (LIM_SESSION, 1800). A control file that is present but
+ * unreadable or invalid is never the default: a Z reply, exit 111
+ * (nsconf.h).
  *
  * Each refusal is one escaped log line on fd 2 (refuselog.h, nsqueue.h).
  *
  * Exit: 0 a reply was sent; 100 malformed or oversized netstring (dropped,
  * no reply, nothing queued); 111 timeout, EOF inside the request, read or
- * write error, out of memory, unreadable control file. Access control is
+ * write error, out of memory, unusable control file. Access control is
  * tcpserver's job (QMQP has no rcpthosts). */
 #include <errno.h>
 #include <signal.h>
@@ -37,6 +39,7 @@
 #include "q_qq.h"
 #include "q_qqstatus.h"
 #include "q_sa.h"
+#include "nsconf.h"
 #include "nsqueue.h"
 #include "nsread.h"
 #include "received.h"
@@ -50,31 +53,18 @@ static char outspace[1024];
 static buffer out;
 static stralloc local;
 
-static void die_control(const char *name)
-{
-  fatal_sys(111, "unable to read control/", name);
-}
+static void die_control(const char *name) __attribute__((noreturn));
+static void die_control(const char *name) { nsconf_fail(name, control_strerror(errno)); }
 
 /* config: timeouts, databytes and our name; everything else is a cap. */
 static void config(struct nsr_policy *p)
 {
-  unsigned long t = 0, db = 0;
-  const char *x;
-  if (control_readulong(&t, "timeoutqmqpd") < 0) die_control("timeoutqmqpd");
-  if (t == 0) t = TIMEOUT_DEFAULT;
-  lim.timeout_ms = t > 86400 ? 86400 * 1000 : (int)(t * 1000);
+  limit_onfail(nsconf_fail);
+  lim.timeout_ms = nsconf_timeout("timeoutqmqpd", TIMEOUT_DEFAULT);
   lim.deadline_ms = io_now_ms() + (long long)limit_get(LIM_SESSION) * 1000;
-  if (control_readulong(&db, "databytes") < 0) die_control("databytes");
-  x = getenv("DATABYTES");
-  if (x) {
-    char *end;
-    errno = 0;
-    db = strtoul(x, &end, 10);
-    if (*x < '0' || *x > '9' || *end || errno) fatal(111, "DATABYTES is not a number");
-  }
+  p->databytes = nsconf_databytes();
   p->msgcap = limit_get(LIM_NETSTRING);
   p->blockcap = 0;
-  p->databytes = db;
   p->maxaddr = limit_get(LIM_ADDR);
   p->maxrcpts = limit_get(LIM_RCPTS);
   p->maxhops = limit_get(LIM_HOPS);

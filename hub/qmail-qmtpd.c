@@ -22,7 +22,9 @@
  * maxrcpt, maxhops), plus the recipient list of one package: at most
  * 2 * maxrcpt * (maxaddress + 8) bytes. Timeouts: control/timeoutqmtpd
  * seconds per read or write (default 60), timeoutsession for the whole
- * connection (LIM_SESSION, 3600).
+ * connection (LIM_SESSION, 1800). A control file that is present but
+ * unreadable or invalid is never the default: one Z reply, exit 111
+ * (nsconf.h).
  *
  * Each refusal is one escaped log line on fd 2 (refuselog.h, nsqueue.h):
  * one per recipient refused alone, one per package refused as a whole.
@@ -30,7 +32,7 @@
  * Exit: 0 client done (EOF between packages) or package cap reached;
  * 100 malformed or oversized netstring or bad encoding byte (the package
  * is dropped unanswered, earlier replies are still sent); 111 timeout, EOF
- * inside a package, I/O error, out of memory, unreadable control file. */
+ * inside a package, I/O error, out of memory, unusable control file. */
 #include <poll.h>
 #include <errno.h>
 #include <signal.h>
@@ -49,6 +51,7 @@
 #include "q_qq.h"
 #include "q_qqstatus.h"
 #include "q_sa.h"
+#include "nsconf.h"
 #include "nsqueue.h"
 #include "nsread.h"
 #include "rcpthosts.h"
@@ -64,10 +67,8 @@ static buffer out;
 static stralloc local;
 static const char *relayclient;
 
-static void die_control(const char *name)
-{
-  fatal_sys(111, "unable to read control/", name);
-}
+static void die_control(const char *name) __attribute__((noreturn));
+static void die_control(const char *name) { nsconf_fail(name, control_strerror(errno)); }
 
 /* blockcap: 2 * maxrcpt * (maxaddress + 8), saturating at msgcap. */
 static size_t blockcap(size_t msgcap, unsigned long maxrcpts, size_t maxaddr)
@@ -80,10 +81,8 @@ static size_t blockcap(size_t msgcap, unsigned long maxrcpts, size_t maxaddr)
 
 static void config_limits(void)
 {
-  unsigned long t = 0;
-  if (control_readulong(&t, "timeoutqmtpd") < 0) die_control("timeoutqmtpd");
-  if (t == 0) t = TIMEOUT_DEFAULT;
-  lim.timeout_ms = t > 86400 ? 86400 * 1000 : (int)(t * 1000);
+  limit_onfail(nsconf_fail);
+  lim.timeout_ms = nsconf_timeout("timeoutqmtpd", TIMEOUT_DEFAULT);
   lim.deadline_ms = io_now_ms() + (long long)limit_get(LIM_SESSION) * 1000;
 }
 
@@ -95,17 +94,9 @@ static int rcpt_ok(void *ctx, const char *a, size_t len)
 
 static void config(struct nsr_policy *p)
 {
-  unsigned long db = 0;
-  const char *x;
+  unsigned long db;
   config_limits();
-  if (control_readulong(&db, "databytes") < 0) die_control("databytes");
-  x = getenv("DATABYTES");
-  if (x) {
-    char *end;
-    errno = 0;
-    db = strtoul(x, &end, 10);
-    if (*x < '0' || *x > '9' || *end || errno) fatal(111, "DATABYTES is not a number");
-  }
+  db = nsconf_databytes();
   relayclient = getenv("RELAYCLIENT");
   if (rcpthosts_init() < 0) die_control("rcpthosts");
   p->msgcap = limit_get(LIM_NETSTRING);

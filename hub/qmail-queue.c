@@ -5,10 +5,13 @@
  *
  * Input: the message on fd 0, the envelope on fd 1
  *   F<sender>\0 T<rcpt>\0 ... \0
- * Output: nothing but the exit code (qmail-queue prints no diagnostics):
+ * Output: nothing but the exit code (qmail-queue prints no diagnostics,
+ * but one alert line on fd 2 for an unusable control/maxaddress):
  *   0 queued (the todo/ link is durable)   11 an address over maxaddress
  *   52 24 h alarm (no cleanup)             53 write error, disk full, fsync
- *   54 read error on fd 0 or fd 1          61 cannot chdir to the home
+ *   54 read error on fd 0 or fd 1          55 control/maxaddress present
+ *                                             but unreadable or invalid
+ *   61 cannot chdir to the home
  *   62 cannot chdir to HOME/queue          63 pid/ file (create, fstat, unlink)
  *   64 mess/ link (or its directory)       65 intd/ file
  *   66 todo/ link or its directory         91 envelope format (incl. EOF
@@ -39,6 +42,7 @@
 #include <unistd.h>
 #include "fmt.h"
 #include "stralloc.h"
+#include "q_err.h"
 #include "q_home.h"
 #include "q_limits.h"
 #include "envelope.h"
@@ -75,6 +79,14 @@ static void __attribute__((noreturn)) die(int code)
 {
   cleanup();
   _exit(code);
+}
+
+/* bad_control: a cap file that is present but unusable: 55 ("unable to
+ * read configuration", temporary), never the default */
+static void __attribute__((noreturn)) bad_control(const char *name, const char *why)
+{
+  err_print("alert", 0, "cannot use control/", name, ": ", why, (const char *)0);
+  die(55);
 }
 
 /* die_make: a create or link failed; a full disk (blocks or inodes) or
@@ -424,6 +436,8 @@ int main(void)
   pid = (unsigned long)getpid();
   now = time(0);
   how = invoked(uid);
+  progname = "qmail-queue";
+  limit_onfail(bad_control);
   limit_get(LIM_ADDR);  /* reads control/ by absolute path: before chdir */
   go_home();
   pidfile(pid, now);

@@ -36,7 +36,11 @@
  * job in session mode), timeoutidle (session mode, 5 s),
  * outgoingip (local addresses to bind, one IPv4 and/or one IPv6 line),
  * dnsservers (rdns.h), qmtproutes, smtproutes, me, locals. The home is
- * q_home.h's (the compiled-in one, or $QMAILHOME). */
+ * q_home.h's (the compiled-in one, or $QMAILHOME). A file that is present
+ * but unreadable or invalid (a timeout that is not a number of at least 1
+ * second) is never the default: every recipient gets s, "Sorry,
+ * qmail-remote cannot use control/NAME: REASON. (#4.3.0)"; in session
+ * mode "alert: cannot use control/NAME: REASON" on fd 2 and exit 111. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -47,6 +51,7 @@
 #include <unistd.h>
 #include "stralloc.h"
 #include "q_control.h"
+#include "q_limits.h"
 #include "q_err.h"
 #include "q_home.h"
 #include "q_io.h"
@@ -106,18 +111,32 @@ static void setup_failed(const char *what)
 
 /* ---- configuration ------------------------------------------------------- */
 
+/* control_failed: control/name is present but unusable (why): never the
+ * default; every recipient temporary, the reason naming the file (in
+ * session mode: said on fd 2, exit 111). Also the q_limits hook. */
+static void control_failed(const char *name, const char *why) __attribute__((noreturn));
+static void control_failed(const char *name, const char *why)
+{
+  if (session_mode) { err_print("alert", 0, "cannot use control/", name, ": ", why, (const char *)0); _exit(111); }
+  rjob_all(&job, 's', 'Z', "Sorry, qmail-remote cannot use control/", name, ": ", why,
+           ". (#4.3.0)", (const char *)0);
+  finish();
+}
+static void bad_control(const char *name) __attribute__((noreturn));
+static void bad_control(const char *name) { control_failed(name, control_strerror(errno)); }
+
+/* seconds: a timeout file, at least 1, at most 7 days */
 static int seconds(const char *name, unsigned long def)
 {
   unsigned long t = def;
-  if (control_readulong(&t, name) < 0) setup_failed("read a control file");
-  if (t == 0) t = def;
+  if (control_readnum(&t, name, 1) < 0) bad_control(name);
   if (t > 86400 * 7) t = 86400 * 7;
   return (int)t;
 }
 
 static void readlist(stralloc *sa, const char *name)
 {
-  if (control_readlist(sa, name) < 0) setup_failed("read a control file");
+  if (control_readlist(sa, name) < 0) bad_control(name);
 }
 
 /* outgoing: control/outgoingip, one IPv4 and/or one IPv6 address. */
@@ -149,6 +168,7 @@ static void outgoing(void)
 
 static void config(void)
 {
+  limit_onfail(control_failed);
   if (control_readline(&me, "me") < 0) setup_failed("read control/me");
   if (!stralloc_0(&me)) setup_failed("allocate memory");
   if (control_rldef(&helo, "helohost", me.s) < 0) setup_failed("read control/helohost");

@@ -27,6 +27,11 @@
  * processes, at most control/sessionsperhost (default SESSIONS_DEFAULT)
  * per domain, each keeping its connection for job after job; their
  * records are mapped exactly as above.
+ * A control/sessionsperhost that is present but unreadable or not a
+ * number is never the default: one "alert: cannot use
+ * control/sessionsperhost: REASON" line on fd 2, and every job gets Z
+ * with the same reason (deferred, local deliveries go on) until the file
+ * is fixed and qmail-rspawn restarted.
  * Exit: 0 when qmail-send closes fd 0 and all children are done, 111 on a
  * protocol or output failure. */
 #include <errno.h>
@@ -45,7 +50,7 @@
 
 #define SESSIONS_DEFAULT 4  /* control/sessionsperhost */
 
-static stralloc qremote, messpath, host;
+static stralloc qremote, messpath, host, badconf;
 
 static int zresult(stralloc *r, const char *text)
 {
@@ -139,9 +144,18 @@ static void finish(int wstat, const char *out, size_t len, size_t nrcpt, strallo
   }
 }
 
+/* refuse: the start of every job while control/sessionsperhost is
+ * unusable: a temporary failure that names the file, never a default */
+static pid_t refuse(const struct spawn_job *j, int outfd, stralloc *r)
+{
+  (void)j; (void)outfd;
+  return zresult(r, badconf.s);
+}
+
 int main(int argc, char **argv)
 {
   static const struct spawn_ops ops = { start, finish, SPAWN_RCPT_MAX };
+  static const struct spawn_ops refuse_ops = { refuse, finish, SPAWN_RCPT_MAX };
   const char *alt = getenv("QMAILREMOTE");
   unsigned long perhost = SESSIONS_DEFAULT;
   (void)argv;
@@ -150,7 +164,16 @@ int main(int argc, char **argv)
   if (chdir(home_dir()) == -1) fatal_sys(111, "unable to switch to ", home_dir());
   if (alt && *alt) { if (!stralloc_copys(&qremote, alt) || !stralloc_0(&qremote)) fatal_nomem(); }
   else if (!home_path(&qremote, "bin/qmail-remote")) fatal_nomem();
-  if (control_readulong(&perhost, "sessionsperhost") == -1) perhost = SESSIONS_DEFAULT;
+  if (control_readulong(&perhost, "sessionsperhost") < 0) {
+    const char *why = control_strerror(errno);
+    err_print("alert", 0, "cannot use control/sessionsperhost: ", why,
+              ": every remote delivery is deferred until it is fixed and qmail-rspawn restarted",
+              (const char *)0);
+    if (!stralloc_copys(&badconf, "Sorry, qmail-rspawn cannot use control/sessionsperhost: ") ||
+        !stralloc_cats(&badconf, why) || !stralloc_cats(&badconf, ". (#4.3.0)") ||
+        !stralloc_0(&badconf)) fatal_nomem();
+    return spawn_loop(&refuse_ops, 0, 1);
+  }
   if (perhost > RPOOL_MAX) perhost = RPOOL_MAX;
   if ((alt && *alt) || !perhost) return spawn_loop(&ops, 0, 1);
   return rpool_loop(qremote.s, (unsigned)perhost, 0, 1, finish);

@@ -17,7 +17,11 @@
  * removed through qmail-clean at start and every CLEAN_EVERY.
  * Signals: TERM = stop starting deliveries, wait for running ones (at most
  * TERM_WAIT s), exit 0; ALRM = retry everything now; HUP = reload the
- * rewriting rules and bounce settings. */
+ * rewriting rules, bounce settings, queuelifetime and holdremote.
+ * A control file that is present but unreadable or invalid is never the
+ * default: "alert: cannot use control/NAME: REASON" in the log, and at
+ * start qmail-send exits 111; on HUP the old value stays; a bounce waits
+ * while control/bouncemaxbytes is unusable. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -581,8 +585,15 @@ static int inject_bounce(struct msg *m, const char *bpath)
   char p[QNAME_MAX];
   char buf[16384];
   struct qq q;
-  unsigned long limit = bounce_copylimit(), copied = 0;
+  unsigned long limit, copied = 0;
   int kind, rc = -1, fd, status, last_nl = 1;
+
+  if (bounce_copylimit(&limit) < 0) {  /* never a silent default: try later */
+    const char *why = control_strerror(errno);
+    lg_s("alert: cannot use control/bouncemaxbytes: "); lg_s(why);
+    lg_s(": bounce of msg "); lg_n(m->id); lg_s(" deferred"); lg_flush();
+    return -1;
+  }
 
   fd = open(bpath, O_RDONLY | O_CLOEXEC);
   if (fd == -1) { lg_sys("warning: unable to open ", bpath); goto out; }
@@ -973,10 +984,23 @@ static void on_sig(int s)
   else if (s == SIGHUP) got_hup = 1;
 }
 
+/* conf_bad: control/name is present but unusable (errno says why): never
+ * the default. At start qmail-send refuses to run (exit 111: qmail-start
+ * exits too and the supervisor tries again); on a reload the value in
+ * force is kept. */
+static void conf_bad(const char *name, int first)
+{
+  const char *why = control_strerror(errno);
+  lg_s("alert: cannot use control/"); lg_s(name); lg_s(": "); lg_s(why); lg_flush();
+  if (first) { lg_line("alert: cannot start: unable to read controls"); _exit(111); }
+}
+
+/* conc_get: a concurrency file; 0 counts as 1, more than CONC_MAX as
+ * CONC_MAX */
 static unsigned long conc_get(const char *name, unsigned long def)
 {
   unsigned long v = def;
-  if (control_readulong(&v, name) == -1) v = def;
+  if (control_readulong(&v, name) < 0) conf_bad(name, 1);
   if (v < 1) v = 1;
   if (v > CONC_MAX) v = CONC_MAX;
   return v;
@@ -1016,10 +1040,11 @@ static void conf_load(int first)
   struct rewrite nrw;
   struct bounce_conf nbc;
   unsigned long lt = LIFETIME_DEFAULT;
+  unsigned long bmb;
   memset(&nrw, 0, sizeof nrw);
   memset(&nbc, 0, sizeof nbc);
-  if (rewrite_load(&nrw) == -1) {
-    if (first) fatal_sys(111, "unable to read control/locals or control/me");
+  if (rewrite_load(&nrw) == -1) {  /* the log, not fd 2: that is a pipe from qmail-lspawn */
+    if (first) { lg_sys("alert: cannot start: unable to read control/locals or control/me", 0); _exit(111); }
     lg_sys("warning: unable to reload rewriting rules, keeping the old ones", 0);
   } else {
     rewrite_free(&rw);
@@ -1027,14 +1052,18 @@ static void conf_load(int first)
     me_local();
   }
   if (bounce_conf_load(&nbc) == -1) {
-    if (first) fatal_sys(111, "unable to read the bounce control files");
+    if (first) { lg_sys("alert: cannot start: unable to read the bounce control files", 0); _exit(111); }
     lg_sys("warning: unable to reload bounce settings", 0);
   } else {
     bounce_conf_free(&bc);
     bc = nbc;
   }
-  if (control_readulong(&lt, "queuelifetime") == -1) lt = LIFETIME_DEFAULT;
-  lifetime = lt;
+  if (control_readulong(&lt, "queuelifetime") < 0) {
+    conf_bad("queuelifetime", first);
+    lg_line("warning: keeping the old queuelifetime");
+  } else lifetime = lt;
+  /* read again for each bounce; checked here so that junk is seen at once */
+  if (bounce_copylimit(&bmb) < 0) conf_bad("bouncemaxbytes", first);
   conf_hold();
 }
 

@@ -17,14 +17,16 @@
  *   maxrcpt         recipients per message (1000): more -> 452 4.5.3
  *   maxhops         Received/Delivered-To lines (100): that many -> 554 5.4.6
  *   maxheader, maxheaderfield  header block / one field: more -> 552 5.3.4
- *   timeoutsession  whole session, seconds (3600): -> 451 4.4.2, exit
- *   control/timeoutsmtpd  per read, seconds (1200): -> 451 4.4.2, exit
+ *   timeoutsession  whole session, seconds (1800): -> 451 4.4.2, exit
+ *   control/timeoutsmtpd  per read, seconds (300; 0: none): -> 451 4.4.2, exit
  *   control/databytes or $DATABYTES  message bytes (0 = no cap) -> 552 5.3.4
  *
  * Exit codes: 0 QUIT or the client closed between commands; 100 dropped
  * for a protocol violation (line too long, bare LF in DATA); 111 temporary
  * trouble (timeout, I/O error, client gone during DATA, out of memory,
- * unreadable control files, neither control/me nor control/smtpgreeting). */
+ * neither control/me nor control/smtpgreeting; a control file that is
+ * present but unreadable or not a valid number, or junk in $DATABYTES:
+ * 421 at connect and "alert: cannot use control/NAME: REASON" on fd 2). */
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -149,11 +151,17 @@ static void die_io(int eof)
   if (!eof && errno == ETIMEDOUT) die_timeout();
   die(eof ? 0 : 111, 0, 0);
 }
-static void die_control(const char *what)
+/* die_config: control/NAME is present but unusable (why): one log line
+ * naming it and 421 to the client, never a silent default. It is also the
+ * q_limits failure hook. */
+static void die_config(const char *name, const char *why) __attribute__((noreturn));
+static void die_config(const char *name, const char *why)
 {
-  warn_sys("unable to read control/", what);
+  err_print("alert", 0, "cannot use control/", name, ": ", why, (const char *)0);
   die(111, "421 4.3.0 unable to read controls", 0);
 }
+static void die_control(const char *name) __attribute__((noreturn));
+static void die_control(const char *name) { die_config(name, control_strerror(errno)); }
 
 /* ---- transaction state ---------------------------------------------- */
 
@@ -554,26 +562,21 @@ static void read_names(void)
   if (!stralloc_0(&me) || !stralloc_0(&greeting)) die_nomem();
 }
 
-/* read_databytes: control/databytes, overridden by $DATABYTES. */
+/* read_databytes: control/databytes, overridden by $DATABYTES; junk in
+ * either is a temporary failure. */
 static void read_databytes(void)
 {
   const char *e = getenv("DATABYTES");
   if (control_readulong(&databytes, "databytes") < 0) die_control("databytes");
-  if (e) {
-    unsigned long v = 0;
-    const char *p = e;
-    for (; *p >= '0' && *p <= '9'; ++p) {
-      if (v > (~0UL - 9) / 10) { v = ~0UL; break; }
-      v = v * 10 + (unsigned long)(*p - '0');
-    }
-    if (p != e && *p == 0) databytes = v;
-    else warn("ignoring DATABYTES: not a number");
+  if (e && control_scanulong(e, strlen(e), &databytes) < 0) {
+    err_print("alert", 0, "cannot use $DATABYTES: ", control_strerror(errno), (const char *)0);
+    die(111, "421 4.3.0 unable to read controls", 0);
   }
 }
 
 static void read_controls(void)
 {
-  unsigned long t = 1200;
+  unsigned long t = 300;
   int r;
   read_names();
   if (control_rldef(&localiphost, "localiphost", me.s) < 0) die_control("localiphost");
@@ -589,7 +592,9 @@ static void read_controls(void)
 
 static void read_limits(void)
 {
-  unsigned long s = limit_get(LIM_SESSION);
+  unsigned long s;
+  limit_onfail(die_config);
+  s = limit_get(LIM_SESSION);
   maxline = limit_get(LIM_SMTPLINE);
   maxaddr = limit_get(LIM_ADDR);
   maxrcpt = limit_get(LIM_RCPTS);

@@ -162,7 +162,7 @@ static const struct known known[] = {
     "qmail-qmqpd", "hub", "seconds to wait for each read or write of a QMQP client" },
   { "timeoutqmtpd", K_NUM, "60", 0, "QMTP server timeout is ", " seconds.", 0,
     "qmail-qmtpd", "hub", "seconds to wait for each read or write of a QMTP client" },
-  { "timeoutsmtpd", K_NUM, "1200", 0, "SMTP server data timeout is ", " seconds.", 0,
+  { "timeoutsmtpd", K_NUM, "300", 0, "SMTP server data timeout is ", " seconds.", 0,
     "qmail-smtpd", "hub", "seconds to wait for each read from an SMTP client" },
   { "virtualdomains", K_LIST, 0, 0, "Virtual domain: ", ".", "No virtual domains.",
     "qmail-send", "hub", "user@domain:prepend or domain:prepend rewrites" },
@@ -267,7 +267,7 @@ static void show_num(const struct known *k)
   unsigned long n = 0;
   int r = control_readulong(&n, k->name);
   if (r < 0 && errno == EINVAL) oops("This is not a plain decimal number.");
-  else if (r < 0) oops(strerror(errno));
+  else if (r < 0) oops(control_strerror(errno));
   else if (r == 0) show_default(k);
   else {
     cat(" ");
@@ -376,7 +376,11 @@ static void show_cap(enum limit_id id)
   int r = control_readulong(&n, limit_name(id));
   head(limit_name(id));
   if (r == 0) cat(" (Default.)");
-  else if (r < 0 || n == 0) cat(" (Not a positive decimal number: ignored, default used.)");
+  else if (r < 0 || n == 0) {  /* limit_get fails: the programs stop */
+    cat(" Oops! Not usable (");
+    cat(r < 0 ? control_strerror(errno) : "0 is not a cap");
+    cat("): the programs that take this cap fail until it is fixed. Default:");
+  }
   if (r <= 0 || n == 0) n = limit_default(id);
   cat(capsay[id].pre ? " " : " Cap is ");
   if (capsay[id].pre) cat(capsay[id].pre);
@@ -386,7 +390,7 @@ static void show_cap(enum limit_id id)
   if (verbose) {
     cat("  [read by ");
     cat(capsay[id].who ? capsay[id].who : "the programs taking this input");
-    cat(": a cap from the caps table (common/q_limits.h); 0 or junk means the default]\n");
+    cat(": a cap from the caps table (common/q_limits.h); missing means the default, 0 or junk stops them]\n");
   }
 }
 

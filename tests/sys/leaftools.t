@@ -144,7 +144,7 @@ has "$out" "QMQP to host name hub.example.org port 6628." "qmqpservers: host nam
 check "qmqpservers: a bad line is reported" grep -q '^Not understood.*: bad host$' <<<"$out"
 has "$out" "maxsmtpline: Longest SMTP command or data line is 4096 bytes." "a cap set by its file"
 has "$out" "maxaddress: (Default.) Longest address is 1000 bytes." "a cap at its default"
-check "a cap file holding 0 is ignored" grep -q '^maxrcpt: (Not a positive.*default used.) At most 1000 recipients' <<<"$out"
+check "a cap file holding 0 is reported unusable" grep -q '^maxrcpt: Oops! Not usable (0 is not a cap): the programs .* fail until it is fixed. Default: At most 1000 recipients' <<<"$out"
 has "$out" "qmqptimeout: (Default.) QMQP/QMTP read and write timeout is 60 seconds." "qmqptimeout default"
 has "$out" "frobnicate: I have no idea what this file does." "an unknown file is reported"
 

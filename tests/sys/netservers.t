@@ -28,6 +28,7 @@ printf 'leaf.example.org\n' > "$LEAF/control/me"
 # serve NAME PROG: start tcpserver on a free loopback port; sets PORT, SPID.
 serve() {
   local out=$T/port.$1 i
+  rm -f "$out"   # a second server of the same name must not find the first one's port
   QMAILHOME=$HUB QMAILQUEUE=$SRCDIR/tests/lib/qq-record.sh QQ_OUT=$QQ \
     tcpserver -1 -HRl0 127.0.0.1 0 "${@:2}" > "$out" 2> "$T/tcpserver.$1.err" &
   SPID=$!; _pids+=("$SPID")

@@ -179,11 +179,12 @@ static void test_load(void)
 {
   char home[] = "/tmp/qbncXXXXXX", path[256];
   struct bounce_conf c = { {0}, {0}, {0}, {0}, 0 };
+  unsigned long lim = 0;
   if (!mkdtemp(home)) { perror("mkdtemp"); exit(2); }
   snprintf(path, sizeof path, "%s/control", home);
   mkdir(path, 0755);
   setenv("QMAILHOME", home, 1);
-  is_int(bounce_copylimit(), 65536, "copylimit default");
+  ok(bounce_copylimit(&lim) == 0 && lim == 65536, "copylimit default");
   ok(bounce_conf_load(&c) == 0, "load: no files");
   is_sa(c.from, "MAILER-DAEMON", "load: bouncefrom default");
   is_sa(c.host, "localhost", "load: no me: localhost");
@@ -205,11 +206,12 @@ static void test_load(void)
   is_int(c.dbdiscard, 1, "load: empty doublebounceto: double bounces dropped");
   put(home, "doublebounceto", "dbt\n");
   ok(bounce_conf_load(&c) == 0 && !c.dbdiscard, "load: doublebounceto again: not dropped");
-  is_int(bounce_copylimit(), 1000, "copylimit from file");
+  ok(bounce_copylimit(&lim) == 0 && lim == 1000, "copylimit from file");
   put(home, "bouncemaxbytes", "0\n");
-  is_int(bounce_copylimit(), 0, "copylimit 0 = no cap");
+  ok(bounce_copylimit(&lim) == 0 && lim == 0, "copylimit 0 = no cap");
   put(home, "bouncemaxbytes", "junk\n");
-  is_int(bounce_copylimit(), 65536, "copylimit garbage: default");
+  lim = 7;
+  ok(bounce_copylimit(&lim) == -1 && lim == 7, "copylimit garbage: an error, not the default");
   bounce_conf_free(&c);
   snprintf(path, sizeof path, "rm -rf '%s'", home);
   if (system(path) != 0) perror("rm");

@@ -1,7 +1,9 @@
 /* tests/unit/control.c: TAP tests for common/q_control.c over a temporary
  * home ($QMAILHOME = a mkdtemp directory): control_readline (first line,
  * trailing blanks and CR stripped, missing, empty), control_rldef,
- * control_readulong (ok, garbage, overflow, blanks, ULONG_MAX),
+ * control_readulong (ok, garbage, overflow ERANGE, blanks, ULONG_MAX),
+ * control_readnum (a minimum: EDOM below it), control_scanulong (the
+ * same syntax for a string), control_strerror (the reasons logged),
  * control_readlist and list_readpath (comments, blank lines, trailing
  * spaces, CRLF, no final newline), the CONTROL_MAX cap (sparse files made
  * with ftruncate: exactly the cap is read, one byte more is EFBIG), a
@@ -152,8 +154,54 @@ static void test_readulong(void)
   readulong("   \n", -1, 12345, EINVAL, "readulong blanks only");
   snprintf(buf, sizeof buf, "%lu\n", ULONG_MAX);
   readulong(buf, 1, ULONG_MAX, 0, "readulong ULONG_MAX");
-  readulong("18446744073709551616\n", -1, 12345, EINVAL, "readulong ULONG_MAX+1 overflow");
-  readulong("99999999999999999999999\n", -1, 12345, EINVAL, "readulong long overflow");
+  readulong("18446744073709551616\n", -1, 12345, ERANGE, "readulong ULONG_MAX+1 overflow");
+  readulong("99999999999999999999999\n", -1, 12345, ERANGE, "readulong long overflow");
+  readulong("99999999999999999999999x\n", -1, 12345, ERANGE, "readulong overflow before junk");
+  readulong("12x\n", -1, 12345, EINVAL, "readulong trailing junk");
+  readulong("\n5\n", -1, 12345, EINVAL, "readulong empty first line");
+}
+
+static void test_readnum(void)
+{
+  unsigned long v = 9;
+  is_int(control_readnum(&v, "missing", 1), 0, "readnum missing -> 0");
+  is_int(v, 9, "readnum missing: value unchanged");
+  puts_("num", "0\n");
+  errno = 0;
+  is_int(control_readnum(&v, "num", 1), -1, "readnum below the minimum -> -1");
+  is_int(errno, EDOM, "readnum below the minimum -> EDOM");
+  is_int(v, 9, "readnum below the minimum: value unchanged");
+  is_int(control_readnum(&v, "num", 0), 1, "readnum 0 with minimum 0 -> 1");
+  is_int(v, 0, "readnum 0 with minimum 0: value");
+  puts_("num", "7\n");
+  is_int(control_readnum(&v, "num", 7), 1, "readnum at the minimum -> 1");
+  is_int(v, 7, "readnum at the minimum: value");
+  puts_("num", "junk\n");
+  errno = 0;
+  is_int(control_readnum(&v, "num", 0), -1, "readnum junk -> -1");
+  is_int(errno, EINVAL, "readnum junk -> EINVAL");
+}
+
+static void test_scan(void)
+{
+  unsigned long v = 3;
+  is_int(control_scanulong("42", 2, &v), 1, "scanulong 42");
+  is_int(v, 42, "scanulong 42: value");
+  is_int(control_scanulong(" 8 ", 3, &v), 1, "scanulong blanks around");
+  is_int(v, 8, "scanulong blanks around: value");
+  errno = 0;
+  is_int(control_scanulong("", 0, &v), -1, "scanulong empty -> -1");
+  is_int(errno, EINVAL, "scanulong empty -> EINVAL");
+  errno = 0;
+  is_int(control_scanulong("5k", 2, &v), -1, "scanulong 5k -> -1");
+  is_int(errno, EINVAL, "scanulong 5k -> EINVAL");
+  is_int(control_scanulong("42", 1, &v), 1, "scanulong stops at len");
+  is_int(v, 4, "scanulong stops at len: value");
+  is_str(control_strerror(EINVAL), "not a decimal number", "strerror EINVAL");
+  is_str(control_strerror(ERANGE), "number too large", "strerror ERANGE");
+  is_str(control_strerror(EDOM), "number too small", "strerror EDOM");
+  is_str(control_strerror(EFBIG), "file bigger than 16 MB", "strerror EFBIG");
+  is_str(control_strerror(EISDIR), strerror(EISDIR), "strerror EISDIR: the system's text");
 }
 
 /* items: the NUL-terminated items of sa joined with '|' */
@@ -260,6 +308,8 @@ int main(void)
   test_readline();
   test_rldef();
   test_readulong();
+  test_readnum();
+  test_scan();
   test_readlist();
   test_limits();
   cleanup();
