@@ -77,8 +77,9 @@ $(BUILD)/empty.o:
 	printf 'typedef int empty_unit;\n' | $(CC) -x c -c -o $@ -
 
 LINK = $(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
-# Programs started for every message are linked statically (DESIGN.md §9:
-# an exec of a static program costs ~0.2 ms less CPU); they do no NSS
+# Programs started for every message are linked statically
+# (docs/architecture.md sec 1: an exec of a static program costs ~0.2 ms
+# less CPU); they do no NSS
 # lookup on their normal paths (the glibc warning about getaddrinfo, used
 # only for host names in qmqpservers, is silenced). Not in the sanitizer
 # build, which cannot link statically.

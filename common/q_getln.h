@@ -1,5 +1,5 @@
 /* q_getln.h: read one line with a cap. libowfat's buffer_getline splits long
- * lines silently and buffer_getline_sa grows without bound (LIBOWFAT.md P5),
+ * lines silently and buffer_getline_sa grows without bound (docs/libowfat.md P5),
  * so protocol and header readers use this instead. */
 #ifndef Q_GETLN_H
 #define Q_GETLN_H

@@ -1,4 +1,4 @@
-/* q_limits.h: the one table of caps on input from outside (DESIGN.md sec 6).
+/* q_limits.h: the one table of caps on input from outside (docs/limits.md).
  * Each cap has a compiled default and may be overridden by a control file
  * of the same name holding a positive decimal number. A missing file means
  * the default; a file that is present but unreadable or holds anything

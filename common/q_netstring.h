@@ -2,7 +2,7 @@
  * for QMQP and QMTP. Readers take an explicit cap and are strict: no leading
  * zeros (except "0:"), digits only, at most 20 digits, ':' right after the
  * digits, ',' right after the data. libowfat's fmt_netstring is broken in
- * Debian's build (LIBOWFAT.md P2), so writers are here too. */
+ * Debian's build (docs/libowfat.md P2), so writers are here too. */
 #ifndef Q_NETSTRING_H
 #define Q_NETSTRING_H
 

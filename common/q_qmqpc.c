@@ -1,5 +1,5 @@
 /* q_qmqpc.c: ship one message to the hub over QMQP or QMTP with failover
- * (see q_qmqpc.h; protocols in REFERENCE.md sec. 2, exit codes sec. 1c).
+ * (see q_qmqpc.h; protocols in docs/protocols.md, exit codes in qmail-qmqpc.8).
  *
  * Input: the message in a spool and a qmail-queue envelope F<sender>\0
  * T<rcpt>\0 ... \0. Anything else is 91; an address longer than

@@ -1,7 +1,7 @@
 /* q_qmqpc.h: the leaf's way to the hub. Ships one message with its envelope
  * to the servers in control/qmqpservers over QMQP (or QMTP on lines that ask
  * for it), with failover, and answers as qmail-queue would: an exit code
- * from REFERENCE.md's table (0 queued, 31 D, 71 Z, 72 timeout, 73 refused,
+ * from qmail-queue's table (qmail-qmqpc.8; 0 queued, 31 D, 71 Z, 72 timeout, 73 refused,
  * 74 broken connection, 55 no configuration, 82 custom text ...).
  * Used by qmail-qmqpc and, in-process, by qmail-inject and forward when the
  * home's bin/qmail-queue is qmail-qmqpc. */

@@ -1,7 +1,7 @@
 /* q_qqstatus.h: the one mapping from a qmail-queue status to reply text.
  * Every caller of qmail-queue (qmail-inject, forward, the SMTP, QMTP and QMQP
  * servers, bounces) turns the exit status into K/Z/D text and an SMTP code
- * here and nowhere else. Table: REFERENCE.md 1c and BAD-INPUT.md 4.3. */
+ * here and nowhere else. Table: docs/protocols.md, the queue status. */
 #ifndef Q_QQSTATUS_H
 #define Q_QQSTATUS_H
 

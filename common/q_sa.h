@@ -1,6 +1,6 @@
 /* q_sa.h: small stralloc helpers libowfat lacks or gets wrong.
  * libowfat's stralloc_catulong0 and the macros built on it are broken in
- * Debian's binary (LIBOWFAT.md P2): use sa_catnum instead. */
+ * Debian's binary (docs/libowfat.md P2): use sa_catnum instead. */
 #ifndef Q_SA_H
 #define Q_SA_H
 

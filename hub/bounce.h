@@ -1,5 +1,5 @@
-/* bounce.h: composing QSBMF bounces (cr.yp.to/proto/qsbmf.txt; REFERENCE.md
- * 1d "Bounces (QSBMF) and double bounces"). Pure except the two loaders.
+/* bounce.h: composing QSBMF bounces (cr.yp.to/proto/qsbmf.txt;
+ * docs/queue.md sec 7, qmail-header(5)). Pure except the two loaders.
  *
  * A bounce is, in this order:
  *   From: bouncefrom@bouncehost / To: / Subject: failure notice / Date:

@@ -1,6 +1,6 @@
 /* chanfile.h: qmail-send's channel files local/S/N and remote/S/N
- * (hub/QUEUE.md sec 1, REFERENCE.md 1d "Delivery and per-recipient
- * checkpointing"): a sequence of NUL-terminated records "T<addr>\0"
+ * (hub/QUEUE.md sec 1, docs/queue.md sec 5, per-recipient
+ * checkpointing): a sequence of NUL-terminated records "T<addr>\0"
  * (still to do) or "D<addr>\0" (done). A delivery result is checkpointed
  * by chanfile_markdone, which overwrites the one T byte with D: a single
  * pwrite, no fsync (a crash may repeat a delivery: duplicates allowed,

@@ -1,5 +1,5 @@
-/* dotqmail.h: the pure parts of qmail-local's .qmail handling (REFERENCE.md
- * 1d "Local delivery essentials"): what one line means, and which file names
+/* dotqmail.h: the pure parts of qmail-local's .qmail handling (dot-qmail(5)):
+ * what one line means, and which file names
  * are tried for an extension. No I/O here, so tests link it directly. */
 #ifndef DOTQMAIL_H
 #define DOTQMAIL_H

@@ -1,5 +1,5 @@
 /* envelope.h: checking a qmail-queue envelope as it streams in
- * (REFERENCE.md 1c/1d, DESIGN.md sec 5):
+ * (envelopes(5); docs/protocols.md, the queue interface):
  *   F<sender>\0 T<rcpt>\0 ... T<rcpt>\0 \0
  * The first item must start with 'F', every later one with 'T'; an empty
  * item (a lone NUL) ends the envelope. Zero recipients are allowed, as in

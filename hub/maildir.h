@@ -1,4 +1,4 @@
-/* maildir.h: delivering one message into a Maildir (REFERENCE.md 2,
+/* maildir.h: delivering one message into a Maildir (maildir(5),
  * cr.yp.to/proto/maildir.html), for qmail-local.
  * Name: TIME.M<usec>P<pid>Q<count>R<random hex>.HOST, HOST from
  * gethostname with '/' written \057 and ':' written \072.

@@ -1,7 +1,7 @@
 /* nsread.h: streaming netstring readers and the QMQP/QMTP request readers
  * shared by qmail-qmqpd and qmail-qmtpd (and linked by their unit test and
- * fuzz harnesses). Specs: REFERENCE.md sec. 2 (netstrings, QMQP, QMTP),
- * BAD-INPUT.md 4.4 and 4.5; caps from DESIGN.md sec. 6.
+ * fuzz harnesses). Specs: docs/protocols.md (netstrings, QMQP, QMTP),
+ * docs/bad-input.md (QMQP, QMTP); caps: docs/limits.md.
  *
  * Nothing here holds a whole message: message bytes go to a callback in
  * the chunks the input buffer happens to hold, so memory stays flat for a

@@ -1,5 +1,5 @@
 /* prioq.h: a binary min-heap of (time, message id) for qmail-send's
- * channels (REFERENCE.md 1d "Delivery": one queue per channel keyed by the
+ * channels (docs/queue.md sec 5: one queue per channel keyed by the
  * next attempt time). Order: time, then id, so equal times come out in a
  * fixed order (smallest id first). The array grows by doubling, every size
  * computation overflow-checked; memory is only returned by prioq_free. */

@@ -1,4 +1,4 @@
-/* qmail-clean: remove queue files on qmail-send's behalf (REFERENCE.md 1a;
+/* qmail-clean: remove queue files on qmail-send's behalf (docs/protocols.md;
  * hub/QUEUE.md section 2). Started by qmail-start as qmailq (the owner of
  * pid/ mess/ intd/ todo/), or as the single user; works in HOME/queue.
  * Requests on fd 0, each ended by a NUL byte (syntax: hub/cleanreq.h):

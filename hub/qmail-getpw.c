@@ -1,5 +1,5 @@
 /* qmail-getpw: which user controls a local address, by the password
- * database (REFERENCE.md 1a; the rule is users_getpw in users.h).
+ * database (qmail-users(5); the rule is users_getpw in users.h).
  *   qmail-getpw local
  * Prints user\0uid\0gid\0home\0dash\0ext\0 on stdout: the longest user
  * name equal to local or followed by '-' in it, with a home owned by that

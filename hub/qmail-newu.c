@@ -1,5 +1,5 @@
 /* qmail-newu: compile HOME/users/assign into HOME/users/cdb
- * (REFERENCE.md 1a, 1b; format and cdb layout in users.h).
+ * (qmail-users(5); format and cdb layout in users.h).
  * Atomic: the cdb is written to users/cdb.tmp, fsynced, closed, then
  * renamed over users/cdb, and the users/ directory is fsynced so the new
  * name survives a crash. On any error nothing is replaced.

@@ -1,5 +1,5 @@
 /* qmail-pw2u: turn a passwd file into users/assign lines
- * (REFERENCE.md 1a, 1b; the output format is users.h's).
+ * (qmail-users(5); the output format is users.h's).
  *   qmail-pw2u < passwd > HOME/users/assign
  * For each passwd line name:pw:uid:gid:gecos:home:shell it prints
  *   =name:name:uid:gid:home:::   and   +name-:name:uid:gid:home:-::

@@ -1,5 +1,6 @@
-/* qmail-qmqpd: the hub's QMQP server (cr.yp.to/proto/qmqp.html; REFERENCE.md
- * sec. 2, BAD-INPUT.md 4.4), run by tcpserver with the socket on fd 0/1.
+/* qmail-qmqpd: the hub's QMQP server (cr.yp.to/proto/qmqp.html;
+ * docs/protocols.md and docs/bad-input.md, QMQP), run by tcpserver with
+ * the socket on fd 0/1.
  *
  * One request per connection: ns( ns(message) ns(sender) ns(rcpt)... ).
  * The message streams into the queue as it arrives, under a Received line

@@ -1,5 +1,6 @@
-/* qmail-qmtpd: the hub's QMTP server (cr.yp.to/proto/qmtp.txt; REFERENCE.md
- * sec. 2, BAD-INPUT.md 4.5), run by tcpserver with the socket on fd 0/1.
+/* qmail-qmtpd: the hub's QMTP server (cr.yp.to/proto/qmtp.txt;
+ * docs/protocols.md and docs/bad-input.md, QMTP), run by tcpserver with
+ * the socket on fd 0/1.
  *
  * Many packages per connection (at most maxqmtppackages, LIM_QMTPPKGS),
  * each ns(encoded message) ns(sender) ns(ns(rcpt)...). The message's first

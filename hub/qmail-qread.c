@@ -1,4 +1,4 @@
-/* qmail-qread: list the messages in the hub's queue (REFERENCE.md 1a;
+/* qmail-qread: list the messages in the hub's queue (docs/queue.md sec 10;
  * layout and states in hub/QUEUE.md). No arguments. For each preprocessed
  * message (info/S/N) one line
  *   DD Mon YYYY HH:MM:SS GMT  #N  BYTES  <sender>[  bouncing]

@@ -1,7 +1,7 @@
 /* qmail-queue.c: the hub's queue entry point (qmail's "straight paper
  * path" with Linux durability). Spec: hub/QUEUE.md (states, exact syscall
  * order, why each fsync is there and why each crash point is safe),
- * REFERENCE.md 1c/1d, DESIGN.md sec 5.
+ * docs/protocols.md (the queue interface) and docs/queue.md.
  *
  * Input: the message on fd 0, the envelope on fd 1
  *   F<sender>\0 T<rcpt>\0 ... \0

@@ -1,5 +1,5 @@
 /* qmail-remote: deliver one message to the recipients of one domain over
- * SMTP or QMTP (REFERENCE.md 1a, 1c, 2; man page qmail-remote.8).
+ * SMTP or QMTP (docs/protocols.md; man page qmail-remote.8).
  *
  *   qmail-remote host sender recip [recip ...]
  *   qmail-remote -S host          (session mode: rsession.h, rjobq.h)

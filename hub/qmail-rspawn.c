@@ -1,5 +1,6 @@
 /* qmail-rspawn: run qmail-remote for each remote delivery qmail-send asks
- * for (REFERENCE.md 1a, 1c; DESIGN.md §4, §5; the loop is hub/spawn).
+ * for (docs/protocols.md, the spawn protocol and session mode; the loop is
+ * hub/qspawn).
  *   qmail-rspawn
  * Job in on fd 0: <slot><S/N>\0<sender>\0<recipient>\0...\0, up to
  * SPAWN_RCPT_MAX recipients of one domain (qmail-send groups them); the

@@ -1,4 +1,4 @@
-/* qmail-send: the hub's queue manager (REFERENCE.md 1d; hub/QUEUE.md).
+/* qmail-send: the hub's queue manager (docs/queue.md; hub/QUEUE.md).
  * No arguments; started by qmail-start in HOME with these descriptors:
  *   0 log out, 1/2 jobs to / reports from qmail-lspawn,
  *   3/4 jobs to / reports from qmail-rspawn (optional: without them remote

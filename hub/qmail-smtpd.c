@@ -1,7 +1,7 @@
 /* qmail-smtpd: the hub's ESMTP server (RFC 5321, RFC 1869 SIZE, RFC 2920
  * PIPELINING, RFC 6152 8BITMIME, RFC 2034 ENHANCEDSTATUSCODES), run under
  * tcpserver: one process per connection, fd 0 and fd 1 are the socket.
- * Man page: qmail-smtpd.8. Rows of shared/BAD-INPUT.md 4.1-4.3 and 4.8
+ * Man page: qmail-smtpd.8. Rows S, D, R and the queue status of docs/bad-input.md
  * are its tests (tests/proto/smtpd.t, tests/sys/smtpd.t).
  *
  * Every 4xx/5xx reply is logged on fd 2 as one escaped line with the

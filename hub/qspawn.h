@@ -1,5 +1,5 @@
 /* qspawn.h: the skeleton shared by qmail-lspawn and qmail-rspawn
- * (DESIGN.md §5 spawn protocol; REFERENCE.md 1c wire format, extended).
+ * (docs/protocols.md, the spawn protocol: qmail 1.03's wire format, extended).
  *
  * Jobs arrive from qmail-send on infd, each
  *   <slot byte><split/id>\0<sender>\0<recipient>\0[<recipient>\0...]\0

@@ -1,7 +1,7 @@
 /* rdns.h: qmail-remote's DNS lookups through glibc's resolver (res_nquery,
  * -lresolv): MX records and the A/AAAA addresses of a name, with a clean
  * split between "no such name / no such records" (permanent) and
- * temporary failures (DESIGN.md sec 3, LIBOWFAT.md sec 5).
+ * temporary failures (docs/libowfat.md, DNS).
  *
  * The servers are those of /etc/resolv.conf unless rdns_init is given the
  * lines of control/dnsservers: each an IPv4 address with an optional

@@ -1,6 +1,6 @@
 /* rewrite.h: qmail-send's recipient rewriting at preprocessing time
- * (REFERENCE.md 1b locals, virtualdomains, percenthack, envnoathost; 1d
- * "todo processing"). Rules, in qmail's order, for one envelope recipient:
+ * (qmail-control(5): locals, virtualdomains, percenthack, envnoathost;
+ * docs/queue.md sec 4). Rules, in qmail's order, for one envelope recipient:
  *  1. no '@' at all: append "@" envnoathost (default: me);
  *  2. percenthack, repeated: "u%h@dom" with dom listed becomes "u@h" (the
  *     last '%' of the local part turns into the '@');

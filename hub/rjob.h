@@ -1,5 +1,5 @@
 /* rjob.h: one qmail-remote delivery: the envelope, the message, and the
- * reports it owes on fd 1 (REFERENCE.md 1c): for each recipient in order
+ * reports it owes on fd 1 (docs/protocols.md, SMTP): for each recipient in order
  * r (accepted), h (permanent refusal) or s (temporary), then one message
  * report K (delivered to every r recipient), Z (temporary) or D
  * (permanent), each "<letter><text>\0".

@@ -1,4 +1,4 @@
-/* rqmtp.c: qmail-remote's QMTP client (see rsess.h; REFERENCE.md 2): one
+/* rqmtp.c: qmail-remote's QMTP client (see rsess.h; docs/protocols.md): one
  * package per connection, the message in the LF encoding (rblast.h: no
  * lone CR), streamed from the queue file in RSESS_COPYBUF chunks; the
  * envelope raw, checked by raddr_job; responses of at most RCONN_NSMAX

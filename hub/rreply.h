@@ -1,6 +1,6 @@
 /* rreply.h: qmail-remote's parser of SMTP replies (RFC 5321 sec 4.2),
  * fed byte by byte so that no line length, split point or odd byte can
- * make it index out of bounds (BAD-INPUT.md 4.6b C1-C4).
+ * make it index out of bounds (docs/bad-input.md C1-C4).
  *
  * A reply is one or more lines "DDD-text" ... "DDD text" (or a bare "DDD"),
  * each ended by LF with an optional CR before it. Every line must start

@@ -13,7 +13,7 @@
  * Reply classes (rreply_class): 5xx permanent, 2xx/3xx as the step
  * expects, everything else (4xx, protocol errors, odd codes) temporary.
  *
- * QMTP (REFERENCE.md 2): one package: the message with the LF encoding
+ * QMTP (docs/protocols.md, QMTP): one package: the message with the LF encoding
  * byte (rblast.h, RBLAST_LF), the sender, the recipients; one response
  * per recipient, K => r, Z => s, D => h.
  *

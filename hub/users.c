@@ -1,5 +1,5 @@
 /* users.c: users/assign compiler, users/cdb lookup and the password-file
- * rule of qmail-getpw (contracts in users.h; REFERENCE.md 1a, 1b).
+ * rule of qmail-getpw (contracts in users.h; qmail-users(5)).
  * The assign syntax, one record per line, ended by a line ".":
  *   =local:user:uid:gid:home:dash:ext:     exact address
  *   +prefix:user:uid:gid:home:dash:pre:    every address starting with prefix

@@ -1,6 +1,6 @@
 /* users.h: the users/assign -> users/cdb compiler and the lookups that
- * decide which user delivers a local address (REFERENCE.md 1a qmail-newu,
- * qmail-getpw, qmail-lspawn; 1b users/assign).
+ * decide which user delivers a local address (qmail-users(5): qmail-newu,
+ * qmail-getpw, qmail-lspawn, users/assign).
  *
  * An answer is always 6 NUL-terminated fields in one stralloc, the same
  * bytes qmail-getpw prints: user\0uid\0gid\0home\0dash\0ext\0.

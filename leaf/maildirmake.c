@@ -3,7 +3,7 @@
  *   maildirmake dir
  *
  * Makes dir, then dir/tmp, dir/new, dir/cur, each with mkdir mode 0700
- * (the umask can only take bits away). Layout: REFERENCE.md sec. 2, Maildir.
+ * (the umask can only take bits away). Layout: maildir(5).
  * An existing dir is an error, as in qmail: maildirmake never adopts or
  * repairs a directory someone else made. A failure part way leaves what was
  * made so far in place (nothing is removed).

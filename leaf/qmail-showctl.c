@@ -4,7 +4,7 @@
  *   qmail-showctl -c
  *
  * Prints the home directory in force (q_home.h), then one paragraph per
- * control file this project knows (the table below: REFERENCE.md sec. 1b,
+ * control file this project knows (the table below: qmail-control(5),
  * the QMQP/QMTP client files, dnsservers, and every cap of q_limits.h),
  * "name: <what the value in force means>", with "(Default.)" when the file
  * is missing and a compiled default applies. Then every other file in

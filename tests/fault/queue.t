@@ -1,5 +1,5 @@
 #!/bin/bash
-# queue.t: fault injection on hub/qmail-queue (BAD-INPUT.md 4.9; the crash
+# queue.t: fault injection on hub/qmail-queue (docs/bad-input.md, faults; the crash
 # points are argued in hub/QUEUE.md).
 #  F1 kill -9 before each syscall of the paper path, from chdir to
 #     exit_group (so also "after" each one), found in a reference strace of

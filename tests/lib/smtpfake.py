@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """smtpfake.py: a scripted, optionally hostile SMTP server for qmail-remote's
-tests (BAD-INPUT.md 4.6b C1-C8).
+tests (docs/bad-input.md C1-C8).
 
 Binds --bind (default 127.0.0.1; an IPv6 address such as ::1 works) on
 --port (default 0 = any), prints the port on stdout (one line, flushed) and

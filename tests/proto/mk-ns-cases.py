@@ -4,7 +4,7 @@ qmail-qmtpd: tests/proto/qmqpd/NAME.in and tests/proto/qmtpd/NAME.in.
 
 Each .in holds directive lines, a line "--- request", then the raw bytes
 sent to the server on stdin (binary: netstrings, NULs, CRs). Directives:
-  #row: P7 ...              the BAD-INPUT.md row (or feature) it covers
+  #row: P7 ...              the docs/bad-input.md row (or feature) it covers
   #env: NAME=value          environment for the server (repeatable)
   #control: name=value      a control file in the test home (value + "\\n")
   #nocontrol: name          remove a control file the test home has
@@ -45,7 +45,7 @@ LONG = "a" * 995 + "@x.org"       # 1001 bytes: one over maxaddress
 EXACT = "a" * 994 + "@x.org"      # 1000 bytes: the cap itself
 HOPS99 = "".join("Received: from hop%d\n" % i for i in range(99))
 
-# qmail-queue exit codes and what they must map to (BAD-INPUT.md 4.3)
+# qmail-queue exit codes and what they must map to (docs/protocols.md, the queue status)
 QQ_CODES = [
     (11, r"D.*\(#5\.1\.3\)"), (31, r"D.*\(#5\.3\.0\)"), (20, r"D.*\(#5\.3\.0\)"),
     (51, r"Z.*out of memory.*\(#4\.3\.0\)"), (52, r"Z.*timeout.*\(#4\.3\.0\)"),

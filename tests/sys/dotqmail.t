@@ -4,7 +4,7 @@
 # mboxrd lines (reversible), |program with qmail's environment and exit
 # codes, &forward and bare-address forwards, .qmail-ext / -default lookup at
 # every level (dots as ':', lowercase), Delivered-To / Return-Path, the
-# forward loop bounce (BAD-INPUT.md R16), the world-writable refusal,
+# forward loop bounce (docs/bad-input.md R16), the world-writable refusal,
 # defaultdelivery, users/assign exact and wildcard lines (qmail-newu), the
 # alias home, and preline, condredirect, bouncesaying, except, qreceipt
 # used from .qmail files. Bounces come back to a local sender's Maildir.

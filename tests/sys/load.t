@@ -1,5 +1,5 @@
 #!/bin/bash
-# load.t: the hub under load (shared/BAD-INPUT.md 4.10 L1-L4, 4.1 S17/S22).
+# load.t: the hub under load (docs/bad-input.md L1-L4, S17, S22).
 # Installs a hub into a temp dir, starts it with qmailctl on free loopback
 # ports and drives it with real clients:
 #   * Postfix's smtp-source and qmqp-source (tests/lib/postfix-tools.sh)

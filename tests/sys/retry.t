@@ -5,7 +5,7 @@
 # channel file's mtime, birth + (isqrt(age) + 10)^2 (hub/retry.h); a
 # restart keeps that time and does not retry early; qmailctl flush
 # (SIGALRM) retries at once; an always-deferred recipient is not retried
-# in a busy loop (BAD-INPUT.md L8); after queuelifetime the next temporary
+# in a busy loop (docs/bad-input.md L8); after queuelifetime the next temporary
 # failure becomes a bounce ("in the queue too long").
 # As root the recipients are uid 65534; otherwise single-user mode.
 . "$(dirname "$0")/../lib/common.sh"

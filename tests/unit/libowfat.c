@@ -1,5 +1,5 @@
 /* tests/unit/libowfat.c: a canary for the libowfat functions this project
- * relies on or avoids (LIBOWFAT.md P1, P2). Built, like everything here,
+ * relies on or avoids (docs/libowfat.md P1, P2). Built, like everything here,
  * with -Dpure=, fmt_ulong, fmt_ulonglong, scan_ulong and scan_netstring
  * must work: those are ordinary checks. fmt_ulong0, stralloc_catulong0
  * and fmt_netstring are broken in Debian's binary: their correct behaviour
@@ -66,15 +66,15 @@ static void test_broken(void)
   memset(buf, 'X', sizeof buf);
   n = fmt_ulong0(buf, 7, 3);
   todo(n == 3 && memcmp(buf, "007", 3) == 0, "fmt_ulong0(7,3) gives 007",
-       "broken in Debian libowfat 0.32 (LIBOWFAT.md P2)");
+       "broken in Debian libowfat 0.32 (docs/libowfat.md P2)");
   memset(buf, 'X', sizeof buf);
   n = fmt_ulong0(buf, 234, 2);
   todo(n == 3 && memcmp(buf, "234", 3) == 0, "fmt_ulong0(234,2) gives 234",
-       "broken in Debian libowfat 0.32 (LIBOWFAT.md P2)");
+       "broken in Debian libowfat 0.32 (docs/libowfat.md P2)");
 
   if (stralloc_copys(&sa, "n=") && stralloc_catulong0(&sa, 42, 0))
     todo(sa.len == 4 && memcmp(sa.s, "n=42", 4) == 0, "stralloc_catulong0(42) appends 42",
-         "broken in Debian libowfat 0.32 (LIBOWFAT.md P2)");
+         "broken in Debian libowfat 0.32 (docs/libowfat.md P2)");
   else
     todo(0, "stralloc_catulong0(42) appends 42", "out of memory");
   stralloc_free(&sa);
@@ -82,11 +82,11 @@ static void test_broken(void)
   memset(buf, 'X', sizeof buf);
   n = fmt_netstring(buf, "hello", 5);
   todo(n == 8 && memcmp(buf, "5:hello,", 8) == 0, "fmt_netstring(hello) gives 5:hello,",
-       "broken in Debian libowfat 0.32 (LIBOWFAT.md P2)");
+       "broken in Debian libowfat 0.32 (docs/libowfat.md P2)");
   memset(buf, 'X', sizeof buf);
   n = fmt_netstring(buf, "0123456789ab", 12);
   todo(n == 16 && memcmp(buf, "12:0123456789ab,", 16) == 0,
-       "fmt_netstring(12 bytes) gives 12:...,", "broken in Debian libowfat 0.32 (LIBOWFAT.md P2)");
+       "fmt_netstring(12 bytes) gives 12:...,", "broken in Debian libowfat 0.32 (docs/libowfat.md P2)");
 }
 
 int main(void)

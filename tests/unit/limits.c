@@ -1,5 +1,5 @@
 /* tests/unit/limits.c: TAP tests for common/q_limits.c: the compiled
- * defaults and control-file names of every cap (DESIGN.md sec 6), the
+ * defaults and control-file names of every cap (docs/limits.md), the
  * override by a control file in a temporary $QMAILHOME, the missing file
  * that keeps the default, the unusable files that call the failure hook
  * with the file's name and a reason (garbage, zero, empty, overflow,

@@ -1,6 +1,7 @@
 /* tests/unit/qqstatus.c: TAP tests for common/q_qqstatus.c, the mapping
- * from a qmail-queue exit status to K/Z/D, SMTP code and text (REFERENCE.md
- * 1c, BAD-INPUT.md 4.3): every known code, exit 82 with custom fd 6 text
+ * from a qmail-queue exit status to K/Z/D, SMTP code and text
+ * (docs/protocols.md, the queue status): every known code, exit 82 with
+ * custom fd 6 text
  * (D and Z, cut at CR/LF/NUL, bad first byte, bare "D"), unknown codes in
  * and out of the permanent range 11..40, QQ_CRASH, QQ_EXECFAIL and
  * qq_permanent. */
