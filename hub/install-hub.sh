@@ -50,6 +50,17 @@ if [ $root = 1 ]; then
   [ -f "$dir/bin/qmail-queue" ] && chown qmailq:qmail "$dir/bin/qmail-queue" && chmod 4711 "$dir/bin/qmail-queue"
   chown alias:qmail "$dir/alias"; chmod 2755 "$dir/alias"
 fi
+# Programs only root runs (issue 10, privileges as qmail had them): mode
+# 0700 in a root install. qmail-start (the supervisor runs it as root; it
+# becomes qmail-send as qmails), qmail-lspawn (qmail-start runs it, the
+# only root process of the set: it switches to each recipient), qmail-newu
+# (writes users/cdb in the root-owned users/). Not qmail-getpw: qmail-lspawn
+# runs it as qmailp, so that no root process reads the password database.
+if [ $root = 1 ]; then
+  for p in qmail-start qmail-lspawn qmail-newu; do
+    [ -f "$dir/bin/$p" ] && chown root:qmail "$dir/bin/$p" && chmod 700 "$dir/bin/$p"
+  done
+fi
 
 if [ -f "$src/hub/mkqueue.sh" ]; then sh "$src/hub/mkqueue.sh" "$dir"; fi
 

@@ -49,20 +49,34 @@ static int parse(const char *rec, size_t len, long long *start, long long *end,
   return 0;
 }
 
-/* ours: 1 if fd holds line at offset start. fd may be write-only (an
- * mbox opened for append): read through a second descriptor of the same
- * file, opened by /proc/self/fd; if that is impossible, 0 (cut nothing). */
-static int ours(int fd, long long start, const char *line, size_t llen)
+/* reopen: a read-only descriptor of the very file fd (st) is open on,
+ * through /proc/self/fd; -1 if that is impossible or the file opened is
+ * not the same regular file (never blocks on a FIFO or follows a name). */
+static int reopen(int fd, const struct stat *st)
 {
-  char buf[MBOXAPPEND_LINEMAX], path[64];
+  char path[64];
+  struct stat rst;
+  int rfd;
+  snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+  rfd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+  if (rfd == -1) return -1;
+  if (fstat(rfd, &rst) == -1 || !S_ISREG(rst.st_mode) ||
+      rst.st_dev != st->st_dev || rst.st_ino != st->st_ino) { close(rfd); return -1; }
+  return rfd;
+}
+
+/* ours: 1 if fd (st) holds line at offset start. fd may be write-only (an
+ * mbox opened for append): read through a second descriptor of the same
+ * file (reopen); if that is impossible, 0 (cut nothing). */
+static int ours(int fd, const struct stat *st, long long start, const char *line, size_t llen)
+{
+  char buf[MBOXAPPEND_LINEMAX];
   ssize_t r;
   int rfd;
   if (llen == 0 || llen > sizeof buf) return 0;
   r = pread(fd, buf, llen, (off_t)start);
   if (r == -1 && errno == EBADF) {
-    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
-    rfd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-    if (rfd == -1) return 0;
+    if ((rfd = reopen(fd, st)) == -1) return 0;
     r = pread(rfd, buf, llen, (off_t)start);
     close(rfd);
   }
@@ -77,12 +91,14 @@ int mboxappend_recover(int fd)
   const char *line;
   size_t llen;
   int cut = 0;
-  ssize_t len = fgetxattr(fd, MBOXAPPEND_XATTR, rec, sizeof rec);
-  if (len == -1) return errno == ENODATA || errno == ENOTSUP ? 0 : -1;
+  ssize_t len;
   if (fstat(fd, &st) == -1) return -1;
+  if (!S_ISREG(st.st_mode) || st.st_nlink != 1) { errno = EINVAL; return -1; }
+  len = fgetxattr(fd, MBOXAPPEND_XATTR, rec, sizeof rec);
+  if (len == -1) return errno == ENODATA || errno == ENOTSUP ? 0 : -1;
   if (parse(rec, (size_t)len, &start, &end, &line, &llen) == 0 &&
       (long long)st.st_size > start && (long long)st.st_size <= end &&
-      ours(fd, start, line, llen)) {
+      ours(fd, &st, start, line, llen)) {
     if (ftruncate(fd, (off_t)start) == -1) return -1;
     cut = 1;
   }

@@ -34,7 +34,10 @@ int mboxappend_mark(int fd, off_t start, off_t end, const char *first, size_t fl
  * -1 error (errno). */
 int mboxappend_done(int fd);
 /* mboxappend_recover: on the locked mbox fd, before appending: truncate an
- * unfinished entry as described above and remove the record.
+ * unfinished entry as described above and remove the record. fd must be a
+ * regular file with one link (else -1, EINVAL, nothing touched); it may be
+ * write-only: the bytes are then read through /proc/self/fd, only when
+ * that opens the same regular file (dev and inode compared).
  * 1 truncated, 0 nothing to do, -1 error (errno). */
 int mboxappend_recover(int fd);
 

@@ -3,22 +3,32 @@
  * 1c delivery conventions; BAD-INPUT.md R16, F3).
  *   qmail-local [ -nN ] user homedir local dash ext domain sender defaultdelivery
  * The message is on fd 0 and must be seekable (qmail-lspawn gives a file).
- * Instructions: |program (sh -c in the home, qmail's environment), &address
+ * Instructions: |program (sh -c in the home, in its own process group,
+ * with qmail's environment only and no descriptor above 2, killed with its
+ * group after control/timeoutprogram seconds: see prog_wait), &address
  * or bare address (collected, one copy queued at the end with sender
  * $NEWSENDER: the sender, or the list owner's address when a
  * .qmail-ext-owner file exists, see dotqmail.h), /path or ./path mbox
- * (mboxrd, flock with a 30 s timeout, truncated back on error, and after a crash by the next delivery:
- * hub/mboxappend.h), path ending in / Maildir (hub/maildir).
+ * (mboxrd, only a regular file of ours with one link and never through a
+ * symlink, flock with a 30 s timeout, truncated back on error, and after a
+ * crash by the next delivery: hub/mboxappend.h), path ending in / Maildir
+ * (hub/maildir; the default delivery creates a missing one).
+ * The environment is rebuilt at start: qmail-local's own settings
+ * (QMAILHOME, QMAILQUEUE) are kept, PATH is fixed, nothing else of the
+ * caller's survives; set_env adds qmail's variables for programs.
  * Exit: 0 delivered, 100 permanent (text on stderr), 111 temporary (text on
  * stderr). -n prints the instructions instead of delivering. Never runs as
- * root. Caps: .qmail file 1 MB, header fields as q_limits, hops LIM_HOPS. */
+ * root. Caps: .qmail file 1 MB, header fields as q_limits, hops LIM_HOPS.
+ * Paths in messages are absolute (the home joined to a relative path). */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/pidfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -28,9 +38,11 @@
 #include "dotqmail.h"
 #include "maildir.h"
 #include "mboxappend.h"
+#include "q_control.h"
 #include "q_addr.h"
 #include "q_err.h"
 #include "q_header.h"
+#include "q_home.h"
 #include "q_limits.h"
 #include "q_mbox.h"
 #include "q_qq.h"
@@ -38,12 +50,19 @@
 
 #define DOTQMAIL_MAX (1024 * 1024)
 #define LOCK_TIMEOUT 30
+#define TIMEOUT_PROGRAM 3600     /* control/timeoutprogram's default, seconds */
+#define TIMEOUT_PROGRAM_MAX 604800
+#define PROGRAM_GRACE 5          /* seconds a program's output may stay open after it exits */
+#define PATH_DEFAULT "/usr/local/bin:/usr/bin:/bin"  /* after HOME/bin */
 
 static const char *a_user, *a_home, *a_local, *a_dash, *a_ext, *a_domain, *a_sender, *a_default;
 static stralloc dtline, rpline, ufline, recipient, forwards;
 static size_t nforwards;
 static int listonly, execonly;
 static int ndeliv, nprog, nfwd;
+static int fromdefault;          /* the instructions are defaultdelivery */
+static unsigned long nprograms;  /* program lines to run */
+static unsigned long timeoutprogram = TIMEOUT_PROGRAM;
 
 /* say: the human text for the report, on fd 2, then exit. */
 static void say_exit(int code, const char *a, const char *b, const char *c) __attribute__((noreturn));
@@ -65,6 +84,23 @@ static void temp_sys(const char *what, const char *obj)
   if (!stralloc_copys(&s, what) || !stralloc_cats(&s, obj ? obj : "") ||
       !stralloc_cats(&s, ": ") || !stralloc_cats(&s, e) || !stralloc_0(&s)) nomem();
   say_exit(111, "Unable to ", s.s, ". (#4.3.0)");
+}
+
+/* abspath: out = path as an absolute name for messages (the home joined
+ * to a relative path, its leading "./" dropped), NUL-terminated. */
+static const char *abspath(stralloc *out, const char *path)
+{
+  int e = errno;  /* kept for the message being built */
+  if (*path == '/') { if (!stralloc_copys(out, path)) nomem(); }
+  else {
+    if (path[0] == '.' && path[1] == '/') path += 2;
+    if (!stralloc_copys(out, a_home) ||
+        (out->len && out->s[out->len - 1] != '/' && !stralloc_cats(out, "/")) ||
+        !stralloc_cats(out, path)) nomem();
+  }
+  if (!stralloc_0(out)) nomem();
+  errno = e;
+  return out->s;
 }
 
 /* ---- the envelope lines and the environment ---- */
@@ -196,6 +232,34 @@ static void set_env(void)
   env_exts();
 }
 
+/* clean_env: the environment from scratch, before anything else. Kept:
+ * what qmail-local itself obeys (QMAILHOME, the qmail home; QMAILQUEUE,
+ * the queue program for forwards here and for forward or condredirect in a
+ * .qmail line). PATH is fixed, HOME/bin first so that .qmail lines find
+ * preline, condredirect and the like by name, as under qmail's rc. set_env
+ * adds qmail's variables. Nothing else the hub's starter exported (a
+ * password, LD_PRELOAD, RELAYCLIENT ...) reaches a program. */
+static void clean_env(void)
+{
+  static const char *keep[] = { "QMAILHOME", "QMAILQUEUE" };
+  char *val[2];
+  stralloc path = {0};
+  size_t i;
+  for (i = 0; i < 2; ++i) {
+    const char *v = getenv(keep[i]);
+    val[i] = v ? strdup(v) : 0;
+    if (v && !val[i]) nomem();
+  }
+  if (clearenv() != 0) nomem();
+  for (i = 0; i < 2; ++i)
+    if (val[i]) { env1(keep[i], val[i]); free(val[i]); }
+  if (!home_path(&path, "bin")) nomem();
+  --path.len;
+  if (!stralloc_cats(&path, ":" PATH_DEFAULT) || !stralloc_0(&path)) nomem();
+  env1("PATH", path.s);
+  stralloc_free(&path);
+}
+
 /* ---- checks before delivery ---- */
 
 static void check_home(void)
@@ -300,6 +364,7 @@ static void load(stralloc *text)
   if (isdefault) env1("DEFAULT", a_ext + defpos);
   if (!text->len) {
     execonly = 0;
+    fromdefault = 1;
     if (!stralloc_copys(text, a_default) || !stralloc_cats(text, "\n")) nomem();
   }
   stralloc_free(&name);
@@ -316,11 +381,41 @@ static char *argdup(const struct dq_line *l)
   return s;
 }
 
+/* mkdir1: mkdir base[0..len) sub, mode 0700; one that exists is fine. */
+static void mkdir1(const char *base, size_t len, const char *sub)
+{
+  stralloc p = {0}, a = {0};
+  if (!stralloc_copyb(&p, base, len) || !stralloc_cats(&p, sub) || !stralloc_0(&p)) nomem();
+  if (mkdir(p.s, 0700) < 0 && errno != EEXIST) temp_sys("create ", abspath(&a, p.s));
+  stralloc_free(&p);
+  stralloc_free(&a);
+}
+
+/* make_maildir: the default delivery to a Maildir that is not there yet
+ * (a new user with no .qmail): create it, as the user, mode 0700, with
+ * tmp/ new/ cur/ (only the last component: its parent must exist). An
+ * explicit .qmail line never creates anything: a typo there is deferred. */
+static void make_maildir(const char *dir)
+{
+  stralloc a = {0};
+  struct stat st;
+  size_t len = strlen(dir);
+  if (!fromdefault) return;
+  if (stat(dir, &st) == 0) return;
+  if (errno != ENOENT) temp_sys("stat ", abspath(&a, dir));
+  while (len > 1 && dir[len - 1] == '/') --len;
+  mkdir1(dir, len, "");
+  mkdir1(dir, len, "/tmp");
+  mkdir1(dir, len, "/new");
+  mkdir1(dir, len, "/cur");
+}
+
 static void do_maildir(const char *dir)
 {
   stralloc pre = {0};
   const char *why;
   int r;
+  make_maildir(dir);
   if (!stralloc_copyb(&pre, rpline.s, rpline.len - 1) ||
       !stralloc_catb(&pre, dtline.s, dtline.len - 1)) nomem();
   /* Maildir's 24-hour bound: a delivery stuck that long is killed (the
@@ -331,9 +426,11 @@ static void do_maildir(const char *dir)
   r = maildir_deliver(dir, 0, pre.s, pre.len, 0, &why);
   alarm(0);
   if (r < 0) {
-    stralloc s = {0};
-    if (!stralloc_copys(&s, why) || !stralloc_cats(&s, " in ") || !stralloc_cats(&s, dir) ||
-        !stralloc_cats(&s, ": ") || !stralloc_cats(&s, strerror(errno)) || !stralloc_0(&s)) nomem();
+    stralloc s = {0}, a = {0};
+    const char *e = strerror(errno);
+    if (!stralloc_copys(&s, why) || !stralloc_cats(&s, " in ") ||
+        !stralloc_cats(&s, abspath(&a, dir)) ||
+        !stralloc_cats(&s, ": ") || !stralloc_cats(&s, e) || !stralloc_0(&s)) nomem();
     say_exit(111, "Temporary error: ", s.s, ". (#4.2.1)");
   }
   stralloc_free(&pre);
@@ -358,22 +455,54 @@ static int lock_file(int fd)
   return r;
 }
 
+/* mbox_refuse: exit unless st is a file we may append to: a regular file
+ * of the delivering user with one link (never a device or a FIFO, and
+ * never someone else's file reached through a hard link). */
+static void mbox_refuse(const struct stat *st, const char *apath)
+{
+  const char *why = 0;
+  if (!S_ISREG(st->st_mode)) why = ": it is not a regular file. (#4.7.0)";
+  else if (st->st_uid != geteuid()) why = ": it does not belong to the recipient. (#4.7.0)";
+  else if (st->st_nlink != 1) why = ": it has more than one link. (#4.7.0)";
+  if (why) say_exit(111, "Refusing to deliver to ", apath, why);
+}
+
+/* open_mbox: path opened for append, never through a symbolic link
+ * (O_NOFOLLOW) and never blocking on a FIFO; read-write so that
+ * mboxappend_recover can read it, write-only for a mode 0200 mbox. */
+static int open_mbox(const char *path, const char *apath)
+{
+  int flags = O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
+  struct stat st;
+  int fd = open(path, O_RDWR | flags, 0600);
+  if (fd < 0 && errno == EACCES) fd = open(path, O_WRONLY | flags, 0600);
+  if (fd < 0 && errno == ELOOP && lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
+    say_exit(111, "Refusing to deliver to ", apath, ": it is a symbolic link. (#4.7.0)");
+  if (fd < 0) temp_sys("open ", apath);
+  if (fstat(fd, &st) < 0) temp_sys("stat ", apath);
+  mbox_refuse(&st, apath);
+  if (fcntl(fd, F_SETFL, O_APPEND) < 0) temp_sys("set up ", apath);  /* blocking again */
+  return fd;
+}
+
 /* open_locked: the mbox opened for append and locked, and still the file at
- * path after the lock (someone may have renamed or replaced it meanwhile). */
-static int open_locked(const char *path)
+ * path after the lock (someone may have renamed, replaced or linked it
+ * meanwhile). */
+static int open_locked(const char *path, const char *apath)
 {
   int tries, fd;
   struct stat a, b;
   for (tries = 0; tries < 5; ++tries) {
-    fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOCTTY | O_CLOEXEC, 0600);
-    if (fd < 0) temp_sys("open ", path);
-    if (lock_file(fd) < 0) temp_sys("lock ", path);
-    if (fstat(fd, &a) == 0 && stat(path, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+    fd = open_mbox(path, apath);
+    if (lock_file(fd) < 0) temp_sys("lock ", apath);
+    if (fstat(fd, &a) == 0 && lstat(path, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
+      mbox_refuse(&a, apath);
       return fd;
+    }
     close(fd);
   }
   errno = EAGAIN;
-  temp_sys("lock a stable ", path);
+  temp_sys("lock a stable ", apath);
 }
 
 static int flush_out(int fd, stralloc *out)
@@ -426,21 +555,24 @@ done:
 
 static void do_mbox(const char *path)
 {
-  int fd = open_locked(path), e;
+  stralloc a = {0};
+  const char *apath = abspath(&a, path);
+  int fd = open_locked(path, apath), e;
   off_t pos;
   /* an entry left unfinished by a crashed delivery is taken back first */
-  if (mboxappend_recover(fd) < 0) temp_sys("take back an unfinished entry in ", path);
+  if (mboxappend_recover(fd) < 0) temp_sys("take back an unfinished entry in ", apath);
   pos = lseek(fd, 0, SEEK_END);
-  if (pos < 0) temp_sys("seek in ", path);
+  if (pos < 0) temp_sys("seek in ", apath);
   if (mbox_write(fd, pos) < 0) {
     e = errno;
     /* take back the partial entry so the mailbox stays well formed */
     if (ftruncate(fd, pos) < 0) {}
     mboxappend_done(fd);
     errno = e;
-    temp_sys("write to ", path);
+    temp_sys("write to ", apath);
   }
-  if (close(fd) < 0) temp_sys("close ", path);
+  if (close(fd) < 0) temp_sys("close ", apath);
+  stralloc_free(&a);
 }
 
 /* prog_status: map a program's wait status to 0 ok, 99 stop, 100, 111. */
@@ -470,21 +602,149 @@ static void prog_fail(int wstat)
   say_exit(111, "The .qmail program failed temporarily (", why, "). (#4.2.0)");
 }
 
+/* read_timeout: control/timeoutprogram, seconds (missing: the default),
+ * from 1 to TIMEOUT_PROGRAM_MAX. Read before any delivery when the
+ * instructions run a program, so a bad file defers the whole delivery;
+ * anything else in it is a temporary failure naming the file. */
+static void read_timeout(void)
+{
+  stralloc p = {0};
+  unsigned long t = TIMEOUT_PROGRAM;
+  int r = control_readulong(&t, "timeoutprogram"), e = errno;
+  if (r >= 0 && t >= 1 && t <= TIMEOUT_PROGRAM_MAX) { timeoutprogram = t; return; }
+  if (!control_path(&p, "timeoutprogram")) nomem();
+  if (r >= 0 || e == EINVAL)
+    say_exit(111, "Unable to use ", p.s, ": not a number of seconds from 1 to 604800. (#4.3.0)");
+  errno = e;
+  temp_sys("read ", p.s);
+}
+
+static long long now_ms(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The program's process group, while it runs. Being a group of its own,
+ * it would not get the SIGTERM that qmailctl stop sends to the service's
+ * group: on_stop passes the end on (SIGKILL to the group), then lets the
+ * signal kill qmail-local as before (qmail-lspawn: a crash, deferred). */
+static volatile pid_t progpgid;
+static const int stopsigs[] = { SIGTERM, SIGHUP, SIGINT };
+
+static void on_stop(int sig)
+{
+  if (progpgid > 0) kill(-progpgid, SIGKILL);
+  signal(sig, SIG_DFL);
+  raise(sig);  /* blocked until we return, then fatal */
+}
+
+/* stop_handlers: on_stop for stopsigs (h), or the defaults (SIG_DFL). */
+static void stop_handlers(void (*h)(int))
+{
+  struct sigaction sa;
+  size_t i;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = h;
+  sigemptyset(&sa.sa_mask);
+  for (i = 0; i < sizeof stopsigs / sizeof *stopsigs; ++i) sigaction(stopsigs[i], &sa, 0);
+}
+
+/* prog_child: in the child: a process group of its own (so the timeout
+ * kills everything it started), stdout and stderr into out, no descriptor
+ * above 2, qmail-local's signal settings undone (old: the signal mask),
+ * then sh -c cmd with the environment clean_env and set_env built. */
+static void prog_child(const char *cmd, int out, const sigset_t *old) __attribute__((noreturn));
+static void prog_child(const char *cmd, int out, const sigset_t *old)
+{
+  long fd, max;
+  setpgid(0, 0);
+  signal(SIGALRM, SIG_DFL);
+  signal(SIGPIPE, SIG_DFL);
+  stop_handlers(SIG_DFL);
+  sigprocmask(SIG_SETMASK, old, 0);
+  if (dup2(out, 1) < 0 || dup2(out, 2) < 0) _exit(111);
+  if (close_range(3, ~0U, 0) < 0)  /* kernels before 5.9 */
+    for (fd = 3, max = sysconf(_SC_OPEN_MAX); fd < max; ++fd) close((int)fd);
+  execl("/bin/sh", "sh", "-c", cmd, (char *)0);
+  _exit(111);
+}
+
+/* relay: pass what the program wrote (fd out) on to our fd 1, where
+ * qmail-lspawn reads the report. 1 more may come, 0 end of output. */
+static int relay(int out)
+{
+  char buf[4096];
+  ssize_t r = read(out, buf, sizeof buf), i = 0, w;
+  if (r < 0) return errno == EINTR || errno == EAGAIN;
+  while (i < r) {
+    w = write(1, buf + i, (size_t)(r - i));
+    if (w < 0) { if (errno == EINTR) continue; break; }  /* output lost: keep draining */
+    i += w;
+  }
+  return r > 0;
+}
+
+/* prog_wait: wait for the program pid while passing its output on, at
+ * most timeoutprogram seconds in all; once it has exited, its output may
+ * stay open PROGRAM_GRACE seconds more (a background child holding it),
+ * then whatever still holds it is killed with the process group. A program
+ * over time is killed with its group and the delivery deferred. Returns
+ * the program's wait status. */
+static int prog_wait(pid_t pid, int out)
+{
+  long long end = now_ms() + (long long)timeoutprogram * 1000, left;
+  int pidfd = (int)pidfd_open(pid, 0), st = 0, exited = 0, live = 1;
+  struct pollfd p[2];
+  char num[32];
+  for (;;) {
+    nfds_t n = 0;
+    if (!exited && waitpid(pid, &st, WNOHANG) == pid) {
+      exited = 1;
+      if (now_ms() + PROGRAM_GRACE * 1000 < end) end = now_ms() + PROGRAM_GRACE * 1000;
+    }
+    if (exited && !live) break;
+    if ((left = end - now_ms()) <= 0) break;
+    if (live) { p[n].fd = out; p[n++].events = POLLIN; }
+    if (!exited && pidfd >= 0) { p[n].fd = pidfd; p[n++].events = POLLIN; }
+    if (!exited && pidfd < 0 && left > 100) left = 100;  /* no pidfd: look every 0.1 s */
+    if (poll(p, n, (int)left) < 0 && errno != EINTR) temp_sys("wait for ", "the program");
+    if (live && p[0].revents) live = relay(out);
+  }
+  if (pidfd >= 0) close(pidfd);
+  if (exited) {
+    if (live) kill(-pid, SIGKILL);  /* leftovers holding the output */
+    return st;
+  }
+  kill(-pid, SIGKILL);
+  while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {}
+  snprintf(num, sizeof num, "%lu", timeoutprogram);
+  say_exit(111, "The .qmail program timed out after ", num, " s. (#4.2.0)");
+}
+
 static int do_program(const char *cmd)
 {
+  sigset_t stop, old;
   pid_t pid;
-  int st;
+  int st, p[2];
+  size_t i;
   if (lseek(0, 0, SEEK_SET) < 0) temp_sys("rewind ", "message");
+  if (pipe2(p, O_CLOEXEC) < 0) temp_sys("create a pipe", 0);
+  sigemptyset(&stop);
+  for (i = 0; i < sizeof stopsigs / sizeof *stopsigs; ++i) sigaddset(&stop, stopsigs[i]);
+  stop_handlers(on_stop);
+  sigprocmask(SIG_BLOCK, &stop, &old);  /* until progpgid is known */
   pid = fork();
   if (pid < 0) temp_sys("fork", 0);
-  if (pid == 0) {
-    signal(SIGALRM, SIG_DFL);
-    signal(SIGPIPE, SIG_DFL);
-    execl("/bin/sh", "sh", "-c", cmd, (char *)0);
-    _exit(111);
-  }
-  while (waitpid(pid, &st, 0) < 0)
-    if (errno != EINTR) temp_sys("wait for ", "program");
+  if (pid == 0) prog_child(cmd, p[1], &old);
+  setpgid(pid, pid);  /* as the child does: whichever runs first */
+  progpgid = pid;
+  sigprocmask(SIG_SETMASK, &old, 0);
+  close(p[1]);
+  st = prog_wait(pid, p[0]);
+  progpgid = 0;
+  close(p[0]);
   prog_fail(st);
   return prog_status(st);
 }
@@ -536,6 +796,7 @@ static void send_forwards(void)
 static int check_line(const struct dq_line *l, void *arg)
 {
   (void)arg;
+  if (l->type == DQ_PROGRAM) ++nprograms;
   if (execonly && l->type != DQ_COMMENT && l->type != DQ_FORWARD)
     say_exit(111, "Uh-oh: .qmail file is executable, so it may only forward. (#4.7.0)", 0, 0);
   return 0;
@@ -572,6 +833,18 @@ static void usage(void)
   say_exit(111, "usage: qmail-local [ -nN ] user homedir local dash ext domain sender defaultdelivery", 0, 0);
 }
 
+/* std_fds: a closed fd 1 or 2 reopened on /dev/null, so that no pipe or
+ * file of ours ever lands there. */
+static void std_fds(void)
+{
+  int fd, n;
+  for (fd = 1; fd <= 2; ++fd)
+    if (fcntl(fd, F_GETFD) < 0 && (n = open("/dev/null", O_WRONLY)) >= 0 && n != fd) {
+      if (dup2(n, fd) < 0) {}
+      close(n);
+    }
+}
+
 static stralloc text;  /* the instructions; static, so never counted as leaked */
 
 int main(int argc, char **argv)
@@ -588,6 +861,8 @@ int main(int argc, char **argv)
   a_user = argv[i]; a_home = argv[i + 1]; a_local = argv[i + 2]; a_dash = argv[i + 3];
   a_ext = argv[i + 4]; a_domain = argv[i + 5]; a_sender = argv[i + 6]; a_default = argv[i + 7];
   if (getuid() == 0 || geteuid() == 0) say_exit(111, "Refusing to deliver as root. (#4.3.0)", 0, 0);
+  std_fds();
+  clean_env();
   signal(SIGPIPE, SIG_IGN);
   make_lines();
   check_home();
@@ -600,6 +875,7 @@ int main(int argc, char **argv)
   }
   check_input();
   check_loop();
+  if (nprograms) read_timeout();
   set_env();
   dotqmail_split(text.s, text.len, do_line, 0);
   send_forwards();

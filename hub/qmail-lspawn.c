@@ -1,18 +1,25 @@
 /* qmail-lspawn: run qmail-local for each local delivery qmail-send asks
- * for (REFERENCE.md 1a, 1c; DESIGN.md §4, §5; the loop is hub/spawn).
+ * for (REFERENCE.md 1a, 1c; DESIGN.md §4, §5; the loop is hub/qspawn).
  *   qmail-lspawn defaultdelivery
  * Job in: <slot><S/N>\0<sender>\0<local@domain>\0 on fd 0; the message is
- * HOME/queue/mess/S/N. The address's owner is looked up in HOME/users/cdb
- * (exact, then longest wildcard prefix), then by qmail-getpw's rule. The
+ * HOME/queue/mess/S/N. Each delivery is a child of ours, with stdout and
+ * stderr captured, the message on fd 0 and nothing above fd 2. The
+ * child finds the address's owner: HOME/users/cdb (exact, then longest
+ * wildcard prefix), then HOME/bin/qmail-getpw. Run as root, that lookup
+ * (users/cdb, the password database, NSS) happens in a grandchild that
+ * has switched to qmailp first, as in qmail, so no root process ever
+ * parses those files or loads an NSS module for an address from the
+ * network; the root child only reads the six fields it answers. Then the
  * child runs HOME/bin/qmail-local -- user home local dash ext domain sender
- * defaultdelivery with the message on fd 0, stdout+stderr captured, in the
- * user's home, as that user (setgroups/setgid/setuid) when we are root, or
- * as ourselves in single-user mode (not root), where addresses with no
- * users/cdb entry go to HOME/alias. Never as root.
+ * defaultdelivery in the user's home, as that user (setgroups/setgid/
+ * setuid). Not root (single-user mode): no switches, the lookup in the
+ * child, addresses with no users/cdb entry go to HOME/alias. Never
+ * qmail-local as root.
  * Report out on fd 1: <slot><K|Z|D><text>\0. Exit mapping: 0 K; 111, 71,
  * 74, 75 and our own child codes 112-121 Z; a signal Z; 126 and any other
- * code D. Exit: 0 when qmail-send closes fd 0 and all children are done,
- * 111 on a protocol or output failure. */
+ * code D (100 included: qmail-getpw's "address too long").
+ * Exit: 0 when qmail-send closes fd 0 and all children are done, 111 on a
+ * protocol or output failure, or (as root) when there is no user qmailp. */
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -29,16 +36,23 @@
 #include "qspawn.h"
 #include "users.h"
 
+#define LOOKUP_USER "qmailp"  /* the lookups run as this user (root mode) */
+#define ANSWER_MAX (80 * 1024)  /* bytes of a lookup answer (cdb data <= 64 KB) */
+
 /* child exit codes (REFERENCE.md 1c): all Z except EXIT_EXECHARD */
 #define EXIT_ROOT 113
 #define EXIT_HOME 115
+#define EXIT_LOOKUP 116
+#define EXIT_CDB 117
 #define EXIT_SYS 118
 #define EXIT_EXEC 121
 #define EXIT_EXECHARD 126
 
 static const char *defaultdelivery;
 static int singleuser;
-static stralloc qlocal, messpath, who, localpart, domain;
+static uid_t lookup_uid;
+static gid_t lookup_gid;
+static stralloc qlocal, qgetpw, messpath, who, localpart, domain;
 
 static int zresult(stralloc *r, const char *text)
 {
@@ -46,43 +60,104 @@ static int zresult(stralloc *r, const char *text)
   return -1;
 }
 
+/* child_die: in a child, the text on fd 2 (the report), then exit. */
+static void child_die(int code, const char *text) __attribute__((noreturn));
+static void child_die(int code, const char *text)
+{
+  if (write(2, text, strlen(text)) < 0) {}
+  _exit(code);
+}
+
+static void child_nomem(void) __attribute__((noreturn));
+static void child_nomem(void) { child_die(EXIT_SYS, "Out of memory. (#4.3.0)"); }
+
 /* single: single-user answer: ourselves, HOME/alias, ext = local. */
-static int single(stralloc *out)
+static void single(stralloc *out)
 {
   struct passwd *pw = getpwuid(getuid());
   char num[48];
   stralloc home = {0};
-  if (!home_path(&home, "alias")) fatal_nomem();
+  if (!home_path(&home, "alias")) child_nomem();
   snprintf(num, sizeof num, "%lu%c%lu", (unsigned long)getuid(), 0, (unsigned long)getgid());
   if (!stralloc_copys(out, pw ? pw->pw_name : QUSER_ALIAS) || !stralloc_0(out) ||
       !stralloc_cats(out, num) || !stralloc_0(out) ||
       !stralloc_cats(out, num + strlen(num) + 1) || !stralloc_0(out) ||
       !stralloc_cats(out, home.s) || !stralloc_0(out) || !stralloc_cats(out, "-") ||
-      !stralloc_0(out) || !stralloc_cat(out, &localpart)) fatal_nomem();
+      !stralloc_0(out) || !stralloc_cat(out, &localpart)) child_nomem();
   stralloc_free(&home);
-  return 1;
 }
 
-/* lookup: who = the 6 fields for localpart. 1 ok, -1 with result set. */
-static int lookup(stralloc *r)
+/* find: who = the 6 fields for localpart: users/cdb, then single-user's
+ * rule, or (as qmailp) qmail-getpw run in place of this process. */
+static void find(void)
 {
   stralloc path = {0};
+  char *argv[] = { "qmail-getpw", localpart.s, 0 };
   int fd, x = 0;
-  if (!home_path(&path, "users/cdb")) fatal_nomem();
+  if (!home_path(&path, "users/cdb")) child_nomem();
   fd = open(path.s, O_RDONLY | O_CLOEXEC);
   stralloc_free(&path);
-  if (fd == -1 && errno != ENOENT) return zresult(r, "Unable to open users/cdb. (#4.3.0)");
+  if (fd == -1 && errno != ENOENT) child_die(EXIT_CDB, "Unable to open users/cdb. (#4.3.0)");
   if (fd != -1) {
     x = users_cdb_lookup(fd, localpart.s, localpart.len - 1, &who);
     close(fd);
-    if (x == -1) return zresult(r, "Unable to read users/cdb. (#4.3.0)");
+    if (x == -1) child_die(EXIT_CDB, "Unable to read users/cdb. (#4.3.0)");
   }
-  if (x == 1) return 1;
-  if (singleuser) return single(&who);
-  x = users_getpw(localpart.s, localpart.len - 1, &who);
-  if (x == -1) return zresult(r, "Unable to read the password database. (#4.3.0)");
-  if (x == 0) return zresult(r, "Sorry, no alias user to deliver to. (#4.3.0)");
-  return 1;
+  if (x == 1) return;
+  if (singleuser) { single(&who); return; }
+  execv(qgetpw.s, argv);
+  child_die(EXIT_EXEC, "Unable to run qmail-getpw. (#4.3.0)");
+}
+
+/* finder: the grandchild: become qmailp, answer on fd 1 (out), errors on
+ * fd 2 (the report); nothing else open. */
+static void finder(int out) __attribute__((noreturn));
+static void finder(int out)
+{
+  int null = open("/dev/null", O_RDONLY);
+  size_t done = 0;
+  ssize_t w;
+  if (null == -1 || dup2(null, 0) == -1 || dup2(out, 1) == -1)
+    child_die(EXIT_SYS, "Unable to set up the lookup's descriptors. (#4.3.0)");
+  if (close_range(3, ~0U, 0) == -1)
+    child_die(EXIT_SYS, "Unable to close descriptors for the lookup. (#4.3.0)");
+  if (setgroups(1, &lookup_gid) == -1 || setgid(lookup_gid) == -1 || setuid(lookup_uid) == -1)
+    child_die(EXIT_SYS, "Unable to switch to " LOOKUP_USER ". (#4.3.0)");
+  if (!getuid() || !geteuid()) child_die(EXIT_ROOT, "Refusing to look up as root. (#4.3.0)");
+  find();
+  while (done < who.len) {
+    w = write(1, who.s + done, who.len - done);
+    if (w <= 0) _exit(EXIT_SYS);
+    done += (size_t)w;
+  }
+  _exit(0);
+}
+
+/* lookup: who = the answer, found as qmailp by finder. Returns only with
+ * an answer; a finder that failed has said why on fd 2, except a crash. */
+static void lookup(void)
+{
+  char buf[4096];
+  ssize_t r;
+  int p[2], wstat;
+  pid_t pid;
+  if (singleuser) { find(); return; }
+  if (pipe2(p, O_CLOEXEC) == -1) child_die(EXIT_SYS, "Unable to create a pipe. (#4.3.0)");
+  pid = fork();
+  if (pid == -1) child_die(EXIT_SYS, "Unable to fork. (#4.3.0)");
+  if (pid == 0) finder(p[1]);
+  close(p[1]);
+  who.len = 0;
+  while ((r = read(p[0], buf, sizeof buf)) != 0) {
+    if (r == -1) { if (errno == EINTR) continue; child_die(EXIT_SYS, "Unable to read the lookup's answer. (#4.3.0)"); }
+    if (who.len + (size_t)r > ANSWER_MAX) child_die(EXIT_LOOKUP, "The lookup's answer is too long. (#4.3.0)");
+    if (!stralloc_catb(&who, buf, (size_t)r)) child_nomem();
+  }
+  while (waitpid(pid, &wstat, 0) == -1)
+    if (errno != EINTR) child_die(EXIT_SYS, "Unable to wait for the lookup. (#4.3.0)");
+  if (!WIFEXITED(wstat)) child_die(EXIT_LOOKUP, "The user lookup crashed. (#4.3.0)");
+  if (WEXITSTATUS(wstat) == 100) _exit(100);  /* qmail-getpw: address too long */
+  if (WEXITSTATUS(wstat)) _exit(EXIT_LOOKUP);
 }
 
 /* split: rcpt -> localpart, domain (both NUL-terminated); at the last '@'. */
@@ -94,22 +169,22 @@ static void split(const char *rcpt)
       !stralloc_copys(&domain, at ? at + 1 : "") || !stralloc_0(&domain)) fatal_nomem();
 }
 
-static void child_die(int code, const char *text) __attribute__((noreturn));
-static void child_die(int code, const char *text)
+/* child: find the user, become that user, run qmail-local. */
+static void child(const struct spawn_job *j, int messfd, int outfd) __attribute__((noreturn));
+static void child(const struct spawn_job *j, int messfd, int outfd)
 {
-  if (write(1, text, strlen(text)) < 0) {}
-  _exit(code);
-}
-
-/* child: become the user, run qmail-local. f = the 6 fields. */
-static void child(const struct spawn_job *j, int messfd, int outfd, const char *f[6])
-{
-  unsigned long uid = strtoul(f[1], 0, 10), gid = strtoul(f[2], 0, 10);
-  char *argv[] = { "qmail-local", "--", (char *)f[0], (char *)f[3], localpart.s,
-                   (char *)f[4], (char *)f[5], domain.s, (char *)j->sender,
-                   (char *)defaultdelivery, 0 };
-  if (dup2(outfd, 1) == -1 || dup2(outfd, 2) == -1 || dup2(messfd, 0) == -1)
+  const char *f[6];
+  unsigned long uid, gid;
+  char *argv[11];
+  if (dup2(outfd, 1) == -1 || dup2(outfd, 2) == -1 || dup2(messfd, 0) == -1 ||
+      close_range(3, ~0U, 0) == -1)
     child_die(EXIT_SYS, "Unable to set up qmail-local's descriptors. (#4.3.0)");
+  lookup();
+  if (!users_fields(&who, f)) child_die(EXIT_LOOKUP, "Bad users/cdb record. (#4.3.0)");
+  uid = strtoul(f[1], 0, 10); gid = strtoul(f[2], 0, 10);
+  argv[0] = "qmail-local"; argv[1] = "--"; argv[2] = (char *)f[0]; argv[3] = (char *)f[3];
+  argv[4] = localpart.s; argv[5] = (char *)f[4]; argv[6] = (char *)f[5]; argv[7] = domain.s;
+  argv[8] = (char *)j->sender; argv[9] = (char *)defaultdelivery; argv[10] = 0;
   if (!singleuser) {
     gid_t g = (gid_t)gid;
     if (!uid) child_die(EXIT_ROOT, "Refusing to deliver as root. (#4.3.0)");
@@ -126,18 +201,15 @@ static void child(const struct spawn_job *j, int messfd, int outfd, const char *
 
 static pid_t start(const struct spawn_job *j, int outfd, stralloc *r)
 {
-  const char *f[6];
   int messfd;
   pid_t pid;
   split(j->rcpt);
-  if (lookup(r) == -1) return -1;
-  if (!users_fields(&who, f)) return zresult(r, "Bad users/cdb record. (#4.3.0)");
   if (!stralloc_copys(&messpath, "queue/mess/") || !stralloc_cats(&messpath, j->id) ||
       !stralloc_0(&messpath)) fatal_nomem();
   messfd = open(messpath.s, O_RDONLY | O_CLOEXEC);
   if (messfd == -1) return zresult(r, "Unable to open the message file. (#4.3.0)");
   pid = fork();
-  if (pid == 0) child(j, messfd, outfd, f);
+  if (pid == 0) child(j, messfd, outfd);
   close(messfd);
   if (pid == -1) return zresult(r, "Unable to fork. (#4.3.0)");
   return pid;
@@ -159,6 +231,23 @@ static void finish(int wstat, const char *out, size_t len, size_t nrcpt, strallo
   if (!stralloc_cats(r, num) || !stralloc_0(r)) fatal_nomem();
 }
 
+/* lookup_user: qmailp's ids, once at start (a fixed name, as qmail-start
+ * looks up its users; the only password lookup qmail-lspawn makes as root). */
+static void lookup_user(void)
+{
+  struct passwd *pw;
+  errno = 0;
+  pw = getpwnam(LOOKUP_USER);
+  if (!pw) {
+    if (errno) fatal_sys(111, "unable to look up user " LOOKUP_USER);
+    fatal(111, "no user " LOOKUP_USER);
+  }
+  if (!pw->pw_uid) fatal(111, "user " LOOKUP_USER " is root");
+  lookup_uid = pw->pw_uid;
+  lookup_gid = pw->pw_gid;
+  endpwent();
+}
+
 int main(int argc, char **argv)
 {
   static const struct spawn_ops ops = { start, finish, 1 };
@@ -166,7 +255,8 @@ int main(int argc, char **argv)
   if (argc != 2 || !argv[1][0]) fatal(111, "usage: qmail-lspawn defaultdelivery");
   defaultdelivery = argv[1];
   singleuser = getuid() != 0;
+  if (!singleuser) lookup_user();
   if (chdir(home_dir()) == -1) fatal_sys(111, "unable to switch to ", home_dir());
-  if (!home_path(&qlocal, "bin/qmail-local")) fatal_nomem();
+  if (!home_path(&qlocal, "bin/qmail-local") || !home_path(&qgetpw, "bin/qmail-getpw")) fatal_nomem();
   return spawn_loop(&ops, 0, 1);
 }

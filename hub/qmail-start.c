@@ -14,13 +14,16 @@
  *   the logger   (qmaill:nofiles, found through PATH) if given: its fd 0
  *                is qmail-send's fd 0; without one, qmail-send logs to our
  *                own fd 1.
- * fd 2 of every program but qmail-send is our fd 2. Run by a normal user
- * (single-user mode) nobody switches users. qmail-start parses no input;
- * it writes its pid to HOME/service/qmail-send/daemon.pid when that
- * directory exists, forwards SIGALRM, SIGHUP and SIGTERM to qmail-send
- * (qmailctl flush, reload, stop), and exits when qmail-send exits, with
- * its exit code (111 if it was killed), so a supervisor restarts the set.
- * Exit: 100 usage, 111 a setup failure (users, pipes, fork). */
+ * fd 2 of every program but qmail-send is our fd 2; no other descriptor
+ * we inherited reaches any of them. Run by a normal user (single-user
+ * mode) nobody switches users. qmail-start parses no input; it writes its
+ * pid to HOME/service/qmail-send/daemon.pid when that directory exists,
+ * starts the others as its children, and then becomes qmail-send itself
+ * (as qmails), as in qmail: the pid is qmail-send's, so SIGALRM, SIGHUP
+ * and SIGTERM (qmailctl flush, reload, stop) reach it directly, the
+ * supervisor sees qmail-send's exit and restarts the set, and no process
+ * of the set stays root but qmail-lspawn.
+ * Exit: 100 usage, 111 a setup failure (users, pipes, fork, exec). */
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -29,7 +32,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 #include "stralloc.h"
 #include "q_err.h"
@@ -41,15 +43,7 @@
 
 struct ids { uid_t uid; gid_t gid; int set; };
 
-static volatile pid_t sendpid;
 static int root;
-
-static void forward(int sig)
-{
-  int e = errno;
-  if (sendpid > 0) kill(sendpid, sig);
-  errno = e;
-}
 
 static struct ids lookup(const char *user, const char *group)
 {
@@ -73,47 +67,57 @@ static struct ids lookup(const char *user, const char *group)
   return r;
 }
 
-/* childfail: in a child, put our own fd 2 back (err) and die */
-#define childfail(err, ...) \
+/* fail: put our own fd 2 back (err) and die */
+#define fail(err, ...) \
   do { if ((err) != -1) dup2((err), 2); fatal_sys(111, __VA_ARGS__); } while (0)
 
 static void mkpipe(int p[2])
 {
-  /* close-on-exec: each child keeps only the ends it moves into place */
+  /* close-on-exec: each program keeps only the ends moved into place */
   if (pipe2(p, O_CLOEXEC) == -1) fatal_sys(111, "unable to create pipe");
 }
 
-/* start: fork a child with fd i = src[i] for i < n (NOFD: closed, KEEP:
- * as inherited), as ids, running path argv (execvp if search). */
-static pid_t start(const char *name, const int *src, int n, struct ids ids,
-                   const char *path, char **argv, int search, const sigset_t *old)
+/* become: fd i = src[i] for i < n (NOFD: closed, KEEP: as inherited),
+ * fd 2 kept, every other descriptor closed at exec (one inherited from
+ * whoever started us included), then as ids run path argv (execvp if
+ * search). */
+static void become(const char *name, const int *src, int n, struct ids ids,
+                   const char *path, char **argv, int search) __attribute__((noreturn));
+static void become(const char *name, const int *src, int n, struct ids ids,
+                   const char *path, char **argv, int search)
 {
-  pid_t pid = fork();
   int tmp[8], i, err;
-  if (pid == -1) fatal_sys(111, "unable to fork for ", name);
-  if (pid) return pid;
-  /* our fd 2, for messages once fd 2 is the child's (qmail-send: a pipe) */
+  /* our fd 2, for messages once fd 2 is the program's (qmail-send: a pipe) */
   err = fcntl(2, F_DUPFD_CLOEXEC, 64);
-  signal(SIGALRM, SIG_DFL); signal(SIGHUP, SIG_DFL); signal(SIGTERM, SIG_DFL);
-  sigprocmask(SIG_SETMASK, old, 0);
   /* two steps, so a source that sits on another target fd is not lost */
   for (i = 0; i < n; ++i) {
     tmp[i] = -1;
     if (src[i] >= 0 && (tmp[i] = fcntl(src[i], F_DUPFD_CLOEXEC, 64)) == -1)
-      childfail(err, "unable to set up descriptors for ", name);
+      fail(err, "unable to set up descriptors for ", name);
   }
   for (i = 0; i < n; ++i) {
     if (tmp[i] >= 0) {
-      if (dup2(tmp[i], i) == -1) childfail(err, "unable to set up descriptors for ", name);
+      if (dup2(tmp[i], i) == -1) fail(err, "unable to set up descriptors for ", name);
     } else if (src[i] == NOFD) close(i);
   }
+  if (close_range(n > 3 ? (unsigned)n : 3, ~0U, CLOSE_RANGE_CLOEXEC) == -1)
+    fail(err, "unable to close descriptors for ", name);
   if (ids.set) {
-    if (setgroups(1, &ids.gid) == -1) childfail(err, "unable to set groups for ", name);
-    if (setgid(ids.gid) == -1) childfail(err, "unable to set gid for ", name);
-    if (setuid(ids.uid) == -1) childfail(err, "unable to set uid for ", name);
+    if (setgroups(1, &ids.gid) == -1) fail(err, "unable to set groups for ", name);
+    if (setgid(ids.gid) == -1) fail(err, "unable to set gid for ", name);
+    if (setuid(ids.uid) == -1) fail(err, "unable to set uid for ", name);
   }
   if (search) execvp(path, argv); else execv(path, argv);
-  childfail(err, "unable to run ", path);
+  fail(err, "unable to run ", path);
+}
+
+/* start: become() in a child. */
+static void start(const char *name, const int *src, int n, struct ids ids,
+                  const char *path, char **argv, int search)
+{
+  pid_t pid = fork();
+  if (pid == -1) fatal_sys(111, "unable to fork for ", name);
+  if (pid == 0) become(name, src, n, ids, path, argv, search);
 }
 
 static void writepid(void)
@@ -137,10 +141,8 @@ int main(int argc, char **argv)
   stralloc p_send = {0}, p_lspawn = {0}, p_rspawn = {0}, p_clean = {0};
   struct ids i_send, i_rspawn = { 0, 0, 0 }, i_clean, i_log = { 0, 0, 0 }, none = { 0, 0, 0 };
   int logp[2] = { -1, -1 }, lj[2], lr[2], rj[2] = { -1, -1 }, rr[2] = { -1, -1 }, cj[2], cr[2];
-  int rspawn, fd, status;
-  struct sigaction sa;
-  sigset_t block, old;
-  pid_t pid;
+  int rspawn, fd;
+  sigset_t set;
   char *a_send[] = { (char *)"qmail-send", 0 };
   char *a_lspawn[] = { (char *)"qmail-lspawn", 0, 0 };
   char *a_rspawn[] = { (char *)"qmail-rspawn", 0 };
@@ -167,14 +169,12 @@ int main(int argc, char **argv)
 
   writepid();
 
-  sigemptyset(&block);
-  sigaddset(&block, SIGALRM); sigaddset(&block, SIGHUP); sigaddset(&block, SIGTERM);
-  sigprocmask(SIG_BLOCK, &block, &old);
-  memset(&sa, 0, sizeof sa);
-  sa.sa_handler = forward;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGALRM, &sa, 0); sigaction(SIGHUP, &sa, 0); sigaction(SIGTERM, &sa, 0);
+  /* the signals qmailctl sends, as the programs expect them, whatever our
+   * starter ignored or blocked */
+  signal(SIGALRM, SIG_DFL); signal(SIGHUP, SIG_DFL); signal(SIGTERM, SIG_DFL);
   signal(SIGPIPE, SIG_DFL);
+  sigemptyset(&set);
+  sigprocmask(SIG_SETMASK, &set, 0);
 
   if (argc > 2) mkpipe(logp);
   mkpipe(lj); mkpipe(lr); mkpipe(cj); mkpipe(cr);
@@ -182,44 +182,26 @@ int main(int argc, char **argv)
 
   if (argc > 2) {
     int f[1] = { logp[0] };
-    start("the logger", f, 1, i_log, argv[2], argv + 2, 1, &old);
+    start("the logger", f, 1, i_log, argv[2], argv + 2, 1);
   }
   {
     int f[2] = { lj[0], lr[1] };
-    start("qmail-lspawn", f, 2, none, p_lspawn.s, a_lspawn, 0, &old);
+    start("qmail-lspawn", f, 2, none, p_lspawn.s, a_lspawn, 0);
   }
   if (rspawn) {
     int f[2] = { rj[0], rr[1] };
-    start("qmail-rspawn", f, 2, i_rspawn, p_rspawn.s, a_rspawn, 0, &old);
+    start("qmail-rspawn", f, 2, i_rspawn, p_rspawn.s, a_rspawn, 0);
   }
   {
     int f[2] = { cj[0], cr[1] };
-    start("qmail-clean", f, 2, i_clean, p_clean.s, a_clean, 0, &old);
+    start("qmail-clean", f, 2, i_clean, p_clean.s, a_clean, 0);
   }
+  /* we become qmail-send, as in qmail: no process of ours stays root but
+   * qmail-lspawn, and the pid in daemon.pid is qmail-send's own. The pipe
+   * ends it does not take are close-on-exec. */
   {
     int f[7] = { argc > 2 ? logp[1] : 1, lj[1], lr[0], rj[1], rr[0], cj[1], cr[0] };
     if (!rspawn) f[3] = f[4] = NOFD;
-    sendpid = start("qmail-send", f, 7, i_send, p_send.s, a_send, 0, &old);
+    become("qmail-send", f, 7, i_send, p_send.s, a_send, 0);
   }
-  /* the children hold every pipe end now; keeping one would hide an EOF */
-  for (fd = 0; fd < 2; ++fd) {
-    if (logp[fd] >= 0) close(logp[fd]);
-    if (rj[fd] >= 0) close(rj[fd]);
-    if (rr[fd] >= 0) close(rr[fd]);
-    close(lj[fd]); close(lr[fd]); close(cj[fd]); close(cr[fd]);
-  }
-  stralloc_free(&p_send); stralloc_free(&p_lspawn);
-  stralloc_free(&p_rspawn); stralloc_free(&p_clean);
-  sigprocmask(SIG_SETMASK, &old, 0);
-
-  for (;;) {
-    pid = waitpid(-1, &status, 0);
-    if (pid == -1) {
-      if (errno == EINTR) continue;
-      fatal_sys(111, "unable to wait for qmail-send");
-    }
-    if (pid == sendpid) break;
-  }
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  return 111;
 }

@@ -38,18 +38,27 @@ echo ./mbox > "$hub/alias/.qmail-sendtmbox"   # (a name no system user has)
 mkdir -m 777 "$FL"
 
 # wrap NAME: bin/NAME runs bin/NAME.real, under strace when $FL/NAME.inject
-# (an inject spec) or $FL/NAME.trace exists (each is used once)
+# (an inject spec) or $FL/NAME.trace exists (each is used once). strace
+# runs as a child of the wrapper, which waits for it alone: qmail-start
+# becomes qmail-send, so the wrapper is the parent of qmail-lspawn and
+# qmail-clean, and strace, were it that process, would wait for them too
+# while holding their pipes open (they would never see end of file)
 wrap() {
   mv "$hub/bin/$1" "$hub/bin/$1.real"
   cat > "$hub/bin/$1" <<SH
 #!/bin/sh
+# die PID: end as PID ended (a signal death stays one: qmail-lspawn's "crashed")
+die() { wait "\$1" 2> /dev/null; st=\$?; [ \$st -gt 128 ] && kill -\$((st - 128)) \$\$; exit \$st; }
+exec 9<&0
 if mv "$FL/$1.inject" "$FL/$1.used" 2>/dev/null; then
-  exec strace -o /dev/null -e inject="\$(cat "$FL/$1.used")" "$hub/bin/$1.real" "\$@"
+  strace -o /dev/null -e inject="\$(cat "$FL/$1.used")" "$hub/bin/$1.real" "\$@" <&9 9<&- &
+  die \$!
 fi
 if mv "$FL/$1.trace" "$FL/$1.traced" 2>/dev/null; then
-  exec strace -o "$FL/$1.ref" "$hub/bin/$1.real" "\$@"
+  strace -o "$FL/$1.ref" "$hub/bin/$1.real" "\$@" <&9 9<&- &
+  die \$!
 fi
-exec "$hub/bin/$1.real" "\$@"
+exec "$hub/bin/$1.real" "\$@" 9<&-
 SH
   chmod 755 "$hub/bin/$1"
 }
@@ -60,11 +69,12 @@ start() {
   "$hub/bin/qmail-start" ./Maildir/ < /dev/null >> "$T/send.log" 2>&1 & SP=$!; _pids+=("$SP")
   local _; for _ in $(seq 50); do [ -n "$(qsend)" ] && break; sleep 0.1; done
 }
-# qsend: the pid of the real qmail-send under $SP (the wrapper execs it, or
-# strace, whose child it is then); signals go to it directly, as strace
-# does not pass them on
+# qsend: the pid of the real qmail-send: $SP itself (qmail-start becomes
+# the wrapper, which execs it) or, under strace, the wrapper's strace's
+# child; signals go to it directly, as strace does not pass them on
 qsend() {
   local p c
+  [ "$(cat "/proc/$SP/comm" 2>/dev/null)" = qmail-send.real ] && { echo "$SP"; return; }
   for p in $(ps -o pid= --ppid "$SP" 2>/dev/null); do
     c=$(cat "/proc/$p/comm" 2>/dev/null)
     [ "$c" = strace ] && p=$(ps -o pid= --ppid "$p" | head -1) && c=$(cat "/proc/${p// /}/comm" 2>/dev/null)
@@ -232,7 +242,7 @@ import re, sys
 text = open(sys.argv[1]).read().split("\n")
 fd = None; w = f = 0; ws = []; fs = None
 for l in text:
-    m = re.match(r'openat\(.*"[^"]*/mbox", O_WRONLY.*O_APPEND.*= (\d+)$', l)
+    m = re.match(r'openat\(.*"[^"]*/mbox", O_(?:WRONLY|RDWR).*O_APPEND.*= (\d+)$', l)
     if m: fd = m.group(1)
     if l.startswith("write("):
         w += 1

@@ -25,7 +25,12 @@ else
   asuser() { "$@"; }
 fi
 chmod 755 "$H"
-export QMAILQUEUE=$SRCDIR/tests/lib/qq-record.sh QQ_OUT=$T/qq
+# qmail-local passes only QMAILQUEUE and QMAILHOME of its environment on,
+# so the recorder's settings live in a wrapper: $T/qq.exit sets QQ_EXIT
+printf '#!/bin/sh\nQQ_OUT=%s/qq; export QQ_OUT\n[ -f %s/qq.exit ] && QQ_EXIT=$(cat %s/qq.exit) && export QQ_EXIT\nexec %s/tests/lib/qq-record.sh\n' \
+  "$T" "$T" "$T" "$SRCDIR" > "$T/qq.sh"
+chmod 755 "$T/qq.sh"
+export QMAILQUEUE=$T/qq.sh QQ_OUT=$T/qq
 
 MSG=$T/msg
 printf 'Subject: hi\nFrom: a@b\n\nFrom me\n>From you\nbody\n' > "$MSG"
@@ -65,7 +70,7 @@ size=$(stat -c %s "$H/Mailbox")
 head -c 20000 /dev/zero | tr '\0' 'x' | fold -w 70 > "$T/big"
 out=$(asuser bash -c "trap '' XFSZ; ulimit -f 8; exec '$B/qmail-local' '$U' '$H' '$U' '' '' example.org s@x.org ./Mailbox" < "$T/big" 2>&1); rc=$?
 is "$rc" 111 "mbox: write failure is temporary"
-like "$out" "Unable to write to ./Mailbox" "mbox: failure while writing"
+like "$out" "Unable to write to $H/Mailbox: " "mbox: failure while writing, absolute path"
 is "$(stat -c %s "$H/Mailbox")" "$size" "mbox: truncated back to the old size"
 
 # --- programs and their environment
@@ -102,9 +107,9 @@ ql "$U-fwd" - fwd ./Maildir/
 is "$rc" 0 "forward: exit 0"
 is "$(tr '\0' '|' < "$T/qq/envelope")" "Fs@x.org|Ta@example.net|Tb@example.net||" "forward: one copy, both recipients, sender kept"
 is "$(cat "$T/qq/message")" "$(printf 'Delivered-To: %s-fwd@example.org\n' "$U"; cat "$MSG")" "forward: Delivered-To added"
-QQ_EXIT=31 ql "$U-fwd" - fwd ./Maildir/
+echo 31 > "$T/qq.exit"; ql "$U-fwd" - fwd ./Maildir/
 is "$rc" 100 "forward: permanent queue refusal -> 100"
-QQ_EXIT=53 ql "$U-fwd" - fwd ./Maildir/
+echo 53 > "$T/qq.exit"; ql "$U-fwd" - fwd ./Maildir/; rm -f "$T/qq.exit"
 is "$rc" 111 "forward: temporary queue failure -> 111"
 
 # --- ext lookup

@@ -7,7 +7,8 @@
 # the right direction, and nothing else is open), that qmail-send's fds 3
 # and 4 stay closed without qmail-rspawn, that SIGHUP/SIGALRM/SIGTERM reach
 # qmail-send, that the helpers see EOF and that qmail-start exits with
-# qmail-send. Single-user mode runs as nobody when the test runs as root;
+# qmail-send (it becomes qmail-send: one pid), that no descriptor of the
+# caller's (251) reaches a program. Single-user mode runs as nobody when the test runs as root;
 # as root it also checks the users (skipped if the qmail users are missing).
 # qmail-clean: T/M requests on a queue from mkqueue.sh -s, bad requests,
 # a failing unlink, stale pid/ files.
@@ -80,9 +81,14 @@ fds() { awk '{ printf "%s ", $1 }' "$O/$1.fds"; }
 setup "$T/h1"
 mkdir -p "$H/service/qmail-send"
 [ "$(id -u)" = 0 ] && chown -R 65534:65534 "$H/service"
-"${AS[@]}" env QMAILHOME="$H" "$B/qmail-start" ./Maildir/ > "$T/start1.out" 2> "$T/start1.err" &
-SP=$!; _pids+=("$SP")  # killed (TERM: forwarded) at exit if still there
+# fd 251: a descriptor of whoever starts qmail-start, which no program may get
+"${AS[@]}" env QMAILHOME="$H" "$B/qmail-start" ./Maildir/ > "$T/start1.out" 2> "$T/start1.err" 251< /dev/null &
+SP=$!; _pids+=("$SP")  # killed (TERM) at exit if still there
 ok "$(snap qmail-send && snap qmail-lspawn && snap qmail-clean; echo $?)" "all three programs started"
+is "$(cat "$O/qmail-send.pid")" "$SP" "qmail-start becomes qmail-send (one pid, no process left behind)"
+for p in qmail-send qmail-lspawn qmail-clean; do
+  ok "$([ ! -e "/proc/$(cat "$O/$p.pid")/fd/251" ]; echo $?)" "$p: no inherited descriptor 251"
+done
 is "$(cat "$H/service/qmail-send/daemon.pid" 2>/dev/null)" "$SP" "daemon.pid holds qmail-start's pid"
 is "$(fds qmail-send)" "0 1 2 5 6 " "qmail-send: fds 0 1 2 5 6, 3 and 4 closed without qmail-rspawn"
 is "$(ino qmail-send 1) $(mode qmail-send 1) $(mode qmail-lspawn 0)" "$(ino qmail-lspawn 0) 1 0" "send fd 1 writes to lspawn fd 0"
@@ -99,9 +105,9 @@ me=$(asuser id -u)
 is "$(cat "$O/qmail-send.uid") $(cat "$O/qmail-lspawn.uid") $(cat "$O/qmail-clean.uid")" "$me $me $me" "single-user: no user switches"
 kill -HUP "$SP"; kill -ALRM "$SP"
 for _ in $(seq 100); do [ -e "$O/send.sig" ] && [ "$(wc -l < "$O/send.sig")" = 2 ] && break; sleep 0.05; done
-is "$(sort "$O/send.sig" 2>/dev/null | tr '\n' ' ')" "alrm hup " "SIGHUP and SIGALRM forwarded to qmail-send"
+is "$(sort "$O/send.sig" 2>/dev/null | tr '\n' ' ')" "alrm hup " "SIGHUP and SIGALRM reach qmail-send"
 sleep 0.2
-ok "$(kill -0 "$SP" 2>/dev/null; echo $?)" "qmail-start still runs while qmail-send runs"
+ok "$(kill -0 "$SP" 2>/dev/null; echo $?)" "the pid runs while qmail-send runs"
 touch "$O/stop"
 wait "$SP"; rc=$?
 is "$rc" 7 "qmail-start exits with qmail-send's exit code"
@@ -113,7 +119,7 @@ ok "$([ -e "$O/qmail-lspawn.eof" ] && [ -e "$O/qmail-clean.eof" ]; echo $?)" "ls
 setup "$T/h2"
 fake qmail-rspawn
 "${AS[@]}" env QMAILHOME="$H" "$B/qmail-start" ./Mailbox "$H/logger" a1 "b 2" < /dev/null > "$T/start2.out" 2>&1 &
-SP=$!; _pids+=("$SP")  # killed (TERM: forwarded) at exit if still there
+SP=$!; _pids+=("$SP")  # killed (TERM) at exit if still there
 snap qmail-send; snap qmail-lspawn; snap qmail-clean; snap qmail-rspawn; snap logger
 ok "$([ ! -e "$H/service" ]; echo $?)" "no service dir: no daemon.pid written"
 is "$(fds qmail-send)" "0 1 2 3 4 5 6 " "qmail-send: fds 0..6 with qmail-rspawn"
@@ -126,7 +132,7 @@ is "$(cat "$O/logger.argv")" "a1 b 2" "logger gets its arguments"
 is "$(cat "$O/qmail-lspawn.argv")" "./Mailbox" "defaultdelivery passed on"
 kill -TERM "$SP"
 wait "$SP"; rc=$?
-is "$rc" 3 "SIGTERM forwarded: qmail-start exits with qmail-send"
+is "$rc" 3 "SIGTERM reaches qmail-send: the pid exits with its code"
 waitfor "$O/qmail-rspawn.eof"
 ok "$([ -e "$O/qmail-rspawn.eof" ]; echo $?)" "rspawn sees EOF"
 for _ in $(seq 100); do [ -s "$O/logger.out" ] && break; sleep 0.05; done
@@ -168,6 +174,9 @@ if [ "$(id -u)" = 0 ] && id qmails >/dev/null 2>&1 && id qmailq >/dev/null 2>&1 
   is "$(cat "$O/qmail-rspawn.uid")" "$(id -u qmailr)" "root: qmail-rspawn runs as qmailr"
   is "$(cat "$O/logger.uid")" "$(id -u qmaill)" "root: the logger runs as qmaill"
   is "$(cat "$O/qmail-lspawn.uid")" 0 "root: qmail-lspawn stays root"
+  is "$(cat "$O/qmail-send.pid")" "$SP" "root: qmail-start became qmail-send"
+  is "$(awk '/^Uid/ { print $2 $3 $4 $5 }' "/proc/$SP/status")" "$(id -u qmails)$(id -u qmails)$(id -u qmails)$(id -u qmails)" \
+     "root: no qmail-start process stays root (real, effective, saved, fs uid qmails)"
   pid=$(cat "$O/qmail-send.pid")
   is "$(awk '/^Gid/ { print $2 } /^Groups/ { print $2 }' "/proc/$pid/status" 2>/dev/null | tr '\n' ' ')" \
      "$(getent group qmail | cut -d: -f3) $(getent group qmail | cut -d: -f3) " "root: qmail-send in group qmail only"

@@ -1,7 +1,8 @@
 /* tests/unit/mboxappend.c: the unfinished-append record on an mbox
  * (hub/mboxappend.h): an entry cut short is taken back, a finished one is
  * kept, a file changed since (other data at start, grown beyond end) is
- * never cut; the record goes away in every case. */
+ * never cut; the record goes away in every case. A file with two links or
+ * one that is not regular is refused. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -75,6 +76,24 @@ int main(void)
   is_int(mboxappend_done(fd), 0, "done removes the record");
   ok(!has_record(fd), "done: record gone");
   is_int(mboxappend_done(fd), 0, "done without a record: ok");
+  close(fd);
+
+  {
+    char other[300];
+    off_t before;
+    snprintf(other, sizeof other, "%s.link", path);
+    fd = setup("From a@b Mon Jan  1 00:00:00 2024\nhalf", 100);
+    before = size();
+    ok(link(path, other) == 0, "a second link to the mbox");
+    errno = 0;
+    is_int(mboxappend_recover(fd), -1, "two links: refused");
+    is_int(errno, EINVAL, "two links: EINVAL");
+    is_int((int)size(), (int)before, "two links: nothing cut");
+    unlink(other);
+    close(fd);
+  }
+  fd = open(".", O_RDONLY | O_DIRECTORY);
+  is_int(mboxappend_recover(fd), -1, "not a regular file: refused");
   close(fd);
   unlink(path);
   return done_testing();
