@@ -613,7 +613,7 @@ static void read_timeout(void)
   int r = control_readulong(&t, "timeoutprogram"), e = errno;
   if (r >= 0 && t >= 1 && t <= TIMEOUT_PROGRAM_MAX) { timeoutprogram = t; return; }
   if (!control_path(&p, "timeoutprogram")) nomem();
-  if (r >= 0 || e == EINVAL)
+  if (r >= 0 || e == EINVAL || e == ERANGE)
     say_exit(111, "Unable to use ", p.s, ": not a number of seconds from 1 to 604800. (#4.3.0)");
   errno = e;
   temp_sys("read ", p.s);

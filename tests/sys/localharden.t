@@ -82,9 +82,11 @@ ql ran
 is "$rc" 111 "malformed timeoutprogram: temporary failure"
 like "$out" "$HUB/control/timeoutprogram" "malformed timeoutprogram: the message names the file"
 ok "$([ ! -e "$U/ran" ]; echo $?)" "malformed timeoutprogram: the program did not run"
-echo 0 > "$HUB/control/timeoutprogram"
-ql ran
-is "$rc:$(test -e "$U/ran"; echo $?)" "111:1" "timeoutprogram 0: temporary failure, the program did not run"
+for v in 0 604801 99999999999999999999999; do
+  echo "$v" > "$HUB/control/timeoutprogram"
+  ql ran
+  is "$rc:$(test -e "$U/ran"; echo $?)" "111:1" "timeoutprogram $v: temporary failure, the program did not run"
+done
 rm -f "$HUB/control/timeoutprogram"
 ql ran
 is "$rc:$(test -e "$U/ran"; echo $?)" "0:0" "no timeoutprogram: the default applies, the program runs"
