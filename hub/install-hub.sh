@@ -45,6 +45,7 @@ ln -sfn sendmail "$dir/bin/mailq"
 ln -sfn sendmail "$dir/bin/newaliases"
 install_man "$dir" "$src/leaf"
 install_man "$dir" "$src/hub"
+install_man "$dir" "$src/docs/man"  # section 5: files and formats
 if [ $root = 1 ]; then
   chown -R root:qmail "$dir/bin"
   [ -f "$dir/bin/qmail-queue" ] && chown qmailq:qmail "$dir/bin/qmail-queue" && chmod 4711 "$dir/bin/qmail-queue"
