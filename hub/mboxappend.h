@@ -1,5 +1,6 @@
-/* mboxappend.h: undoing an mbox append cut short by a crash (BAD-INPUT.md
- * F3). qmail-local appends an entry under flock and, on an error it sees,
+/* mboxappend.h: undoing an mbox append cut short by a crash
+ * (docs/bad-input.md F3). qmail-local appends an entry under flock and,
+ * on an error it sees,
  * truncates the file back; but after kill -9 (or any crash) nobody is left
  * to do that, and the partial entry would stay in the mailbox while
  * qmail-send retries the delivery. So, while it appends, qmail-local keeps

@@ -1,5 +1,6 @@
 /* qmail-lspawn: run qmail-local for each local delivery qmail-send asks
- * for (REFERENCE.md 1a, 1c; DESIGN.md §4, §5; the loop is hub/qspawn).
+ * for (docs/protocols.md, the spawn protocol; docs/architecture.md sec 4;
+ * the loop is hub/qspawn).
  *   qmail-lspawn defaultdelivery
  * Job in: <slot><S/N>\0<sender>\0<local@domain>\0 on fd 0; the message is
  * HOME/queue/mess/S/N. Each delivery is a child of ours, with stdout and
@@ -39,7 +40,7 @@
 #define LOOKUP_USER "qmailp"  /* the lookups run as this user (root mode) */
 #define ANSWER_MAX (80 * 1024)  /* bytes of a lookup answer (cdb data <= 64 KB) */
 
-/* child exit codes (REFERENCE.md 1c): all Z except EXIT_EXECHARD */
+/* child exit codes (docs/protocols.md): all Z except EXIT_EXECHARD */
 #define EXIT_ROOT 113
 #define EXIT_HOME 115
 #define EXIT_LOOKUP 116

@@ -1,5 +1,5 @@
-/* qmail-start: start the hub's delivery processes (REFERENCE.md 1a;
- * DESIGN.md section 4).
+/* qmail-start: start the hub's delivery processes (docs/architecture.md
+ * sec 3 and 4; the descriptors: docs/protocols.md).
  *   qmail-start defaultdelivery [logger [arg ...]]
  * Goes to HOME, makes the pipes and starts, each from HOME/bin:
  *   qmail-send   (qmails:qmail) fd 0 log, 1/2 jobs to/reports from

@@ -1,5 +1,5 @@
 #!/bin/bash
-# send.t: crash and bad-input tests of delivery (BAD-INPUT.md 4.9 F2, F3,
+# send.t: crash and bad-input tests of delivery (docs/bad-input.md F2, F3,
 # F12; the crash points are argued in hub/QUEUE.md sec 2 and hub/todo.h).
 # A hub home is installed in $T; qmail-send (under qmail-start, log on its
 # stdout) and qmail-local are replaced by wrappers that run the real binary,
