@@ -1,6 +1,6 @@
 /* qmail-local: deliver one message to one local address, following the
- * address's .qmail file (REFERENCE.md 1d "Local delivery essentials",
- * 1c delivery conventions; BAD-INPUT.md R16, F3).
+ * address's .qmail file (dot-qmail(5); exit codes: docs/protocols.md, the
+ * spawn protocol; docs/bad-input.md R16, F3).
  *   qmail-local [ -nN ] user homedir local dash ext domain sender defaultdelivery
  * The message is on fd 0 and must be seekable (qmail-lspawn gives a file).
  * Instructions: |program (sh -c in the home, in its own process group,
