@@ -33,9 +33,22 @@ queue() {
   printf 'Subject: message %s\n\nbody %s\n' "$n" "$n" | "$hub/bin/qmail-queue" 1< "$T/env"
 }
 queue alice@example.org postmaster@hub.example.org later@hub.example.org bob@remote.example.net; ok $? "message 1 queued"
-queue '' carol@remote.example.net; ok $? "message 2 (null sender) queued"
-queue "$(printf 'we\001ird@example.org')" x@remote.example.com postmaster@hub.example.org y@remote.example.com
-ok $? "message 3 (a control byte in the sender) queued"
+queue '' carol@remote.example.net dave@remote.example.net; ok $? "message 2 (null sender) queued"
+# qmail-queue refuses a control byte in an address (exit 11); a queue file
+# written before that rule may still hold one: message 3 gets it by hand
+queue weXird@example.org x@remote.example.com postmaster@hub.example.org y@remote.example.com
+ok $? "message 3 queued"
+python3 - "$hub/queue/todo" <<'PY'
+import os, sys
+for d, _, fs in os.walk(sys.argv[1]):
+    for f in fs:
+        p = os.path.join(d, f)
+        with open(p, "r+b") as h:
+            b = h.read()
+            if b"FweXird@" in b:
+                h.seek(0); h.write(b.replace(b"FweXird@", b"Fwe\x01ird@"))
+PY
+grep -rqa "$(printf 'we\001ird')" "$hub/queue/todo"; ok $? "message 3 has a control byte in its sender (as an old queue file may)"
 
 is "$("$hub/bin/qmail-qstat")" "messages in queue: 3
 messages in queue but not yet preprocessed: 3" "qmail-qstat: 3 messages, none preprocessed yet"
@@ -46,12 +59,12 @@ is "$("$hub/bin/qmail-qread" 2>&1 > /dev/null; echo $?)" 0 "qmail-qread: exit 0,
 "$hub/bin/qmail-start" ./Maildir/ < /dev/null > "$T/send.log" 2>&1 &
 SP=$!; _pids+=("$SP")
 for _ in $(seq 200); do
-  [ "$(grep -c 'delivery [0-9]*: deferral' "$T/send.log")" -ge 5 ] &&
+  [ "$(grep -c 'delivery [0-9]*: deferral' "$T/send.log")" -ge 4 ] &&
     [ "$(find "$hub/alias/Maildir/new" -type f | wc -l)" -ge 2 ] && break
   sleep 0.1
 done
 is "$(find "$hub/alias/Maildir/new" -type f | wc -l)" 2 "qmail-send delivered the two local recipients"
-like "$(grep -c 'deferral' "$T/send.log")" '^[5-9]' "and deferred the four remote ones and the local one that says 111"
+like "$(grep -c 'deferral' "$T/send.log")" '^[4-9]' "and deferred the three remote ones and the local one that says 111"
 
 is "$("$hub/bin/qmail-qstat")" "messages in queue: 3
 messages in queue but not yet preprocessed: 0" "qmail-qstat: 3 messages, all preprocessed"
@@ -70,10 +83,12 @@ is "$(block "$m1" | tail -n +2)" "D local	postmaster@hub.example.org
   local	later@hub.example.org
   remote	bob@remote.example.net" "message 1: one local recipient done (D), one local and the remote one still to do"
 like "$(block "$m2" | head -1)" "#$m2  [0-9]+  <>\$" "message 2: the null sender as <>"
-is "$(block "$m2" | tail -n +2)" "  remote	carol@remote.example.net" "message 2: one remote recipient to do"
-like "$(block "$m3" | head -1)" '<we\\001ird@example.org>$' "message 3: a control byte in the sender printed as \\001"
-is "$(block "$m3" | tail -n +2)" "  remote	x@remote.example.com
-  remote	y@remote.example.com" "message 3: its local recipient is done and its file gone; remote ones in envelope order"
+is "$(block "$m2" | tail -n +2)" "  remote	carol@remote.example.net
+  remote	dave@remote.example.net" "message 2: its remote recipients to do, in envelope order"
+# qmail-remote cannot write that sender safely: x and y fail for good (#5.1.7)
+like "$(block "$m3" | head -1)" '<we\\001ird@example.org>  bouncing$' "message 3: a control byte in the sender printed as \\001; bouncing"
+is "$(block "$m3" | tail -n +2)" "" "message 3: its local recipient is done, its remote ones failed: nothing left to do"
+like "$(grep -c 'failure:.*5\.1\.7' "$T/send.log")" '^[1-9]' "message 3: the remote delivery failed permanently (#5.1.7)"
 d=$(block "$m1" | head -1 | cut -c1-20)
 info=$(date -u -d "@$(stat -c %Y "$hub/queue/info/$((m1 % 23))/$m1")" '+%d %b %Y %H:%M:%S')
 is "$d" "$info" "the date is info/S/N's mtime, in GMT"
@@ -112,5 +127,5 @@ fi
 kill -TERM "$SP"
 for _ in $(seq 100); do kill -0 "$SP" 2> /dev/null || break; sleep 0.1; done
 ok "$(kill -0 "$SP" 2> /dev/null; [ $? != 0 ]; echo $?)" "qmail-send stopped"
-is "$("$hub/bin/qmail-qread" | grep -c '^  remote')" 4 "the deferred recipients are still queued after the stop"
+is "$("$hub/bin/qmail-qread" | grep -c '^  remote')" 3 "the deferred remote recipients (bob, carol, dave) are still queued after the stop"
 done_testing
