@@ -718,6 +718,7 @@ msg=$T/big.msg
 { printf 'From: big@example.org\nTo: bob@hub.example.org\nSubject: %s MB\n\n' "$BIG_MB"
   head -c $((BIG_MB * 750000)) /dev/urandom | base64 -w 76; } > "$msg"
 echo "# L3 message: $(stat -c %s "$msg") bytes"
+echo 0 > "$hub/control/databytes"   # no cap (a fresh install has 50 MB)
 tap_from big-accept < <(drive 400 big "$msg" accept "$MEM_KB" "big")
 echo $((CAP_MB * 1000000)) > "$hub/control/databytes"
 tap_from big-refuse < <(drive 400 big "$msg" refuse "$MEM_KB" "big, databytes $CAP_MB MB")
