@@ -48,6 +48,7 @@ m() { printf 'Subject: %s\n\nbody\n' "$1"; }
 
 m vd | send s@example.net joe@vd.example.org; ok $? "SMTP: mail to a virtual domain"
 lands "$V" "zv-joe joe joe"; ok $? "domain:prefix -> prefix-user, .qmail-default of the prefix's home"
+wait_until has_file "$V/Maildir/new" 1 '^Subject: vd$'   # the Maildir line runs after the program line
 like "$(sed -n 2p "$(one "$V/Maildir/new" 'Subject: vd')")" '^Delivered-To: zv-joe@vd.example.org$' "Delivered-To names the rewritten address"
 m vdcase | send s@example.net Ann.Lee@VD.Example.ORG
 lands "$V" "zv-Ann.Lee Ann.Lee Ann.Lee"; ok $? "the domain matches in any case; the user part keeps its case"
