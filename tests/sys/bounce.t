@@ -101,6 +101,7 @@ printf 'Subject: verp\n\nper recipient\n' | QMAILINJECT=r "$bin/qmail-inject" -f
   zv-a@hub.example.org zv-b@hub.example.org zb-hard1@hub.example.org
 ok $? "qmail-inject with QMAILINJECT=r queues a VERP message"
 wait_until test -s "$V/sender-b"; ok $? "VERP recipients delivered"
+wait_until test -s "$V/sender-a"   # the two deliveries run side by side
 is "$(cat "$V/sender-a")" "zs-v-zv-a=hub.example.org@hub.example.org" "VERP: SENDER for zv-a"
 is "$(cat "$V/sender-b")" "zs-v-zv-b=hub.example.org@hub.example.org" "VERP: SENDER for zv-b"
 like "$(head -1 "$(one "$V/Maildir/new" 'Subject: verp')")" '^Return-Path: <zs-v-zv-[ab]=hub.example.org@hub.example.org>$' "VERP: Return-Path"
