@@ -102,6 +102,7 @@ printf 'Subject: verp\n\nper recipient\n' | QMAILINJECT=r "$bin/qmail-inject" -f
 ok $? "qmail-inject with QMAILINJECT=r queues a VERP message"
 wait_until test -s "$V/sender-b"; ok $? "VERP recipients delivered"
 wait_until test -s "$V/sender-a"   # the two deliveries run side by side
+wait_until has_file "$V/Maildir/new" 2 'Subject: verp'   # and the Maildir line comes after the program
 is "$(cat "$V/sender-a")" "zs-v-zv-a=hub.example.org@hub.example.org" "VERP: SENDER for zv-a"
 is "$(cat "$V/sender-b")" "zs-v-zv-b=hub.example.org@hub.example.org" "VERP: SENDER for zv-b"
 like "$(head -1 "$(one "$V/Maildir/new" 'Subject: verp')")" '^Return-Path: <zs-v-zv-[ab]=hub.example.org@hub.example.org>$' "VERP: Return-Path"
