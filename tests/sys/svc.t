@@ -73,6 +73,7 @@ is "$fd251" 0 "no process of the hub holds the caller's fd 251"
 
 echo hi | send a@example.org u1@$ME
 wait_until test -s "$T/home/u1/prog.fd"
+test -s "$T/home/u1/prog.env"; ok $? "the .qmail program ran"
 is "$(grep -c '^SECRET=' "$T/home/u1/prog.env" 2>/dev/null)" 0 "the .qmail program has no SECRET"
 like "$(grep '^RECIPIENT=' "$T/home/u1/prog.env")" "RECIPIENT=u1@$ME" "the .qmail program has qmail's variables"
 # ls opens /proc/self/fd as the lowest free descriptor: 3 when 0-2 are all it got
