@@ -29,27 +29,33 @@ static int lockbyte(int fd, int cmd, short type, unsigned long slot)
 /* live: 1 when another process holds slot i, 0 free, -1 error */
 static int live(int fd, unsigned long i) { return lockbyte(fd, F_GETLK, F_WRLCK, i); }
 
-/* scan: count the live slots of ip; *free gets a free slot or slots */
+/* scan: count the live slots of ip; *slot_free gets a free slot or slots.
+ * The table is read in one pread: a short file reads as unused slots. */
 static int scan(int fd, const char *rec, unsigned long slots,
-                unsigned long *count, unsigned long *free)
+                unsigned long *count, unsigned long *slot_free)
 {
-  char slot[PERIP_SLOTSIZE];
+  size_t size = (size_t)slots * PERIP_SLOTSIZE;
+  char *tab = calloc(slots, PERIP_SLOTSIZE);
   unsigned long i;
+  ssize_t r;
   int l;
-  *count = 0; *free = slots;
+  *count = 0; *slot_free = slots;
+  if (!tab) return -1;
+  r = pread(fd, tab, size, 0);
+  if (r < 0) { free(tab); return -1; }
   for (i = 0; i < slots; i++) {
-    ssize_t r = pread(fd, slot, sizeof slot, (off_t)i * PERIP_SLOTSIZE);
-    if (r < 0) return -1;
-    if (r < (ssize_t)sizeof slot) memset(slot + r, 0, sizeof slot - (size_t)r);
+    const char *slot = tab + i * PERIP_SLOTSIZE;
+    int mine = memcmp(slot, rec, PERIP_SLOTSIZE) == 0;
     if (slot[0] == 0) {                   /* never used: nobody holds it */
-      if (*free == slots) *free = i;
+      if (*slot_free == slots) *slot_free = i;
       continue;
     }
-    if (memcmp(slot, rec, sizeof slot) != 0 && *free != slots) continue;
-    if ((l = live(fd, i)) == -1) return -1;
-    if (!l) { if (*free == slots) *free = i; continue; }
-    if (memcmp(slot, rec, sizeof slot) == 0) ++*count;
+    if (!mine && *slot_free != slots) continue;
+    if ((l = live(fd, i)) == -1) { free(tab); return -1; }
+    if (!l) { if (*slot_free == slots) *slot_free = i; continue; }
+    if (mine) ++*count;
   }
+  free(tab);
   return 0;
 }
 
