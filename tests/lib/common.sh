@@ -11,8 +11,8 @@ trap cleanup EXIT
 
 _n=0; _fail=0
 ok() { _n=$((_n + 1)); if [ "$1" = 0 ]; then echo "ok $_n - $2"; else echo "not ok $_n - $2"; _fail=$((_fail + 1)); fi; }
-is() { _n=$((_n + 1)); if [ "$1" = "$2" ]; then echo "ok $_n - $3"; else echo "not ok $_n - $3"; echo "#   got: '$1'"; echo "#   expected: '$2'"; _fail=$((_fail + 1)); fi; }
-like() { _n=$((_n + 1)); if printf '%s' "$1" | grep -qE -- "$2"; then echo "ok $_n - $3"; else echo "not ok $_n - $3"; echo "#   got: '$1'"; echo "#   wanted: /$2/"; _fail=$((_fail + 1)); fi; }
+is() { _n=$((_n + 1)); if [ "$1" = "$2" ]; then echo "ok $_n - $3"; else echo "not ok $_n - $3"; { echo "#   got: '$1'"; echo "#   expected: '$2'"; } >&2; _fail=$((_fail + 1)); fi; }
+like() { _n=$((_n + 1)); if printf '%s' "$1" | grep -qE -- "$2"; then echo "ok $_n - $3"; else echo "not ok $_n - $3"; { echo "#   got: '$1'"; echo "#   wanted: /$2/"; } >&2; _fail=$((_fail + 1)); fi; }
 done_testing() { echo "1..$_n"; [ "$_fail" = 0 ]; }
 
 # qmake ARGS...: make in the tree with this run's build directory ($BUILD;
