@@ -41,7 +41,12 @@ ok $? "qmailctl start"
 for p in $SMTP $QMTP $QMQP; do
   for i in $(seq 50); do python3 -c "import socket; socket.create_connection(('127.0.0.1',$p),0.2).close()" 2>/dev/null && break; sleep 0.1; done
 done
-like "$("$hub/bin/qmailctl" stat)" 'qmail-smtpd: up .*qmail-qmtpd: up|qmail-qmqpd: up' "qmailctl stat shows the services up"
+# one check per service: like() greps line by line, so one pattern for all
+# three would be satisfied by any one line
+ctlstat=$("$hub/bin/qmailctl" stat)
+like "$ctlstat" "^qmail-smtpd: up \(pid [0-9]+\) 127\.0\.0\.1:$SMTP\$" "qmailctl stat shows qmail-smtpd up on its port"
+like "$ctlstat" "^qmail-qmtpd: up \(pid [0-9]+\) 127\.0\.0\.1:$QMTP\$" "qmailctl stat shows qmail-qmtpd up on its port"
+like "$ctlstat" "^qmail-qmqpd: up \(pid [0-9]+\) 127\.0\.0\.1:$QMQP\$" "qmailctl stat shows qmail-qmqpd up on its port"
 
 queued() { find "$hub/queue/todo" "$hub/queue/info" -type f 2>/dev/null | wc -l; }
 before=$(queued)
