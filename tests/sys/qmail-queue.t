@@ -10,8 +10,12 @@
 # gets a byte when read, and qmail-queue neither blocks nor fails without a
 # reader or with a full FIFO; the 24 h alarm (sent early) exits 52 and
 # leaves its files for the cleanup; 200 messages get 200 distinct names; as
-# root, a setuid copy (qmailq) ignores $QMAILHOME and writes "invoked from
-# network / by alias / for bounce / by uid U" for the caller.
+# root, the bin/qmail-queue of a home installed with make install (setuid
+# qmailq, 4711), run by other users, ignores $QMAILHOME, leaves qmailq's
+# files, records the caller's uid and "invoked from network / by alias /
+# for bounce / by uid U", and cleans up after a bad envelope; without its
+# setuid bit nobody cannot queue (as a normal user: skipped, an install
+# sets no owners then).
 # TAP on stdout; BUILD=build|build-san picks the binaries.
 
 . "$(dirname "$0")/../lib/common.sh"
@@ -256,40 +260,69 @@ sh "$MKQ" "$H" > /dev/null 2>&1
 ok $? "mkqueue.sh again: missing entries made, existing ones kept"
 clearq
 
-# ---- root: a setuid qmailq copy with the home compiled in ------------------------
+# ---- root: the installed bin/qmail-queue (make install as root) ----------------
+# The install makes it qmailq:qmail 4711 in a root-layout queue that only
+# the qmail users may enter. Run as another user it must: queue into the
+# home compiled in ($QMAILHOME, pointing at a queue the caller could write,
+# is ignored), leave files owned by qmailq, record the caller's real uid (u
+# item and Received line, with qmail's words for qmaild, alias and
+# qmails), and clean up after itself when it refuses an envelope.
+NSUID=16
 if [ "$ME" != 0 ]; then
-  for i in 1 2 3 4 5 6; do skip "setuid tests need root"; done
+  for i in $(seq $NSUID); do skip "installed setuid qmail-queue: a normal user's install sets no owners and nothing setuid"; done
 else
-  SH=$T/shome
-  sh "$MKQ" "$SH" > /dev/null 2>&1
-  printf 'const char auto_home[] = "%s";\n' "$SH" > "$T/auto_home.c"
-  san=""; [ -n "$(nm "$QQ" 2>/dev/null | grep -m1 __asan_init)" ] && san="-fsanitize=address,undefined"
-  cc $san -c -o "$T/auto_home.o" "$T/auto_home.c" &&
-    cc $san -o "$T/qq-suid" "$B/hub/qmail-queue.o" "$T/auto_home.o" "$B/libhub.a" \
-      "$B/libleaf.a" "$B/libcommon.a" -l:libowfat.a 2> "$T/link.err" &&
-    chown qmailq "$T/qq-suid" && chmod 4711 "$T/qq-suid"
-  ok $? "setuid qmailq copy linked with home $SH"
+  IH=$T/ihome IQS=$T/ihome/queue
+  qmake install QMAILHOME="$IH" > "$T/install.log" 2>&1 ||
+    { sed 's/^/# /' "$T/install.log"; echo "Bail out! make install failed"; exit 1; }
+  IQQ=$IH/bin/qmail-queue
+  is "$(stat -c '%U:%G %a' "$IQQ")" "qmailq:qmail 4711" "installed bin/qmail-queue: qmailq:qmail, mode 4711"
+  is "$(stat -c '%U:%G %a' "$IQS" "$IQS/mess" "$IQS/todo" "$IQS/intd" "$IQS/pid" | tr '\n' ' ')" \
+     "qmailq:qmail 750 qmailq:qmail 750 qmailq:qmail 750 qmailq:qmail 700 qmailq:qmail 700 " \
+     "installed queue: qmailq's, closed to other users"
+  # a decoy queue the callers could write, named by $QMAILHOME
+  sh "$MKQ" -s "$T/decoy" > /dev/null 2>&1 && chmod -R a+rwx "$T/decoy"
   chmod 644 "$T/m1" "$T/e1"
-  suid() {  # suid USER WANTED-WORDS
-    local uid; uid=$(id -u "$1")
-    ASAN_OPTIONS=detect_leaks=0 QMAILHOME=$H setpriv --reuid="$1" --regid="$(id -g "$1")" --clear-groups \
-      "$T/qq-suid" < "$T/m1" 1< "$T/e1"
-    local r=$? f; f=$(find "$SH/queue/mess" -type f)
-    local line; line=$(head -1 "$f" 2>/dev/null)
-    local env; env=$(find "$SH/queue/todo" -type f -exec cat {} + | tr '\0' ' ')
-    local own; own=$(stat -c %U "$f" 2>/dev/null)
-    find "$SH/queue/mess" "$SH/queue/intd" "$SH/queue/todo" -type f -delete
-    like "$r#$own#$(state)#$line#$env" \
-      "^0#qmailq#pid=0 mess=0 intd=0 todo=0#Received: \(qmail [0-9]+ $2 id [0-9]+\.[0-9]{9}\.[0-9]+\); [^#]*#u$uid p[0-9]+ i[0-9]+\.[0-9]{9}\.[0-9]+ Fsender@example.org " \
-      "setuid, run by $1: '$2', owned by qmailq, in the compiled home (\$QMAILHOME ignored)"
+  istate() { # the installed queue: "pid=.. mess=.. intd=.. todo=.."
+    local d n out=""
+    for d in pid mess intd todo; do n=$(find "$IQS/$d" -type f | wc -l); out="$out$d=$n "; done
+    echo "${out% }"
   }
+  dstate() { find "$T/decoy/queue" -type f ! -path '*/lock/*' | wc -l; }
+  # as USER [ENV...] -- CMD...: run CMD as USER (its own group, no others)
+  as() {
+    local u=$1; shift
+    env ASAN_OPTIONS=detect_leaks=0 QMAILHOME="$T/decoy" \
+      setpriv --reuid="$u" --regid="$(id -g "$u")" --clear-groups "$@"
+  }
+  suid() {  # suid USER WANTED-WORDS
+    local uid r f line env own
+    uid=$(id -u "$1")
+    as "$1" "$IQQ" < "$T/m1" 1< "$T/e1"; r=$?
+    f=$(find "$IQS/mess" -type f)
+    line=$(head -1 "$f" 2>/dev/null)
+    env=$(find "$IQS/todo" -type f -exec cat {} + | tr '\0' ' ')
+    own=$(stat -c %U "$f" "$(find "$IQS/todo" -type f)" 2>/dev/null | tr '\n' ' ')
+    like "$r#$(istate)#$(dstate)" "^0#pid=0 mess=1 intd=1 todo=1#0\$" \
+      "setuid, run by $1: exit 0, one message in the installed home, none in \$QMAILHOME's"
+    is "$own" "qmailq qmailq " "setuid, run by $1: mess and todo files owned by qmailq"
+    like "$line#$env" \
+      "^Received: \(qmail [0-9]+ $2 id [0-9]+\.[0-9]{9}\.[0-9]+\); [^#]*#u$uid p[0-9]+ i[0-9]+\.[0-9]{9}\.[0-9]+ Fsender@example.org " \
+      "setuid, run by $1: '$2' and u$uid recorded"
+    find "$IQS/mess" "$IQS/intd" "$IQS/todo" -type f -delete
+  }
+  suid nobody "invoked by uid $(id -u nobody)"
   suid qmaild "invoked from network"
   suid alias "invoked by alias"
   suid qmails "invoked for bounce"
-  suid nobody "invoked by uid $(id -u nobody)"
-  # nobody, not setuid, into a root-layout queue it may not enter: 62, nothing made
-  QMAILHOME=$H setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups "$QQ" < "$T/m1" 1< "$T/e1"
-  is "$?/$(state)" "62/pid=0 mess=0 intd=0 todo=0" "nobody without setuid: queue/ not enterable: exit 62"
+  # refusals: a bad envelope leaves nothing behind (the caller could not
+  # remove qmailq's files); without the setuid bit nobody cannot get in
+  printf 'Tc@d\0\0' > "$T/ebad"; chmod 644 "$T/ebad"
+  as nobody "$IQQ" < "$T/m1" 1< "$T/ebad"
+  is "$?/$(istate)/$(dstate)" "91/pid=0 mess=0 intd=0 todo=0/0" "setuid, bad envelope: exit 91, nothing left in either queue"
+  cp "$IQQ" "$T/qq-plain"; chmod 755 "$T/qq-plain"
+  env -u QMAILHOME setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups \
+    env ASAN_OPTIONS=detect_leaks=0 "$T/qq-plain" < "$T/m1" 1< "$T/e1"
+  is "$?/$(istate)" "62/pid=0 mess=0 intd=0 todo=0" "the same program without the setuid bit, run by nobody: queue/ not enterable: exit 62"
 fi
 
 QMAILHOME=$T/nonexistent "$QQ" < "$T/m1" 1< "$T/e1"
