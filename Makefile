@@ -104,13 +104,15 @@ $(BUILD)/tests/unit/%.o: tests/unit/%.c
 # plus the test tools (make check). tests/lib/deps.sh installs what is
 # missing as root; as a normal user it prints the apt-get line and fails.
 RUN_PKGS := libowfat-dev ucspi-tcp-ipv6 daemontools python3
-DEB_PKGS := $(RUN_PKGS) tinycdb swaks faketime clang libclang-rt-14-dev strace dnsmasq-base man-db
+DEB_PKGS := $(RUN_PKGS) tinycdb swaks faketime clang libclang-rt-14-dev strace dnsmasq-base man-db postfix
 deps:
 	@sh tests/lib/deps.sh $(DEB_PKGS)
 deps-run:
 	@sh tests/lib/deps.sh $(RUN_PKGS)
 
 # ---- tests --------------------------------------------------------------
+# UPDATE=1 (tests/lib/golden.sh) rewrites golden files: never under check/test
+$(if $(UPDATE),$(if $(filter check test,$(MAKECMDGOALS)),$(error UPDATE is set: make check/test never rewrite golden files; run one alone: UPDATE=1 prove -e '' tests/proto/NAME.t)))
 check: deps
 	$(MAKE) all
 	$(MAKE) test

@@ -17,12 +17,13 @@
 # exit code, stdout, stderr, the envelope (NULs shown as newlines) and the
 # message, with dates, Message-ID numbers and pids replaced by
 # placeholders, and is compared with NAME.exp. UPDATE=1 rewrites the .exp
-# files.
+# files that differ, and reports those cases not ok (tests/lib/golden.sh).
 cd "$(dirname "$0")/../.." || exit 1
 SRCDIR=$PWD
 BUILD=${BUILD:-build}
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
+. tests/lib/golden.sh
 san=""; case $BUILD in *-san) san=SAN=1 ;; esac
 if ! make -s -C "$SRCDIR" BUILD="$BUILD" $san install-leaf QMAILHOME="$tmp/home" > "$tmp/install.log" 2>&1; then
   sed 's/^/# /' "$tmp/install.log"; echo "Bail out! make install-leaf failed"; exit 1
@@ -68,7 +69,5 @@ n=0
 for c in "${cases[@]}"; do
   n=$((n + 1)); exp=${c%.in}.exp
   run_case "$c" > "$tmp/got" 2>&1
-  if [ -n "${UPDATE:-}" ]; then cp "$tmp/got" "$exp"; fi
-  if cmp -s "$tmp/got" "$exp"; then echo "ok $n - $(basename "$c" .in)"
-  else echo "not ok $n - $(basename "$c" .in)"; diff -u "$exp" "$tmp/got" | sed 's/^/# /' | head -40; fi
+  if golden "$n" "$(basename "$c" .in)" "$tmp/got" "$exp"; then echo "ok $n - $(basename "$c" .in)"; fi
 done

@@ -16,13 +16,15 @@
 # queued) or the envelope and message (Received date as <DATE>). A case passes when
 # the transcript equals NAME.exp AND every #expect: ERE matches one of its
 # lines (the row's "expected" column, which UPDATE=1 cannot rewrite).
-# UPDATE=1 rewrites the .exp files.
+# UPDATE=1 rewrites the .exp files that differ, and reports those cases
+# not ok (tests/lib/golden.sh).
 cd "$(dirname "$0")/../.." || exit 1
 SRCDIR=$PWD
 SERVER=${NS_SERVER:-qmqpd}
 BIN=$SRCDIR/${BUILD:-build}/hub/qmail-$SERVER
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
+. tests/lib/golden.sh
 export LC_ALL=C
 
 # qq: the queue stub, each run recording into its own numbered directory
@@ -141,10 +143,7 @@ n=0
 for c in "${cases[@]}"; do
   n=$((n + 1)); exp=${c%.in}.exp; name=$(basename "$c" .in)
   run_case "$c" > "$tmp/got" 2>&1
-  if [ -n "${UPDATE:-}" ]; then cp "$tmp/got" "$exp"; fi
-  if ! cmp -s "$tmp/got" "$exp"; then
-    echo "not ok $n - $SERVER $name (transcript differs)"
-    diff -u "$exp" "$tmp/got" | sed 's/^/# /' | head -40
+  if ! golden "$n" "$SERVER $name" "$tmp/got" "$exp"; then :
   elif ! expectations "$c" "$tmp/got" > "$tmp/why"; then
     echo "not ok $n - $SERVER $name (expected column)"; cat "$tmp/why"
   else

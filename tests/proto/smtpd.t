@@ -24,12 +24,14 @@
 # (NULs as line ends) and the message (cat -v), or "aborted" when no
 # envelope came (nothing would be queued), each with the stub's exit. Times, pids and dates are
 # replaced by placeholders; messages over 8 KB are summarised.
-# UPDATE=1 rewrites the .exp files.
+# UPDATE=1 rewrites the .exp files that differ, and reports those cases
+# not ok (tests/lib/golden.sh).
 cd "$(dirname "$0")/../.." || exit 1
 SRCDIR=$PWD
 BIN=$SRCDIR/${BUILD:-build}/hub/qmail-smtpd
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
+. tests/lib/golden.sh
 
 cat > "$tmp/qq.sh" <<'EOF'
 #!/bin/sh
@@ -134,7 +136,5 @@ n=0
 for c in "${cases[@]}"; do
   n=$((n + 1)); exp=${c%.in}.exp
   run_case "$c" > "$tmp/got" 2>&1
-  if [ -n "${UPDATE:-}" ]; then cp "$tmp/got" "$exp"; fi
-  if cmp -s "$tmp/got" "$exp"; then echo "ok $n - $(basename "$c" .in)"
-  else echo "not ok $n - $(basename "$c" .in)"; diff -u "$exp" "$tmp/got" | sed 's/^/# /' | head -40; fi
+  if golden "$n" "$(basename "$c" .in)" "$tmp/got" "$exp"; then echo "ok $n - $(basename "$c" .in)"; fi
 done
