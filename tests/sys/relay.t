@@ -13,7 +13,7 @@
 #    (D, #5.7.1) and takes the local one; QMQP, which has no rcpthosts,
 #    is closed at connect by tcp.qmqp's ":deny"
 #  - from 127.0.0.1 under the same narrowed rules SMTP, QMTP and QMQP
-#    relay: the rule, not the protocol or the address family, decides
+#    relay: the rule decides, not the protocol or being on loopback
 #  - the queue holds exactly the recipients that were accepted
 # The hub runs without qmail-send, so accepted mail stays in todo/. Works
 # as root and as a normal user (single-user home); skips when 127.0.0.2
