@@ -1,0 +1,455 @@
+#!/bin/bash
+# lspawn.t: fault injection on local delivery, hub/qmail-lspawn with the
+# real hub/qmail-local, comparing every report with what is in the mailbox
+# (issue 17 item 15; the delivery order is argued in hub/maildir.c and
+# hub/mboxappend.h, the report mapping in qmail-lspawn.8).
+# qmail-lspawn runs in single-user mode (as nobody when the test runs as
+# root, as lspawn.t does) and is given three jobs on a pipe, as qmail-send
+# would: md1 (3 KB) and md2 (150 KB) to HOME/alias/Maildir/, box (150 KB,
+# with From_ lines to quote) to HOME/alias/mbox, which already holds an old
+# entry. HOME/bin/qmail-local is a wrapper that runs the real one, under
+# strace when the test asks for one recipient ($FL/inject.LOCAL).
+# Checks after every run ("acknowledged vs actual"):
+#   every K: that message is in new/ exactly once, byte for byte (Return-
+#   Path, Delivered-To, the message), or in the mbox exactly once, whole;
+#   no report is D; every file in new/ is a whole copy of a message (a tmp/
+#   leftover is tolerated); the old mbox entry is intact; an unreported or
+#   Z job has at most one copy and at most an unfinished last mbox entry.
+#   Then the jobs not reported K are run again (qmail-send's retry): all
+#   K, each message at least once and whole, no unfinished mbox entry (the
+#   retry takes it back: hub/mboxappend.h), so each mbox message once (or
+#   twice when the kill came after its record was removed).
+#  L0 the reference run under strace -f: each K is written after the
+#     delivery's flushes, in this order: Maildir file written, fsync of the
+#     file, link into new/, fsync of new/, then K; mbox: the unfinished-
+#     append record set, the writes, fsync, record removed, then K. (A
+#     kill -9 cannot show a missing flush: the page cache survives it.)
+#  L1 kill -9 qmail-lspawn itself before each of its syscalls from chdir to
+#     exit_group (strace without -f: the deliveries run on): K only for
+#     what is there. Its last polls and reads depend on the order the
+#     deliveries end in, so a few points may not come in a given run (the
+#     run is checked all the same; at least 80 % must be reached).
+#  L2 kill -9 qmail-local before each of its syscalls, from main's first
+#     (getuid) to exit_group, for each of the three deliveries: that job is
+#     Z (qmail-local crashed), the two others K. Memory management calls
+#     (mmap, munmap, mprotect, madvise, brk: the sanitizer's allocator
+#     makes dozens) are left out: no file changes between them and the
+#     next call, which is a kill point.
+#  L3 kill -9 the delivery child between fork and exec (strace -f on
+#     qmail-lspawn; syscalls only that child makes: dup2, close_range,
+#     getgid ...): all three Z, nothing delivered.
+#  L4 ENOSPC and EIO on each write to the Maildir file and to the mbox, EIO
+#     on the fsync of the file, of new/ and of the mbox, ENOSPC on the link,
+#     on the tmp/ create and on the mbox open, EIO on removing the mbox's
+#     record: that job Z, nothing of it in new/ or tmp/, the mbox back to
+#     its old bytes; the two others K.
+# Kill points: every syscall but L2's memory calls is run (about 240 in
+# all, L2 150 of them); ~20 s here on a loaded 2-core machine, the
+# sanitizer build about 3 times that.
+# TAP on stdout; BUILD=build|build-san picks the binaries.
+. "$(dirname "$0")/../lib/common.sh"
+case $BUILD in /*) B=$BUILD ;; *) B=$SRCDIR/$BUILD ;; esac
+for p in qmail-lspawn qmail-local; do
+  [ -x "$B/hub/$p" ] || { echo "1..0 # skip $p not built"; exit 0; }
+done
+command -v strace > /dev/null || { echo "1..0 # skip no strace"; exit 0; }
+H=$T/home FL=$T/fl TR=$T/tr
+mkdir -p "$H/bin" "$H/alias/Maildir/new" "$H/alias/Maildir/tmp" "$H/alias/Maildir/cur" \
+  "$H/queue/mess/5" "$H/queue/mess/6" "$H/queue/mess/7"
+mkdir -m 777 "$FL"
+chmod 755 "$H" "$H/alias"
+mkdir -m 777 "$TR"   # traces written by nobody
+cp "$B/hub/qmail-lspawn" "$H/bin/qmail-lspawn"
+cp "$B/hub/qmail-local" "$H/bin/qmail-local.real"
+cat > "$H/bin/qmail-local" <<SH
+#!/bin/sh
+# qmail-local -- user home local dash ext domain sender default: \$4 is local;
+# under strace when $FL/inject.LOCAL (a spec) or $FL/trace.LOCAL exists (once)
+if mv "$FL/inject.\$4" "$FL/used.\$4" 2> /dev/null; then
+  exec strace -o /dev/null -e inject="\$(cat "$FL/used.\$4")" "$H/bin/qmail-local.real" "\$@"
+fi
+if mv "$FL/trace.\$4" "$FL/traced.\$4" 2> /dev/null; then
+  exec strace -o "$FL/ref.\$4" "$H/bin/qmail-local.real" "\$@"
+fi
+exec "$H/bin/qmail-local.real" "\$@"
+SH
+chmod 755 "$H/bin/qmail-local"
+for l in md1 md2; do echo ./Maildir/ > "$H/alias/.qmail-$l"; done
+echo ./mbox > "$H/alias/.qmail-box"
+# the messages (in the queue, as qmail-queue leaves them)
+python3 - "$H/queue/mess" <<'PY'
+import random, sys
+r = random.Random(17)
+def lines(tag, kb, froms):
+    out = ["Subject: %s" % tag, "", "From the start", ">From quoted"]
+    k = 0
+    while sum(len(l) + 1 for l in out) < kb * 1024:
+        out.append("%s %06d %s" % (tag, k, "".join(r.choice("abcdefgh ") for _ in range(k % 75))))
+        k += 1
+        if froms and k % 300 == 0: out.append("From inside %d" % k)
+    return ("\n".join(out) + "\n").encode()
+for name, tag, kb, froms in (("5/28", "md1", 3, 0), ("6/29", "box", 150, 1), ("7/30", "md2", 150, 0)):
+    open(sys.argv[1] + "/" + name, "wb").write(lines(tag, kb, froms))
+PY
+if [ "$(id -u)" = 0 ]; then
+  RUID=65534
+  ASUSER="setpriv --reuid=65534 --regid=65534 --clear-groups --"
+  chown -R 65534:65534 "$H"
+else
+  RUID=$(id -u) ASUSER=
+fi
+export H FL RUID ASUSER LSPAWN=$H/bin/qmail-lspawn ASAN_OPTIONS=detect_leaks=0
+
+cat > "$T/ls.py" <<'PY'
+"""Driver and checks. ls.py MODE [ARGS]:
+ref TRACE          one run under strace -f -o TRACE, the wrapper tracing
+                   nothing; prints the reports
+reflocal           one run with each qmail-local traced by the wrapper
+                   into $FL/ref.LOCAL
+order TRACE        L0: the flush order before each K in TRACE
+kill POINT...      POINT = parent:SPEC | child:SPEC | LOCAL:SPEC (a kill
+                   spec for strace, without -e inject=); checks and retry
+fault POINT...     LOCAL:SPEC (an error spec): L4's checks
+One line "FAIL ..." per failed case, and "done N" (N cases) at the end."""
+import ctypes, os, re, subprocess, sys
+
+H, FL = os.environ["H"], os.environ["FL"]
+RUID = int(os.environ["RUID"])
+AS = os.environ["ASUSER"].split()
+LSPAWN = os.environ["LSPAWN"]
+ENV = {"QMAILHOME": H, "PATH": "/usr/bin:/bin",
+       "ASAN_OPTIONS": os.environ.get("ASAN_OPTIONS", "")}
+MD, MBOX = H + "/alias/Maildir", H + "/alias/mbox"
+SENDER = b"s@x.org"
+JOBS = [(b"a", b"5/28", "md1"), (b"b", b"6/29", "box"), (b"c", b"7/30", "md2")]
+SLOT = {j[2]: j[0] for j in JOBS}
+MAILDIR, MBOXJ = ("md1", "md2"), ("box",)
+MSG = {l: open("%s/queue/mess/%s" % (H, i.decode()), "rb").read() for _, i, l in JOBS}
+OLD = b"From old@x.org Thu Jan  1 00:00:00 2004\nSubject: old\n\nold mail\n>From quoted\n\n"
+FROM_ = re.compile(rb"From s@x\.org \w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4}\n")
+# PR_SET_CHILD_SUBREAPER: the deliveries of a killed qmail-lspawn become
+# ours, so every run is over (and reaped) before its checks
+ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)
+
+def body(l):
+    return b"Return-Path: <%s>\nDelivered-To: %s@h.org\n" % (SENDER, l.encode()) + MSG[l]
+
+def reset():
+    for d in ("new", "tmp", "cur"):
+        for f in os.listdir(MD + "/" + d): os.unlink(MD + "/" + d + "/" + f)
+    if os.path.lexists(MBOX): os.unlink(MBOX)  # (and its record with it)
+    with open(MBOX, "wb") as f: f.write(OLD)
+    os.chmod(MBOX, 0o600)
+    if os.getuid() == 0: os.chown(MBOX, RUID, RUID)
+    for f in os.listdir(FL): os.unlink(FL + "/" + f)
+
+def run(prefix, locals_):
+    jobs = b"".join(s + i + b"\0" + SENDER + b"\0" + l.encode() + b"@h.org\0\0"
+                    for s, i, l in JOBS if l in locals_)
+    with open(FL + "/../lspawn.err", "ab") as err:
+        p = subprocess.run(AS + prefix + [LSPAWN, "./Maildir/"], input=jobs, env=ENV,
+                           stdout=subprocess.PIPE, stderr=err, timeout=120)
+    while True:  # orphaned deliveries of a killed qmail-lspawn
+        try: os.wait()
+        except ChildProcessError: break
+    rep, extra = {}, []
+    for item in p.stdout.split(b"\0")[:-1]:
+        s, letter = item[0:1], chr(item[1]) if len(item) > 1 else "?"
+        if s in rep: extra.append(item)
+        rep[s] = (letter, item[2:].decode("latin-1"))
+    return rep, p.returncode, extra
+
+def maildir():
+    """{local: whole copies in new/}, [files that are no whole copy]"""
+    n, bad = {l: 0 for l in MAILDIR}, []
+    for f in sorted(os.listdir(MD + "/new")):
+        d = open(MD + "/new/" + f, "rb").read()
+        l = [l for l in MAILDIR if d == body(l)]
+        if l: n[l[0]] += 1
+        else: bad.append("new/%s (%d bytes)" % (f[:20], len(d)))
+    return n, bad
+
+def mbox():
+    """whole box entries after OLD, unfinished last entry?, trouble"""
+    d = open(MBOX, "rb").read()
+    if not d.startswith(OLD): return 0, 0, ["the old entry is damaged"]
+    whole, bad = 0, []
+    ents = [e for e in re.split(rb"(?m)^(?=From )", d[len(OLD):]) if e]
+    for k, e in enumerate(ents):
+        m = FROM_.match(e)
+        text = re.sub(rb"(?m)^>(>*From )", rb"\1", e[m.end():]) if m else b""
+        if m and text == body("box") + b"\n": whole += 1
+        elif k == len(ents) - 1: return whole, 1, bad
+        else: bad.append("mbox entry %d of %d is not whole (%d bytes)" % (k + 1, len(ents), len(e)))
+    return whole, 0, bad
+
+def xattrs():
+    try: return os.listxattr(MBOX)
+    except OSError: return []
+
+def copies():
+    n, bad = maildir()
+    w, part, bad2 = mbox()
+    n["box"] = w
+    return n, part, bad + bad2
+
+fails = cases = unreached = 0
+def fail(what):
+    global fails
+    fails += 1
+    print("FAIL", what, flush=True)
+
+def check(point, rep, rc, extra, want):
+    """the checks after one run; want: {local: letter or None (any)}"""
+    errs = []
+    if extra: errs.append("several reports for one job: %r" % extra)
+    letter = {l: rep.get(SLOT[l], (None, ""))[0] for l in SLOT}
+    for l, w in want.items():
+        if w and letter[l] != w: errs.append("%s reported %s (%s), wanted %s" % (l, letter[l], rep.get(SLOT[l], ("", ""))[1][:80], w))
+    for l in SLOT:
+        if letter[l] not in (None, "K", "Z"): errs.append("%s reported %s" % (l, letter[l]))
+    n, part, bad = copies()
+    errs += bad
+    for l in SLOT:
+        if letter[l] == "K" and (n[l] != 1 or (l in MBOXJ and part)):
+            errs.append("%s reported K, %d whole copies there%s" % (l, n[l], part and " and an unfinished entry" or ""))
+        if letter[l] != "K" and n[l] > 1: errs.append("%s: %d copies in one run" % (l, n[l]))
+    if errs: return fail("%s: %s" % (point, "; ".join(errs)))
+    # qmail-send's retry of what was not reported K
+    again = [l for l in SLOT if letter[l] != "K"]
+    if not again: return
+    rep2, rc2, extra2 = run([], again)
+    n2, part2, bad2 = copies()
+    for l in again:
+        if rep2.get(SLOT[l], ("?",))[0] != "K": errs.append("retry: %s reported %r" % (l, rep2.get(SLOT[l])))
+    errs += bad2
+    if part2: errs.append("retry: an unfinished mbox entry is left")
+    for l in SLOT:
+        if l not in again and n2[l] != 1: errs.append("retry: %s (K before) has %d copies" % (l, n2[l]))
+        if l in again and n2[l] not in (1, 2): errs.append("retry: %s has %d copies" % (l, n2[l]))
+    if rc2 != 0: errs.append("retry: exit %d" % rc2)
+    if errs: fail("%s: %s" % (point, "; ".join(errs)))
+
+def kill(point):
+    target, spec = point.split(":", 1)
+    spec = spec.replace(":", ":signal=SIGKILL:when=", 1)
+    want = {}
+    if target == "parent": prefix = ["strace", "-o", "/dev/null", "-e", "inject=" + spec]
+    elif target == "child":
+        prefix = ["strace", "-f", "-o", "/dev/null", "-e", "inject=" + spec]
+        want = {l: "Z" for l in SLOT}
+    else:
+        prefix = []
+        open(FL + "/inject." + target, "w").write(spec)
+        want = {l: "Z" if l == target else "K" for l in SLOT}
+    rep, rc, extra = run(prefix, list(SLOT))
+    global unreached
+    if target == "parent" and rc == 0:
+        # the parent's later calls depend on the order the deliveries end
+        # in: this run made fewer of them; checked all the same
+        unreached += 1
+        print("# not reached: %s" % point, flush=True)
+    elif target == "parent" and rc != -9: return fail("%s: qmail-lspawn exit %d" % (point, rc))
+    if target != "parent" and rc != 0: return fail("%s: qmail-lspawn exit %d" % (point, rc))
+    check(point, rep, rc, extra, want)
+
+def fault(point):
+    target, spec = point.split(":", 1)
+    open(FL + "/inject." + target, "w").write(spec)
+    rep, rc, extra = run([], list(SLOT))
+    errs = []
+    letter = {l: rep.get(SLOT[l], ("-", ""))[0] for l in SLOT}
+    want = {l: "Z" if l == target else "K" for l in SLOT}
+    if letter != want or rc != 0 or extra:
+        errs.append("reports %s exit %d, wanted %s" % (
+            " ".join("%s=%s" % (l, letter[l]) for l in SLOT), rc, " ".join("%s=%s" % (l, want[l]) for l in SLOT)))
+    n, part, bad = copies()
+    errs += bad
+    for l in SLOT:
+        if n[l] != (0 if l == target else 1): errs.append("%s: %d whole copies" % (l, n[l]))
+    if part: errs.append("an unfinished mbox entry")
+    if target in MAILDIR and os.listdir(MD + "/tmp"): errs.append("tmp/ not empty")
+    if target in MBOXJ and (open(MBOX, "rb").read() != OLD or xattrs()):
+        errs.append("the mbox is not back to its old bytes, or keeps its record")
+    if errs: fail("%s: %s" % (point, "; ".join(errs)))
+
+def order(trace):
+    """L0: per delivery, the flushes before its K in the strace -f trace.
+    An event is (text, line where the call began, line where it returned);
+    each step must begin after the one before it returned."""
+    ev, pend = [], {}
+    for no, line in enumerate(open(trace, errors="replace")):
+        m = re.match(r"(\d+) +(.*)", line.rstrip("\n"))
+        if not m: continue
+        pid, rest = m.groups()
+        if rest.endswith("<unfinished ...>"):
+            pend[pid] = (rest[:-len("<unfinished ...>")].rstrip(), no); continue
+        r = re.match(r"<\.\.\. \w+ resumed>(.*)", rest)
+        start = no
+        if r:
+            text, start = pend.pop(pid, ("", no))
+            rest = text + r.group(1)
+        ev.append((pid, rest, start, no))
+    who, errs = {}, []
+    for pid, s, _, _ in ev:
+        m = re.match(r'execve\("[^"]*qmail-local\.real", \["[^"]*"(?:\.\.\.)?, "--", "[^"]*", "[^"]*", "(\w+)"', s)
+        if m: who[m.group(1)] = pid
+    par = ev[0][0]
+    for l in SLOT:
+        if l not in who: errs.append("no qmail-local for %s in the trace" % l); continue
+        mine = [e[1:] for e in ev if e[0] == who[l]]
+        ks = [e[1:] for e in ev if e[0] == par and e[1].startswith('write(1, "%sK' % SLOT[l].decode())]
+        if len(ks) != 1: errs.append("%s: %d K reports" % (l, len(ks))); continue
+        def first(rx, after=None):
+            for e in mine:
+                if (after is None or e[1] > after[2]) and re.match(rx, e[0]): return e
+            return None
+        def fd(e): return re.search(r"= (\d+)$", e[0]).group(1)
+        if l in MAILDIR:
+            o = first(r'openat\(.*/tmp/[^"]*", O_WRONLY\|O_CREAT\|O_EXCL.* = (\d+)$')
+            if not o: errs.append("%s: no tmp/ file" % l); continue
+            name = re.escape(re.search(r'/tmp/([^"]*)"', o[0]).group(1))
+            w = [e for e in mine if e[0].startswith("write(%s," % fd(o))][-1]
+            f = first(r"fsync\(%s\) += 0" % fd(o), w)
+            k = f and first(r'link\("[^"]*/tmp/%s", "[^"]*/new/%s"\) += 0' % (name, name), f)
+            d = k and first(r'openat\(.*/new", O_RDONLY.*O_DIRECTORY.* = (\d+)$', k)
+            ds = d and first(r"fsync\(%s\) += 0" % fd(d), d)
+            steps = [("last write", w), ("fsync of the file", f), ("link into new/", k), ("fsync of new/", ds)]
+        else:
+            o = first(r'openat\(AT_FDCWD, "\./mbox", .*O_APPEND.* = (\d+)$')
+            if not o: errs.append("%s: no mbox open" % l); continue
+            ws = [e for e in mine if e[0].startswith("write(%s," % fd(o))]
+            m = first(r'fsetxattr\(%s, "user.qmail.append", ' % fd(o), o)
+            f = first(r"fsync\(%s\) += 0" % fd(o), ws[-1])
+            r = f and first(r'fremovexattr\(%s, "user.qmail.append"\) += 0' % fd(o), f)
+            steps = [("the record", m), ("first write", ws[0]), ("last write", ws[-1]),
+                     ("fsync of the mbox", f), ("record removed", r)]
+        steps.append(("K", ks[0]))
+        for (n0, e0), (n1, e1) in zip(steps, steps[1:]):
+            if not e0 or not e1 or e1[1] <= e0[2]:
+                errs.append("%s: %s does not begin after %s returned" % (l, n1, n0)); break
+        print("# L0 %s: %s" % (l, ", ".join("%s@%s" % (n, e and e[1]) for n, e in steps)))
+    for e in errs: fail(e)
+
+mode, args = sys.argv[1], sys.argv[2:]
+if mode == "ref":
+    reset()
+    rep, rc, _ = run(["strace", "-f", "-o", args[0]], list(SLOT))
+    n, part, bad = copies()
+    print(" ".join("%s=%s%d" % (l, rep.get(SLOT[l], ("-",))[0], n[l]) for l in SLOT), rc, part, len(bad))
+elif mode == "reflocal":
+    reset()
+    for l in SLOT: open(FL + "/trace." + l, "w").close()
+    rep, rc, _ = run([], list(SLOT))
+    print(" ".join("%s=%s" % (l, rep.get(SLOT[l], ("-",))[0]) for l in SLOT), rc)
+    for l in SLOT: os.rename(FL + "/ref." + l, FL + "/../ref." + l)
+elif mode == "order":
+    order(args[0])
+    print("done 1")
+else:
+    for point in args:
+        cases += 1
+        reset()
+        (kill if mode == "kill" else fault)(point)
+    print("unreached", unreached)
+    print("done", cases)
+PY
+LS="python3 $T/ls.py"
+# result OUTPUT N NAME: the FAIL lines as comments, then one check (FAIL
+# lines none, N cases run)
+result() {
+  printf '%s\n' "$1" | grep '^FAIL' | sed 's/^/# /'
+  is "$(printf '%s\n' "$1" | grep -c '^FAIL')/$(printf '%s\n' "$1" | tail -1)" "0/done $2" "$3"
+}
+
+# ---- reference runs ---------------------------------------------------------
+is "$($LS ref "$TR/ref.all")" "md1=K1 box=K1 md2=K1 0 0 0" "reference run (strace -f): three K, each message there once"
+is "$($LS reflocal)" "md1=K box=K md2=K 0" "reference run with each qmail-local traced by the wrapper"
+
+# ---- L0: the flushes come before each K ---------------------------------------
+out=$($LS order "$TR/ref.all")
+printf '%s\n' "$out" | grep '^# '
+result "$out" 1 "L0: each K comes after its delivery's flushes (Maildir: fsync file, link, fsync new/; mbox: fsync, record removed)"
+
+# points SKIP TRACE PID: "name:ordinal" of each syscall in TRACE (one
+# process; with PID, the lines of that pid in a strace -f trace) from the
+# first line matching SKIP on
+points() {
+  awk -v re="$1" -v pid="$3" '
+    pid != "" { if ($1 != pid) next; sub(/^[0-9]+ +/, "") }
+    { n = $0; sub(/\(.*/, "", n); if (n !~ /^[a-z0-9_]+$/) next; c[n]++
+      if (!on && $0 ~ re) on = 1; if (on) print n ":" c[n] }' "$2"
+}
+
+# ---- L1: kill -9 qmail-lspawn at each of its syscalls ----------------------------
+ppid=$(head -1 "$TR/ref.all" | awk '{print $1}')
+points '^chdir\(' "$TR/ref.all" "$ppid" | sed 's/^/parent:/' > "$T/p1"
+n1=$(wc -l < "$T/p1")
+echo "# L1 points: $(sed 's/^parent://' "$T/p1" | tr '\n' ' ')"
+out=$($LS kill $(cat "$T/p1"))
+printf '%s\n' "$out" | grep '^# not reached'
+result "$out" "$n1" \
+  "L1: kill -9 qmail-lspawn at each of $n1 syscalls: every K delivered exactly, the rest at most once and whole, a retry delivers them"
+un=$(printf '%s\n' "$out" | sed -n 's/^unreached //p')
+[ -n "$un" ] && [ $((un * 5)) -le "$n1" ]
+ok $? "L1: the kill came in $((n1 - ${un:-0})) of $n1 runs (the last polls and reads vary from run to run; at least 80 %)"
+
+# ---- L2: kill -9 qmail-local at each of its syscalls ----------------------------
+: > "$T/p2"
+for l in md1 box md2; do
+  # from main on: the getuid of qmail-local's root check
+  points '^getuid\(' "$T/ref.$l" | grep -Ev '^(mmap|munmap|mprotect|madvise|brk):' | sed "s/^/$l:/" >> "$T/p2"
+done
+n2=$(wc -l < "$T/p2")
+for l in md1 box md2; do echo "# L2 $l points: $(grep -c "^$l:" "$T/p2")"; done
+result "$($LS kill $(cat "$T/p2"))" "$n2" \
+  "L2: kill -9 qmail-local at each of $n2 syscalls (three deliveries): that job Z, nothing partial in new/, the others K and exact; a retry delivers"
+
+# ---- L3: kill -9 the delivery child between fork and exec ------------------------
+# syscalls of the children before their execve that qmail-lspawn itself
+# never makes (with -f each process counts its own calls)
+awk -v par="$ppid" '
+  $1 == par { n = $2; sub(/\(.*/, "", n); parent[n] = 1; next }
+  { n = $2; sub(/\(.*/, "", n) }
+  $2 ~ /^execve\(/ { done[$1] = 1 }
+  n ~ /^[a-z0-9_]+$/ && !done[$1] { c[$1, n]++; if (!seen[n, c[$1, n]]++) pts[++k] = n ":" c[$1, n] }
+  END { for (i = 1; i <= k; i++) { split(pts[i], a, ":"); if (!(a[1] in parent)) print "child:" pts[i] } }' \
+  "$TR/ref.all" > "$T/p3"
+n3=$(wc -l < "$T/p3")
+echo "# L3 points: $(sed 's/^child://' "$T/p3" | tr '\n' ' ')"
+[ "$n3" -ge 4 ]; ok $? "L3: $n3 syscalls only the delivery child makes before its exec"
+result "$($LS kill $(cat "$T/p3"))" "$n3" "L3: kill -9 the delivery child before its exec at $n3 syscalls: all Z, nothing delivered, a retry delivers"
+
+# ---- L4: disk errors ------------------------------------------------------
+# fault points from the wrapper's reference traces: the writes to the
+# Maildir file and to the mbox, the fsyncs, the link, the tmp/ create
+python3 - "$T" > "$T/p4" <<'PY'
+import re, sys
+t = sys.argv[1]
+for l in ("md1", "md2", "box"):
+    c, fd = {}, None
+    for line in open("%s/ref.%s" % (t, l)):
+        n = re.match(r"(\w+)\(", line)
+        if not n: continue
+        n = n.group(1); c[n] = c.get(n, 0) + 1
+        m = re.match(r'openat\(.*"(\./Maildir//tmp/[^"]*|\./mbox)", .* = (\d+)$', line)
+        if m:
+            fd = m.group(2)
+            print("%s:openat:error=ENOSPC:when=%d" % (l, c[n]))
+            if "tmp" in m.group(1): print("%s:openat:error=EDQUOT:when=%d" % (l, c[n]))
+        elif fd and n == "write" and line.startswith("write(%s," % fd):
+            print("%s:write:error=ENOSPC:when=%d" % (l, c[n]))
+            print("%s:write:error=EIO:when=%d" % (l, c[n]))
+        elif n == "fsync":
+            print("%s:fsync:error=EIO:when=%d" % (l, c[n]))
+        elif n == "link":
+            print("%s:link:error=ENOSPC:when=%d" % (l, c[n]))
+        elif n == "fremovexattr":  # the mbox's record cannot be removed
+            print("%s:fremovexattr:error=EIO:when=%d" % (l, c[n]))
+PY
+n4=$(wc -l < "$T/p4")
+echo "# L4 points: $(tr '\n' ' ' < "$T/p4")"
+[ "$(grep -c ':fsync:' "$T/p4")" = 5 ]; ok $? "L4: 5 fsyncs in the three deliveries (file and new/ twice, the mbox once)"
+result "$($LS fault $(cat "$T/p4"))" "$n4" \
+  "L4: each of $n4 disk errors: that job Z, nothing of it delivered (tmp/ empty, the mbox as before), the others K"
+done_testing
