@@ -95,26 +95,28 @@ printf './ZA/\n' > "$A/.qmail-zalias-default"; chown "$(stat -c %u:%g "$A")" "$A
 hub_start; ok $? "qmailctl start: the hub runs"
 
 SB=zs-b@hub.example.org
+# sent: send, noting "EXIT FROM TO..." in $T/sends, so every send is checked
+sent() { local rc; send "$@"; rc=$?; echo "$rc $*" >> "$T/sends"; return $rc; }
 body() { printf 'Subject: %s\n\nFrom me\n>From you\n>>From x\nbody of %s\n' "$1" "$1"; }
-body main | send zs@example.net zu@hub.example.org; ok $? "SMTP: a message to zu"
-body env | send zs@example.net zu-env-a-b-c@hub.example.org
-for c in 0 99 100 64 111 3; do body "exit$c" | send "$SB" "zu-e$c@hub.example.org"; done
-body fwd | send zs@example.net zu-fwd@hub.example.org
-body loop | send "$SB" zu-loopa@hub.example.org
-body ww | send "$SB" zu-ww@hub.example.org
-body preline | send zs@example.net zu-pl@hub.example.org
-printf 'Subject: cr1\n\nplease redirect-me\n' | send zs@example.net zu-cr@hub.example.org
-printf 'Subject: cr2\n\nkeep me\n' | send zs@example.net zu-cr@hub.example.org
-printf 'Subject: bs1\n\nunwanted stuff\n' | send "$SB" zu-bs@hub.example.org
-printf 'Subject: bs2\n\nwanted stuff\n' | send "$SB" zu-bs@hub.example.org
-printf 'Subject: ex1\n\nmy password is x\n' | send "$SB" zu-ex@hub.example.org
-printf 'Subject: ex2\n\nnothing secret\n' | send "$SB" zu-ex@hub.example.org
+body main | sent zs@example.net zu@hub.example.org; ok $? "SMTP: a message to zu"
+body env | sent zs@example.net zu-env-a-b-c@hub.example.org
+for c in 0 99 100 64 111 3; do body "exit$c" | sent "$SB" "zu-e$c@hub.example.org"; done
+body fwd | sent zs@example.net zu-fwd@hub.example.org
+body loop | sent "$SB" zu-loopa@hub.example.org
+body ww | sent "$SB" zu-ww@hub.example.org
+body preline | sent zs@example.net zu-pl@hub.example.org
+printf 'Subject: cr1\n\nplease redirect-me\n' | sent zs@example.net zu-cr@hub.example.org
+printf 'Subject: cr2\n\nkeep me\n' | sent zs@example.net zu-cr@hub.example.org
+printf 'Subject: bs1\n\nunwanted stuff\n' | sent "$SB" zu-bs@hub.example.org
+printf 'Subject: bs2\n\nwanted stuff\n' | sent "$SB" zu-bs@hub.example.org
+printf 'Subject: ex1\n\nmy password is x\n' | sent "$SB" zu-ex@hub.example.org
+printf 'Subject: ex2\n\nnothing secret\n' | sent "$SB" zu-ex@hub.example.org
 printf 'Notice-Requested-Upon-Delivery-To: <zu-qr@hub.example.org>\nSubject: qr\n\nreceipt please\n' |
-  send zs-r@hub.example.org zu-qr@hub.example.org
+  sent zs-r@hub.example.org zu-qr@hub.example.org
 for a in zd-a-b-c zd-a-x-y zd-q zd-a-b zd-Dot.Name ZU-T1 zn zx zw-foo zw-bar zalias-one; do
-  body "$a" | send zs@example.net "$a@hub.example.org"
+  body "$a" | sent zs@example.net "$a@hub.example.org"
 done
-ok $? "SMTP: all messages accepted"
+is "$(awk '$1 != 0' "$T/sends")/$(wc -l < "$T/sends")" "/30" "SMTP: all 30 messages accepted"
 
 # --- plain deliveries
 wait_until has_file "$U/Maildir/new" 1 'Subject: main'; ok $? ".qmail: Maildir line delivered"
