@@ -15,6 +15,21 @@ is() { _n=$((_n + 1)); if [ "$1" = "$2" ]; then echo "ok $_n - $3"; else echo "n
 like() { _n=$((_n + 1)); if printf '%s' "$1" | grep -qE -- "$2"; then echo "ok $_n - $3"; else echo "not ok $_n - $3"; { echo "#   got: '$1'"; echo "#   wanted: /$2/"; } >&2; _fail=$((_fail + 1)); fi; }
 done_testing() { echo "1..$_n"; [ "$_fail" = 0 ]; }
 
+# loopback_ip: a random IPv4 loopback address outside 127.0.0.0/16, for a
+# server that needs its own address (a fixed port, or a DNS record): two
+# runs at once, or the machine's own servers, do not meet there by chance.
+loopback_ip() { echo "127.$((RANDOM % 254 + 1)).$((RANDOM % 256)).$((RANDOM % 254 + 1))"; }
+
+# dep_missing N WHY: N results for checks whose tool (a package make deps
+# installs) is missing: failures as root (CI runs make deps as root, so the
+# tool must be there), skips with the reason as a normal user.
+dep_missing() {
+  local i
+  for i in $(seq "$1"); do
+    if [ "$(id -u)" = 0 ]; then ok 1 "$2: as root a failure (make deps installs it)"; else ok 0 "# skip $2"; fi
+  done
+}
+
 # qmake ARGS...: make in the tree with this run's build directory ($BUILD;
 # a name ending in -san means the sanitizer build).
 qmake() {
