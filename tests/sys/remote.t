@@ -10,10 +10,13 @@
 # plus the tcpto table (qmail-tcpto, qmail-tcpok); IPv6 on ::1; Postfix's
 # smtp-sink; QMTP to our own qmail-qmtpd under tcpserver (qmtproutes, and
 # MXPS with SMTP fallback when run as root); MX, A, NXDOMAIN, null MX and
-# DNS failure through a dnsmasq on 127.0.0.53 (an unprivileged port, so it
-# runs as any user; skipped when dnsmasq is missing).
-# smtp-sink (Debian package postfix) is in make deps: missing as root is a
-# failure, as a normal user a skip.
+# DNS failure through a dnsmasq on a loopback address and port of its own.
+# No fixed ports: every server binds port 0 on 127.0.0.1 or on a random
+# loopback address (loopback_ip), except MXPS's QMTP 209 and SMTP 25 (fixed
+# in qmail-remote): those are bound on random loopback addresses, another
+# on failure, and skipped with the reason if none is free (an MTA on
+# 0.0.0.0:25). smtp-sink (postfix) and dnsmasq are in make deps: missing
+# as root is a failure, as a normal user a skip.
 # Every server is started here and killed by pid; every wait is bounded.
 . "$(dirname "$0")/../lib/common.sh"
 # shellcheck source=tests/lib/postfix-tools.sh
@@ -31,14 +34,22 @@ printf 'hub.example.org\n' > "$H/control/me"
 printf '127.0.0.1:1\n' > "$H/control/dnsservers"   # never the machine's resolver
 printf 'Subject: t\n\n.leading dot\nbare\rcr\n..two\nlast line no lf' > "$T/msg"
 
-# fake MODE [ARGS...]: start smtpfake.py; sets FPORT and FPID.
+# up OUT PID: wait (5 s at most) until server PID has printed its port to
+# OUT; 1 if it exited first (its bind failed) or never did.
+up() {
+  local i
+  for i in $(seq 100); do [ -s "$1" ] && return 0; kill -0 "$2" 2>/dev/null || return 1; sleep 0.05; done
+  return 1
+}
+# fake MODE [ARGS...]: start smtpfake.py; sets FPORT and FPID; 1 if it did not come up.
 fake() {
-  local out=$T/fake.$RANDOM i
+  local out=$T/fake.$RANDOM
   rm -f "$T"/log/*
   python3 "$SRCDIR/tests/lib/smtpfake.py" "$@" --logdir "$T/log" > "$out" 2> "$out.err" &
   FPID=$!; _pids+=("$FPID")
-  for i in $(seq 100); do [ -s "$out" ] && break; sleep 0.05; done
+  up "$out" "$FPID"; local rc=$?
   FPORT=$(head -n 1 "$out")
+  return $rc
 }
 stop() { kill "$1" 2>/dev/null; wait "$1" 2>/dev/null; }
 route() { printf '%s\n' "$@" > "$H/control/smtproutes"; }
@@ -221,17 +232,20 @@ fi
 
 # ---- QMTP to qmail-qmtpd ----------------------------------------------------------
 QMTPD=$B/hub/qmail-qmtpd
-# qmtpd HOMEDIR IP PORT: start tcpserver with qmail-qmtpd; sets QPORT, QPID.
+# qmtpd HOMEDIR IP PORT: start tcpserver with qmail-qmtpd; sets QPORT, QPID;
+# 1 if it did not come up (the bind failed).
 qmtpd() {
-  local out=$T/qport.$RANDOM i
+  local out=$T/qport.$RANDOM
   mkdir -p "$1/control" "$T/qq"
   printf 'mx.example.org\n' > "$1/control/me"
   printf 'example.com\nex.test\n' > "$1/control/rcpthosts"
   QMAILHOME=$1 QMAILQUEUE=$SRCDIR/tests/lib/qq-record.sh QQ_OUT=$T/qq \
     tcpserver -1 -HRl0 "$2" "$3" "$QMTPD" > "$out" 2> "$out.err" &
   QPID=$!; _pids+=("$QPID")
-  for i in $(seq 100); do [ -s "$out" ] && break; sleep 0.05; done
+  up "$out" "$QPID"; local rc=$?
   QPORT=$(head -n 1 "$out")
+  [ $rc = 0 ] || stop "$QPID"
+  return $rc
 }
 if [ -x "$QMTPD" ] && command -v tcpserver > /dev/null; then
   qmtpd "$T/qhome" 127.0.0.1 0
@@ -252,30 +266,58 @@ else
 fi
 QMAILHOME=$H "$B/hub/qmail-tcpok"
 
-# ---- DNS: dnsmasq on 127.0.0.53 ------------------------------------------------
-DNSPORT=$(python3 -c 'import socket; s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.bind(("127.0.0.53",0)); print(s.getsockname()[1])' 2>/dev/null)
-if command -v dnsmasq > /dev/null && [ -n "$DNSPORT" ]; then
-  MXP=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.3",0)); print(s.getsockname()[1])')
-  dnsmasq --keep-in-foreground --no-resolv --no-hosts --conf-file=/dev/null --pid-file= \
-    --user="$(id -un)" --listen-address=127.0.0.53 --bind-interfaces --port="$DNSPORT" \
-    --local=/test/ \
-    --mx-host=ex.test,mx1.ex.test,10 --mx-host=ex.test,mx2.ex.test,20 \
-    --host-record=mx1.ex.test,127.0.0.2 --host-record=mx2.ex.test,127.0.0.3 \
-    --host-record=amx.test,127.0.0.3 \
-    --mx-host=loop.test,hub.example.org,5 --mx-host=loop.test,mx2.ex.test,10 \
-    --mx-host=lo.test,lo.test,5 --host-record=lo.test,127.0.0.1 \
-    --mx-host=null.test,.,0 \
-    --mx-host=mxps.test,q.mxps.test,12801 --host-record=q.mxps.test,127.0.0.4 \
-    --mx-host=mxpsf.test,qf.mxps.test,12801 --host-record=qf.mxps.test,127.0.0.5 \
-    > "$T/dnsmasq.log" 2>&1 &
-  DNS=$!; _pids+=("$DNS")
-  for i in $(seq 50); do grep -q started "$T/dnsmasq.log" 2>/dev/null && break; sleep 0.1; done
-  printf '127.0.0.53:%s\n' "$DNSPORT" > "$H/control/dnsservers"
-  fake ok --bind 127.0.0.3 --port "$MXP"
+# ---- DNS: dnsmasq on a loopback address of its own ---------------------------
+# MXPS (root): qmail-qmtpd on QIP:209 and an SMTP server on QFIP:25, each on
+# the first random loopback address where the bind succeeds. While QIP:209
+# is bound nobody can listen on 0.0.0.0:209, so QFIP:209 refuses for sure.
+mxps=""
+if [ "$(id -u)" != 0 ]; then mxps="MXPS needs root for ports 209 and 25"
+elif [ ! -x "$QMTPD" ] || ! command -v tcpserver > /dev/null; then mxps="MXPS: qmail-qmtpd or tcpserver missing"
+else
+  for i in $(seq 10); do QIP=$(loopback_ip); qmtpd "$T/qhome2" "$QIP" 209 && break; QIP=""; done
+  for i in $(seq 10); do
+    QFIP=$(loopback_ip) out=$T/f25.$i
+    python3 "$SRCDIR/tests/lib/smtpfake.py" ok --bind "$QFIP" --port 25 --lifetime 120 > "$out" 2> "$out.err" &
+    F25=$!; _pids+=("$F25")
+    up "$out" "$F25" && break
+    stop "$F25"; QFIP=""
+  done
+  [ -n "$QIP" ] || mxps="MXPS: port 209 is taken on 10 random loopback addresses (a server on 0.0.0.0:209?)"
+  [ -n "$QFIP" ] || mxps="MXPS: port 25 is taken on 10 random loopback addresses (an MTA on 0.0.0.0:25?)"
+fi
+DNSMASQ=$(command -v dnsmasq) || DNSMASQ=/usr/sbin/dnsmasq   # a user's PATH lacks /usr/sbin
+if [ ! -x "$DNSMASQ" ]; then
+  dep_missing 15 "dnsmasq (Debian package dnsmasq-base) is not installed"
+else
+  # the MX servers: mx2 (MX2) a fake, mx1 (MX1) an address nothing binds: refused
+  MX1=$(loopback_ip) MX2=$(loopback_ip)
+  fake ok --bind "$MX2" --lifetime 120
+  MXP=$FPORT
+  hosts=(--host-record=mx1.ex.test,"$MX1" --host-record=mx2.ex.test,"$MX2" --host-record=amx.test,"$MX2")
+  [ -n "$mxps" ] || hosts+=(--host-record=q.mxps.test,"$QIP" --host-record=qf.mxps.test,"$QFIP")
+  for i in 1 2 3 4 5; do
+    DNSIP=$(loopback_ip)
+    DNSPORT=$(python3 -c 'import socket, sys; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind((sys.argv[1], 0)); print(s.getsockname()[1])' "$DNSIP")
+    "$DNSMASQ" --keep-in-foreground --log-facility=- --no-resolv --no-hosts --conf-file=/dev/null --pid-file= \
+      --user="$(id -un)" --listen-address="$DNSIP" --bind-interfaces --port="$DNSPORT" \
+      --local=/test/ \
+      --mx-host=ex.test,mx1.ex.test,10 --mx-host=ex.test,mx2.ex.test,20 "${hosts[@]}" \
+      --mx-host=loop.test,hub.example.org,5 --mx-host=loop.test,mx2.ex.test,10 \
+      --mx-host=lo.test,lo.test,5 --host-record=lo.test,127.0.0.1 \
+      --mx-host=null.test,.,0 \
+      --mx-host=mxps.test,q.mxps.test,12801 --mx-host=mxpsf.test,qf.mxps.test,12801 \
+      > "$T/dnsmasq.log" 2>&1 &
+    DNS=$!; _pids+=("$DNS")
+    for j in $(seq 50); do grep -q started "$T/dnsmasq.log" && break; kill -0 "$DNS" 2>/dev/null || break; sleep 0.1; done
+    grep -q started "$T/dnsmasq.log" && kill -0 "$DNS" 2>/dev/null && break
+    sed 's/^/# /' "$T/dnsmasq.log"; stop "$DNS"; DNS=""
+  done
+  ok "$([ -n "$DNS" ] && [ -n "$MXP" ]; echo $?)" "dnsmasq on $DNSIP:$DNSPORT and the MX server on $MX2:$MXP are up"
+  printf '%s:%s\n' "$DNSIP" "$DNSPORT" > "$H/control/dnsservers"
   route "ex.test::$MXP" "amx.test::$MXP" "loop.test::$MXP" "lo.test::$MXP" "null.test::$MXP"
   remote ex.test u@ex.test
   is "$(letters)" "rK" "MX: best MX refuses, the next MX takes it"
-  like "$OUT" "^r127\.0\.0\.3 " "MX: delivered to mx2 (127.0.0.3)"
+  like "$OUT" "^r${MX2//./\\.} " "MX: delivered to mx2 ($MX2)"
   remote amx.test u@amx.test
   is "$(letters)" "rK" "no MX: the domain's A record is used"
   remote nx.test u@nx.test
@@ -289,29 +331,25 @@ if command -v dnsmasq > /dev/null && [ -n "$DNSPORT" ]; then
   remote null.test u@null.test
   like "$(letters)/$OUT" "^hD/.*#5\.1\.10" "null MX: h D (#5.1.10)"
   stop "$FPID"
-  printf '127.0.0.53:1\n' > "$H/control/dnsservers"
+  printf '%s:1\n' "$DNSIP" > "$H/control/dnsservers"
   route
   remote ex.test u@ex.test
   is "$(letters)" "sZ" "DNS server unreachable: s Z"
   like "$OUT" "failed temporarily\. \(#4\.4\.3\)$" "DNS failure: text (#4.4.3)"
-  printf '127.0.0.53:%s\n' "$DNSPORT" > "$H/control/dnsservers"
-  if [ "$(id -u)" = 0 ] && [ -x "$QMTPD" ] && command -v tcpserver > /dev/null; then
-    qmtpd "$T/qhome2" 127.0.0.4 209
+  printf '%s:%s\n' "$DNSIP" "$DNSPORT" > "$H/control/dnsservers"
+  if [ -z "$mxps" ]; then
     rm -f "$T/qq"/*
     remote mxps.test u@ex.test
-    is "$(letters)" "rK" "MXPS 12801: delivered over QMTP port 209"
+    is "$(letters)" "rK" "MXPS 12801: delivered over QMTP port 209 ($QIP)"
     is "$(tr '\0' ' ' < "$T/qq/envelope" 2>/dev/null)" "Fa@b.org Tu@ex.test  " "MXPS: qmail-qmtpd queued it"
-    stop "$QPID"
-    fake ok --bind 127.0.0.5 --port 25
     remote mxpsf.test u@ex.test
-    is "$(letters)" "rK" "MXPS: nothing on port 209: SMTP port 25 on the same host"
-    stop "$FPID"
+    is "$(letters)" "rK" "MXPS: nothing on port 209: SMTP port 25 on the same host ($QFIP)"
   else
-    for i in 1 2 3; do ok 0 "# skip MXPS needs root for ports 25/209"; done
+    for i in 1 2 3; do ok 0 "# skip $mxps"; done
   fi
   stop "$DNS"
-else
-  for i in $(seq 14); do ok 0 "# skip dnsmasq missing or 127.0.0.53 unusable"; done
 fi
+[ -n "${QIP:-}" ] && stop "$QPID"
+[ -n "${QFIP:-}" ] && stop "$F25"
 
 done_testing
