@@ -71,8 +71,9 @@ SH
 }
 
 waitfor() { local _; for _ in $(seq 200); do [ -e "$1" ] && return 0; sleep 0.05; done; return 1; }
-# fdof PROG FD: "pipe:[inode] mode" of PROG's FD, or "closed"
-fdof() { local l; l=$(awk -v f="$2" '$1 == f { print $2, $3 }' "$O/$1.fds"); echo "${l:-closed}"; }
+# fdof PROG FD: "pipe:[inode] mode" of PROG's FD, or "closed:PROG:FD" (so
+# that two closed fds never compare equal)
+fdof() { local l; l=$(awk -v f="$2" '$1 == f { print $2, $3 }' "$O/$1.fds"); echo "${l:-closed:$1:$2}"; }
 ino() { fdof "$1" "$2" | sed 's/ .*//'; }
 mode() { fdof "$1" "$2" | sed 's/.* //'; }
 fds() { awk '{ printf "%s ", $1 }' "$O/$1.fds"; }
@@ -98,7 +99,7 @@ is "$(ino qmail-send 6) $(mode qmail-send 6) $(mode qmail-clean 1)" "$(ino qmail
 like "$(ino qmail-send 1)$(ino qmail-send 2)$(ino qmail-send 5)$(ino qmail-send 6)" '^(pipe:\[[0-9]+\]){4}$' "send fds 1 2 5 6 are pipes"
 is "$(fds qmail-lspawn)" "0 1 2 " "qmail-lspawn: fds 0 1 2 only"
 is "$(fds qmail-clean)" "0 1 2 " "qmail-clean: fds 0 1 2 only"
-is "$(fdof qmail-lspawn 2)" "$(fdof qmail-clean 2)" "lspawn and clean share qmail-start's stderr"
+is "$(fdof qmail-lspawn 2), $(fdof qmail-clean 2)" "$T/start1.err 1, $T/start1.err 1" "lspawn and clean share qmail-start's stderr"
 is "$(cat "$O/qmail-lspawn.argv")" "./Maildir/" "qmail-lspawn gets defaultdelivery"
 is "$(cat "$O/qmail-send.cwd")" "$H" "qmail-send runs in HOME"
 me=$(asuser id -u)
