@@ -78,7 +78,9 @@ for home in "$HUBH" "$LEAFH"; do
     got=$(cd / && PATH="$home/bin:$PATH" man -w "$w" 2>&1)
     is "$got" "$home/man/man5/$w.5" "${home##*/}: man -w $w with bin/ in PATH"
   done
-  got=$(cd / && PATH="$home/bin:$PATH" man -w sendmail 2>&1)
+  # section 8 named: another MTA's sendmail(1) (Postfix's, which make deps
+  # installs for its test clients) comes first in man's section order
+  got=$(cd / && PATH="$home/bin:$PATH" man -w 8 sendmail 2>&1)
   is "$got" "$home/man/man8/sendmail.8" "${home##*/}: the home's sendmail(8) comes first"
   got=$(cd / && man -M "$home/man" -w 5 dot-qmail 2>&1)
   is "$got" "$home/man/man5/dot-qmail.5" "${home##*/}: man -M HOME/man -w 5 dot-qmail"
