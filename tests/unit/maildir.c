@@ -2,16 +2,21 @@
  * Checks: unique-name shape and host escaping, exact content with the
  * prefix and NUL bytes, one file in new/ and none left in tmp/ after a
  * success and after forced failures (new/ replaced by a plain file, which
- * fails even as root; a maildir that does not exist). */
+ * fails even as root; a maildir that does not exist; new/ of mode 0500,
+ * checked as an ordinary user: as nobody when the test runs as root,
+ * asnobody.h). */
 #include <dirent.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "tap.h"
+#include "asnobody.h"
 #include "maildir.h"
 
 static char base[] = "/tmp/maildirtestXXXXXX";
+static int msg_in;  /* the message for unwritable(), in the child */
 
 static int count(const char *dir, char *first, size_t cap)
 {
@@ -86,6 +91,34 @@ static void test_deliver(void)
   close(in);
 }
 
+/* own: give the maildir md to nobody when we are root (asnobody.h) */
+static void own(const char *md)
+{
+  static const char *sub[] = { "", "/tmp", "/new", "/cur", 0 };
+  char p[600];
+  int i;
+  if (geteuid() != 0) return;
+  for (i = 0; sub[i]; ++i) {
+    snprintf(p, sizeof p, "%s%s", md, sub[i]);
+    if (chown(p, NOBODY_ID, NOBODY_ID) < 0) { perror(p); exit(2); }
+  }
+}
+
+/* unwritable: run as an ordinary user (root writes into a 0500 new/):
+ * delivery into Rw works, so the maildirs are reachable and tmp/ writable;
+ * Ro, whose new/ is 0500, fails and leaves tmp/ empty */
+static void unwritable(void)
+{
+  char md[512], p[600];
+  const char *why = 0;
+  snprintf(md, sizeof md, "%s/Rw", base);
+  is_int(maildir_deliver(md, msg_in, "", 0, 0, &why), 0, "as an ordinary user: a writable maildir works");
+  snprintf(md, sizeof md, "%s/Ro", base);
+  is_int(maildir_deliver(md, msg_in, "", 0, 0, &why), -1, "unwritable new/: failure");
+  snprintf(p, sizeof p, "%s/tmp", md);
+  is_int(count(p, 0, 0), 0, "tmp/ empty after unwritable new/");
+}
+
 static void test_fail(void)
 {
   char md[512], p[600];
@@ -102,21 +135,22 @@ static void test_fail(void)
   is_int(count(p, 0, 0), 0, "tmp/ empty after failure");
   snprintf(md, sizeof md, "%s/Missing", base);
   is_int(maildir_deliver(md, in, "", 0, 0, &why), -1, "missing maildir: failure");
-  if (geteuid() != 0) {
-    snprintf(md, sizeof md, "%s/Ro", base);
-    mk(md);
-    snprintf(p, sizeof p, "%s/new", md);
-    chmod(p, 0500);
-    is_int(maildir_deliver(md, in, "", 0, 0, &why), -1, "unwritable new/: failure");
-    snprintf(p, sizeof p, "%s/tmp", md);
-    is_int(count(p, 0, 0), 0, "tmp/ empty after unwritable new/");
-  }
+  snprintf(md, sizeof md, "%s/Rw", base);
+  mk(md);
+  own(md);
+  snprintf(md, sizeof md, "%s/Ro", base);
+  mk(md);
+  own(md);
+  snprintf(p, sizeof p, "%s/new", md);
+  chmod(p, 0500);
+  msg_in = in;
+  tap_as_nobody(unwritable, 3);
   close(in);
 }
 
 int main(void)
 {
-  if (!mkdtemp(base)) return 2;
+  if (!mkdtemp(base) || chmod(base, 0711) < 0) return 2;
   test_names();
   test_deliver();
   test_fail();
