@@ -712,7 +712,21 @@ static void job_free(struct job *j)
   stralloc_free(&j->why);
 }
 
+/* states: each recipient's fate, for qmqpc_send_st. */
+static void states(const struct job *j, char *st)
+{
+  size_t i;
+  for (i = 0; i < j->env.n; ++i)
+    st[i] = j->st[i] == R_K ? 'K' : j->st[i] == R_D ? 'D' : 'Z';
+}
+
 int qmqpc_send(struct spool *msg, const char *env, size_t envlen, stralloc *text)
+{
+  return qmqpc_send_st(msg, env, envlen, text, 0);
+}
+
+int qmqpc_send_st(struct spool *msg, const char *env, size_t envlen, stralloc *text,
+                  char *st)
 {
   struct job j;
   struct sigaction ign, old;
@@ -729,6 +743,7 @@ int qmqpc_send(struct spool *msg, const char *env, size_t envlen, stralloc *text
     sigaction(SIGPIPE, &ign, &old);
     code = job_run(&j, text);
     sigaction(SIGPIPE, &old, 0);
+    if (st) states(&j, st);
   }
   job_free(&j);
   return code;

@@ -21,6 +21,13 @@
  * such host; 127.0.0.1:628: connection refused"); 55, 72, 73 and 74 are
  * left for the cases with nothing to name. */
 int qmqpc_send(struct spool *msg, const char *env, size_t envlen, stralloc *text);
+/* qmqpc_send_st: qmqpc_send, and st[i] says what became of recipient i of
+ * env (the caller counts them; one byte each): 'K' accepted, 'D' refused,
+ * 'Z' not accepted yet. st is written only when the envelope was valid and
+ * the configuration read; otherwise it is left as the caller set it. The
+ * leaf's spool (q_lspool.h) keeps only the recipients not accepted. */
+int qmqpc_send_st(struct spool *msg, const char *env, size_t envlen, stralloc *text,
+                  char *st);
 
 /* qmqpc_verbose: from now on say each hub tried and its answer, one line
  * each ("progname: hub 127.0.0.1:628: connection refused", "...: accepted:

@@ -10,7 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "q_home.h"
-#include "q_qmqpc.h"
+#include "q_lspool.h"
 #include "q_qq.h"
 #include "q_qqstatus.h"
 
@@ -36,7 +36,13 @@ static ssize_t out_op(int fd, const char *buf, size_t len, void *b)
     if (spool_put(&q->spool, buf, len) < 0) { q->werr = errno == ENOMEM ? 51 : 53; errno = EIO; return -1; }
     return (ssize_t)len;
   }
-  return io_write(fd, buf, len, q->lim);
+  {
+    /* libowfat's buffer_flush does not pass a failed write on (it returned
+     * 0 for EBADF here): the first error is remembered where it happens */
+    ssize_t r = io_write(fd, buf, len, q->lim);
+    if (r < 0 && !q->werr) q->werr = 53;
+    return r;
+  }
 }
 
 /* spawn: start prog with pipes on fds 0, 1 and 6. */
@@ -166,7 +172,7 @@ int qq_finish(struct qq *q, stralloc *fd6)
   if (!q->werr && !stralloc_append(&q->env, "")) q->werr = 51;  /* envelope end */
   if (q->pid) code = finish_exec(q, fd6);
   else if (q->werr) code = q->werr;
-  else code = qmqpc_send(&q->spool, q->env.s, q->env.len, fd6);
+  else code = lspool_send(&q->spool, q->env.s, q->env.len, fd6);
   spool_free(&q->spool);
   stralloc_free(&q->env);
   return code;

@@ -4,7 +4,8 @@
  * (F<sender>\0 T<rcpt>\0 ... \0) to its fd 1, and a custom error text may
  * come back on its fd 6 (exit 82). When $QMAILQUEUE is unset and
  * HOME/bin/qmail-queue is a symbolic link to qmail-qmqpc (a leaf home),
- * the same work is done in this process by qmqpc_send: no exec at all.
+ * the same work is done in this process by lspool_send (qmqpc_send, and
+ * the leaf's spool when no hub takes the message): no exec at all.
  * Writes never fail loudly: the first error is remembered and qq_finish
  * reports it as a status. */
 #ifndef Q_QQ_H

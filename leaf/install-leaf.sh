@@ -6,6 +6,8 @@
 # home works with no environment variable. Existing control files are
 # never overwritten; missing me/defaultdomain/plusdomain/idhost are made
 # from this host's name. bin/qmail-queue is a symlink to qmail-qmqpc.
+# spool/ (mode 1777) is made when missing; etc/ gets the flush timer and
+# cron line (docs/spool.md), to be copied into place by whoever wants them.
 set -eu
 dir=$1 build=$2 cc=$3 libs=$4 progs=$5 scripts=$6 links=${7:-}
 case $dir in /*) ;; *) echo "install-leaf: QMAILHOME must be an absolute path" >&2; exit 100 ;; esac
@@ -20,6 +22,13 @@ link_progs "$dir" "$build" leaf "$cc" "$libs" "$tmp" $progs
 # shellcheck disable=SC2086
 install_scripts "$dir" "$src/leaf" $scripts
 ln -sfn qmail-qmqpc "$dir/bin/qmail-queue"
+# the spool (docs/spool.md): open to all and sticky, as /tmp; each user's
+# messages go into a directory of its own (mode 0700) made at first use.
+# An existing spool is left as it is.
+[ -d "$dir/spool" ] || { mkdir "$dir/spool" && chmod 1777 "$dir/spool"; }
+# offered, never enabled here: a systemd timer and a cron line that flush it
+mkdir -p "$dir/etc"
+install_etc "$dir" "$src/leaf" qmail-spool-flush.service qmail-spool-flush.timer qmail-spool.cron
 ln -sfn sendmail "$dir/bin/mailq"
 ln -sfn sendmail "$dir/bin/newaliases"
 install_man "$dir" "$src/leaf"

@@ -6,6 +6,7 @@
 #                              and install it atomically as DIR/bin/PROG
 #   install_scripts DIR SRC SCRIPT...   sed @QMAILHOME@ into DIR/bin/SCRIPT
 #   install_man DIR SRCSUBDIR           copy X.[158] man pages into DIR/man
+#   install_etc DIR SRC FILE...         sed @QMAILHOME@ into DIR/etc/FILE
 
 home_object() {
   local esc
@@ -33,6 +34,15 @@ install_scripts() {
     sed "s|@QMAILHOME@|$dir|g" "$src/$s.sh" > "$dir/bin/.$s.new"
     chmod 755 "$dir/bin/.$s.new"
     mv -f "$dir/bin/.$s.new" "$dir/bin/$s"
+  done
+}
+
+install_etc() {
+  local dir=$1 src=$2 f; shift 2
+  for f in "$@"; do
+    sed "s|@QMAILHOME@|$dir|g" "$src/$f" > "$dir/etc/.$f.new"
+    chmod 644 "$dir/etc/.$f.new"
+    mv -f "$dir/etc/.$f.new" "$dir/etc/$f"
   done
 }
 

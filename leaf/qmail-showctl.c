@@ -15,7 +15,8 @@
  * Values are printed with non-printable bytes as \ooo.
  * Caps: control files are read through q_control.h (16 MB each).
  * -c checks the leaf's files instead (qmqpservers line by line, with the
- * parser of qmail-qmqpc and a lookup of every name; the timeout files; me,
+ * parser of qmail-qmqpc and a lookup of every name; the timeout files and
+ * spoollifetime; spool and spoolmax; me,
  * defaultdomain, defaulthost, plusdomain, idhost as host names) and prints
  * one line per problem, "control/qmqpservers line 2: bad port "99999"",
  * nothing when all is well.
@@ -137,6 +138,13 @@ static const struct known known[] = {
     "text of the 220 banner; its first word should be this host" },
   { "smtproutes", K_LIST, 0, 0, "SMTP route: ", ".", "No artificial SMTP routes.",
     "qmail-remote", "hub", "domain:relay[:port] routes instead of MX lookups" },
+  { "spool", K_LINE, 0, 0, "The spool is set to \"", "\" (none: a message no hub takes is not kept).",
+    "The spool is on: a message no hub takes waits in spool/ (docs/spool.md).", "qmail-qmqpc", "leaf",
+    "none: keep nothing when no hub takes a message (exit 111 as without a spool)" },
+  { "spoollifetime", K_NUM, "604800", 0, "A message waits in the spool at most ", " seconds, then bounces.", 0,
+    "qmail-qmqpc", "leaf", "a flush that cannot send an older message bounces it" },
+  { "spoolmax", K_NUM, "100000000", 0, "One user's spool holds at most ", " bytes (0: no cap).", 0,
+    "qmail-qmqpc", "leaf", "a message that does not fit is not kept (exit 111)" },
   { "timeoutconnect", K_NUM, "60", 0, "SMTP client connection timeout is ", " seconds.", 0,
     "qmail-remote", "hub", "seconds to wait for an SMTP connection" },
   { "timeoutdelivery", K_NUM, "3600", 0, "One remote delivery may take at most ", " seconds.", 0,
@@ -529,6 +537,21 @@ static void check_seconds(const char *name)
   else problem(name, "unable to read: ", strerror(errno), 0, 0);
 }
 
+/* check_spool: control/spool empty or "none", spoolmax a number. */
+static void check_spool(void)
+{
+  stralloc v = {0};
+  unsigned long n;
+  int r = control_readline(&v, "spool");
+  if (r < 0) problem("spool", "unable to read: ", strerror(errno), 0, 0);
+  else if (r > 0 && v.len && (v.len != 4 || memcmp(v.s, "none", 4)))
+    problem("spool", "neither empty nor \"none\": nothing is kept", "", 0, 0);
+  if (control_readulong(&n, "spoolmax") < 0)
+    problem("spoolmax", errno == EINVAL || errno == ERANGE ? "not a number of bytes" : "unable to read: ",
+            errno == EINVAL || errno == ERANGE ? "" : strerror(errno), 0, 0);
+  stralloc_free(&v);
+}
+
 /* check_hub: qmqpservers line no, as qmail-qmqpc reads it; a name must
  * resolve now. */
 static void check_hub(size_t no, const char *line, size_t len)
@@ -573,6 +596,8 @@ static int check(void)
   check_hubs(is_leaf());
   check_seconds("qmqptimeoutconnect");
   check_seconds("qmqptimeout");
+  check_seconds("spoollifetime");
+  check_spool();
   for (i = 0; i < sizeof names / sizeof names[0]; ++i) check_name(names[i]);
   return nproblems ? 1 : 0;
 }

@@ -3,7 +3,10 @@
  *
  *   sendmail [-t] [-f sender] [-F name] [-i] [-oi] [-v] ... [recipient ...]
  *   mailq | sendmail -bp      list the queue: bin/qmail-qread on a hub; a
- *                             leaf has no queue and says where mail goes
+ *                             leaf lists what waits in its spool and says
+ *                             where mail goes
+ *   sendmail -q               a leaf sends what waits in its spool (qmail-qmqpc
+ *                             -flush; -q30m and the like are the same)
  *   sendmail -bs              SMTP on stdin/stdout: bin/qmail-smtpd on a
  *                             hub; on a leaf our own (stdsmtp.c)
  *   newaliases | sendmail -bi explains that qmail has no aliases file
@@ -31,11 +34,12 @@
 #include "q_qmqpc.h"
 #include "q_sa.h"
 #include "inject.h"
+#include "spoolcmd.h"
 #include "stdsmtp.h"
 
 #define USAGE "usage: sendmail [-t] [-v] [-f sender] [-F name] [-i] [recipient ...] (#5.3.5)"
 
-static int flagt, flagv;
+static int flagt, flagv, flagq;
 static const char *sender, *fullname;
 static char mode = 'm';  /* -bm deliver, -bp list, -bs smtp, -bi aliases */
 
@@ -69,11 +73,12 @@ static void option(char c, const char *arg)
   case 'v': flagv = 1; break;
   case 'f': case 'r': set_sender(arg); break;
   case 'F': fullname = arg; break;
+  case 'q': flagq = 1; break;
   case 'b':
     if (!*arg) fatal(100, USAGE);
     mode = *arg;
     break;
-  default: break;  /* -i -oi -oem -B -N -O -R -V -q ... mean nothing here */
+  default: break;  /* -i -oi -oem -B -N -O -R -V ... mean nothing here */
   }
 }
 
@@ -143,20 +148,37 @@ static size_t cat_hubs(stralloc *sa)
   return n;
 }
 
-/* list_queue: a hub lists its queue with bin/qmail-qread; a leaf has none
- * and says where its mail goes instead (exit 0). */
+/* spool_off: control/spool says "none". */
+static int spool_off(void)
+{
+  stralloc v = {0};
+  int off = control_readline(&v, "spool") > 0 && v.len == 4 && !memcmp(v.s, "none", 4);
+  stralloc_free(&v);
+  return off;
+}
+
+/* list_queue: a hub lists its queue with bin/qmail-qread. A leaf has no
+ * queue: it lists what waits in its spool and says where mail goes (exit
+ * 0; 111 when the spool cannot be read). */
 static void list_queue(void)
 {
   char *argv[] = { "qmail-qread", 0 };
   stralloc m = {0};
+  long n = 0;
+  int off;
   if (has("qmail-qread")) run("qmail-qread", argv);
+  off = spool_off();
+  if (!off && (n = spoolcmd_list()) < 0) _exit(111);
   if (!stralloc_copys(&m, "mailq: this host has no queue: ")) fatal_nomem();
   if (!stralloc_cats(&m, "mail goes at once to a hub (control/qmqpservers: ")) fatal_nomem();
   if (!cat_hubs(&m)) {
     m.len = 0;
     if (!stralloc_cats(&m, "mailq: this host has no queue, and control/qmqpservers names"
                            " no hub: no mail can be sent until it does")) fatal_nomem();
-  } else if (!stralloc_cats(&m, "), or the sender is told at once that it failed")) fatal_nomem();
+  } else if (!stralloc_cats(&m, off ? "), or the sender is told at once that it failed"
+                                    : n ? "); what no hub took waits in the spool, above"
+                                        : "); what no hub takes waits in the spool, where nothing waits now"))
+    fatal_nomem();
   if (!stralloc_cats(&m, ".\n")) fatal_nomem();
   if (write(1, m.s, m.len) != (ssize_t)m.len) fatal_sys(111, "unable to write output (#4.3.0)");
   _exit(0);
@@ -213,6 +235,7 @@ int main(int argc, char **argv)
   if (strcmp(base, "newaliases") == 0) mode = 'i';
   first = parse(argc, argv);
   if (flagv) { qmqpc_verbose(2); inject_verbose = 1; }
+  if (flagq && mode == 'm') _exit(spoolcmd_flush(flagv ? 2 : -1));
   switch (mode) {
   case 'm': send(argc, argv, first);
   case 'p': list_queue(); break;

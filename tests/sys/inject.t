@@ -30,15 +30,19 @@ is "$?" 100 "a D from the hub is exit 100"
 like "$err" 'no mailbox by that name here \(#5\.1\.1\)' "and the hub's own words reach the user"
 kill "$FAKE_PID"
 
+# with the spool off (control/spool none), as before the spool existed;
+# tests/sys/spool.t has what the spool does
+echo none > "$leaf/control/spool"
 echo "127.0.0.1:1" > "$leaf/control/qmqpservers"
 err=$(printf 'Subject: x\n\nbody\n' | "$leaf/bin/qmail-inject" bob@example.org 2>&1)
-is "$?" 111 "no hub reachable is exit 111"
+is "$?" 111 "no hub reachable is exit 111 (spool none)"
 like "$err" '#4\.4\.1' "with a 4.4.1 text"
 
 rm -f "$leaf/control/qmqpservers"
 err=$(printf 'Subject: x\n\nbody\n' | "$leaf/bin/qmail-inject" bob@example.org 2>&1)
-is "$?" 111 "missing qmqpservers is a temporary failure"
+is "$?" 111 "missing qmqpservers is a temporary failure (spool none)"
 like "$err" 'control/qmqpservers is missing' "that names the missing file"
+rm -f "$leaf/control/spool"
 
 # H10: 3000 addresses in one To: all become recipients, in linear time
 start_fake K --logdir "$T/log2"

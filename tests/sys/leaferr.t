@@ -6,7 +6,10 @@
 # 111 (temporary) and 100 (permanent). sendmail -v says each hub tried and
 # its answer on stderr (a refusing hub, then a fake QMQP server), and
 # nothing without -v. qmail-showctl -c: a clean leaf home (exit 0, no
-# output) and broken files (one line each, exit 1).
+# output) and broken files (one line each, exit 1). These checks run with
+# the spool off (control/spool none), as a leaf without it behaves; with
+# it on, the one line that says the message was kept names the same
+# cause (the last check of the first part; tests/sys/spool.t has the rest).
 . "$(dirname "$0")/../lib/common.sh"
 leaf=$T/leaf
 install_leaf "$leaf" || { echo "Bail out! make install-leaf failed"; exit 1; }
@@ -14,6 +17,7 @@ printf 'example.org\n' > "$leaf/control/defaultdomain"
 printf 'example.org\n' > "$leaf/control/plusdomain"
 printf 'leaf.example.org\n' > "$leaf/control/idhost"
 export QMAILHOME=$leaf   # the installed programs name it already; belt and braces
+echo none > "$leaf/control/spool"
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 hubs() { printf '%s\n' "$@" > "$leaf/control/qmqpservers"; }
@@ -75,6 +79,14 @@ hubs "127.0.0.1:$FAKE_PORT"
 send sendmail nobody@example.org
 is "$RC" 100 "a D from the hub is still exit 100"
 kill "$FAKE_PID" 2>/dev/null
+
+rm "$leaf/control/spool"
+hubs "127.0.0.1:$DEAD"
+send sendmail bob@example.org
+is "$RC/$ERR" "0/sendmail: kept in the spool (1 waiting) until a hub takes it: no hub took the message: 127.0.0.1:$DEAD: connection refused (#4.4.1)" \
+   "spool on: exit 0 and one line saying the message was kept, naming the same cause"
+echo none > "$leaf/control/spool"
+rm -rf "$leaf/spool/$(id -u)"
 
 # ---- sendmail -v ----------------------------------------------------------------
 mkdir -p "$T/k"

@@ -4,11 +4,12 @@
 # queues a message (no qmail-send running, so it stays in the queue);
 # mailq (the link) and sendmail -bp run bin/qmail-qread and list it.
 # Leaf home (make install-leaf): mailq and -bp say there is no queue and
-# name the hubs (exit 0); -bs speaks SMTP itself and hands each message
-# to the hub (a fake QMQP server): CRLF and LF lines, dot-stuffing, two
-# messages in one session, the hub's refusal (554) and an unreachable hub
-# (451 naming the cause), a command line over maxsmtpline, input ending
-# inside DATA.
+# name the hubs (exit 0), and list what waits in the spool; -bs speaks
+# SMTP itself and hands each message to the hub (a fake QMQP server):
+# CRLF and LF lines, dot-stuffing, two messages in one session, the hub's
+# refusal (554), an unreachable hub (spool off: 451 naming the cause;
+# spool on: 250, and mailq lists the kept message), a command line over
+# maxsmtpline, input ending inside DATA.
 . "$(dirname "$0")/../lib/common.sh"
 hub=$T/hub leaf=$T/leaf
 
@@ -47,9 +48,13 @@ is "$out" "mailq: this host has no queue, and control/qmqpservers names no hub: 
 printf '192.0.2.25\nqmtp:hub.example.org\n' > "$leaf/control/qmqpservers"
 out=$(L sendmail -bp 2>&1); rc=$?
 is "$rc" 0 "leaf: sendmail -bp exits 0"
-is "$out" "mailq: this host has no queue: mail goes at once to a hub (control/qmqpservers: 192.0.2.25, qmtp:hub.example.org), or the sender is told at once that it failed." \
-   "leaf: -bp names the hubs"
+is "$out" "mailq: this host has no queue: mail goes at once to a hub (control/qmqpservers: 192.0.2.25, qmtp:hub.example.org); what no hub takes waits in the spool, where nothing waits now." \
+   "leaf: -bp names the hubs and says the spool is empty"
 is "$(L mailq 2>&1)" "$out" "leaf: the mailq link says the same"
+echo none > "$leaf/control/spool"
+is "$(L mailq 2>&1)" "mailq: this host has no queue: mail goes at once to a hub (control/qmqpservers: 192.0.2.25, qmtp:hub.example.org), or the sender is told at once that it failed." \
+   "leaf: with control/spool none, mailq says a failure is told at once"
+rm "$leaf/control/spool"
 
 mkdir -p "$T/k"
 start_fake K --logdir "$T/k"
@@ -74,10 +79,19 @@ like "$out" $'554 no mailbox by that name here \\(#5\\.1\\.1\\)\r' "leaf: -bs pa
 kill "$FAKE_PID" 2>/dev/null
 DEAD=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 echo "127.0.0.1:$DEAD" > "$leaf/control/qmqpservers"
+echo none > "$leaf/control/spool"
 out=$(printf 'HELO x\nMAIL FROM:<a@example.org>\nRCPT TO:<b@example.org>\nDATA\nhi\n.\nQUIT\n' | L sendmail -bs 2>&1)
 like "$out" "451 no hub took the message: 127\\.0\\.0\\.1:$DEAD: connection refused \\(#4\\.4\\.1\\)" \
-     "leaf: -bs with no hub reachable: 451 naming the cause"
+     "leaf: -bs with no hub reachable and the spool off: 451 naming the cause"
 like "$out" '221 leaf' "leaf: and the session goes on"
+rm "$leaf/control/spool"
+out=$(printf 'HELO x\nMAIL FROM:<a@example.org>\nRCPT TO:<b@example.org>\nDATA\nhi\n.\nQUIT\n' | L sendmail -bs 2>/dev/null)
+like "$out" $'354 [^\r]*\r\n250 ok\r' "leaf: -bs with no hub reachable and the spool on: 250, the message is kept"
+out=$(L mailq 2>&1)
+like "$out" "^$leaf/spool/$(id -u): 1 message, [0-9]+ bytes" "leaf: mailq lists the spool"
+like "$(printf '%s' "$out" | tr '\n' ' ')" "from <a@example.org> +to <b@example.org> +why: no hub took the message: 127\\.0\\.0\\.1:$DEAD: connection refused" \
+     "leaf: with its envelope and why it waits"
+like "$out" "what no hub took waits in the spool, above\\.\$" "leaf: and says where the hubs are"
 
 long=$(head -c 3000 /dev/zero | tr '\0' x)
 out=$(printf 'NOOP %s\r\nNOOP\r\nQUIT\r\n' "$long" | L sendmail -bs 2>&1)

@@ -20,6 +20,9 @@ PY=$(python3 -c 'import sys; print(sys.executable)')
 T=$(mktemp -d /tmp/qmqpc-t.XXXXXX)
 HOME_Q=$T/home
 mkdir -p "$HOME_Q/control"
+# the spool off: these are the client's own answers (tests/sys/spool.t has
+# the spool; a home without spool/ would keep nothing either, with a warning)
+printf 'none\n' > "$HOME_Q/control/spool"
 PIDS=()
 
 stop_servers() {
