@@ -125,4 +125,13 @@ summary
 is "$(field bad)/$(field fired)/$(field acked)/$(field unacked_queued)" "0/$n/$n/0" \
    "K3: EIO/ENOSPC in qmail-queue at each of $n points: the second message never acknowledged nor queued, the first queued whole"
 
+# ---- K4: the receiver's writes to qmail-queue fail -------------------------------
+awk '/^write\(/ { w++; f = $0; sub(/^write\(/, "", f); sub(/,.*/, "", f); if (f + 0 >= 3) print "write:error=EIO:when=" w }' \
+    "$T/ref" > "$T/wcases"
+n=$(wc -l < "$T/wcases")
+drive recv "$T/wcases"
+summary
+is "$(field bad)/$(field fired)" "0/$n" \
+   "K4: EIO on each of qmail-$RECV's $n writes to qmail-queue's pipes: nothing acknowledged that is not queued whole"
+
 done_testing

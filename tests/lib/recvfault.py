@@ -257,6 +257,9 @@ class Runner:
             pre = []
             if last and trace and not qq:
                 pre = [self.strace, '-o', trace]
+            elif last and not qq and ':error=' in spec:   # traced, to see it fire
+                pre = [self.strace, '-o', os.path.join(self.work, 'inj'),
+                       '-e', 'trace=' + spec.split(':')[0], '-e', 'inject=' + spec]
             elif last and not qq:
                 pre = [self.strace, '-o', '/dev/null', '-e', 'inject=' + spec]
             rc, got = self.connect([msgs[k] for k in conn], pre, self.env(qqmode))
@@ -265,6 +268,9 @@ class Runner:
             if last and qq and os.path.exists(self.count + '.rc'):
                 with open(self.count + '.rc') as f:
                     fired = f.read().strip() != '0'
+            elif last and ':error=' in (spec or ''):
+                with open(os.path.join(self.work, 'inj')) as f:
+                    fired = '(INJECTED)' in f.read()
             elif last:
                 fired = rc == -9
         entries = [(acked[k], 2, b'F' + sender + b'\0' + b''.join(b'T' + r + b'\0' for r in RCPTS) + b'\0', body)
