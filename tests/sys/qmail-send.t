@@ -1,25 +1,32 @@
 #!/bin/bash
-# qmail-send.t: qmail-send end to end in a single-user queue, with a fake
-# qmail-lspawn (python) on fds 1/2, the log on fd 0 and no qmail-clean:
-# success, permanent failure with a bounce through QMAILQUEUE, deferral with
-# the next try kept as the channel file's mtime across a restart, SIGALRM,
-# SIGTERM.
+# qmail-send.t: qmail-send end to end in a home installed with make install
+# (as root: the qmail users, the queue's owners; else single-user), started
+# by the installed qmail-start with the real qmail-clean; only
+# bin/qmail-lspawn is a fake (python: the local part decides the result)
+# and bin/qmail-rspawn is removed (fds 3/4 closed). Checks: success,
+# permanent failure with a bounce through QMAILQUEUE, deferral with the next
+# try kept as the channel file's mtime across a restart, SIGALRM, the
+# trigger (named and anonymous), stale-file cleanup, a backlog larger than
+# a batch, expiry, SIGTERM; every message done is removed by qmail-clean
+# (as root qmail-send, running as qmails, could not unlink mess/ itself).
 . "$(dirname "$0")/../lib/common.sh"
-QSEND=${QSEND:-$SRCDIR/$BUILD/hub/qmail-send}
-QQ=$SRCDIR/$BUILD/hub/qmail-queue
 H=$T/home
 export QMAILHOME=$H
 
-sh "$SRCDIR/hub/mkqueue.sh" -s "$H" || { echo "Bail out! mkqueue"; exit 1; }
-mkdir -p "$H/control"
+qmake install QMAILHOME="$H" > "$T/install.log" 2>&1 ||
+  { sed 's/^/# /' "$T/install.log"; echo "Bail out! make install failed"; exit 1; }
 echo hub.example.org > "$H/control/me"
 echo hub.example.org > "$H/control/locals"
-mkdir -p "$T/qq"
+QQ=$H/bin/qmail-queue
+mkdir -p "$T/qq"; chmod 777 "$T/qq"
+# bounces go to a recorder (qmail-send runs it as qmails when root: a copy
+# in $T, which every user can reach)
+cp "$SRCDIR/tests/lib/qq-record.sh" "$T/qq-record.sh"; chmod 755 "$T/qq-record.sh"
 
 # the fake qmail-lspawn: the local part decides: ok* K, bad* D, later* Z
 cat > "$T/lspawn.py" <<'PY'
 import os, sys
-inp = sys.stdin.buffer; out = sys.stdout.buffer
+out = sys.stdout.buffer
 buf = b""
 while True:
     d = os.read(0, 4096)
@@ -41,37 +48,50 @@ while True:
         else: r = b"Zmailbox busy, try later (#4.2.1)"
         out.write(slot + r + b"\0"); out.flush()
 PY
+rm -f "$H/bin/qmail-lspawn" "$H/bin/qmail-rspawn"
+printf '#!/bin/sh\nexec python3 %s\n' "$T/lspawn.py" > "$H/bin/qmail-lspawn"
+chmod 755 "$H/bin/qmail-lspawn"
+export JOBLOG=$T/jobs QMAILQUEUE=$T/qq-record.sh QQ_OUT=$T/qq
 
-# the driver: qmail-send with fd 0 = log, fd 1/2 = pipes to the fake
-# lspawn; waits until every regex given appears in the log (60 s at most:
-# a bound for a loaded machine, not a timing claim),
-# optionally sends ALRM first, then TERM; prints qmail-send's exit code.
-cat > "$T/drive.py" <<'PY'
-import os, re, signal, subprocess, sys, time
-log, alrm, pats = sys.argv[1], sys.argv[2] == "alrm", sys.argv[3:]
-jr, jw = os.pipe(); rr, rw = os.pipe()
-sp = subprocess.Popen([sys.executable, os.environ["LSPAWN"]], stdin=jr, stdout=rw)
-os.close(jr); os.close(rw)
-lf = open(log, "ab")
-qs = subprocess.Popen([os.environ["QSEND"]], stdin=lf, stdout=jw, stderr=rr)
-os.close(jw); os.close(rr)
-def text():
-    with open(log, "r", errors="replace") as f: return f.read()
-if alrm:
-    time.sleep(0.5); qs.send_signal(signal.SIGALRM)
-end = time.time() + 60
-while time.time() < end and not all(re.search(p, text(), re.M) for p in pats):
-    time.sleep(0.1)
-time.sleep(0.3)
-qs.send_signal(signal.SIGTERM)
-try: rc = qs.wait(10)
-except subprocess.TimeoutExpired:
-    qs.kill(); rc = "timeout"
-try: sp.wait(5)
-except subprocess.TimeoutExpired: sp.kill()
-print(rc)
-PY
-export LSPAWN=$T/lspawn.py JOBLOG=$T/jobs QSEND QMAILQUEUE=$SRCDIR/tests/lib/qq-record.sh QQ_OUT=$T/qq
+log=$T/log
+# every wait is bounded (a bound for a loaded machine, not a timing claim)
+WAITN=${WAITN:-1200}  # tries, 0.1 s apart
+alive() { [ -e "/proc/$1" ] && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null; }
+# waitlog REGEX [FROM]: until REGEX matches a log line after line FROM
+waitlog() {
+  local _
+  for _ in $(seq "$WAITN"); do
+    tail -n +"$((${2:-0} + 1))" "$log" | grep -qE -- "$1" && return 0
+    sleep 0.1
+  done
+  echo "# timed out waiting for /$1/ in the log" >&2; return 1
+}
+mark() { wc -l < "$log"; }
+# a qmail-send still running at exit gets SIGTERM (its helpers follow)
+spid=""
+trap '[ -n "$spid" ] && alive "$spid" && kill -TERM "$spid"; cleanup' EXIT
+# start_send: qmail-start (it becomes qmail-send: spid) with an empty log,
+# until qmail-send has loaded the queue (its signal handlers are in place)
+start_send() {
+  : > "$log"
+  "$H/bin/qmail-start" ./Maildir/ >> "$log" 2>> "$T/stderr" &
+  spid=$!
+  waitlog '^status: [0-9]+ messages in the queue$' || return 1
+  kids=$(cat "/proc/$spid/task/$spid/children" 2>/dev/null)
+}
+# stop_send: SIGTERM; rc = qmail-send's exit code; then its helpers'
+# end (they see EOF)
+stop_send() {
+  local _ k
+  kill -TERM "$spid"
+  for _ in $(seq "$WAITN"); do alive "$spid" || break; sleep 0.1; done
+  alive "$spid" && { kill -KILL "$spid"; echo "# qmail-send ignored SIGTERM" >&2; }
+  wait "$spid"; rc=$?
+  for k in $kids; do
+    for _ in $(seq "$WAITN"); do alive "$k" || break; sleep 0.1; done
+  done
+  spid=""
+}
 
 # queue one message; prints its N: the todo/ entry that was not there
 # before (ids are inode numbers, so a delivered message's id may come back:
@@ -83,6 +103,16 @@ queue() { # RCPT BODY
   printf 'Subject: test\n\n%s\n' "$2" | "$QQ" 1< "$T/env" || return 1
   todo_ids | comm -13 "$T/ids.prev" - | head -1
 }
+# qlive RCPT BODY: queue one message while qmail-send runs (its todo/ entry
+# may be gone at once) and print its N, read from the log when its
+# delivery starts (each RCPT is used once)
+qlive() {
+  local m; m=$(mark)
+  printf 'Falice@example.com\0T%s\0\0' "$1" > "$T/env"
+  printf 'Subject: test\n\n%s\n' "$2" | "$QQ" 1< "$T/env" || return 1
+  waitlog "^starting delivery [0-9]+: msg [0-9]+ to local $1\$" "$m" || return 1
+  tail -n +"$((m + 1))" "$log" | sed -n "s/^starting delivery [0-9]*: msg \([0-9]*\) to local $1\$/\1/p" | head -1
+}
 n_ok=$(queue ok@hub.example.org "body of the good one")
 n_bad=$(queue bad@hub.example.org "body of the bounced one")
 n_later=$(queue later@hub.example.org "body of the deferred one")
@@ -90,10 +120,19 @@ like "$n_ok $n_bad $n_later" '^[0-9]+ [0-9]+ [0-9]+$' "three messages queued" ||
   { echo "Bail out! qmail-queue failed"; exit 1; }
 s() { echo $(($1 % 23)); }
 
-log=$T/log
-rc=$(python3 "$T/drive.py" "$log" no "end msg $n_ok\$" "end msg $n_bad\$" "deferral: mailbox busy")
+start_send
+waitlog "^end msg $n_ok\$" && waitlog "^end msg $n_bad\$" && waitlog "deferral: mailbox busy"
+# who runs what (as root: qmail's users; else everything is ours); the
+# fake has answered, so its sh has become python3
+users="qmail-send:$(stat -c %U "/proc/$spid")"
+for k in $kids; do users="$users $(cat "/proc/$k/comm"):$(stat -c %U "/proc/$k")"; done
+want_users="qmail-send:qmails python3:root qmail-clean:qmailq"
+[ "$(id -u)" = 0 ] || want_users="qmail-send:$(id -un) python3:$(id -un) qmail-clean:$(id -un)"
+stop_send
 is "$rc" 0 "SIGTERM: qmail-send exits 0"
+is "$users" "$want_users" "the set's users: qmail-send, qmail-clean, the fake qmail-lspawn"
 L=$(cat "$log")
+like "$L" "^status: no qmail-rspawn: remote deliveries deferred\$" "no bin/qmail-rspawn: fds 3 and 4 closed"
 like "$L" "^new msg $n_ok id [0-9]+\.[0-9]{9}\.$n_ok\$" "new msg logged, with the queue id"
 like "$L" "^info msg $n_ok: bytes [0-9]+ from <alice@example.com> qp [0-9]+ uid $(id -u)\$" "info msg logged"
 like "$L" "^starting delivery [0-9]+: msg $n_ok to local ok@hub.example.org\$" "starting delivery logged"
@@ -102,6 +141,7 @@ like "$L" "^delivery [0-9]+: failure: Sorry, no mailbox" "failure logged"
 like "$L" "^delivery [0-9]+: deferral: mailbox busy" "deferral logged"
 like "$L" "^end msg $n_ok\$" "K: end msg logged"
 like "$(cat "$T/jobs")" "^$(s $n_ok)/$n_ok alice@example.com ok@hub.example.org\$" "job wire format"
+ok "$(grep -q 'warning' "$log"; [ $? = 1 ]; echo $?)" "no warnings (qmail-clean answered every request)"
 
 gone() { local d; for d in mess/$(s $1) todo/$(s $1) intd/$(s $1) info/$(s $1) local/$(s $1) remote/$(s $1) bounce; do [ -e "$H/queue/$d/$1" ] && { echo "$d/$1"; return; }; done; echo gone; }
 is "$(gone $n_ok)" gone "K: message fully removed"
@@ -117,57 +157,76 @@ is "$(tr '\0' ' ' < "$T/qq/envelope")" "F Talice@example.com  " "D: bounce envel
 
 sl=$(s $n_later)
 ok "$([ -e "$H/queue/mess/$sl/$n_later" ] && [ -e "$H/queue/info/$sl/$n_later" ] && [ -e "$H/queue/local/$sl/$n_later" ]; echo $?)" "Z: message still queued"
+ok "$([ ! -e "$H/queue/todo/$sl/$n_later" ] && [ ! -e "$H/queue/intd/$sl/$n_later" ]; echo $?)" "Z: todo and intd removed after preprocessing"
 mt=$(stat -c %Y "$H/queue/local/$sl/$n_later" 2>/dev/null || echo 0)
 ok "$([ "$mt" -gt "$(date +%s)" ]; echo $?)" "Z: local file mtime in the future"
 is "$(grep -c . "$T/jobs")" 3 "one job per recipient"
 
-# restart: the deferred message is loaded but not retried before its time
-: > "$log"
-rc=$(python3 "$T/drive.py" "$log" no "status: qmail-send started")
+# restart: the deferred message is loaded but not retried before its time;
+# a message queued after the start is delivered: qmail-send has been
+# through its delivery decisions by then
+start_send
+like "$(cat "$log")" "^status: 1 messages in the queue\$" "restart: the deferred message is loaded"
+m=$(mark)
+n_probe=$(qlive okprobe@hub.example.org "probe")
+waitlog "^end msg $n_probe\$" "$m"
+ok $? "restart: a message queued after the start is delivered"
+stop_send
 is "$rc" 0 "restart: exits 0 on SIGTERM"
-sleep 0.5
-L=$(cat "$log")
-ok "$(printf '%s' "$L" | grep -q "starting delivery"; [ $? = 1 ]; echo $?)" "restart: deferred message not retried early"
+ok "$(grep -qE "^starting delivery [0-9]+: msg $n_later " "$log"; [ $? = 1 ]; echo $?)" "restart: deferred message not retried early"
 ok "$([ -e "$H/queue/local/$sl/$n_later" ]; echo $?)" "restart: deferred message kept"
 is "$(stat -c %Y "$H/queue/local/$sl/$n_later")" "$mt" "restart: next retry time kept"
 
 # SIGALRM: retry now
-: > "$log"
-rc=$(python3 "$T/drive.py" "$log" alrm "deferral: mailbox busy")
+start_send
+kill -ALRM "$spid"
+waitlog "deferral: mailbox busy"
+stop_send
 is "$rc" 0 "ALRM run: exits 0"
 like "$(cat "$log")" "^starting delivery [0-9]+: msg $n_later to local later@hub.example.org\$" "SIGALRM: retried at once"
 ok "$([ -e "$H/queue/local/$sl/$n_later" ]; echo $?)" "SIGALRM: still queued after another deferral"
 
-# the trigger: a message queued while qmail-send runs is delivered at once
-: > "$log"
-python3 "$T/drive.py" "$log" no "to local oktrig@hub.example.org\$" "^end msg " > "$T/rc" &
-dp=$!; _pids+=("$dp")
-sleep 1
-queue oktrig@hub.example.org "triggered" > /dev/null
-wait "$dp"
-n_trig=$(sed -n 's/^starting delivery [0-9]*: msg \([0-9]*\) to local oktrig@.*/\1/p' "$log")
-like "$n_trig" '^[0-9]+$' "trigger: delivery started without a restart"
-is "$(cat "$T/rc")" 0 "trigger run: exits 0"
-like "$(cat "$log")" "^end msg $n_trig\$" "trigger: new message delivered without a restart"
+# the trigger: a message queued while qmail-send runs is delivered at once;
+# the second one is queued after the first was delivered, so the start's
+# scan of todo/ is long over and only the trigger can bring it in
+start_send
+m=$(mark)
+n_t1=$(qlive oktrig1@hub.example.org "triggered first")
+waitlog "^end msg $n_t1\$" "$m"
+m=$(mark)
+n_trig=$(qlive oktrig@hub.example.org "triggered")
+waitlog "^end msg $n_trig\$" "$m"
+L=$(tail -n +"$((m + 1))" "$log")
+stop_send
+like "$L" "^starting delivery [0-9]+: msg $n_trig to local oktrig@hub.example.org\$" "trigger: delivery started without a restart"
+is "$rc" 0 "trigger run: exits 0"
+like "$L" "^end msg $n_trig\$" "trigger: new message delivered without a restart"
 is "$(gone $n_trig)" gone "trigger: message removed"
 
 # an anonymous trigger byte (qmail's tools) makes qmail-send scan todo/: a
-# message queued while the FIFO was away is found when a NUL byte arrives
-: > "$log"
-python3 "$T/drive.py" "$log" no "to local okanon@hub.example.org\$" "end msg " > "$T/rc" &
-dp=$!; _pids+=("$dp")
-sleep 1
+# message queued while the FIFO was away is found when a NUL byte arrives;
+# until then it waits, while a named message queued after it is delivered
+start_send
+m=$(mark)
+n_p1=$(qlive okanon1@hub.example.org "before")
+waitlog "^end msg $n_p1\$" "$m"
+m=$(mark)
 mv "$H/queue/lock/trigger" "$H/queue/lock/trigger.away"
 n_anon=$(queue okanon@hub.example.org "anonymous")
 mv "$H/queue/lock/trigger.away" "$H/queue/lock/trigger"
-sleep 0.5
-ok "$(grep -q "new msg $n_anon" "$log"; [ $? = 1 ]; echo $?)" "without a trigger the message waits"
+n_p2=$(qlive okanon2@hub.example.org "after")
+waitlog "^end msg $n_p2\$" "$m"
+ok $? "anonymous trigger: a message named in the trigger afterwards is delivered"
+ok "$(tail -n +"$((m + 1))" "$log" | grep -qE "^new msg $n_anon( |\$)"; [ $? = 1 ]; echo $?)" "without a trigger the message waits"
 printf '\0' > "$H/queue/lock/trigger"
-wait "$dp"
-like "$(cat "$log")" "^end msg $n_anon\$" "an anonymous trigger byte: todo/ is scanned and the message delivered"
+waitlog "^end msg $n_anon\$" "$m"
+stop_send
+like "$(tail -n +"$((m + 1))" "$log")" "^end msg $n_anon\$" "an anonymous trigger byte: todo/ is scanned and the message delivered"
+is "$(gone $n_anon)" gone "anonymous trigger: message removed"
 
 # stale files: mess/ with no info/ and no todo/ older than 36 h is removed
-# (with its intd/); a young one, and an old one that is still queued, stay
+# (with its intd/) through qmail-clean; a young one, and an old one that is
+# still queued, stay
 mkstale() { # N AGE
   local sd=$(s $1)
   printf 'junk\n' > "$H/queue/mess/$sd/$1"; printf 'u0\0' > "$H/queue/intd/$sd/$1"
@@ -176,8 +235,9 @@ mkstale() { # N AGE
 mkstale 4600 '40 hours ago'; mkstale 4623 '1 hour ago'
 n_old=$(queue oklate@hub.example.org "queued long ago")
 touch -d '3 days ago' "$H/queue/mess/$(s $n_old)/$n_old"
-: > "$log"
-rc=$(python3 "$T/drive.py" "$log" no "end msg $n_old\$" "removed stale msg 4600")
+start_send
+waitlog "^end msg $n_old\$" && waitlog "removed stale msg 4600"
+stop_send
 like "$(cat "$log")" "^status: removed stale msg 4600\$" "stale: the old garbage is removed and logged"
 ok "$([ ! -e "$H/queue/mess/0/4600" ] && [ ! -e "$H/queue/intd/0/4600" ]; echo $?)" "stale: mess and intd gone"
 ok "$([ -e "$H/queue/mess/$(s 4623)/4623" ]; echo $?)" "stale: young garbage kept (a qmail-queue may still be writing it)"
@@ -186,26 +246,29 @@ rm -f "$H/queue/mess/$(s 4623)/4623" "$H/queue/intd/$(s 4623)/4623"
 
 # a backlog larger than one preprocessing batch (64): all delivered, and
 # deliveries start before the last message is preprocessed
-for i in $(seq 150); do n_last=$(queue "okb$i@hub.example.org" "backlog $i") || break; done
-: > "$log"
-for _ in 1 2 3; do  # until all 150 ended (each run stops at the last one's end)
-  python3 "$T/drive.py" "$log" no "end msg $n_last\$" > /dev/null
-  [ "$(grep -c '^end msg ' "$log")" -ge 150 ] && break
-done
+for i in $(seq 150); do queue "okb$i@hub.example.org" "backlog $i" > /dev/null || break; done
+start_send
+for _ in $(seq "$WAITN"); do [ "$(grep -c '^end msg ' "$log")" -ge 150 ] && break; sleep 0.1; done
+stop_send
 n_end=$(grep -c '^end msg ' "$log")
 is "$n_end" 150 "backlog: 150 messages delivered"
 first_start=$(grep -n '^starting delivery' "$log" | head -1 | cut -d: -f1)
 last_new=$(grep -n '^new msg' "$log" | tail -1 | cut -d: -f1)
 ok "$([ "${first_start:-999999}" -lt "${last_new:-0}" ]; echo $?)" "backlog: deliveries start while todo/ is still being preprocessed"
+is "$(find "$H/queue/mess" "$H/queue/todo" "$H/queue/intd" -type f | wc -l)" 1 "backlog: nothing left but the deferred message"
 
 # expiry: queuelifetime 0 turns the deferral into a failure and a bounce
 echo 0 > "$H/control/queuelifetime"
 rm -f "$T/qq/message"
-: > "$log"
-rc=$(python3 "$T/drive.py" "$log" alrm "end msg $n_later\$")
+start_send
+kill -ALRM "$spid"
+waitlog "^end msg $n_later\$"
+stop_send
 is "$rc" 0 "expiry run: exits 0"
 like "$(cat "$log")" "^end msg $n_later\$" "expired: message ended"
 like "$(cat "$T/qq/message" 2>/dev/null)" "too long" "expired: bounce says so"
 is "$(gone $n_later)" gone "expired: message removed"
+is "$(find "$H/queue" -path '*/lock' -prune -o -type f -print | wc -l)" 0 "the queue is empty at the end"
 
+[ -s "$T/stderr" ] && sed 's/^/# stderr: /' "$T/stderr" >&2
 done_testing
