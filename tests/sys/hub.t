@@ -87,7 +87,8 @@ is "$(( $(queued) - before ))" 4 "an upgrade keeps the queue"
 
 pids=$(cat "$hub"/service/*/qmailctl.pid)
 "$hub/bin/qmailctl" stop > /dev/null
-# count live group members (a zombie waiting for a slow PID 1 to reap it is gone)
+# count live group members (a zombie waiting for a slow PID 1 to reap it is gone);
+# svc.t checks stop on a full hub, every process by pid and start time
 left=0; for p in $pids; do
   n=$(ps -eo pgid=,stat= | awk -v g="$p" '$1 == g && $2 !~ /^Z/' | wc -l); left=$((left + n))
 done

@@ -10,6 +10,11 @@
 #    127.0.0.1 that is served at once; the same for QMTP
 #  - qmailctl: every verb says what it did; start reports a service that
 #    cannot bind and exits 111; restart; help; unknown verb is usage (100)
+#  - qmailctl stop on a full hub (issue 17 item 11): every process of the
+#    running hub (tcpservers, loggers, qmail-send and its helpers, a
+#    qmail-smtpd in mid-session), recorded with its start time, session
+#    and group, is gone after stop, and nothing is left in those sessions
+#    or groups or running from $HUB (a process that left its group)
 . "$(dirname "$0")/../lib/common.sh"
 . "$SRCDIR/tests/lib/hub.sh"
 hub_skip_unless_built
@@ -132,7 +137,65 @@ like "$("$HUB/bin/qmailctl" cdb 2>&1)" "tcp.smtp.cdb: compiled" "qmailctl cdb sa
 like "$("$HUB/bin/qmailctl" help 2>&1)" "restart" "qmailctl help lists the verbs"
 "$HUB/bin/qmailctl" frobnicate > /dev/null 2>&1; is $? 100 "an unknown verb is a usage error (100)"
 like "$("$HUB/bin/qmailctl" restart 2>&1 | tr '\n' ' ')" "qmail-smtpd: stopped.*qmail-smtpd: started" "qmailctl restart stops and starts"
-hub_stop
+
+# ---- 17/11: qmailctl stop stops every process it started, on a full hub ------
+# hubprocs [SID...]: one line "pid starttime sid pgid comm" for each live
+# (not zombie) process of this hub: in a session or process group qmailctl
+# started (the SIDs given, else service/*/qmailctl.pid), a descendant of
+# one, or running a program or in a directory under $HUB (a process that
+# left its group). The start time tells a pid reused later from the same.
+cat > "$T/hubprocs.py" <<'PY'
+import os, sys
+hub, leaders = sys.argv[1].rstrip("/") + "/", {int(x) for x in sys.argv[2:]}
+procs = {}
+for d in os.listdir("/proc"):
+    if not d.isdigit(): continue
+    try:
+        st = open("/proc/%s/stat" % d).read()
+    except OSError:
+        continue
+    comm, f = st[st.index("(") + 1:st.rindex(")")], st[st.rindex(")") + 2:].split()
+    if f[0] == "Z": continue
+    paths = []
+    for l in ("exe", "cwd"):
+        try: paths.append(os.readlink("/proc/%s/%s" % (d, l)) + "/")
+        except OSError: pass
+    procs[int(d)] = (int(f[1]), int(f[2]), int(f[3]), f[19], comm, any(x.startswith(hub) for x in paths))
+def ours(p, seen=0):
+    if p not in procs or seen > 64: return False
+    ppid, pgid, sid, _, _, under = procs[p]
+    return under or sid in leaders or pgid in leaders or p in leaders or ours(ppid, seen + 1)
+for p in sorted(procs):
+    if ours(p): print(p, procs[p][3], procs[p][2], procs[p][1], procs[p][4])
+PY
+hubprocs() { [ $# != 0 ] || set -- $(cat "$HUB"/service/*/qmailctl.pid 2>/dev/null); python3 "$T/hubprocs.py" "$HUB" "$@"; }
+# a client in the middle of an SMTP session: its qmail-smtpd is one of them
+python3 -c 'import socket,sys,time; s=socket.create_connection(("127.0.0.1", int(sys.argv[1])), 20); print(s.recv(512)[:3].decode(), flush=True); time.sleep(120)' "$SMTP" > "$T/held" &
+held=$!; _pids+=("$held")
+wait_until grep -q 220 "$T/held"
+names() { awk '{ print $5 }' "$T/running" | sort | uniq -c | awk '{ printf "%s=%s ", $2, $1 }'; }
+# everything a full hub runs: three tcpservers, four loggers, qmail-send with
+# its helpers (qmail-rspawn when installed), the held session's qmail-smtpd
+rsp=""; [ -x "$HUB/bin/qmail-rspawn" ] && rsp="qmail-rspawn=1 "
+want="qmail-clean=1 qmail-lspawn=1 ${rsp}qmail-send=1 qmail-smtpd=1 tcpserver=3"
+# full: record the hub's processes in $T/running; true once all are there
+full() { local n w; hubprocs > "$T/running"; n=$(names)
+  for w in $want; do case " $n" in *" $w "*) ;; *) return 1 ;; esac; done
+  [ "$(awk '$5 == "multilog" || $5 == "cat"' "$T/running" | wc -l)" = 4 ]; }
+wait_until full; rc=$?
+ok $rc "a full hub runs: $want and four loggers"
+[ $rc = 0 ] || echo "#   got: $(names)" >&2
+sids=$(cat "$HUB"/service/*/qmailctl.pid)
+"$HUB/bin/qmailctl" stop > "$T/stop.out" 2>&1
+# gone: none of the recorded processes (same pid and start time) is alive,
+# and nothing runs in their sessions or groups or under $HUB any more
+survivors() { local pid st rest; while read -r pid st rest; do
+    [ "$(awk '{ sub(/.*\) /, ""); if ($1 != "Z") print $20 }' "/proc/$pid/stat" 2>/dev/null)" = "$st" ] && echo "$pid ${rest##* }"
+  done < "$T/running"; hubprocs $sids | awk '{ print $1, $5 }'; }
+gone() { [ -z "$(survivors)" ]; }
+wait_until gone
+is "$(survivors | sort -u | paste -sd ';')" "" "qmailctl stop: none of the $(wc -l < "$T/running") processes of the running hub is left"
+kill "$held" 2>/dev/null
 like "$("$HUB/bin/qmailctl" stop 2>&1)" "not running" "stop on a stopped hub says so"
 # a port that is taken: start reports the service and fails
 python3 -c 'import socket,sys,time; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(1); print("ok", flush=True); time.sleep(60)' "$SMTP" > "$T/squat" &
