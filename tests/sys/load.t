@@ -79,13 +79,17 @@ port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); 
 svcpid() { head -n 1 "$hub/service/$1/qmailctl.pid" 2>/dev/null; }
 # ingroup PGID NAME: how many processes called NAME are in process group PGID
 ingroup() { ps -e -o pgid=,comm= | awk -v g="$1" -v n="$2" '$1 == g && $2 == n' | wc -l; }
-listening() { ss -ltnH "sport = :$1" 2>/dev/null | grep -q .; }
+# listening PORT PID: PID listens on 127.0.0.1:PORT (not another program
+# that took the port between port() and tcpserver's bind)
+listening() { ss -ltnpH "src 127.0.0.1:$1" 2>/dev/null | grep -q "pid=$2,"; }
 # up: every service's tcpserver runs in its group and listens on its port
 up() {
-  local s g
+  local s g p
   for s in qmail-smtpd qmail-qmtpd qmail-qmqpd; do
     g=$(svcpid $s)
-    [ -n "$g" ] && [ "$(ingroup "$g" tcpserver)" = 1 ] && listening "$(cat "$hub/service/$s/env/PORT")" || return 1
+    [ -n "$g" ] && [ "$(ingroup "$g" tcpserver)" = 1 ] || return 1
+    p=$(ps -e -o pid=,pgid=,comm= | awk -v g="$g" '$2 == g && $3 == "tcpserver" { print $1 }')
+    listening "$(cat "$hub/service/$s/env/PORT")" "$p" || return 1
   done
 }
 # start_hub: qmailctl start on free ports (new ones if a port was taken)
