@@ -33,15 +33,17 @@ postfix_tools() {
 
 
 postfix_sink() {
-  local bin i j
+  local bin i j u=()
   bin=$(postfix_tool smtp-sink) || return 1
+  # as root it must drop to a user (-u); as a user it cannot (initgroups)
+  [ "$(id -u)" = 0 ] && u=(-u root)
   for i in 1 2 3 4 5; do
     SINK_IP=$(loopback_ip)
     SINK_PORT=$(python3 -c 'import socket, sys; s = socket.socket(); s.bind((sys.argv[1], 0)); print(s.getsockname()[1])' "$SINK_IP") ||
       continue
-    # as root it must drop to a user (-u); as a user it cannot (initgroups)
-    if [ "$(id -u)" = 0 ]; then "$bin" -u root "$@" "$SINK_IP:$SINK_PORT" 10
-    else "$bin" "$@" "$SINK_IP:$SINK_PORT" 10; fi > "$T/sink.$i.log" 2>&1 &
+    # SINK must be smtp-sink's own pid (a background if/fi would be a
+    # subshell's, and killing that leaves smtp-sink running)
+    "$bin" "${u[@]}" "$@" "$SINK_IP:$SINK_PORT" 10 > "$T/sink.$i.log" 2>&1 &
     SINK=$!; _pids+=("$SINK")
     # up when it greets (it listens before it drops privileges, and may die then)
     for j in $(seq 50); do

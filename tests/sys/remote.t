@@ -24,7 +24,7 @@
 case $BUILD in /*) B=$BUILD ;; *) B=$SRCDIR/$BUILD ;; esac
 QR=$B/hub/qmail-remote
 if [ ! -x "$QR" ] || [ ! -x "$B/hub/qmail-tcpto" ] || [ ! -x "$B/hub/qmail-tcpok" ]; then
-  echo "1..0 # skip qmail-remote not built"; exit 0
+  echo "Bail out! qmail-remote, qmail-tcpto or qmail-tcpok not built (BUILD=$BUILD: make all first)"; exit 1
 fi
 
 H=$T/home
@@ -219,15 +219,16 @@ is "$?" 111 "usage error: exit 111"
 
 # ---- Postfix smtp-sink ---------------------------------------------------------
 if ! postfix_tool smtp-sink > /dev/null 2> "$T/pf.err"; then
-  dep_missing 1 "$(cat "$T/pf.err")"
+  dep_missing 2 "$(cat "$T/pf.err")"
 elif ! postfix_sink; then
-  ok 1 "smtp-sink starts on a loopback address"
+  ok 1 "smtp-sink starts on a loopback address"; ok 1 "smtp-sink: (not run)"
 else
   route "example.com:$SINK_IP:$SINK_PORT"
   dd if=/dev/urandom bs=1k count=300 2>/dev/null | base64 > "$T/big"
   MSG=$T/big remote example.com x@example.com y@example.com
   is "$(letters)" "rrK" "smtp-sink: 400 KB message to two recipients, K"
   stop "$SINK"
+  ok "$( (exec 3<> "/dev/tcp/$SINK_IP/$SINK_PORT") 2> /dev/null && echo 1 || echo 0)" "smtp-sink is gone once stopped (nothing listens on its address)"
 fi
 
 # ---- QMTP to qmail-qmtpd ----------------------------------------------------------
