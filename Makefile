@@ -28,16 +28,20 @@ LDLIBS := -l:libowfat.a
 
 # Programs: one C file each, man page beside it. Everything else in leaf/
 # and hub/ is a module linked into the programs that need it.
-# (a program whose source is not there yet is skipped, so work in progress
-# on one program never breaks the build of the others)
-present = $(foreach p,$(1),$(if $(wildcard $(2)/$(p).c),$(p)))
-LEAF_PROGS := $(call present,qmail-inject sendmail qmail-qmqpc forward predate \
-              maildirmake maildir2mbox qmail-showctl,leaf)
+LEAF_PROGS := qmail-inject sendmail qmail-qmqpc forward predate \
+              maildirmake maildir2mbox qmail-showctl
 LEAF_SCRIPTS := datemail mailsubj
-HUB_PROGS := $(call present,qmail-queue qmail-smtpd qmail-qmtpd qmail-qmqpd qmail-local \
+HUB_PROGS := qmail-queue qmail-smtpd qmail-qmtpd qmail-qmqpd qmail-local \
              preline condredirect bouncesaying except qreceipt qmail-send qmail-start \
              qmail-clean qmail-lspawn qmail-getpw qmail-newu qmail-pw2u qmail-qread qmail-qstat qmail-rspawn \
-             qmail-remote qmail-tcpto qmail-tcpok qmail-svcrun,hub)
+             qmail-remote qmail-tcpto qmail-tcpok qmail-svcrun
+# A listed program without its source is an error, not a program quietly
+# left out of the build, the install and the tests (whose checks of it
+# would then be skipped).
+missing_src := $(filter-out $(wildcard leaf/*.c hub/*.c),$(LEAF_PROGS:%=leaf/%.c) $(HUB_PROGS:%=hub/%.c))
+ifneq ($(MAKECMDGOALS),clean)
+$(if $(missing_src),$(error listed programs without a source file: $(missing_src)))
+endif
 
 COMMON_SRC := $(wildcard common/*.c)
 LEAF_MOD_SRC := $(filter-out $(LEAF_PROGS:%=leaf/%.c),$(wildcard leaf/*.c))

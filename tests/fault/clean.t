@@ -28,7 +28,7 @@
 . "$(dirname "$0")/../lib/common.sh"
 case $BUILD in /*) B=$BUILD ;; *) B=$SRCDIR/$BUILD ;; esac
 QC=$B/hub/qmail-clean
-[ -x "$QC" ] || { echo "1..0 # skip qmail-clean not built"; exit 0; }
+[ -x "$QC" ] || { echo "Bail out! qmail-clean not built (BUILD=$BUILD: make all first)"; exit 1; }
 command -v strace > /dev/null || { echo "1..0 # skip no strace"; exit 0; }
 H=$T/home
 export QMAILHOME=$H ASAN_OPTIONS=detect_leaks=0

@@ -50,7 +50,7 @@
 . "$(dirname "$0")/../lib/common.sh"
 case $BUILD in /*) B=$BUILD ;; *) B=$SRCDIR/$BUILD ;; esac
 for p in qmail-lspawn qmail-local; do
-  [ -x "$B/hub/$p" ] || { echo "1..0 # skip $p not built"; exit 0; }
+  [ -x "$B/hub/$p" ] || { echo "Bail out! $p not built (BUILD=$BUILD: make all first)"; exit 1; }
 done
 command -v strace > /dev/null || { echo "1..0 # skip no strace"; exit 0; }
 H=$T/home FL=$T/fl TR=$T/tr

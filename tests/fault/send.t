@@ -23,7 +23,7 @@
 #     delivers the good message.
 . "$(dirname "$0")/../lib/common.sh"
 for p in qmail-queue qmail-send qmail-start qmail-lspawn qmail-local qmail-clean; do
-  [ -x "$SRCDIR/$BUILD/hub/$p" ] || { echo "1..0 # skip $p not built"; exit 0; }
+  [ -x "$SRCDIR/$BUILD/hub/$p" ] || { echo "Bail out! $p not built (BUILD=$BUILD: make all first)"; exit 1; }
 done
 command -v strace > /dev/null || { echo "1..0 # skip no strace"; exit 0; }
 export ASAN_OPTIONS=detect_leaks=0

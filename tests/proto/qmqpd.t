@@ -136,7 +136,7 @@ expectations() {
   return $bad
 }
 
-if [ ! -x "$BIN" ]; then echo "1..0 # skip $BIN not built"; exit 0; fi
+if [ ! -x "$BIN" ]; then echo "Bail out! $BIN not built (BUILD=$BUILD: make all first)"; exit 1; fi
 cases=(tests/proto/$SERVER/*.in)
 echo "1..${#cases[@]}"
 n=0

@@ -7,7 +7,7 @@
 # Maildir and the message leaves the queue.
 . "$(dirname "$0")/../lib/common.sh"
 for p in qmail-queue qmail-qmqpd qmail-smtpd qmail-send qmail-start qmail-lspawn qmail-local qmail-clean; do
-  [ -x "$SRCDIR/$BUILD/hub/$p" ] || { echo "1..0 # skip $p not built"; exit 0; }
+  [ -x "$SRCDIR/$BUILD/hub/$p" ] || { echo "Bail out! $p not built (BUILD=$BUILD: make all first)"; exit 1; }
 done
 command -v tcpserver >/dev/null || { echo "1..0 # skip no tcpserver"; exit 0; }
 hub=$T/hub leaf=$T/leaf

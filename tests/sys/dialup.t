@@ -18,7 +18,7 @@
 # In a sanitizer build (BUILD=*-san) the counts are scaled down.
 . "$(dirname "$0")/../lib/common.sh"
 for p in qmail-send qmail-start qmail-rspawn qmail-remote qmail-lspawn qmail-local qmail-clean qmail-queue qmail-smtpd qmail-qmtpd; do
-  [ -x "$SRCDIR/$BUILD/hub/$p" ] || { echo "1..0 # skip $p not built"; exit 0; }
+  [ -x "$SRCDIR/$BUILD/hub/$p" ] || { echo "Bail out! $p not built (BUILD=$BUILD: make all first)"; exit 1; }
 done
 command -v tcpserver > /dev/null || { echo "1..0 # skip no tcpserver"; exit 0; }
 case $BUILD in

@@ -11,7 +11,7 @@
 hub=$T/hub
 san=""; case $BUILD in *-san) san=SAN=1;; esac
 for p in qmail-queue qmail-smtpd qmail-qmtpd qmail-qmqpd; do
-  [ -x "$SRCDIR/$BUILD/hub/$p" ] || { echo "1..0 # skip hub program $p not built yet"; exit 0; }
+  [ -x "$SRCDIR/$BUILD/hub/$p" ] || { echo "Bail out! hub program $p not built (BUILD=$BUILD: make all first)"; exit 1; }
 done
 command -v tcpserver >/dev/null || { echo "1..0 # skip no tcpserver"; exit 0; }
 

@@ -52,7 +52,7 @@
 # shellcheck source=tests/lib/postfix-tools.sh
 . "$SRCDIR/tests/lib/postfix-tools.sh"
 for p in hub/qmail-queue hub/qmail-smtpd hub/qmail-qmtpd hub/qmail-qmqpd leaf/qmail-qmqpc; do
-  [ -x "$SRCDIR/$BUILD/$p" ] || { echo "1..0 # skip $p not built yet"; exit 0; }
+  [ -x "$SRCDIR/$BUILD/$p" ] || { echo "Bail out! $p not built (BUILD=$BUILD: make all first)"; exit 1; }
 done
 command -v tcpserver > /dev/null || { echo "1..0 # skip no tcpserver"; exit 0; }
 command -v python3 > /dev/null || { echo "1..0 # skip no python3"; exit 0; }

@@ -34,7 +34,7 @@ if [ -x "$SRCDIR/$BUILD/hub/qmail-smtpd" ] || [ -x "$BUILD/hub/qmail-smtpd" ]; t
   out=$(env -i PATH=/usr/bin:/bin "$hub/bin/sendmail" -bp 2>&1); rc=$?
   is "$rc/$out" "0/$qr" "hub: sendmail -bp is mailq"
 else
-  for i in 1 2 3 4 5 6 7 8 9; do ok 0 "# skip the hub is not built"; done
+  echo "Bail out! the hub is not built (BUILD=$BUILD: make all first)"; exit 1
 fi
 
 # ---- leaf --------------------------------------------------------------------

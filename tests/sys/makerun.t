@@ -6,7 +6,7 @@
 # with nothing of the hub left running. tests/lib/deps.sh as a normal user
 # asks for the packages in one apt-get line instead of installing them.
 . "$(dirname "$0")/../lib/common.sh"
-[ -x "$SRCDIR/$BUILD/hub/qmail-send" ] || { echo "1..0 # skip hub not built"; exit 0; }
+[ -x "$SRCDIR/$BUILD/hub/qmail-send" ] || { echo "Bail out! hub not built (BUILD=$BUILD: make all first)"; exit 1; }
 command -v tcpserver >/dev/null || { echo "1..0 # skip no tcpserver"; exit 0; }
 san=""; case $BUILD in *-san) san=1;; esac
 

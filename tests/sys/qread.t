@@ -11,7 +11,7 @@
 # queue gets exit 111 and a clear message.
 . "$(dirname "$0")/../lib/common.sh"
 for p in qmail-queue qmail-send qmail-start qmail-lspawn qmail-local qmail-clean qmail-qread qmail-qstat; do
-  [ -x "$SRCDIR/$BUILD/hub/$p" ] || { echo "1..0 # skip $p not built"; exit 0; }
+  [ -x "$SRCDIR/$BUILD/hub/$p" ] || { echo "Bail out! $p not built (BUILD=$BUILD: make all first)"; exit 1; }
 done
 hub=$T/hub
 export ASAN_OPTIONS=detect_leaks=0

@@ -22,7 +22,7 @@
 . "$SRCDIR/tests/lib/hub.sh"
 hub_skip_unless_built
 for p in qmail-qmtpd qmail-qmqpd; do
-  [ -x "$SRCDIR/$BUILD/hub/$p" ] || { echo "1..0 # skip $p not built"; exit 0; }
+  [ -x "$SRCDIR/$BUILD/hub/$p" ] || { echo "Bail out! $p not built (BUILD=$BUILD: make all first)"; exit 1; }
 done
 python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.2", 0))' 2>/dev/null ||
   { echo "1..0 # skip cannot bind 127.0.0.2 (no 127/8 route on lo)"; exit 0; }

@@ -6,7 +6,7 @@
 # silence, a missing message file, one report per job.
 source "$(dirname "$0")/../lib/common.sh"
 B=$SRCDIR/$BUILD/hub
-[ -x "$B/qmail-rspawn" ] || { echo "1..0 # skip qmail-rspawn not built"; exit 0; }
+[ -x "$B/qmail-rspawn" ] || { echo "Bail out! qmail-rspawn not built (BUILD=$BUILD: make all first)"; exit 1; }
 H=$T/home
 mkdir -p "$H/bin" "$H/queue/mess/7" "$H/log" "$H/control"
 echo 0 > "$H/control/sessionsperhost"   # classic mode first: one run per job

@@ -8,7 +8,7 @@
 # recipient its own run and sender.
 . "$(dirname "$0")/../lib/common.sh"
 for p in qmail-send qmail-start qmail-rspawn qmail-lspawn qmail-local qmail-clean qmail-queue qmail-inject; do
-  [ -x "$SRCDIR/$BUILD/hub/$p" ] || [ -x "$SRCDIR/$BUILD/leaf/$p" ] || { echo "1..0 # skip $p not built"; exit 0; }
+  [ -x "$SRCDIR/$BUILD/hub/$p" ] || [ -x "$SRCDIR/$BUILD/leaf/$p" ] || { echo "Bail out! $p not built (BUILD=$BUILD: make all first)"; exit 1; }
 done
 hub=$T/hub
 qmake install QMAILHOME="$hub" > "$T/install.log" 2>&1

@@ -18,7 +18,7 @@
 . "$(dirname "$0")/../lib/common.sh"
 . "$SRCDIR/tests/lib/hub.sh"
 hub_skip_unless_built
-[ -x "$SRCDIR/$BUILD/hub/qmail-svcrun" ] || { echo "1..0 # skip qmail-svcrun not built"; exit 0; }
+[ -x "$SRCDIR/$BUILD/hub/qmail-svcrun" ] || { echo "Bail out! qmail-svcrun not built (BUILD=$BUILD: make all first)"; exit 1; }
 
 hub_install
 hub_user u1
