@@ -15,6 +15,8 @@
 #    qmail-smtpd in mid-session), recorded with its start time, session
 #    and group, is gone after stop, and nothing is left in those sessions
 #    or groups or running from $HUB (a process that left its group)
+#  - a .qmail line calls preline by its bare name, found through the PATH
+#    qmail-local gives (HOME/bin first), as on a real host (issue 17 item 12)
 . "$(dirname "$0")/../lib/common.sh"
 . "$SRCDIR/tests/lib/hub.sh"
 hub_skip_unless_built
@@ -27,8 +29,12 @@ QMTP=$(cat "$HUB/service/qmail-qmtpd/env/PORT")
 # nobody gets RELAYCLIENT from the rules: only the caller's environment could open the relay
 printf ':allow\n' > "$HUB/control/tcp.smtp"; printf ':allow\n' > "$HUB/control/tcp.qmtp"
 echo 100000 > "$HUB/control/databytes"
+# preline by its bare name, as a user writes it: found in HOME/bin, which
+# qmail-local puts first in PATH (qmail-local.t calls the build tree's by
+# its full path)
 dq "$T/home/u1" .qmail "|env > $T/home/u1/prog.env; ls /proc/self/fd > $T/home/u1/prog.fd
 ./Maildir/
+|preline cat > $T/home/u1/preline.out
 "
 
 # ---- 1: a dirty caller ----------------------------------------------------
@@ -83,6 +89,11 @@ is "$(grep -c '^SECRET=' "$T/home/u1/prog.env" 2>/dev/null)" 0 "the .qmail progr
 like "$(grep '^RECIPIENT=' "$T/home/u1/prog.env")" "RECIPIENT=u1@$ME" "the .qmail program has qmail's variables"
 # ls opens /proc/self/fd as the lowest free descriptor: 3 when 0-2 are all it got
 is "$(sort -n "$T/home/u1/prog.fd" 2>/dev/null | paste -sd ' ')" "0 1 2 3" "the .qmail program has only fds 0, 1, 2 (3 is ls's own)"
+like "$(grep '^PATH=' "$T/home/u1/prog.env")" "^PATH=$HUB/bin:" "the .qmail program's PATH starts with the home's bin/"
+wait_until grep -qx hi "$T/home/u1/preline.out"
+is "$(head -n 3 "$T/home/u1/preline.out" 2>/dev/null | sed '1s/^\(From a@example.org\) .*/\1/')" \
+  "$(printf 'From a@example.org\nReturn-Path: <a@example.org>\nDelivered-To: u1@%s' "$ME")" \
+  "|preline by its bare name runs the installed preline"
 
 # ---- 6: per-address limit ---------------------------------------------------
 python3 - "$SMTP" "$QMTP" > "$T/loris.out" 2>&1 <<'PY'
