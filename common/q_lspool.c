@@ -53,19 +53,22 @@ static int check_top(int fd, const char *path, stralloc *why)
   return 0;
 }
 
+/* not_ours: why = "PATH belongs to uid N, not to this user"; -1. */
+static int not_ours(const struct lspool_dir *d, unsigned long owner, stralloc *why)
+{
+  if (!stralloc_copys(why, d->path.s) || !stralloc_cats(why, " belongs to uid ") ||
+      !sa_catnum(why, owner) || !stralloc_cats(why, ", not to this user"))
+    why->len = 0;
+  return -1;
+}
+
 /* check_own: the user's directory must be ours and closed to others. A
  * directory we have just made only gets its mode set (the umask). */
 static int check_own(struct lspool_dir *d, int made, stralloc *why)
 {
   struct stat st;
   if (fstat(d->fd, &st) < 0) return why_sys(why, d->path.s, ": ", errno);
-  if (st.st_uid != geteuid()) {
-    stralloc_copys(why, d->path.s);
-    stralloc_cats(why, " belongs to uid ");
-    sa_catnum(why, st.st_uid);
-    stralloc_cats(why, ", not to this user");
-    return -1;
-  }
+  if (st.st_uid != geteuid()) return not_ours(d, st.st_uid, why);
   if ((st.st_mode & 07777) == 0700) return 0;
   if (made && fchmod(d->fd, 0700) == 0) return 0;
   stralloc_copys(why, d->path.s);
@@ -116,7 +119,11 @@ int lspool_open(struct lspool_dir *d, int create, stralloc *why)
     made = 1;
   }
   if (d->fd < 0) {
+    struct stat st;
     if (errno == ENOENT) return 0;
+    if (errno == EACCES && fstatat(d->top, d->uid, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+        st.st_uid != geteuid())
+      return not_ours(d, st.st_uid, why);   /* another user took the name */
     if (errno == ELOOP || errno == ENOTDIR) {
       stralloc_copys(why, d->path.s);
       stralloc_cats(why, " is not a directory");

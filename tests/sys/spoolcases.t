@@ -111,7 +111,7 @@ is "$(nmsg)" 1 "of those, only the one with room was kept"
 if [ "$U" != 0 ]; then
   chmod 500 "$SP"
   S -t < <(msg n8)
-  like "$RC/$(echo "$ERR" | head -1)" "^111/sendmail: warning: not kept in the spool: $SP: unable to write a message: " \
+  like "$RC/$(echo "$ERR" | head -1)" "^111/sendmail: warning: not kept in the spool: $SP is open to others or not writable \\(it must be mode 0700\\)$" \
        "a spool directory the user cannot write: exit 111 and why"
   chmod 700 "$SP"
 else
