@@ -39,15 +39,26 @@ received, DATA excluded) and DIR/conn-N.data (the DATA bytes as received,
 dot-stuffed, with CRLF, up to and including the final ".\\r\\n"; every
 transaction of the connection appended), and DIR/connections gets one line
 per connection accepted.
+DIR/txns gets one line per transaction, written just before the reply to
+its final dot is sent (so a client never sees a reply the file does not
+show yet): "CODE CONN RCPTS SHA256", RCPTS the recipients the server
+accepted (comma-separated, as written after "RCPT TO:<"), SHA256 the hex
+digest of the message as the client meant it (dot-stuffing undone, CRLF
+as LF) - what a server "accepted" when CODE is 250. A message whose
+header holds "X-Fake-Final: CODE" gets that code after its final dot
+(instead of --final).
 Exits by itself after --lifetime seconds (default 30). Standard library only.
 """
 import argparse
+import hashlib
 import os
+import re
 import socket
 import sys
 import threading
 import time
 
+TXNS_LOCK = threading.Lock()
 
 class Conn:
     def __init__(self, sock, args, n):
@@ -78,7 +89,7 @@ class Conn:
         return c
 
     def data(self):
-        """Read DATA up to CRLF.CRLF; log the raw bytes."""
+        """Read DATA up to CRLF.CRLF; log the raw bytes; return them."""
         raw = b""
         while True:
             ln = self.line()
@@ -88,6 +99,7 @@ class Conn:
         if self.args.logdir:
             with open(os.path.join(self.args.logdir, "conn-%d.data" % self.n), "ab") as f:
                 f.write(raw)
+        return raw
 
 
 def greet(c, mode):
@@ -142,10 +154,29 @@ def rcpt_reply(c, mode, line):
     return b"250 2.1.5 ok\r\n"
 
 
+def final_code(c, raw):
+    """the reply code for the final dot: X-Fake-Final in the header, or --final"""
+    head = raw.split(b"\r\n\r\n", 1)[0]
+    m = re.search(rb"(?im)^X-Fake-Final: (\d{3})\r?$", head)
+    return int(m.group(1)) if m else c.args.final
+
+
+def log_txn(c, code, rcpts, raw):
+    """one DIR/txns line, before the final reply goes out"""
+    if not c.args.logdir:
+        return
+    lines = raw[:-3].split(b"\r\n")[:-1] if raw != b".\r\n" else []
+    msg = b"".join((l[1:] if l.startswith(b"..") else l) + b"\n" for l in lines)
+    with TXNS_LOCK, open(os.path.join(c.args.logdir, "txns"), "a") as f:
+        f.write("%d %d %s %s\n" % (code, c.n, ",".join(rcpts) or "-",
+                                   hashlib.sha256(msg).hexdigest()))
+
+
 def session(c, mode):
     if not greet(c, mode):
         return
     txns = 0
+    rcpts = []
     while True:
         if txns and c.args.idle_close and b"\n" not in c.buf:
             c.sock.settimeout(c.args.idle_close)
@@ -167,10 +198,14 @@ def session(c, mode):
         elif verb == b"HELO":
             c.send(b"250 fake\r\n")
         elif verb == b"MAIL":
+            rcpts = []
             c.send({"mail550": b"550 5.7.1 not you\r\n",
                     "mail451": b"451 4.7.1 later\r\n"}.get(mode, b"250 2.1.0 ok\r\n"))
         elif verb == b"RCPT":
-            c.send(rcpt_reply(c, mode, line))
+            reply = rcpt_reply(c, mode, line)
+            c.send(reply)
+            if reply.startswith(b"250"):
+                rcpts.append(line[9:].split(b">")[0].decode("latin-1"))
         elif verb == b"DATA":
             if mode == "data250":
                 c.send(b"250 2.0.0 ok but no data\r\n")
@@ -179,8 +214,11 @@ def session(c, mode):
                 c.send(b"554 5.6.0 no data for you\r\n")
                 continue
             c.send(b"354 go ahead\r\n")
-            c.data()
-            c.send(b"%d final answer\r\n" % c.args.final)
+            raw = c.data()
+            code = final_code(c, raw)
+            log_txn(c, code, rcpts, raw)
+            c.send(b"%d final answer\r\n" % code)
+            rcpts = []
             txns += 1
             if c.args.max_txns and txns >= c.args.max_txns:
                 return
@@ -188,12 +226,17 @@ def session(c, mode):
             c.send(b"221 bye\r\n")
             return
         elif verb == b"RSET" or verb == b"NOOP":
+            if verb == b"RSET":
+                rcpts = []
             c.send(b"250 ok\r\n")
         else:
             c.send(b"502 5.5.1 unknown\r\n")
 
 
 def serve(sock, args, n):
+    # replies go out as written (no Nagle wait for the client's delayed ACK:
+    # 40 ms per pipelined batch)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     c = Conn(sock, args, n)
     if args.logdir:
         with open(os.path.join(args.logdir, "connections"), "a") as f:
