@@ -75,6 +75,9 @@ is "$(( $(queued) - before ))" 4 "all four messages are in the queue"
 # P9/R14: a client that tcp.qmqp does not allow gets nothing
 printf '127.0.0.2:allow\n:deny\n' > "$hub/control/tcp.qmqp"; "$hub/bin/qmailctl" cdb
 echo "127.0.0.1:$QMQP" > "$leaf/control/qmqpservers"
+# the leaf's spool off: with it, a message no hub takes is kept and the
+# sender gets 0 (docs/spool.md); without, the refusal reaches the sender
+echo none > "$leaf/control/spool"
 printf 'Subject: denied\n\nx\n' | "$leaf/bin/sendmail" bob@hub.example.org 2>/dev/null
 ok "$([ $? = 111 ]; echo $?)" "QMQP from a client tcp.qmqp denies is refused (temporary for the leaf)"
 is "$(( $(queued) - before ))" 4 "and nothing was queued"
