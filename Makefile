@@ -8,6 +8,7 @@
 #                             rcpthosts, defaultdomain, plusdomain)
 #   make fuzz                 libFuzzer harnesses, bounded time each
 #   make bench-leaf           leaf benchmark against nullmailer and Postfix
+#   make bench-spool          a leaf send with an empty spool, before and after the spool
 #   make bench-local          local delivery end to end and drain against Postfix
 #   make bench-remote         remote delivery (drain, end to end, 1000 recipients, dial-up flush) against Postfix
 #
@@ -56,7 +57,7 @@ HUB_BIN := $(HUB_PROGS:%=$(BUILD)/hub/%)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%)
 
 .SECONDARY:
-.PHONY: all deps deps-run check test install install-leaf fuzz bench bench-leaf bench-accept bench-local bench-scale bench-remote clean run
+.PHONY: all deps deps-run check test install install-leaf fuzz bench bench-leaf bench-accept bench-local bench-scale bench-remote bench-spool clean run
 all: $(LEAF_BIN) $(HUB_BIN) $(UNIT_BIN)
 
 $(BUILD)/%.o: %.c
@@ -170,7 +171,7 @@ run: deps-run
 	@bash tests/lib/make-run.sh
 
 # ---- benchmarks (never part of check) -----------------------------------
-bench: bench-leaf bench-accept bench-local bench-scale bench-remote
+bench: bench-leaf bench-accept bench-local bench-scale bench-remote bench-spool
 bench-leaf: all
 	bash tests/bench/leaf.sh
 bench-accept: all
@@ -181,6 +182,8 @@ bench-scale: all
 	bash tests/bench/scale.sh
 bench-remote: all
 	bash tests/bench/remote.sh
+bench-spool: all
+	BUILD=$(BUILD) bash tests/bench/spool.sh
 
 # install: a hub home (leaf programs too, bin/qmail-queue the real queue)
 install: all
