@@ -391,6 +391,24 @@ static void mkdir1(const char *base, size_t len, const char *sub)
   stralloc_free(&a);
 }
 
+/* sync_parent: flush the directory holding path[0..len), so that a name
+ * just created there survives a power cut (the root filesystem may have no
+ * journal: a file's fsync does not carry its directory entry). */
+static void sync_parent(const char *path, size_t len)
+{
+  stralloc d = {0}, a = {0};
+  int fd;
+  while (len > 1 && path[len - 1] != '/') --len;
+  if (len == 0 || path[len - 1] != '/') { if (!stralloc_copys(&d, ".")) nomem(); }
+  else if (!stralloc_copyb(&d, path, len)) nomem();
+  if (!stralloc_0(&d)) nomem();
+  fd = open(d.s, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0 || fsync(fd) < 0) temp_sys("flush the directory ", abspath(&a, d.s));
+  close(fd);
+  stralloc_free(&d);
+  stralloc_free(&a);
+}
+
 /* make_maildir: the default delivery to a Maildir that is not there yet
  * (a new user with no .qmail): create it, as the user, mode 0700, with
  * tmp/ new/ cur/ (only the last component: its parent must exist). An
@@ -408,6 +426,11 @@ static void make_maildir(const char *dir)
   mkdir1(dir, len, "/tmp");
   mkdir1(dir, len, "/new");
   mkdir1(dir, len, "/cur");
+  sync_parent(dir, len);  /* the home's entry for the Maildir */
+  { stralloc sub = {0};   /* the Maildir's entries for tmp/ new/ cur/ */
+    if (!stralloc_copyb(&sub, dir, len) || !stralloc_cats(&sub, "/x")) nomem();
+    sync_parent(sub.s, sub.len);
+    stralloc_free(&sub); }
 }
 
 static void do_maildir(const char *dir)
@@ -571,6 +594,7 @@ static void do_mbox(const char *path)
     errno = e;
     temp_sys("write to ", apath);
   }
+  if (pos == 0) sync_parent(path, strlen(path));  /* perhaps created just now */
   if (close(fd) < 0) temp_sys("close ", apath);
   stralloc_free(&a);
 }

@@ -57,6 +57,26 @@ exp=$(printf 'Return-Path: <s@x.org>\nDelivered-To: %s@example.org\n' "$U"; cat 
 is "$(cat "$f")" "$exp" "maildir: content exact"
 like "$(basename "$f")" '^[0-9]+\.M[0-9]+P[0-9]+Q[0-9]+R[0-9a-f]+\..+' "maildir: name shape"
 
+# --- a name created for a delivery is flushed with its directory (the root
+# filesystem may have no journal): a new mbox, an autocreated Maildir
+if command -v strace > /dev/null; then
+  qls() { # DEFAULTDELIVERY: ql under strace, fsyncs with their paths in $T/qq/st
+    out=$(asuser env ASAN_OPTIONS=detect_leaks=0 strace -f -y -e trace=fsync -o "$T/qq/st" "$B/qmail-local" "$U" "$H" "$U" "" "" example.org "$SENDER" "$1" < "$MSG" 2>&1)
+    rc=$?
+  }
+  qls ./NewBox
+  is "$rc:$(grep -c "^[0-9]* *fsync([0-9]*<$H>)" "$T/qq/st")" "0:1" "new mbox: the home is flushed once (its entry for the mbox)"
+  qls ./NewBox
+  is "$rc:$(grep -c "^[0-9]* *fsync([0-9]*<$H>)" "$T/qq/st")" "0:0" "existing mbox: no directory flush"
+  qls ./NewMd/
+  is "$rc:$(grep -c "^[0-9]* *fsync([0-9]*<$H>)" "$T/qq/st"):$(grep -c "^[0-9]* *fsync([0-9]*<$H/NewMd>)" "$T/qq/st")" "0:1:1" \
+     "autocreated Maildir: the home and the Maildir are flushed (their new entries)"
+  is "$(count "$H/NewMd/new")" 1 "autocreated Maildir: delivered"
+  rm -rf "$H/NewBox" "$H/NewMd"
+else
+  for _ in 1 2 3 4; do ok 0 "# skip no strace"; done
+fi
+
 # --- mbox
 ql "$U" "" "" ./Mailbox
 is "$rc" 0 "mbox: exit 0"
