@@ -35,7 +35,7 @@ LEAF_SCRIPTS := datemail mailsubj
 HUB_PROGS := qmail-queue qmail-smtpd qmail-qmtpd qmail-qmqpd qmail-local \
              preline condredirect bouncesaying except qreceipt qmail-send qmail-start \
              qmail-clean qmail-lspawn qmail-getpw qmail-newu qmail-pw2u qmail-qread qmail-qstat qmail-rspawn \
-             qmail-remote qmail-tcpto qmail-tcpok qmail-svcrun
+             qmail-remote qmail-tcpto qmail-tcpok qmail-svcrun qmail-checkpassword qmail-passwd
 # A listed program without its source is an error, not a program quietly
 # left out of the build, the install and the tests (whose checks of it
 # would then be skipped).
@@ -91,6 +91,10 @@ LINK = $(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
 STATIC_PROGS := $(if $(SAN),,qmail-local qmail-smtpd qmail-qmqpd qmail-qmtpd)
 STATIC_LDFLAGS := -static -Wl,--no-warnings
 $(STATIC_PROGS:%=$(BUILD)/hub/%): ALL_LDFLAGS += $(STATIC_LDFLAGS)
+# crypt(3) (hub/pwcheck.c, libcrypt from libxcrypt): only the password
+# programs and their unit test (install: CRYPT_PROGS)
+CRYPT_PROGS := qmail-checkpassword qmail-passwd
+$(CRYPT_PROGS:%=$(BUILD)/hub/%) $(BUILD)/tests/unit/pwcheck: LDLIBS += -lcrypt
 # qmail-remote uses glibc's resolver (hub/rdns.c; glibc >= 2.34 has it in libc too)
 $(BUILD)/hub/qmail-remote: LDLIBS += -lresolv
 $(BUILD)/leaf/%: $(BUILD)/leaf/%.o $(BUILD)/auto_home.o $(LIBLEAF) $(LIBCOMMON)
@@ -188,6 +192,7 @@ bench-spool: all
 # install: a hub home (leaf programs too, bin/qmail-queue the real queue)
 install: all
 	@DOMAIN='$(DOMAIN)' STATIC_PROGS='$(STATIC_PROGS)' STATIC_LDFLAGS='$(STATIC_LDFLAGS)' \
+	  CRYPT_PROGS='$(CRYPT_PROGS)' \
 	  sh hub/install-hub.sh '$(QMAILHOME)' '$(BUILD)' '$(CC) $(ALL_LDFLAGS)' '$(LDLIBS) -lresolv' \
 	  '$(LEAF_PROGS)' '$(LEAF_SCRIPTS)' '$(HUB_PROGS)'
 

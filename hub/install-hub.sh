@@ -35,8 +35,15 @@ hubleaf=""
 for p in $leafprogs; do [ "$p" = qmail-qmqpc ] || hubleaf="$hubleaf $p"; done
 # shellcheck disable=SC2086
 link_progs "$dir" "$build" leaf "$cc" "$libs" "$tmp" $hubleaf
+# $CRYPT_PROGS (from the Makefile: the password programs) link with libcrypt
+plainprogs="" cryptprogs=""
+for p in $hubprogs; do
+  case " ${CRYPT_PROGS:-} " in *" $p "*) cryptprogs="$cryptprogs $p" ;; *) plainprogs="$plainprogs $p" ;; esac
+done
 # shellcheck disable=SC2086
-link_progs "$dir" "$build" hub "$cc" "$libs" "$tmp" $hubprogs
+link_progs "$dir" "$build" hub "$cc" "$libs" "$tmp" $plainprogs
+# shellcheck disable=SC2086
+link_progs "$dir" "$build" hub "$cc" "$libs -lcrypt" "$tmp" $cryptprogs
 # shellcheck disable=SC2086
 install_scripts "$dir" "$src/leaf" $leafscripts
 install_scripts "$dir" "$src/hub" qmailctl qmail-checkctl
@@ -55,10 +62,11 @@ fi
 # 0700 in a root install. qmail-start (the supervisor runs it as root; it
 # becomes qmail-send as qmails), qmail-lspawn (qmail-start runs it, the
 # only root process of the set: it switches to each recipient), qmail-newu
-# (writes users/cdb in the root-owned users/). Not qmail-getpw: qmail-lspawn
+# (writes users/cdb in the root-owned users/), qmail-passwd (users/passwd
+# and its cdb, the same way). Not qmail-getpw: qmail-lspawn
 # runs it as qmailp, so that no root process reads the password database.
 if [ $root = 1 ]; then
-  for p in qmail-start qmail-lspawn qmail-newu; do
+  for p in qmail-start qmail-lspawn qmail-newu qmail-passwd; do
     [ -f "$dir/bin/$p" ] && chown root:qmail "$dir/bin/$p" && chmod 700 "$dir/bin/$p"
   done
 fi

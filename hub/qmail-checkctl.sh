@@ -7,7 +7,8 @@
 #     lists and routes are well formed, line by line
 #   - me is local (locals or virtualdomains), rcpthosts covers every local
 #     and virtual domain (or mail for them is refused from the network)
-#   - every cdb is newer than its source (users/assign, tcp.*, morercpthosts)
+#   - every cdb is newer than its source (users/assign, users/passwd, tcp.*,
+#     morercpthosts)
 #     and the tcp rules compile
 #   - each service's env/: address, port, numbers; no two on one port
 #   - users/assign homes exist; the alias home and its Maildir exist
@@ -35,7 +36,7 @@ num_files="databytes maxrcpt maxsmtpline maxaddress maxheader maxheaderfield max
   maxnetstring maxqmtppackages maxinjectrcpt timeoutsession timeoutsmtpd timeoutqmtpd
   timeoutqmqpd timeoutconnect timeoutremote timeoutidle timeoutdelivery timeoutprogram
   concurrencylocal concurrencyremote sessionsperhost queuelifetime bouncemaxbytes
-  qmqptimeoutconnect qmqptimeout"
+  qmqptimeoutconnect qmqptimeout checkpwshadow"
 # host files: one host name
 host_files="me defaultdomain defaulthost plusdomain idhost envnoathost bouncehost
   doublebouncehost helohost localiphost"
@@ -135,7 +136,8 @@ check_local_names() {
 }
 
 check_cdbs() {
-  for pair in "users/assign:users/cdb" "control/morercpthosts:control/morercpthosts.cdb" \
+  for pair in "users/assign:users/cdb" "users/passwd:users/passwd.cdb" \
+              "control/morercpthosts:control/morercpthosts.cdb" \
               "control/tcp.smtp:control/tcp.smtp.cdb" "control/tcp.qmtp:control/tcp.qmtp.cdb" \
               "control/tcp.qmqp:control/tcp.qmqp.cdb"; do
     src=$home/${pair%%:*} cdb=$home/${pair#*:}

@@ -16,7 +16,8 @@
 #   qmailctl hold     hold remote deliveries (touch control/holdremote, HUP):
 #                     for a hub whose link is down; local mail still flows
 #   qmailctl reload   ask qmail-send to reread locals/virtualdomains (SIGHUP)
-#   qmailctl cdb      compile control/tcp.{smtp,qmtp,qmqp} and morercpthosts
+#   qmailctl cdb      compile control/tcp.{smtp,qmtp,qmqp} and morercpthosts,
+#                     and users/passwd (qmail-passwd -c)
 #   qmailctl check    check the control files, cdbs, services and users
 #                     (bin/qmail-checkctl): one line per problem
 #   qmailctl trace ID|MESSAGE-ID   one message's history from the logs
@@ -45,6 +46,9 @@ cdb() {
   if [ -f "$home/control/morercpthosts" ] && [ -x "$home/bin/qmail-newmrh" ]; then
     if "$home/bin/qmail-newmrh"; then echo "control/morercpthosts.cdb: compiled"; else rc=111; fi
   fi
+  if [ -f "$home/users/passwd" ]; then
+    if "$home/bin/qmail-passwd" -c; then echo "users/passwd.cdb: compiled"; else rc=111; fi
+  fi
   return $rc
 }
 
@@ -53,6 +57,7 @@ needs_cdb() {
     [ -f "$home/control/$r" ] || continue
     [ "$home/control/$r.cdb" -nt "$home/control/$r" ] || return 0
   done
+  [ ! -f "$home/users/passwd" ] || [ "$home/users/passwd.cdb" -nt "$home/users/passwd" ] || return 0
   return 1
 }
 
@@ -143,7 +148,7 @@ usage: qmailctl VERB
   flush     release held remote mail and retry everything now
   hold      hold remote deliveries (the link is down)
   reload    reread locals, virtualdomains and the other control files
-  cdb       compile control/tcp.* and morercpthosts
+  cdb       compile control/tcp.*, morercpthosts and users/passwd
   check     check the control files, cdbs, services and users
   trace ID|MESSAGE-ID   one message's history from the logs
   help      this text

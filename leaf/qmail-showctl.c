@@ -64,6 +64,8 @@ static const struct known known[] = {
     "qmail-send", "hub", "cap on the copy of the original message in a bounce" },
   { "bouncehost", K_LINE, "bouncehost", 1, "Bounce host name is ", ".", 0,
     "qmail-send", "hub", "host part of the From: of bounces" },
+  { "checkpwshadow", K_NUM, "0", 0, "System accounts from /etc/shadow may log in: ", " (1 yes, 0 no).", 0,
+    "qmail-checkpassword", "hub", "1: logins not in users/passwd.cdb are looked up in /etc/shadow" },
   { "concurrencylocal", K_NUM, "10", 0, "Local concurrency is ", ".", 0,
     "qmail-send", "hub", "most local deliveries at once (1 to 120)" },
   { "concurrencyremote", K_NUM, "20", 0, "Remote concurrency is ", ".", 0,
