@@ -14,6 +14,7 @@
 #                       never past HUB_BUDGET seconds into the script)
 #   nfiles DIR          number of files under DIR
 #   qlog                the qmail-send log so far (multilog's rotated files too)
+#   marker NAME         a message to postmaster@$ME sent now; waits until it ends
 # As root the recipients run as nobody (uid 65534: their homes are chowned
 # to it); as a normal user every delivery runs as that user (single-user
 # mode) and users/assign carries our own uid. Nothing else is touched.
@@ -138,3 +139,21 @@ log_more() { [ "$(nlog "$1")" -gt "$2" ]; }     # log_more PATTERN N
 files_eq() { [ "$(nfiles "$1")" = "$2" ]; }      # files_eq DIR N
 files_ge() { [ "$(nfiles "$1")" -ge "$2" ]; }    # files_ge DIR N
 queue_empty() { [ "$(nfiles "$HUB/queue/mess")" = 0 ]; }
+# marker NAME: a message to postmaster (the alias home's Maildir) with
+# Message-ID <NAME.marker@$ME>, sent now; waits until qmail-send logs its
+# end. qmail-send takes queued messages in in order and reads a delivery's
+# report only in a later round, so by then every message queued before the
+# marker has been taken in and had its round to start deliveries, and a
+# retry due at once would have started: "nothing happened" read after this
+# is not "nothing happened yet".
+marker() {
+  local n
+  printf 'Message-ID: <%s.marker@%s>\nSubject: marker %s\n\nx\n' "$1" "$ME" "$1" |
+    send "postmaster@$ME" "postmaster@$ME" || return 1
+  wait_until inlog " mid <$1\.marker@" || return 1
+  n=$(qlog | sed -nE "s/.* new msg ([0-9]+) .* mid <$1\.marker@.*/\1/p" | tail -n 1)
+  [ -n "$n" ] && wait_until _ended "$1" "$n"
+}
+# _ended NAME N: "end msg N" after the marker's "new msg" line (message
+# numbers are inode numbers: an earlier message may have had the same)
+_ended() { qlog | sed -n "/ mid <$1\.marker@/,\$p" | grep -qE " end msg $2\$"; }

@@ -90,6 +90,13 @@ lands "$V" "zv-b b b"; ok $? "after reload: the new virtual domain"
 m after3 | send s@example.net zu@loc3.example.org
 wait_until has_file "$U/Maildir/new" 1 'Subject: after3'; ok $? "after reload: the new local domain"
 m after4 | send "" y@other.example.com
-wait_until inlog 'to remote .*y@other\.example\.com'; ok $? "after reload: no catch-all any more, remote"
+wait_until inlog 'to remote .*y@other\.example\.com'
+y=$(qlog | sed -nE 's/.*starting delivery [0-9]+: msg ([0-9]+) to remote y@other\.example\.com$/\1/p' | tail -n 1)
+ok "$([ -n "$y" ]; echo $?)" "after reload: no catch-all any more, remote (msg $y)"
+marker after4; ok $? "a message sent after it is delivered and ends"
+# the log from that message's "new msg" line on (its number is an inode
+# number: an earlier message may have had it)
+is "$(qlog | awk -v p=" new msg $y " 'index($0, p) { b = "" } { b = b $0 "\n" } END { printf "%s", b }' |
+      grep -cE "starting delivery [0-9]+: msg $y to local ")" 0 "after reload: that message has no local delivery"
 ok "$(! grep -q 'zc-y' "$A/got"; echo $?)" "after reload: nothing more for the old catch-all"
 done_testing
