@@ -64,6 +64,9 @@ printf 'Subject: first\n\nline one\n' | send zs-b@hub.example.org zb-hard1@hub.e
 ok $? "SMTP: one message, two failing recipients and one good one"
 wait_until has_file "$S/B/new" 1; ok $? "a bounce comes back to the sender"
 f=$(one "$S/B/new" 'Subject: first'); b=$(cat "$f")
+# the message leaves the queue only after its bounce is queued, and the
+# bounce after its delivery: with the queue empty no second one can come
+wait_until queue_empty; ok $? "the message and its bounce have left the queue"
 is "$(nfiles "$S/B/new")" 1 "one bounce for both failures"
 like "$(head -1 "$f")" '^Return-Path: <>$' "the bounce has a null envelope sender"
 like "$b" '^From: bf@bh\.example\.org$' "From: bouncefrom@bouncehost"
@@ -119,6 +122,7 @@ wait_until test -s "$V/sender-m2"; ok $? "VERP list: the member got it"
 is "$(cat "$V/sender-m2")" "zl-vl-owner-zv-m2=hub.example.org@hub.example.org" "-owner-default: per-recipient VERP sender"
 wait_until has_file "$L/VOWN/new" 1 'Subject: vlist'; ok $? "-owner-default: the bounce reaches the owner"
 like "$(cat "$(one "$L/VOWN/new" 'Subject: vlist')")" '<zb-hard2@hub.example.org>:' "-owner-default: the bounce names the failed member"
+wait_until queue_empty; ok $? "the list messages, their copies and bounces have left the queue"
 is "$(nfiles "$S/X/new")" 0 "the list's poster gets no bounce"
 
 # --- bounce storm (L6): half null senders, half forged local senders
@@ -150,7 +154,6 @@ hub_reload; wait_until log_more 'status: reloading' "$n0"; ok $? "qmailctl reloa
 printf 'Subject: triple\n\nx\n' | send "" zb-hard1@hub.example.org
 wait_until inlog 'triple bounce: discarding'; ok $? "a failed double bounce is logged 'triple bounce: discarding'"
 wait_until queue_empty; ok $? "and dropped: the queue is empty"
-sleep 1
 is "$(qlog | grep -c 'triple bounce')" 1 "exactly one triple-bounce discard, never a third bounce"
 like "$(qlog | grep 'double bounce injected' | tail -1)" 'to <zb-hard2@hub.example.org>' "the double bounce went to the new doublebounceto"
 
