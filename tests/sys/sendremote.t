@@ -41,13 +41,34 @@ ok $? "qmailctl start"
 _stop() { "$hub/bin/qmailctl" stop > /dev/null 2>&1; cleanup; }
 trap _stop EXIT
 log=$hub/log/qmail-send/current
-# wait_log PATTERN [COUNT]: up to 15 s for COUNT (1) log lines matching
-wait_log() { local i; for i in $(seq 150); do [ "$(cat "$log" 2>/dev/null | grep -cE -- "$1")" -ge "${2:-1}" ] && return 0; sleep 0.1; done; return 1; }
+# wait_log PATTERN [COUNT]: up to 60 s for COUNT (1) log lines matching
+wait_log() { local i; for i in $(seq 600); do [ "$(cat "$log" 2>/dev/null | grep -cE -- "$1")" -ge "${2:-1}" ] && return 0; sleep 0.1; done; return 1; }
+# marker NAME: a local message (Message-ID <NAME.marker@hub.example.org>, to
+# postmaster) queued now; waits until qmail-send logs its end. qmail-send
+# takes queued messages in in order and reads a delivery's report only in a
+# later round, so by then every message queued before the marker has been
+# taken in and had its chance to start deliveries: "nothing happened" read
+# after this is not "nothing happened yet".
+marker() {
+  local n
+  printf 'Message-ID: <%s.marker@hub.example.org>\nSubject: marker %s\n\nx\n' "$1" "$1" |
+    "$hub/bin/qmail-inject" -f postmaster@hub.example.org postmaster@hub.example.org || return 1
+  wait_log " mid <$1\.marker@" || return 1
+  n=$(sed -nE "s/.* new msg ([0-9]+) .* mid <$1\.marker@.*/\1/p" "$log" | tail -n 1)
+  # "end msg N" after the marker's "new msg" line (message numbers are
+  # inode numbers: an earlier message may have had the same)
+  for _ in $(seq 600); do
+    sed -n "/ mid <$1\.marker@/,\$p" "$log" | grep -qE " end msg $n\$" && return 0
+    sleep 0.1
+  done
+  return 1
+}
 
 printf 'To: list\nSubject: grouped\n\nhello\n' |
   "$hub/bin/qmail-inject" -f postmaster@hub.example.org a@one.test c@two.test b@ONE.test hx@one.test sy@two.test d@one.test
 is $? 0 "a message to six recipients on two domains is queued"
 wait_log 'delivery [0-9]+: deferral' ; ok $? "the soft refusal is deferred"
+wait_log 'delivery [0-9]+: (success|failure|deferral)' 6; ok $? "each of the six recipients has its result"
 is "$(sort "$T/remote.log")" "one.test postmaster@hub.example.org a@one.test b@ONE.test hx@one.test d@one.test
 two.test postmaster@hub.example.org c@two.test sy@two.test" "one qmail-remote run per domain, every recipient of the domain in it"
 is "$(grep -c 'starting delivery' "$log")" 6 "six deliveries logged"
@@ -83,12 +104,15 @@ three.test list-q=three.test@hub.example.org q@three.test" "a VERP sender: one r
 ok "$([ -e "$hub/control/holdremote" ]; echo $?)" "qmailctl hold creates control/holdremote"
 wait_log 'remote deliveries held'; ok $? "qmail-send logs the hold"
 : > "$T/remote.log"
+nm=$(grep -c ' new msg ' "$log")
 for i in 1 2 3; do printf 'Subject: held %s\n\nx\n' $i | "$hub/bin/qmail-inject" -f postmaster@hub.example.org "held$i@four.test"; done
-sleep 2
-is "$(wc -l < "$T/remote.log")" 0 "held: no remote delivery is started"
-is "$(cat "$log" | grep -c 'starting delivery.*held')" 0 "held: the messages wait in the queue"
+wait_log ' new msg ' $((nm + 3)); ok $? "held: qmail-send takes the three messages in"
+marker hold; ok $? "held: a local message queued after them is delivered and ends"
+is "$(grep -c 'starting delivery .* to remote held' "$log")" 0 "held: no remote delivery of theirs is started"
+is "$(wc -l < "$T/remote.log")" 0 "held: qmail-remote is not run"
+ns=$(grep -cE 'delivery [0-9]+: success' "$log")
 "$hub/bin/qmailctl" flush > /dev/null 2>&1
 ok "$([ ! -e "$hub/control/holdremote" ]; echo $?)" "qmailctl flush removes control/holdremote"
-wait_log 'success: .*' 11; ok $? "flush: the held messages are delivered"
+wait_log 'delivery [0-9]+: success' $((ns + 3)); ok $? "flush: the held messages are delivered"
 is "$(wc -l < "$T/remote.log")" 3 "flush: three qmail-remote runs"
 done_testing
