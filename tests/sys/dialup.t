@@ -87,7 +87,6 @@ queue_batch() {
     "$2/bin/qmail-inject" -f sender@a.example dial@b.example' x "$1" "$A" "$(head -c 600 /dev/zero | tr '\0' x)"
 }
 anum() { find "$A/queue/mess" -type f | wc -l; }
-anum_ge() { [ "$(anum)" -ge "$1" ]; }
 # arrived TAG: the distinct TAG messages in B's Maildir; copies TAG: files
 arrived() { cat "$MD"/new/* 2>/dev/null | grep -E "^Subject: $1-[0-9]+\$" | sort -u | wc -l; }
 copies() { grep -lE "^Subject: $1-[0-9]+\$" "$MD"/new/* 2>/dev/null | wc -l; }
@@ -106,18 +105,37 @@ truncated() {
 }
 # dups TAG: TAG messages that arrived more than once
 dups() { cat "$MD"/new/* 2>/dev/null | grep -E "^Subject: $1-[0-9]+\$" | sort | uniq -d | wc -l; }
-# held_run TAG N: hold A, queue N messages, check none leaves, flush
+# marker NAME: a local message on A (Message-ID <NAME.marker@a.example>, to
+# postmaster@a.example) queued now; waits until A logs its end. qmail-send
+# takes queued messages in in order and reads a delivery's report only in a
+# later round, so by then every message queued before the marker has been
+# taken in and had its chance to start deliveries.
+marker() {
+  local n
+  printf 'Message-ID: <%s.marker@a.example>\nSubject: marker %s\n\nx\n' "$1" "$1" |
+    "$A/bin/qmail-inject" -f sender@a.example postmaster@a.example || return 1
+  wait_for nA_gt " mid <$1\.marker@" 0 || return 1
+  n=$(alog | sed -nE "s/.* new msg ([0-9]+) .* mid <$1\.marker@.*/\1/p" | tail -n 1)
+  [ -n "$n" ] && wait_for a_ended "$1" "$n"
+}
+# a_ended NAME N: "end msg N" after the marker's "new msg" line (message
+# numbers are inode numbers: an earlier message may have had the same)
+a_ended() { alog | sed -n "/ mid <$1\.marker@/,\$p" | grep -qE " end msg $2\$"; }
+# held_run TAG N: hold A, queue N messages, check none leaves (read after A
+# has taken them all in and ended a local message queued after them); sets
+# succ, A's count of successes before the flush
 held_run() {
-  local tag=$1 n=$2 t0 h
+  local tag=$1 n=$2 t0 h nm st
   h=$(nA 'remote deliveries held')
   "$A/bin/qmailctl" hold > /dev/null 2>&1
   wait_for nA_gt 'remote deliveries held' "$h"
-  t0=$SECONDS st=$(nA 'starting delivery') succ=$(nA 'delivery [0-9]+: success')
+  t0=$SECONDS st=$(nA 'starting delivery .* to remote ') nm=$(nA ' new msg ')
   queue_batch "$tag" "$n"
-  wait_for anum_ge "$n"
-  sleep 1
-  is "$(anum) $(arrived "$tag") $(( $(nA 'starting delivery') - st ))" "$n 0 0" \
+  wait_for nA_gt ' new msg ' $((nm + n - 1)) && marker "$tag"
+  ok $? "$tag: A takes the $n messages in, then delivers a local message queued after them"
+  is "$(anum) $(arrived "$tag") $(( $(nA 'starting delivery .* to remote ') - st ))" "$n 0 0" \
     "$tag: held, the $n messages stay on A ($((SECONDS - t0)) s to queue them), none left"
+  succ=$(nA 'delivery [0-9]+: success')
 }
 
 # ---- 1. classic, SMTP, one connection per message ------------------------------
