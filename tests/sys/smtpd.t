@@ -15,7 +15,9 @@ PY=python3
 cat > "$T/qq.sh" <<'EOF'
 #!/bin/sh
 d=$(mktemp -d "$QQ_BASE/run.XXXXXX") || exit 53
-QQ_OUT=$d "$QQ_RECORD"
+QQ_OUT=$d "$QQ_RECORD"; rc=$?
+: > "$d/done"
+exit $rc
 EOF
 chmod +x "$T/qq.sh"
 
@@ -24,7 +26,7 @@ start_smtpd() {
   local out=$T/port.$RANDOM i
   mkdir -p "$2"
   env QMAILHOME="$1" QMAILQUEUE="$T/qq.sh" QQ_BASE="$2" QQ_RECORD="$SRCDIR/tests/lib/qq-record.sh" \
-    tcpserver -1 -HRl0 127.0.0.1 0 "$BIN" > "$out" 2> "$T/tcpserver.log" &
+    tcpserver -v -1 -HRl0 127.0.0.1 0 "$BIN" > "$out" 2> "$T/tcpserver.log" &
   _pids+=($!)
   for i in $(seq 100); do [ -s "$out" ] && break; sleep 0.05; done
   PORT=$(head -1 "$out")
@@ -41,8 +43,9 @@ start_smtpd "$T/home" "$T/qq"
 like "$PORT" '^[0-9]+$' "tcpserver listens on a port"
 
 cat > "$T/client.py" <<'EOF'
-import glob, os, smtplib, socket, sys, time
+import glob, os, re, smtplib, socket, sys, time
 port, qq = int(sys.argv[1]), sys.argv[2]
+tcplog = os.environ["TCPLOG"]
 
 def report(ok, name, detail=""):
     print(("PASS " if ok else "FAIL ") + name + ("" if ok else ": " + str(detail)), flush=True)
@@ -57,6 +60,22 @@ def newest_after(before):
 def envelope(run):
     with open(run + "/envelope", "rb") as f:
         return f.read()
+
+def ended(cport, budget=60):
+    """wait until the qmail-smtpd that served our port cport has exited
+    (tcpserver -v logs "ok PID ... :CPORT" and "end PID status N") and
+    every queue run is over; False past the budget"""
+    deadline = time.time() + budget
+    while time.time() < deadline:
+        with open(tcplog) as f:
+            log = f.read()
+        pids = [m.group(1) for m in re.finditer(r"^tcpserver: ok (\d+) \S+ \S*:(\d+)$", log, re.M)
+                if int(m.group(2)) == cport]
+        if pids and re.search(r"^tcpserver: end %s status" % pids[-1], log, re.M) and \
+                all(os.path.exists(r + "/done") for r in runs()):
+            return True
+        time.sleep(0.05)
+    return False
 
 def message(run):
     with open(run + "/message", "rb") as f:
@@ -167,7 +186,9 @@ def smuggle():
     got = lines_until(f, b"451")
     rest = f.read()
     report(got and got[-1].startswith("451 4.5.2") and rest == b"", "bare LF smuggling -> 451 4.5.2 and close", (got, rest))
-    time.sleep(0.2)
+    # qmail-smtpd waits for its queue program before it exits: read what
+    # was queued once that session's process and every queue run are over
+    report(ended(c.getsockname()[1]), "the smuggling session's qmail-smtpd has exited")
     queued = [r for r in runs() if r not in before and envelope(r)]
     report(queued == [], "nothing queued after smuggling", queued)
     c.close()
@@ -180,7 +201,7 @@ for t in sys.argv[3:]:
 print("END", flush=True)
 EOF
 
-client() { timeout 120 $PY "$T/client.py" "$PORT" "$1" "${@:2}" 2>&1; }
+client() { TCPLOG=$T/tcpserver.log timeout 120 $PY "$T/client.py" "$PORT" "$1" "${@:2}" 2>&1; }
 tap_from() {  # turn PASS/FAIL lines into TAP through ok(); END must come
   local l end=1
   while IFS= read -r l; do
