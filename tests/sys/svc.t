@@ -32,7 +32,9 @@ echo 100000 > "$HUB/control/databytes"
 # preline by its bare name, as a user writes it: found in HOME/bin, which
 # qmail-local puts first in PATH (qmail-local.t calls the build tree's by
 # its full path)
-dq "$T/home/u1" .qmail "|env > $T/home/u1/prog.env; ls /proc/self/fd > $T/home/u1/prog.fd
+# each delivery rewrites prog.env and prog.fd: by rename, so that a reader
+# never sees one half written (or emptied by the next message's delivery)
+dq "$T/home/u1" .qmail "|env > $T/home/u1/e.tmp && mv $T/home/u1/e.tmp $T/home/u1/prog.env; ls /proc/self/fd > $T/home/u1/f.tmp && mv $T/home/u1/f.tmp $T/home/u1/prog.fd
 ./Maildir/
 |preline cat > $T/home/u1/preline.out
 "
