@@ -39,17 +39,21 @@ static int why_sys(stralloc *why, const char *a, const char *b, int e)
   return -1;
 }
 
+/* why_is: why = a + b; -1. */
+static int why_is(stralloc *why, const char *a, const char *b)
+{
+  if (!stralloc_copys(why, a) || !stralloc_cats(why, b)) why->len = 0;
+  return -1;
+}
+
 /* check_top: HOME/spool must not be open to everyone without the sticky
  * bit, or anybody could remove anybody's directory. */
 static int check_top(int fd, const char *path, stralloc *why)
 {
   struct stat st;
   if (fstat(fd, &st) < 0) return why_sys(why, path, ": ", errno);
-  if ((st.st_mode & S_IWOTH) && !(st.st_mode & S_ISVTX)) {
-    stralloc_copys(why, path);
-    stralloc_cats(why, " is writable by everyone but not sticky (chmod 1777)");
-    return -1;
-  }
+  if ((st.st_mode & S_IWOTH) && !(st.st_mode & S_ISVTX))
+    return why_is(why, path, " is writable by everyone but not sticky (chmod 1777)");
   return 0;
 }
 
@@ -71,9 +75,7 @@ static int check_own(struct lspool_dir *d, int made, stralloc *why)
   if (st.st_uid != geteuid()) return not_ours(d, st.st_uid, why);
   if ((st.st_mode & 07777) == 0700) return 0;
   if (made && fchmod(d->fd, 0700) == 0) return 0;
-  stralloc_copys(why, d->path.s);
-  stralloc_cats(why, " is open to others or not writable (it must be mode 0700)");
-  return -1;
+  return why_is(why, d->path.s, " is open to others or not writable (it must be mode 0700)");
 }
 
 /* open_own: openat the uid's name, no symbolic link, directories only. */
@@ -100,15 +102,11 @@ int lspool_open(struct lspool_dir *d, int create, stralloc *why)
   snprintf(d->uid, sizeof d->uid, "%lu", (unsigned long)geteuid());
   if (!home_path(&d->path, "spool")) return why_sys(why, "", "", ENOMEM);
   d->top = open(d->path.s, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (d->top < 0) {
-    if (errno == ENOENT) {
-      stralloc_copy(why, &d->path);
-      why->len--;
-      stralloc_cats(why, " does not exist (make install-leaf makes it)");
-      return 0;
-    }
-    return why_sys(why, d->path.s, ": ", errno);
+  if (d->top < 0 && errno == ENOENT) {
+    why_is(why, d->path.s, " does not exist (make install-leaf makes it)");
+    return 0;
   }
+  if (d->top < 0) return why_sys(why, d->path.s, ": ", errno);
   if (check_top(d->top, d->path.s, why) < 0) return -1;
   --d->path.len;
   if (!stralloc_cats(&d->path, "/") || !stralloc_cats(&d->path, d->uid) || !stralloc_0(&d->path))
@@ -120,16 +118,13 @@ int lspool_open(struct lspool_dir *d, int create, stralloc *why)
   }
   if (d->fd < 0) {
     struct stat st;
-    if (errno == ENOENT) return 0;
-    if (errno == EACCES && fstatat(d->top, d->uid, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+    int e = errno;
+    if (e == ENOENT) return 0;
+    if (e == EACCES && fstatat(d->top, d->uid, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
         st.st_uid != geteuid())
       return not_ours(d, st.st_uid, why);   /* another user took the name */
-    if (errno == ELOOP || errno == ENOTDIR) {
-      stralloc_copys(why, d->path.s);
-      stralloc_cats(why, " is not a directory");
-      return -1;
-    }
-    return why_sys(why, d->path.s, ": ", errno);
+    if (e == ELOOP || e == ENOTDIR) return why_is(why, d->path.s, " is not a directory");
+    return why_sys(why, d->path.s, ": ", e);
   }
   return check_own(d, made, why) < 0 ? -1 : 1;
 }
@@ -393,9 +388,9 @@ static int setting(stralloc *why)
   else if (r == 0 || v.len == 0) r = 1;
   else if (v.len == 4 && memcmp(v.s, "none", 4) == 0) r = 0;
   else {
-    stralloc_copys(why, "control/spool is neither empty nor \"none\": \"");
-    sa_catsafe(why, v.s, v.len > 100 ? 100 : v.len);
-    stralloc_cats(why, "\"");
+    if (!stralloc_copys(why, "control/spool is neither empty nor \"none\": \"") ||
+        !sa_catsafe(why, v.s, v.len > 100 ? 100 : v.len) || !stralloc_cats(why, "\""))
+      why->len = 0;
     r = -1;
   }
   stralloc_free(&v);
@@ -411,17 +406,13 @@ static int room(const struct lspool_dir *d, unsigned long long len, size_t *n, s
     return why_sys(why, "", "control/spoolmax: ", errno);
   if (lspool_usage(d, n, &bytes) < 0) return why_sys(why, d->path.s, ": ", errno);
   if (*n < LSPOOL_MAXMSGS && (max == 0 || (bytes < max && len <= max - bytes))) return 0;
-  stralloc_copys(why, "the spool is full: ");
-  sa_catnum(why, *n);
-  stralloc_cats(why, " messages, ");
-  sa_catnum(why, bytes);
-  stralloc_cats(why, " bytes; this message has ");
-  sa_catnum(why, len);
-  stralloc_cats(why, " (control/spoolmax ");
-  sa_catnum(why, max);
-  stralloc_cats(why, " bytes, at most ");
-  sa_catnum(why, LSPOOL_MAXMSGS);
-  stralloc_cats(why, " messages)");
+  if (!stralloc_copys(why, "the spool is full: ") || !sa_catnum(why, *n) ||
+      !stralloc_cats(why, " messages, ") || !sa_catnum(why, bytes) ||
+      !stralloc_cats(why, " bytes; this message has ") || !sa_catnum(why, len) ||
+      !stralloc_cats(why, " (control/spoolmax ") || !sa_catnum(why, max) ||
+      !stralloc_cats(why, " bytes, at most ") || !sa_catnum(why, LSPOOL_MAXMSGS) ||
+      !stralloc_cats(why, " messages)"))
+    why->len = 0;
   return -1;
 }
 
@@ -442,14 +433,10 @@ static int keep_once(struct spool *msg, const char *env, size_t envlen, const ch
 {
   struct lspool_dir d;
   int r = lspool_open(&d, 1, why);
-  if (r == 0) r = -1;
-  if (r > 0) r = room(&d, spool_len(msg), n, why);
-  if (r >= 0) {
-    r = lspool_write(&d, q->text, q->textlen, env, envlen, st, msg, 0, 0);
-    if (r < 0 && errno == ENOENT) r = 0;
-    else if (r < 0) why_sys(why, d.path.s, ": unable to write a message: ", errno);
-    else r = 1;
-  }
+  if (r == 0) r = -1;   /* no spool/ at all: why says so */
+  if (r > 0 && room(&d, spool_len(msg), n, why) < 0) r = -1;
+  if (r > 0 && lspool_write(&d, q->text, q->textlen, env, envlen, st, msg, 0, 0) < 0)
+    r = errno == ENOENT ? 0 : why_sys(why, d.path.s, ": unable to write a message: ", errno);
   lspool_close(&d);
   return r;
 }

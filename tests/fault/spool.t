@@ -15,6 +15,9 @@
 #     whole by the hub (or both: a duplicate to come, never a loss), and a
 #     request the hub did not get whole was never acknowledged.
 # Then a flush without faults sends whatever is left.
+#  R  a rewrite in place (a QMTP hub took one recipient of two): after a
+#     kill at each system call the message is there once, whole, for both
+#     recipients or for the deferred one.
 # As root the runs are made as a throwaway user (qspool1), so that -flush
 # runs in one process (root's forks a child per user); otherwise as the
 # user running the test. Skipped without strace.
@@ -192,4 +195,56 @@ left=$(sed -n 's/^spool=\([^ ]*\) .*/\1/p' "$T/last")
 first=$(lastconn)
 run "$leaf/bin/qmail-qmqpc" -flush 2> /dev/null
 is "$?/$(check "${first:-0}")" "0/spool= recv=$left tmp=0" "a flush without faults sends what the last kill left (${left:-nothing}), whole"
+kill "$FAKE_PID" 2> /dev/null
+
+# ---- R: a rewrite in place -----------------------------------------------------------
+# A QMTP hub takes the first of two recipients and defers the second: the
+# flush rewrites the message for the second only (a new file renamed over
+# the old one). After a kill at any system call the message is still there
+# exactly once, whole, for both recipients or for the second alone.
+printf 'Fsender3000@example.org\0Ta@example.net\0Tb@example.net\0\0' > "$W/env.3000"; chmod 644 "$W/env.3000"
+hubs "$DEAD"
+{ run "$leaf/bin/qmail-qmqpc" < "$W/body" 1< "$W/env.3000"; } 2> /dev/null
+mkdir -p "$W/tmpr"; cp -p "$SP"/* "$W/tmpr/"
+mkdir -p "$T/fr"
+start_fake qmtp:KZ --logdir "$T/fr" --lifetime 1800
+echo "qmtp:127.0.0.1:$FAKE_PORT" > "$leaf/control/qmqpservers"
+# rcheck: "N: RCPTS" for each message file (RCPTS joined by +), "tmp" for a
+# tmp.* file, "BAD ..." for a file that is not whole
+rcheck() {
+  python3 - "$SP" "$W/body" <<'PY'
+import os, re, sys
+spool, body = sys.argv[1], open(sys.argv[2], "rb").read()
+for name in sorted(os.listdir(spool)) if os.path.isdir(spool) else []:
+    data = open(os.path.join(spool, name), "rb").read()
+    if name.startswith("tmp."):
+        print("tmp")
+        continue
+    m = re.match(rb"[^\n]*\nFsender(\d+)@example\.org\0((?:T[^\0]+\0)+)\0", data)
+    if not m or data[m.end():] != body:
+        print("BAD %s is not whole" % name)
+        continue
+    print("%s: %s" % (m.group(1).decode(), "+".join(r[1:].decode() for r in m.group(2).split(b"\0")[:-1])))
+PY
+}
+run strace -o "$W/refr" "$leaf/bin/qmail-qmqpc" -flush 2> /dev/null
+is "$?/$(rcheck | tr '\n' ' ')" "0/3000: b@example.net " "reference flush under strace: the message stays, rewritten for the deferred recipient"
+cases "$W/refr" > "$T/rcases"
+nr=$(wc -l < "$T/rcases")
+ok "$([ "$nr" -ge 30 ] && grep -q '^renameat ' "$T/rcases"; echo $?)" "R: $nr system calls from the open of spool/ (the rename over the old file among them)"
+fails=0 both=0 one=0
+while read -r name ord; do
+  rm -f "$SP"/*; run cp -p "$W/tmpr"/* "$SP/"
+  { run strace -o /dev/null -e inject="$name":signal=SIGKILL:when="$ord" "$leaf/bin/qmail-qmqpc" -flush; } 2> /dev/null
+  rc=$?
+  got=$(rcheck | grep -v '^tmp$' | tr '\n' ' ')
+  case "$rc/$got" in
+    0/*) fails=$((fails + 1)); echo "# kill at $name#$ord: exit 0: $got" ;;
+    *"/3000: a@example.net+b@example.net ") both=$((both + 1)) ;;
+    *"/3000: b@example.net ") one=$((one + 1)) ;;
+    *) fails=$((fails + 1)); echo "# kill at $name#$ord: exit $rc: $got" ;;
+  esac
+done < "$T/rcases"
+is "$fails" 0 "R: kill -9 at each of $nr system calls: the message is there once, whole, for both recipients ($both) or the deferred one ($one)"
+ok "$([ "$both" -ge 1 ] && [ "$one" -ge 1 ]; echo $?)" "R: before the rename it has both, after it the deferred one only"
 done_testing
