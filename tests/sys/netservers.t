@@ -2,8 +2,9 @@
 # netservers.t: qmail-qmqpd and qmail-qmtpd on loopback under tcpserver,
 # with QMAILQUEUE=tests/lib/qq-record.sh. Covers: the leaf's qmail-qmqpc
 # to both servers (K, a relay refusal mixed with an accepted recipient, a
-# queue Z passed back), a 200 MB message through qmqpd with the server's
-# peak RSS (VmHWM, polled) flat, pipelined QMTP packages from python
+# queue Z passed back), the installed databytes refusing a 51 MB message,
+# a 200 MB message through qmqpd (with databytes 0) with the server's
+# peak RSS flat, pipelined QMTP packages from python
 # (all written before reading, and one at a time waiting for the reply
 # without closing: replies are flushed before the server blocks), the
 # per-read timeouts (control/timeoutqmqpd, timeoutqmtpd) and the total
@@ -21,6 +22,13 @@ fi
 
 HUB=$T/hub LEAF=$T/leaf QQ=$T/qq
 mkdir -p "$HUB/control" "$LEAF/control" "$QQ"
+# the servers read the control files of an installed hub (qmake install),
+# so they run with the installed defaults (databytes 52428800 among them);
+# only me and rcpthosts are this test's
+if ! qmake install QMAILHOME="$T/inst" > "$T/install.log" 2>&1; then
+  sed 's/^/# /' "$T/install.log"; echo "Bail out! qmake install failed"; exit 1
+fi
+cp -R "$T/inst/control/." "$HUB/control/"
 printf 'hub.example.org\n' > "$HUB/control/me"
 printf 'example.org\n' > "$HUB/control/rcpthosts"
 printf 'leaf.example.org\n' > "$LEAF/control/me"
@@ -85,7 +93,34 @@ is "$RC" 82 "queue says 71: qmqpc exit 82"
 like "$FD6" '^Z.*temporarily rejected.*\(#4\.3\.0\)$' "qmqpc gets qmqpd's Z text"
 stop "$QP_PID"
 
+# ---- the installed databytes refuses a bigger message ------------------------
+is "$(cat "$HUB/control/databytes")" 52428800 "the installed control/databytes is 52428800"
+# big_msg MB: a message of MB megabytes on stdout
+big_msg() {
+  python3 -c '
+import sys
+mb = int(sys.argv[1])
+out = sys.stdout.buffer
+out.write(b"Subject: big\n\n")
+chunk = (b"x" * 1023 + b"\n") * 1024
+for _ in range(mb):
+    out.write(chunk)
+' "$1"
+}
+serve qmqpd "$QMQPD"; QP_PID=$SPID
+printf '%s\n' "127.0.0.1:$PORT" > "$LEAF/control/qmqpservers"
+rm -f "$QQ"/*
+big_msg 51 | QMAILHOME=$LEAF timeout 300 "$QMQPC" 1< "$T/env" 6> "$T/fd6" 2> /dev/null
+RC=$?
+is "$RC" 82 "51 MB message, installed databytes: qmqpc exit 82"
+like "$(cat "$T/fd6")" '^D.*\(#5\.3\.4\)$' "51 MB message, installed databytes: refused for its size ($(head -c 100 "$T/fd6"))"
+ok "$([ ! -e "$QQ/envelope" ]; echo $?)" "51 MB message, installed databytes: nothing queued"
+stop "$QP_PID"
+
 # ---- 200 MB through qmqpd: memory stays flat ----------------------------------
+# With control/databytes 0 (no limit), written here: an installed hub would
+# refuse it (above).
+printf '0\n' > "$HUB/control/databytes"
 # The server's peak memory is its ru_maxrss, read by a small C wrapper that
 # waits for it (polling /proc missed a short-lived server on a loaded
 # machine; a python wrapper would count its own image, copied by fork).
@@ -119,15 +154,7 @@ big() {
   local mb=$1 rc i
   printf '%s\n' "127.0.0.1:$QP_PORT" > "$LEAF/control/qmqpservers"
   rm -f "$QQ"/* "$T/hwm"
-  python3 -c '
-import sys
-mb = int(sys.argv[1])
-out = sys.stdout.buffer
-out.write(b"Subject: big\n\n")
-chunk = (b"x" * 1023 + b"\n") * 1024
-for _ in range(mb):
-    out.write(chunk)
-' "$mb" | QMAILHOME=$LEAF timeout 300 "$QMQPC" 1< "$T/env" 2> /dev/null
+  big_msg "$mb" | QMAILHOME=$LEAF timeout 300 "$QMQPC" 1< "$T/env" 2> /dev/null
   rc=$?
   for i in $(seq 600); do [ -s "$T/hwm" ] && break; sleep 0.05; done
   echo "$rc $(cat "$T/hwm" 2>/dev/null || echo 0)"
@@ -136,7 +163,7 @@ read -r RC1 HWM1 < <(big 32)
 read -r RC200 HWM200 < <(big 200)
 SIZE=$(stat -c %s "$QQ/message" 2>/dev/null)
 is "$RC1" 0 "32 MB message: exit 0"
-is "$RC200" 0 "200 MB message: exit 0"
+is "$RC200" 0 "200 MB message, databytes 0: exit 0"
 ok "$([ "${SIZE:-0}" -gt $((200 * 1024 * 1024)) ]; echo $?)" "200 MB message: the queue got all of it ($SIZE bytes)"
 LIMIT=16384; [ "$BUILD" != "${BUILD%san}" ] && LIMIT=131072
 ok "$([ "$HWM200" -gt 0 ] && [ "$HWM200" -lt "$LIMIT" ]; echo $?)" "200 MB message: server VmHWM ${HWM200} KB < ${LIMIT} KB"
@@ -144,6 +171,7 @@ ok "$([ "$HWM1" -gt 0 ] && [ $((HWM200 - HWM1)) -lt 4096 ]; echo $?)" \
   "memory flat: VmHWM ${HWM1} KB for 32 MB, ${HWM200} KB for 200 MB"
 rm -f "$QQ"/*
 stop "$QP_PID"
+cp "$T/inst/control/databytes" "$HUB/control/databytes"
 
 # ---- pipelined QMTP from python ---------------------------------------------------
 serve qmtpd "$QMTPD"; QT_PID=$SPID; QT_PORT=$PORT
