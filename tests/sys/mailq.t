@@ -2,7 +2,9 @@
 # mailq.t: mailq, sendmail -bp and sendmail -bs on installed homes.
 # Hub home (make install): -bs runs bin/qmail-smtpd on stdin/stdout and
 # queues a message (no qmail-send running, so it stays in the queue);
-# mailq (the link) and sendmail -bp run bin/qmail-qread and list it.
+# mailq (the link) and sendmail -bp run bin/qmail-qread and list it. As a
+# normal user (nobody, when run as root): mailq and -bp exit 111 saying who
+# may read the queue, -bs queues a message.
 # Leaf home (make install-leaf): mailq and -bp say there is no queue and
 # name the hubs (exit 0), and list what waits in the spool; -bs speaks
 # SMTP itself and hands each message to the hub (a fake QMQP server):
@@ -33,6 +35,28 @@ if [ -x "$SRCDIR/$BUILD/hub/qmail-smtpd" ] || [ -x "$BUILD/hub/qmail-smtpd" ]; t
   like "$out" '1' "hub: the listing counts one message"
   out=$(env -i PATH=/usr/bin:/bin "$hub/bin/sendmail" -bp 2>&1); rc=$?
   is "$rc/$out" "0/$qr" "hub: sendmail -bp is mailq"
+  # a normal user (nobody) on this root install: the queue is qmails's, so
+  # mailq and -bp refuse and say who may read it; -bs works (qmail-smtpd
+  # runs the setuid qmail-queue)
+  if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+    chmod 755 "$T"
+    N() { env -i PATH=/usr/bin:/bin setpriv --reuid=65534 --regid=65534 --clear-groups -- "$@"; }
+    out=$(N "$hub/bin/mailq" 2>&1); rc=$?
+    is "$rc" 111 "hub, normal user: mailq exits 111"
+    like "$out" "^qmail-qread: fatal: unable to read the queue \(.*\): run me as root or as the queue's owner \(qmails\): " \
+      "hub, normal user: mailq says who may read the queue ($out)"
+    out=$(N "$hub/bin/sendmail" -bp 2>&1); rc=$?
+    is "$rc" 111 "hub, normal user: sendmail -bp exits 111"
+    like "$out" "run me as root or as the queue's owner \(qmails\)" "hub, normal user: -bp says who may read the queue"
+    out=$(printf 'HELO mua\r\nMAIL FROM:<nobody@hub.example.org>\r\nRCPT TO:<bob@example.org>\r\nDATA\r\nSubject: bs nobody\r\n\r\nhello\r\n.\r\nQUIT\r\n' |
+          N "$hub/bin/sendmail" -bs 2>&1); rc=$?
+    is "$rc" 0 "hub, normal user: sendmail -bs exits 0 after QUIT"
+    like "$out" '250 2\.0\.0 ok [0-9]+ qp [0-9]+' "hub, normal user: -bs queued the message"
+    like "$(env -i PATH=/usr/bin:/bin "$hub/bin/qmail-qread" 2>&1)" 'preprocessed: 2$' \
+      "hub, normal user: root's qmail-qread counts the normal user's message too"
+  else
+    echo "ok $((_n + 1)) # skip the normal-user checks need root and setpriv"; _n=$((_n + 1))
+  fi
 else
   echo "Bail out! the hub is not built (BUILD=$BUILD: make all first)"; exit 1
 fi
