@@ -97,6 +97,11 @@ CRYPT_PROGS := qmail-checkpassword qmail-passwd
 $(CRYPT_PROGS:%=$(BUILD)/hub/%) $(BUILD)/tests/unit/pwcheck: LDLIBS += -lcrypt
 # qmail-remote uses glibc's resolver (hub/rdns.c; glibc >= 2.34 has it in libc too)
 $(BUILD)/hub/qmail-remote: LDLIBS += -lresolv
+# TLS (common/q_tls.c, libtls from libtls-dev on OpenSSL): only the
+# programs that speak it, and their unit test (install: TLS_PROGS)
+TLS_PROGS := qmail-smtpd
+TLS_LIBS := -ltls -lssl -lcrypto
+$(TLS_PROGS:%=$(BUILD)/hub/%) $(BUILD)/tests/unit/tls: LDLIBS += $(TLS_LIBS)
 $(BUILD)/leaf/%: $(BUILD)/leaf/%.o $(BUILD)/auto_home.o $(LIBLEAF) $(LIBCOMMON)
 	$(LINK)
 $(BUILD)/hub/%: $(BUILD)/hub/%.o $(BUILD)/auto_home.o $(LIBHUB) $(LIBLEAF) $(LIBCOMMON)
@@ -112,8 +117,8 @@ $(BUILD)/tests/unit/%.o: tests/unit/%.c
 # RUN_PKGS: what building and running a hub needs (make run); DEB_PKGS: that
 # plus the test tools (make check). tests/lib/deps.sh installs what is
 # missing as root; as a normal user it prints the apt-get line and fails.
-RUN_PKGS := libowfat-dev ucspi-tcp-ipv6 daemontools python3
-DEB_PKGS := $(RUN_PKGS) tinycdb swaks faketime clang libclang-rt-14-dev strace dnsmasq-base man-db postfix
+RUN_PKGS := libowfat-dev ucspi-tcp-ipv6 daemontools python3 libtls-dev openssl
+DEB_PKGS := $(RUN_PKGS) tinycdb swaks libio-socket-ssl-perl faketime clang libclang-rt-14-dev strace dnsmasq-base man-db postfix
 deps:
 	@sh tests/lib/deps.sh $(DEB_PKGS)
 deps-run:
@@ -193,6 +198,7 @@ bench-spool: all
 install: all
 	@DOMAIN='$(DOMAIN)' STATIC_PROGS='$(STATIC_PROGS)' STATIC_LDFLAGS='$(STATIC_LDFLAGS)' \
 	  CRYPT_PROGS='$(CRYPT_PROGS)' \
+	  TLS_PROGS='$(TLS_PROGS)' TLS_LIBS='$(TLS_LIBS)' \
 	  sh hub/install-hub.sh '$(QMAILHOME)' '$(BUILD)' '$(CC) $(ALL_LDFLAGS)' '$(LDLIBS) -lresolv' \
 	  '$(LEAF_PROGS)' '$(LEAF_SCRIPTS)' '$(HUB_PROGS)'
 

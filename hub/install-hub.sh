@@ -14,6 +14,9 @@ src=$(cd "$(dirname "$0")/.." && pwd)
 . "$src/leaf/install-lib.sh"
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 root=0; [ "$(id -u)" = 0 ] && root=1
+# the programs that speak TLS link with libtls too (link_progs); the
+# Makefile passes both, these defaults serve a direct call
+TLS_PROGS=${TLS_PROGS-qmail-smtpd} TLS_LIBS=${TLS_LIBS--ltls -lssl -lcrypto}
 
 make_users() {
   getent group qmail >/dev/null || groupadd -r qmail
@@ -82,13 +85,20 @@ default_controls "$dir" hub
 cp "$src/control/README.md" "$dir/control/README.md" 2>/dev/null || true
 
 # services: run scripts are code (replaced); env/ is the administrator's (kept)
-service() { # name program port rules
+service() { # name program port rules [settings of the run script]
   s=$dir/service/$1
   mkdir -p "$s/env" "$s/log" "$dir/log/$1"
   sed -e "s|@QMAILHOME@|$dir|g" -e "s|@NAME@|$1|g" -e "s|@PROG@|$2|g" \
-      -e "s|@PORT@|$3|g" -e "s|@RULES@|$4|g" "$src/hub/service/run.sh" > "$s/run.new"
+      -e "s|@PORT@|$3|g" -e "s|@RULES@|$4|g" -e "s|@SET@|${5:-}|g" "$src/hub/service/run.sh" > "$s/run.new"
   sed -e "s|@QMAILHOME@|$dir|g" -e "s|@NAME@|$1|g" "$src/hub/service/log-run.sh" > "$s/log/run.new"
   chmod 755 "$s/run.new" "$s/log/run.new"
+# TLS: a self-signed certificate for control/me unless there is one, so
+# that STARTTLS works from the start (docs/tls.md; qmailctl tlscert)
+if [ ! -e "$dir/control/servercert.pem" ]; then
+  "$dir/bin/qmailctl" tlscert ||
+    echo "install: no control/servercert.pem: STARTTLS is off until qmailctl tlscert succeeds" >&2
+fi
+
   mv -f "$s/run.new" "$s/run"; mv -f "$s/log/run.new" "$s/log/run"
   [ -e "$s/env/IP" ] || echo 0.0.0.0 > "$s/env/IP"
   [ -e "$s/env/PORT" ] || echo "$3" > "$s/env/PORT"
@@ -99,7 +109,12 @@ service() { # name program port rules
 }
 for p in $hubprogs; do
   case $p in
-    qmail-smtpd) service qmail-smtpd qmail-smtpd 25 tcp.smtp ;;
+    qmail-smtpd) service qmail-smtpd qmail-smtpd 25 tcp.smtp
+      # SMTPS (RFC 8314, implicit TLS): installed "down" (daemontools'
+      # flag, which qmailctl start honours too): an upgrade never opens
+      # a port by itself; rm service/qmail-smtps/down to run it
+      [ -d "$dir/service/qmail-smtps" ] || { mkdir -p "$dir/service/qmail-smtps"; : > "$dir/service/qmail-smtps/down"; }
+      service qmail-smtps qmail-smtpd 465 tcp.smtp SMTPS=1 ;;
     qmail-qmtpd) service qmail-qmtpd qmail-qmtpd 209 tcp.qmtp ;;
     qmail-qmqpd) service qmail-qmqpd qmail-qmqpd 628 tcp.qmqp ;;
   esac

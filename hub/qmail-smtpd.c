@@ -51,6 +51,7 @@
 #include "refuselog.h"
 #include "smtpcmd.h"
 #include "smtpdata.h"
+#include "smtptls.h"
 
 #define IOBUF 16384
 #define LINGER_MS 1000
@@ -70,6 +71,7 @@ static stralloc line, helo, mailfrom, rcpts;
 static struct smtp_path path;
 static unsigned long nrcpts;
 static int esmtp, seenmail, rcpt_tried;
+static int needhelo;   /* after STARTTLS: HELO/EHLO again before MAIL */
 static struct qq qq;
 static int qq_open;
 
@@ -97,7 +99,7 @@ static ssize_t read_op(int fd, char *buf, size_t len, void *b)
 {
   (void)b;
   if (buffer_flush(&out) < 0) return -1;
-  return io_read(fd, buf, len, &in_lim);
+  return smtptls_read(fd, buf, len, &in_lim);
 }
 
 /* ---- leaving ------------------------------------------------------- */
@@ -134,6 +136,7 @@ static void __attribute__((noreturn)) die(int code, const char *msg, int drain)
     reply(msg);
   }
   buffer_flush(&out);
+  smtptls_end();
   if (drain) linger();
   _exit(code);
 }
@@ -228,6 +231,7 @@ static int set_helo(const char *arg, size_t len, const char *verb)
     return 0;
   }
   if (!stralloc_copyb(&helo, arg, len) || !stralloc_0(&helo)) die_nomem();
+  needhelo = 0;
   txn_reset();
   return 1;
 }
@@ -248,6 +252,7 @@ static void smtp_ehlo(char *arg, size_t len)
   reply(me.s);
   reply("250-PIPELINING");
   reply("250-8BITMIME");
+  if (smtptls_offer()) reply("250-STARTTLS");
   if (databytes) {
     out_puts("250-SIZE ");
     buffer_putulong(&out, databytes);
@@ -262,6 +267,7 @@ static void smtp_mail(char *arg, size_t len)
 {
   int r;
   if (seenmail) { reply("503 5.5.1 nested MAIL command"); return; }
+  if (needhelo) { reply("503 5.5.1 EHLO first: the session restarted with TLS"); return; }
   r = smtpcmd_path(arg, len, "FROM", SMTPCMD_P_SIZE | SMTPCMD_P_BODY, maxaddr, &path);
   if (r != SMTPCMD_OK) { err_cmd(r); return; }
   if (databytes && path.has_size && path.size > databytes) {
@@ -352,6 +358,38 @@ static void smtp_unimpl(char *arg, size_t len)
   reply("502 5.5.1 unimplemented");
 }
 
+/* ---- TLS (smtptls.c) ---------------------------------------------- */
+
+/* tls_begin: the handshake (the client's cleartext after STARTTLS is
+ * dropped first); a failure is logged by smtptls and ends the session
+ * without a reply: there is no channel left to send one on. */
+static void tls_begin(void)
+{
+  int r;
+  if (buffer_flush(&out) < 0) die_io(0);
+  r = smtptls_handshake(&in, &in_lim, &out_lim);
+  if (r != SMTPTLS_OK) die(r == SMTPTLS_EOF ? 0 : r == SMTPTLS_TIMEOUT ? 111 : 100, 0, 0);
+}
+
+/* STARTTLS (RFC 3207): afterwards everything the client said before is
+ * forgotten: its HELO name, the transaction; it must greet again. */
+static void smtp_starttls(char *arg, size_t len)
+{
+  (void)arg;
+  if (len) { reply("501 5.5.4 syntax: STARTTLS takes no argument"); return; }
+  if (smtptls_active()) { reply("503 5.5.1 TLS is already active"); return; }
+  if (smtptls_prepare() < 0) {
+    reply("454 4.7.0 TLS not available due to temporary reason");
+    return;
+  }
+  reply("220 2.0.0 Ready to start TLS");
+  tls_begin();
+  helo.len = 0;
+  esmtp = 0;
+  needhelo = 1;
+  txn_reset();
+}
+
 /* ---- DATA ---------------------------------------------------------- */
 
 /* The DATA state machine (CRLF.CRLF, dot-unstuffing, bare LF refused
@@ -377,9 +415,10 @@ static void data_read(struct smtpdata *d)
 /* put_received: our Received line on top of the message. */
 static void put_received(void)
 {
-  stralloc r = {0, 0, 0};
+  stralloc r = {0, 0, 0}, proto = {0, 0, 0};
   struct received_info ri;
-  ri.proto = esmtp ? "ESMTP" : "SMTP";
+  if (!smtptls_with(&proto, esmtp, 0 /* authenticated: for AUTH */)) die_nomem();
+  ri.proto = proto.s;
   ri.local = localname;
   ri.remoteip = getenv("TCPREMOTEIP");
   ri.remotehost = getenv("TCPREMOTEHOST");
@@ -388,6 +427,7 @@ static void put_received(void)
   if (!received_line(&r, &ri, (long long)time(0))) die_nomem();
   qq_put(&qq, r.s, r.len);
   stralloc_free(&r);
+  stralloc_free(&proto);
 }
 
 /* enhanced: the x.y.z of a queue status text "... (#x.y.z)", if its class
@@ -482,7 +522,8 @@ static const struct verb {
   { "helo", smtp_helo }, { "ehlo", smtp_ehlo }, { "mail", smtp_mail },
   { "rcpt", smtp_rcpt }, { "data", smtp_data }, { "rset", smtp_rset },
   { "noop", smtp_noop }, { "vrfy", smtp_vrfy }, { "expn", smtp_expn },
-  { "help", smtp_help }, { "quit", smtp_quit }, { 0, smtp_unimpl },
+  { "help", smtp_help }, { "quit", smtp_quit }, { "starttls", smtp_starttls },
+  { 0, smtp_unimpl },
 };
 
 /* log_as: the stage and input of the command about to run. The argument
@@ -519,6 +560,8 @@ static void command(char *s, size_t len)
   }
   for (v = verbs; v->name; ++v)
     if (smtpcmd_verbis(&l, v->name)) break;
+  if (v->fn == smtp_starttls && !smtptls_active() && !smtptls_offer())
+    while (v->name) ++v;   /* no certificate: STARTTLS is unknown here */
   log_as(v, &l);
   v->fn(l.arg, l.arglen);
 }
@@ -617,14 +660,19 @@ int main(void)
 {
   progname = "qmail-smtpd";
   signal(SIGPIPE, SIG_IGN);
-  perip_gate(progname, "421 too many connections from your address (#4.7.0)\r\n");   /* docs/limits.md: PERIP */
+  perip_gate(progname, smtptls_implicit() ? 0 :   /* SMTPS: no cleartext */
+             "421 too many connections from your address (#4.7.0)\r\n");   /* docs/limits.md: PERIP */
   buffer_init(&in, (ssize_t (*)())read_op, 0, inbuf, sizeof inbuf);
-  buffer_init(&out, (ssize_t (*)())io_bwrite, 1, outbuf, sizeof outbuf);
+  buffer_init(&out, (ssize_t (*)())smtptls_bwrite, 1, outbuf, sizeof outbuf);
   out.cookie = &out_lim;
   out_lim.timeout_ms = 60000;   /* until timeoutsmtpd is known */
   read_limits();
   read_controls();
   read_env();
+  if (smtptls_implicit()) {   /* SMTPS (RFC 8314): TLS before the greeting */
+    if (smtptls_prepare() < 0) die(111, 0, 0);
+    tls_begin();
+  }
   out_puts("220 ");
   out_puts(greeting.s);
   reply(" ESMTP");

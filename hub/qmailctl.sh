@@ -1,6 +1,7 @@
 #!/bin/sh
 # qmailctl: start, stop and look after the hub's services in @QMAILHOME@.
-#   qmailctl start    start every service/<name>/run not already running,
+#   qmailctl start    start every service/<name>/run not already running
+#                     and not marked service/<name>/down (daemontools' flag),
 #                     each in its own process group, logging through log/run,
 #                     from an empty environment and with no descriptor above
 #                     2 (qmail-svcrun); the group id goes to
@@ -18,6 +19,10 @@
 #   qmailctl reload   ask qmail-send to reread locals/virtualdomains (SIGHUP)
 #   qmailctl cdb      compile control/tcp.{smtp,qmtp,qmqp} and morercpthosts,
 #                     and users/passwd (qmail-passwd -c)
+#   qmailctl tlscert [-f] [-rsa]   a self-signed certificate for control/me
+#                     in control/servercert.pem (ECDSA P-256, or RSA 2048),
+#                     mode 0640 qmaild:qmail as root, 0600 otherwise; an
+#                     existing one is replaced only with -f (docs/tls.md)
 #   qmailctl check    check the control files, cdbs, services and users
 #                     (bin/qmail-checkctl): one line per problem
 #   qmailctl trace ID|MESSAGE-ID   one message's history from the logs
@@ -110,7 +115,40 @@ stat_one() {
   pid=$(pidof_svc "$1")
   ip=$(head -n 1 "$svc/$1/env/IP" 2>/dev/null) port=$(head -n 1 "$svc/$1/env/PORT" 2>/dev/null)
   if alive "$pid"; then echo "$1: up (pid $pid) ${ip:-0.0.0.0}:${port:-default}"
+  elif [ -e "$svc/$1/down" ]; then echo "$1: down (service/$1/down: not started)"
   else echo "$1: down"; fi
+}
+
+# tlscert [-f] [-rsa]: a self-signed certificate and its key for control/me,
+# made in a private directory (umask 077) and renamed into place whole
+tlscert() {
+  force=0 key="ec -pkeyopt ec_paramgen_curve:P-256"
+  for a in "$@"; do
+    case $a in -f) force=1 ;; -rsa) key=rsa:2048 ;; *) usage >&2; return 100 ;; esac
+  done
+  f=$home/control/servercert.pem
+  if [ -e "$f" ] && [ $force = 0 ]; then
+    echo "qmailctl: control/servercert.pem exists: kept (tlscert -f replaces it)" >&2; return 100
+  fi
+  me=$(head -n 1 "$home/control/me" 2>/dev/null)
+  case $me in
+    ''|*[!A-Za-z0-9.-]*|.*|*.|*..*)
+      echo "qmailctl: control/me ('$me') is not a host name: no certificate made" >&2; return 111 ;;
+  esac
+  command -v openssl >/dev/null 2>&1 ||
+    { echo "qmailctl: openssl is not installed: no certificate made" >&2; return 111; }
+  d=$(umask 077 && mktemp -d "$home/control/.tlscert.XXXXXX") || return 111
+  # shellcheck disable=SC2086
+  if ! (umask 077 && openssl req -x509 -newkey $key -nodes -days 3650 -subj "/CN=$me" \
+          -addext "subjectAltName=DNS:$me" -keyout "$d/key" -out "$d/cert" 2> "$d/err" &&
+        cat "$d/cert" "$d/key" > "$d/pem"); then
+    echo "qmailctl: openssl failed: $(tail -n 1 "$d/err")" >&2; rm -rf "$d"; return 111
+  fi
+  if [ "$(id -u)" = 0 ] && id qmaild >/dev/null 2>&1; then
+    chown qmaild:qmail "$d/pem" && chmod 640 "$d/pem"
+  else chmod 600 "$d/pem"; fi && mv -f "$d/pem" "$f" || { rm -rf "$d"; return 111; }
+  rm -rf "$d"
+  echo "control/servercert.pem: self-signed for $me, 10 years; $(openssl x509 -noout -fingerprint -sha256 -in "$f")"
 }
 
 count() { find "$1" -type f 2>/dev/null | wc -l; }
@@ -149,6 +187,7 @@ usage: qmailctl VERB
   hold      hold remote deliveries (the link is down)
   reload    reread locals, virtualdomains and the other control files
   cdb       compile control/tcp.*, morercpthosts and users/passwd
+  tlscert [-f] [-rsa]   a self-signed certificate for control/me (TLS)
   check     check the control files, cdbs, services and users
   trace ID|MESSAGE-ID   one message's history from the logs
   help      this text
@@ -158,7 +197,7 @@ END
 start_all() {
   started=""
   if needs_cdb; then cdb || exit 111; fi
-  for s in $(services); do start_one "$s"; done
+  for s in $(services); do [ -e "$svc/$s/down" ] || start_one "$s"; done
   verify || exit 111
 }
 
@@ -174,6 +213,7 @@ case ${1:-} in
         echo "qmail-send: remote deliveries held (control/holdremote); qmailctl flush releases them" ;;
   reload) signal_send HUP || exit 111; echo "qmail-send: told to reread its control files (HUP)" ;;
   cdb) cdb || exit 111 ;;
+  tlscert) shift; tlscert "$@" || exit $? ;;
   check) exec "$home/bin/qmail-checkctl" ;;
   trace) shift; exec "$home/bin/qmail-trace" "$@" ;;
   help|-h|--help) usage ;;

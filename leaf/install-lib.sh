@@ -20,9 +20,11 @@ link_progs() {
   for p in "$@"; do
     st=""  # $STATIC_PROGS (from the Makefile) link with $STATIC_LDFLAGS
     case " ${STATIC_PROGS:-} " in *" $p "*) st=${STATIC_LDFLAGS:-} ;; esac
+    tl=""  # $TLS_PROGS (from the Makefile) link with $TLS_LIBS too
+    case " ${TLS_PROGS:-} " in *" $p "*) tl=${TLS_LIBS:-} ;; esac
     # shellcheck disable=SC2086
     $cc $st -o "$dir/bin/.$p.new" "$build/$sub/$p.o" "$tmp/auto_home.o" \
-        "$build/libhub.a" "$build/libleaf.a" "$build/libcommon.a" $libs || return 1
+        "$build/libhub.a" "$build/libleaf.a" "$build/libcommon.a" $libs $tl || return 1
     chmod 755 "$dir/bin/.$p.new"
     mv -f "$dir/bin/.$p.new" "$dir/bin/$p"
   done

@@ -7,6 +7,8 @@
 #   BACKLOG       listen backlog (256: tcpserver's own 20 makes a burst of
 #                 connections overflow into SYN cookies and hang unanswered)
 # and anything else there (DATABYTES, ...) becomes the server's environment.
+# Settings the install puts on the qmail-svcrun line (SMTPS=1 for the SMTPS
+# service) come after env/ and win.
 # The server starts from an EMPTY environment plus env/ and no descriptor
 # above 2 (qmail-svcrun): nothing of the shell that started the service
 # leaks in. Per-address rules come from control/@RULES@.cdb (qmailctl cdb
@@ -25,6 +27,15 @@ if [ ! -f "$rules" ]; then
   echo "@NAME@: $rules is missing: run qmailctl cdb (refusing to start open)"
   sleep 5; exit 111
 fi
+# TLS (docs/tls.md): without control/servercert.pem qmail-smtpd offers no
+# STARTTLS, and an SMTPS service (SMTPS=1) cannot work at all
+if [ "@PROG@" = qmail-smtpd ] && [ ! -f "$home/control/servercert.pem" ]; then
+  case " @SET@ " in *" SMTPS=1 "*)
+    echo "@NAME@: $home/control/servercert.pem is missing: run qmailctl tlscert (SMTPS needs a certificate)"
+    sleep 5; exit 111 ;;
+  esac
+  echo "@NAME@: $home/control/servercert.pem is missing: STARTTLS is not offered (qmailctl tlscert makes one)"
+fi
 # the per-address table: one 64-byte slot per connection (common/q_perip.c)
 table=$home/service/@NAME@/perip.table
 rm -f "$table" && : > "$table" && chmod 600 "$table" || exit 111
@@ -34,5 +45,5 @@ if [ "$(id -u)" = 0 ]; then
   ids="-u $(id -u qmaild) -g $(getent group nofiles | cut -d: -f3)"
 fi
 # shellcheck disable=SC2086
-exec "$home/bin/qmail-svcrun" ./env PERIP="$PERIP" PERIPTABLE="$table" CONCURRENCY="$CONC" \
+exec "$home/bin/qmail-svcrun" ./env @SET@ PERIP="$PERIP" PERIPTABLE="$table" CONCURRENCY="$CONC" \
   tcpserver -v -DHRl0 -b "$BACKLOG" -c "$CONC" -x "$rules" $ids "$IP" "$PORT" "$home/bin/@PROG@"

@@ -1,7 +1,9 @@
 # hub.sh: a real running hub for the delivery end-to-end scripts
 # (dotqmail.t, bounce.t, virtual.t, retry.t). Source it after common.sh.
 #   hub_install         make install QMAILHOME=$HUB, me/locals/rcpthosts,
-#                       loopback ports; drops alias/.qmail-default so unknown
+#                       loopback ports (SMTP, SMTPS_PORT for qmail-smtps, which
+#                       stays down unless the test removes its down file);
+#                       drops alias/.qmail-default so unknown
 #                       local addresses bounce in both modes
 #   hub_user NAME       a recipient home $T/home/NAME with users/assign lines
 #                       =NAME (dash "", ext "") and +NAME- (dash "-"); call
@@ -50,10 +52,12 @@ hub_install() {
   printf '%s\nlocalhost\n' "$ME" > "$HUB/control/locals"
   printf '%s\n' "$ME" > "$HUB/control/rcpthosts"
   rm -f "$HUB/alias/.qmail-default"
-  for s in qmail-smtpd qmail-qmtpd qmail-qmqpd; do
+  # qmail-smtps is installed down: its port is set here, a test that wants
+  # it removes service/qmail-smtps/down before hub_start
+  for s in qmail-smtpd qmail-qmtpd qmail-qmqpd qmail-smtps; do
     echo 127.0.0.1 > "$HUB/service/$s/env/IP"; _port > "$HUB/service/$s/env/PORT"
   done
-  SMTP=$(cat "$HUB/service/qmail-smtpd/env/PORT")
+  SMTP=$(cat "$HUB/service/qmail-smtpd/env/PORT") SMTPS_PORT=$(cat "$HUB/service/qmail-smtps/env/PORT")
   mkdir -p "$T/home"; chmod 755 "$T/home"
 }
 
