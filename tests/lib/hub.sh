@@ -42,7 +42,8 @@ hub_skip_unless_built() {
   command -v tcpserver >/dev/null || { echo "1..0 # skip no tcpserver"; exit 0; }
 }
 
-_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+. "$SRCDIR/tests/lib/ports.sh"
+_port() { free_port; }
 
 hub_install() {
   local s
@@ -83,9 +84,14 @@ md() { "$HUB/bin/maildirmake" "$1/$2"; chown -R "$RUID:$RGID" "$1/$2"; }
 
 dq() { printf '%s' "$3" > "$1/$2"; chmod 644 "$1/$2"; chown "$RUID:$RGID" "$1/$2"; }
 
+# hub_start: qmailctl start; a port taken since hub_install picked it is
+# picked again (qmailctl_start, tests/lib/ports.sh), and SMTP and the
+# other port variables are read again from env/PORT
 hub_start() {
   local i
-  "$HUB/bin/qmailctl" start > "$T/start.log" 2>&1 || return 1
+  qmailctl_start "$HUB" "$T/start.log" || return 1
+  SMTP=$(cat "$HUB/service/qmail-smtpd/env/PORT") SMTPS_PORT=$(cat "$HUB/service/qmail-smtps/env/PORT")
+  [ -z "${SUBMISSION_PORT:-}" ] || SUBMISSION_PORT=$(cat "$HUB/service/qmail-submission/env/PORT")
   for i in $(seq 100); do
     python3 -c "import socket; socket.create_connection(('127.0.0.1',$SMTP),0.2)" 2>/dev/null &&
       grep -q 'qmail-send started' "$HUB/log/qmail-send/current" 2>/dev/null && return 0

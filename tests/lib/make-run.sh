@@ -16,16 +16,18 @@ hub=$run/hub leaf=$run/leaf
 mkdir -p "$run"; chmod 755 "$run"
 make -s install QMAILHOME="$hub" ${BUILD:+BUILD=$BUILD} ${SAN:+SAN=$SAN} > "$run/install.log"
 make -s install-leaf QMAILHOME="$leaf" ${BUILD:+BUILD=$BUILD} ${SAN:+SAN=$SAN} >> "$run/install.log"
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+. tests/lib/ports.sh
 for s in qmail-smtpd qmail-qmtpd qmail-qmqpd; do
   echo 127.0.0.1 > "$hub/service/$s/env/IP"; free_port > "$hub/service/$s/env/PORT"
 done
-qmqp=$(cat "$hub/service/qmail-qmqpd/env/PORT") smtp=$(cat "$hub/service/qmail-smtpd/env/PORT")
-echo "127.0.0.1:$qmqp" > "$leaf/control/qmqpservers"
 cp "$hub/control/me" "$leaf/control/me"
 
 "$hub/bin/qmailctl" stop > /dev/null 2>&1 || true   # a hub left by an earlier make run
-"$hub/bin/qmailctl" start
+# a port taken since it was picked is picked again (tests/lib/ports.sh)
+if ! qmailctl_start "$hub" "$run/start.log"; then cat "$run/start.log"; exit 1; fi
+cat "$run/start.log"
+qmqp=$(cat "$hub/service/qmail-qmqpd/env/PORT") smtp=$(cat "$hub/service/qmail-smtpd/env/PORT")
+echo "127.0.0.1:$qmqp" > "$leaf/control/qmqpservers"
 stop() {
   trap - EXIT INT TERM
   kill ${tailpid:-} 2>/dev/null

@@ -18,11 +18,11 @@ ok $? "make install makes a hub home with the qmail-send service"
 echo hub.example.org > "$hub/control/me"
 printf 'hub.example.org\nlocalhost\n' > "$hub/control/locals"
 printf 'hub.example.org\n' > "$hub/control/rcpthosts"
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-for s in qmail-smtpd qmail-qmtpd qmail-qmqpd; do echo 127.0.0.1 > "$hub/service/$s/env/IP"; port > "$hub/service/$s/env/PORT"; done
-SMTP=$(cat "$hub/service/qmail-smtpd/env/PORT") QMQP=$(cat "$hub/service/qmail-qmqpd/env/PORT")
-"$hub/bin/qmailctl" start > "$T/start.log" 2>&1
+. "$SRCDIR/tests/lib/ports.sh"
+for s in qmail-smtpd qmail-qmtpd qmail-qmqpd; do echo 127.0.0.1 > "$hub/service/$s/env/IP"; free_port > "$hub/service/$s/env/PORT"; done
+qmailctl_start "$hub" "$T/start.log"   # a port taken meanwhile is picked again
 ok $? "qmailctl start"
+SMTP=$(cat "$hub/service/qmail-smtpd/env/PORT") QMQP=$(cat "$hub/service/qmail-qmqpd/env/PORT")
 _stop() { "$hub/bin/qmailctl" stop > /dev/null 2>&1; cleanup; }
 trap _stop EXIT
 for _ in $(seq 50); do python3 -c "import socket; socket.create_connection(('127.0.0.1',$QMQP),0.2)" 2>/dev/null && break; sleep 0.1; done

@@ -28,7 +28,7 @@ esac
 BUDGET=${DIALUP_BUDGET:-150}   # seconds: every wait gives up past this
 DEADLINE=$((SECONDS + BUDGET))
 A=$T/a B=$T/b
-_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+. "$SRCDIR/tests/lib/ports.sh"
 
 # ---- the two homes -----------------------------------------------------------
 qmake install QMAILHOME="$A" > "$T/install.a.log" 2>&1 &&
@@ -40,16 +40,14 @@ echo b.example > "$B/control/me"; echo b.example > "$B/control/locals"
 echo b.example > "$B/control/rcpthosts"
 rm -rf "$B/service/qmail-qmqpd"
 for s in qmail-smtpd qmail-qmtpd; do
-  echo 127.0.0.1 > "$B/service/$s/env/IP"; _port > "$B/service/$s/env/PORT"
+  echo 127.0.0.1 > "$B/service/$s/env/IP"; free_port > "$B/service/$s/env/PORT"
   echo 1000 > "$B/service/$s/env/PERIP"   # hub A sends up to concurrencyremote connections from 127.0.0.1
 done
-BSMTP=$(cat "$B/service/qmail-smtpd/env/PORT") BQMTP=$(cat "$B/service/qmail-qmtpd/env/PORT")
 # every local address of B goes to the alias home's Maildir
 printf './Maildir/\n' > "$B/alias/.qmail-default"
 chown --reference="$B/alias/.qmail-postmaster" "$B/alias/.qmail-default"
 chmod 644 "$B/alias/.qmail-default"
 MD=$B/alias/Maildir
-echo ":127.0.0.1:$BSMTP" > "$A/control/smtproutes"
 
 _stop() {
   "$A/bin/qmailctl" stop > /dev/null 2>&1
@@ -72,10 +70,14 @@ alog() { cat "$A"/log/qmail-send/@* "$A/log/qmail-send/current" 2>/dev/null; }  
 nA() { alog | grep -cE -- "$1"; }
 # for wait_for (its arguments are expanded once, so counts go in here)
 nA_gt() { [ "$(nA "$1")" -gt "$2" ]; }    # nA_gt PATTERN N
-"$B/bin/qmailctl" start > "$T/start.b.log" 2>&1 &&
+# a port taken since it was picked is picked again (qmailctl_start); the
+# ports are read after the start
+qmailctl_start "$B" "$T/start.b.log" &&
+  BSMTP=$(cat "$B/service/qmail-smtpd/env/PORT") BQMTP=$(cat "$B/service/qmail-qmtpd/env/PORT") &&
   wait_for listening "$BSMTP" && wait_for listening "$BQMTP" &&
   wait_for grep -q 'qmail-send started' "$B/log/qmail-send/current"
 ok $? "hub B listens (smtpd :$BSMTP, qmtpd :$BQMTP) and delivers"
+echo ":127.0.0.1:$BSMTP" > "$A/control/smtproutes"
 echo 0 > "$A/control/sessionsperhost"
 up_a; ok $? "hub A starts (classic: sessionsperhost 0)"
 

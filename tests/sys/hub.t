@@ -30,14 +30,15 @@ if [ "$(id -u)" = 0 ]; then
   is "${nou:-}" "" "the qmail users exist"
 fi
 
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+. "$SRCDIR/tests/lib/ports.sh"
 for s in qmail-smtpd qmail-qmtpd qmail-qmqpd; do
-  echo 127.0.0.1 > "$hub/service/$s/env/IP"; port > "$hub/service/$s/env/PORT"
+  echo 127.0.0.1 > "$hub/service/$s/env/IP"; free_port > "$hub/service/$s/env/PORT"
 done
-SMTP=$(cat "$hub/service/qmail-smtpd/env/PORT") QMTP=$(cat "$hub/service/qmail-qmtpd/env/PORT") QMQP=$(cat "$hub/service/qmail-qmqpd/env/PORT")
 echo hub.example.org > "$hub/control/me"; printf 'hub.example.org\n' > "$hub/control/rcpthosts"
-"$hub/bin/qmailctl" start > "$T/start.log" 2>&1
+# a port taken since it was picked is picked again (qmailctl_start)
+qmailctl_start "$hub" "$T/start.log"
 ok $? "qmailctl start"
+SMTP=$(cat "$hub/service/qmail-smtpd/env/PORT") QMTP=$(cat "$hub/service/qmail-qmtpd/env/PORT") QMQP=$(cat "$hub/service/qmail-qmqpd/env/PORT")
 for p in $SMTP $QMTP $QMQP; do
   for i in $(seq 50); do python3 -c "import socket; socket.create_connection(('127.0.0.1',$p),0.2).close()" 2>/dev/null && break; sleep 0.1; done
 done

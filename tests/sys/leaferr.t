@@ -19,7 +19,9 @@ printf 'leaf.example.org\n' > "$leaf/control/idhost"
 export QMAILHOME=$leaf   # the installed programs name it already; belt and braces
 echo none > "$leaf/control/spool"
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# ports nothing listens on, held so to the end (tests/lib/ports.sh)
+. "$SRCDIR/tests/lib/ports.sh"
+{ dead_port DEAD && dead_port DEAD2; } || { echo "Bail out! no port to hold"; exit 1; }
 hubs() { printf '%s\n' "$@" > "$leaf/control/qmqpservers"; }
 # send PROG ARGS...: a small message; sets RC and ERR (stderr), MS (elapsed ms)
 send() {
@@ -32,7 +34,6 @@ send() {
 }
 
 # ---- the causes, by name ------------------------------------------------------
-DEAD=$(free_port)
 hubs "127.0.0.1:$DEAD" "127.0.0.1:99999"
 send sendmail bob@example.org
 is "$RC" 111 "bad port on line 2: exit 111"
@@ -69,7 +70,7 @@ ok "$([ "$MS" -lt 30000 ]; echo $?)" "and it gave up after qmqptimeout (${MS} ms
 kill "$FAKE_PID" 2>/dev/null
 rm -f "$leaf/control/qmqptimeout"
 
-hubs "127.0.0.1:$DEAD" "127.0.0.1:$(free_port)"
+hubs "127.0.0.1:$DEAD" "127.0.0.1:$DEAD2"
 send qmail-inject bob@example.org
 like "$ERR" "no hub took the message: 127\.0\.0\.1:$DEAD: connection refused; 127\.0\.0\.1:[0-9]+: connection refused \(#4\.4\.1\)" \
      "two refusing hubs: both are named, in order"

@@ -101,7 +101,8 @@ echo "127.0.0.1:$FAKE_PORT" > "$leaf/control/qmqpservers"
 out=$(printf 'HELO x\nMAIL FROM:<a@example.org>\nRCPT TO:<b@example.org>\nDATA\nhi\n.\nQUIT\n' | L sendmail -bs 2>&1)
 like "$out" $'554 no mailbox by that name here \\(#5\\.1\\.1\\)\r' "leaf: -bs passes a hub's refusal on as 554"
 kill "$FAKE_PID" 2>/dev/null
-DEAD=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+. "$SRCDIR/tests/lib/ports.sh"
+dead_port DEAD || { echo "Bail out! no port to hold"; exit 1; }   # held closed to the end
 echo "127.0.0.1:$DEAD" > "$leaf/control/qmqpservers"
 echo none > "$leaf/control/spool"
 out=$(printf 'HELO x\nMAIL FROM:<a@example.org>\nRCPT TO:<b@example.org>\nDATA\nhi\n.\nQUIT\n' | L sendmail -bs 2>&1)

@@ -31,7 +31,7 @@ stop_servers() {
   for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
   PIDS=()
 }
-cleanup() { stop_servers; rm -rf "$T"; }
+cleanup() { local p; stop_servers; for p in "${DEAD_PIDS[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$T"; }
 trap cleanup EXIT
 
 n=0
@@ -62,10 +62,10 @@ start() {
 }
 SERIAL=0
 
-# free_port: a loopback port nothing listens on (bound, then released).
-free_port() {
-  "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
+# DEAD: a loopback port nothing listens on, held so (bound, not listening)
+# to the end by a process of tests/lib/ports.sh (killed by cleanup)
+. "$SRCDIR/tests/lib/ports.sh"
+dead_port DEAD || { echo "Bail out! no port to hold"; exit 1; }
 
 servers() { printf '%s\n' "$@" >"$HOME_Q/control/qmqpservers"; }
 ctl() { printf '%s\n' "$2" >"$HOME_Q/control/$1"; }
@@ -144,7 +144,6 @@ is "$RC" 31 "D without text: exit 31"
 stop_servers
 
 # ---- connection problems ----------------------------------------------------
-DEAD=$(free_port)
 servers "127.0.0.1:$DEAD"
 run
 is "$RC" 82 "refused: exit 82"
@@ -241,11 +240,11 @@ else
   skip "/etc/hosts has no localhost"
 fi
 
-servers "127.0.0.1:$(free_port)" "127.0.0.1:99999"
+servers "127.0.0.1:$DEAD" "127.0.0.1:99999"
 run
 is "$RC" 82 "invalid qmqpservers line: exit 82"
 is "$FD6" 'Zcontrol/qmqpservers line 2: bad port "99999" (#4.3.0)' "invalid line: fd 6 names the line and what is wrong"
-servers "# hubs" "" "hub.invalid" "127.0.0.1:$(free_port)"
+servers "# hubs" "" "hub.invalid" "127.0.0.1:$DEAD"
 run
 is "$RC" 82 "a name that does not resolve, then a refused address: exit 82"
 case $FD6 in
@@ -255,7 +254,7 @@ case $FD6 in
 esac
 ok $r "fd 6 names both problems, in order"
 ctl qmqptimeout 5s
-servers "127.0.0.1:$(free_port)"
+servers "127.0.0.1:$DEAD"
 run
 is "$FD6" "Zcontrol/qmqptimeout: not a number of seconds (#4.3.0)" "a bad qmqptimeout is named"
 ctl_reset

@@ -19,7 +19,8 @@ qmake install QMAILHOME="$hub" > "$T/install.log" 2>&1
 ok $? "make install makes a hub home"
 echo hub.example.org > "$hub/control/me"
 printf 'hub.example.org\nlocalhost\n' > "$hub/control/locals"
-closed=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+. "$SRCDIR/tests/lib/ports.sh"
+dead_port closed || { echo "Bail out! no port to hold"; exit 1; }   # held closed to the end
 echo ":127.0.0.1:$closed" > "$hub/control/smtproutes"   # remote deliveries fail temporarily
 echo '|exit 111' > "$hub/alias/.qmail-later"              # a local recipient that defers
 [ "$(id -u)" = 0 ] && chown alias "$hub/alias/.qmail-later"
