@@ -7,6 +7,7 @@
 #                   same write: what the server says after the handshake
 #   after           the session after STARTTLS: MAIL before EHLO, EHLO
 #                   keywords, a second STARTTLS, STARTTLS with an argument
+#   starttls        EHLO, STARTTLS: the reply (and nothing more)
 #   garbage         STARTTLS, then an HTTP request instead of a ClientHello
 #   stall           STARTTLS, then 11 bytes of a ClientHello and silence
 #   trickle         STARTTLS, then a real ClientHello one byte per 0.5 s
@@ -155,6 +156,14 @@ def case_after():
     out("starttls with argument", c.cmd(b"STARTTLS now\r\n")[0])
 
 
+def case_starttls():
+    c = Conn(port)
+    c.reply()
+    c.cmd(b"EHLO client.example\r\n")
+    code, texts = c.cmd(b"STARTTLS\r\n")
+    out("starttls", code + " " + " ".join(texts))
+
+
 def case_garbage():
     c = Conn(port)
     c.reply()
@@ -196,7 +205,10 @@ def case_trickle():
 def case_smtps_clear():
     c = Conn(port)
     got = c.quiet(1.5)
-    out("greeting in the clear", "none" if got == b"" else repr(got))
+    out("greeting in the clear", "none" if got in (b"", "EOF") else repr(got))
+    if got == "EOF":
+        out("closed after", "0.0")
+        return
     c.s.sendall(b"EHLO client.example\r\n")
     out("closed after", "%.1f" % c.closed_after(15))
 
