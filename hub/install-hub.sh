@@ -119,6 +119,19 @@ for p in $hubprogs; do
     qmail-qmqpd) service qmail-qmqpd qmail-qmqpd 628 tcp.qmqp ;;
   esac
 done
+# submission (RFC 6409, docs/auth.md): qmail-smtpd with SUBMISSION=1 on
+# 587 (tcp.smtp's rules), AUTH before MAIL; installed "down" as SMTPS is.
+# AUTH is on where env/CHECKPASSWORD names a checkpassword program: the
+# install writes it for submission and SMTPS; port 25 has none unless the
+# administrator adds it (kept, like all of env/)
+case " $hubprogs " in *" qmail-smtpd "*)
+  [ -d "$dir/service/qmail-submission" ] || { mkdir -p "$dir/service/qmail-submission"; : > "$dir/service/qmail-submission/down"; }
+  service qmail-submission qmail-smtpd 587 tcp.smtp SUBMISSION=1
+  for s in qmail-submission qmail-smtps; do
+    [ ! -d "$dir/service/$s/env" ] || [ -e "$dir/service/$s/env/CHECKPASSWORD" ] ||
+      echo "$dir/bin/qmail-checkpassword" > "$dir/service/$s/env/CHECKPASSWORD"
+  done ;;
+esac
 # qmail-send: qmail-start runs it with lspawn, (rspawn,) clean; local mail
 # without a users/assign entry goes to the alias home's ./Maildir/
 case " $hubprogs " in *" qmail-start "*)

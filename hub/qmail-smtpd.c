@@ -21,6 +21,10 @@
  *   control/timeoutsmtpd  per read, seconds (300; 0: none): -> 451 4.4.2, exit
  *   control/databytes or $DATABYTES  message bytes (0 = no cap) -> 552 5.3.4
  *
+ * AUTH PLAIN and LOGIN (RFC 4954) with a checkpassword program named by
+ * the arguments or $CHECKPASSWORD; the submission rules with $SUBMISSION:
+ * smtpauth.h, docs/auth.md.
+ *
  * Exit codes: 0 QUIT or the client closed between commands; 100 dropped
  * for a protocol violation (line too long, bare LF in DATA); 111 temporary
  * trouble (timeout, I/O error, client gone during DATA, out of memory,
@@ -49,6 +53,7 @@
 #include "rcpthosts.h"
 #include "received.h"
 #include "refuselog.h"
+#include "smtpauth.h"
 #include "smtpcmd.h"
 #include "smtpdata.h"
 #include "smtptls.h"
@@ -253,6 +258,7 @@ static void smtp_ehlo(char *arg, size_t len)
   reply("250-PIPELINING");
   reply("250-8BITMIME");
   if (smtptls_offer()) reply("250-STARTTLS");
+  if (smtpauth_offer(smtptls_active())) reply("250-AUTH PLAIN LOGIN");
   if (databytes) {
     out_puts("250-SIZE ");
     buffer_putulong(&out, databytes);
@@ -261,6 +267,33 @@ static void smtp_ehlo(char *arg, size_t len)
     reply("250-SIZE");
   }
   reply("250 ENHANCEDSTATUSCODES");
+}
+
+/* ---- AUTH (smtpauth.c) --------------------------------------------- */
+
+/* auth_getline: a line of the AUTH dialogue, under the command line cap */
+static void auth_getline(stralloc *sa)
+{
+  int r = getln(&in, sa, maxline);
+  if (r == GETLN_TOOLONG) die_toolong();
+  if (r == GETLN_NOMEM) die_nomem();
+  if (r == GETLN_ERR) die_io(0);
+  if (r == GETLN_EOF) die_io(1);
+  while (sa->len && (sa->s[sa->len - 1] == '\n' || sa->s[sa->len - 1] == '\r')) --sa->len;
+}
+static void auth_drop(const char *msg) { die(100, msg, 0); }
+static const struct smtpauth_io auth_io = { reply, auth_getline, auth_drop, die_nomem };
+
+/* AUTH (RFC 4954): after EHLO, outside a mail transaction; without a
+ * checkpassword program the command is unknown here. The command line
+ * held credentials: it is wiped. */
+static void smtp_auth(char *arg, size_t len)
+{
+  if (!smtpauth_enabled()) reply("502 5.5.1 unimplemented");
+  else if (!esmtp || needhelo) reply("503 5.5.1 EHLO first");
+  else if (seenmail) reply("503 5.5.1 AUTH is not allowed during a mail transaction");
+  else smtpauth_cmd(&auth_io, arg, len, smtptls_active());
+  explicit_bzero(line.s, line.len);
 }
 
 static void smtp_mail(char *arg, size_t len)
@@ -278,16 +311,18 @@ static void smtp_mail(char *arg, size_t len)
     reply("553 5.7.1 sorry, your envelope sender is in my badmailfrom list");
     return;
   }
+  if (!smtpauth_mail(&auth_io, path.addr.s, path.addr.len)) return;
   if (!stralloc_copy(&mailfrom, &path.addr)) die_nomem();
   seenmail = 1;
   reply("250 2.1.0 ok");
 }
 
-/* rcpt_allowed: rcpthosts, unless RELAYCLIENT is set. Replies when not. */
+/* rcpt_allowed: rcpthosts, unless RELAYCLIENT is set or the client
+ * authenticated. Replies when not. */
 static int rcpt_allowed(const stralloc *a)
 {
   int r;
-  if (relayclient) return 1;
+  if (relayclient || smtpauth_user()) return 1;   /* AUTH: may relay */
   r = rcpthosts_ok(a->s, a->len);
   if (r > 0) return 1;
   if (r < 0) reply("451 4.3.0 unable to read rcpthosts");
@@ -388,6 +423,7 @@ static void smtp_starttls(char *arg, size_t len)
   esmtp = 0;
   needhelo = 1;
   txn_reset();
+  smtpauth_reset();
 }
 
 /* ---- DATA ---------------------------------------------------------- */
@@ -417,7 +453,7 @@ static void put_received(void)
 {
   stralloc r = {0, 0, 0}, proto = {0, 0, 0};
   struct received_info ri;
-  if (!smtptls_with(&proto, esmtp, 0 /* authenticated: for AUTH */)) die_nomem();
+  if (!smtptls_with(&proto, esmtp, smtpauth_user() != 0)) die_nomem();
   ri.proto = proto.s;
   ri.local = localname;
   ri.remoteip = getenv("TCPREMOTEIP");
@@ -523,7 +559,7 @@ static const struct verb {
   { "rcpt", smtp_rcpt }, { "data", smtp_data }, { "rset", smtp_rset },
   { "noop", smtp_noop }, { "vrfy", smtp_vrfy }, { "expn", smtp_expn },
   { "help", smtp_help }, { "quit", smtp_quit }, { "starttls", smtp_starttls },
-  { 0, smtp_unimpl },
+  { "auth", smtp_auth }, { 0, smtp_unimpl },
 };
 
 /* log_as: the stage and input of the command about to run. The argument
@@ -539,7 +575,7 @@ static void log_as(const struct verb *v, const struct smtp_line *l)
   if (v->fn == smtp_helo || v->fn == smtp_ehlo || v->fn == smtp_mail || v->fn == smtp_rcpt) {
     input = l->arg;
     inputlen = l->arglen;
-  } else if (v->name) {
+  } else if (v->name && v->fn != smtp_auth) {   /* AUTH: the verb alone */
     input = 0;
   }
 }
@@ -617,9 +653,10 @@ static void read_databytes(void)
   }
 }
 
-static void read_controls(void)
+static void read_controls(char **args)
 {
   unsigned long t = 300;
+  const char *name;
   int r;
   read_names();
   if (control_rldef(&localiphost, "localiphost", me.s) < 0) die_control("localiphost");
@@ -631,6 +668,7 @@ static void read_controls(void)
   if (r == 0) bmf.len = 0;
   case_lowerb(bmf.s, bmf.len);
   if (rcpthosts_init() < 0) die_control("rcpthosts");
+  if (smtpauth_init(args, &name) < 0) die_control(name);
 }
 
 static void read_limits(void)
@@ -656,7 +694,7 @@ static void read_env(void)
   localname = h && *h && strcmp(h, "0") ? h : me.s;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
   progname = "qmail-smtpd";
   signal(SIGPIPE, SIG_IGN);
@@ -667,7 +705,7 @@ int main(void)
   out.cookie = &out_lim;
   out_lim.timeout_ms = 60000;   /* until timeoutsmtpd is known */
   read_limits();
-  read_controls();
+  read_controls(argc > 1 ? argv + 1 : 0);
   read_env();
   if (smtptls_implicit()) {   /* SMTPS (RFC 8314): TLS before the greeting */
     if (smtptls_prepare() < 0) die(111, 0, 0);

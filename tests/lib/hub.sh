@@ -55,10 +55,11 @@ hub_install() {
   rm -f "$HUB/alias/.qmail-default"
   # qmail-smtps is installed down: its port is set here, a test that wants
   # it removes service/qmail-smtps/down before hub_start
-  for s in qmail-smtpd qmail-qmtpd qmail-qmqpd qmail-smtps; do
+  for s in qmail-smtpd qmail-qmtpd qmail-qmqpd qmail-smtps qmail-submission; do
     echo 127.0.0.1 > "$HUB/service/$s/env/IP"; _port > "$HUB/service/$s/env/PORT"
   done
   SMTP=$(cat "$HUB/service/qmail-smtpd/env/PORT") SMTPS_PORT=$(cat "$HUB/service/qmail-smtps/env/PORT")
+  SUBMISSION_PORT=$(cat "$HUB/service/qmail-submission/env/PORT")   # down too, as installed
   mkdir -p "$T/home"; chmod 755 "$T/home"
 }
 
