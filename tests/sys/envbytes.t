@@ -29,43 +29,17 @@ QMTP=$(cat "$HUB/service/qmail-qmtpd/env/PORT")
 QMQP=$(cat "$HUB/service/qmail-qmqpd/env/PORT")
 hub_start; ok $? "hub started"
 
-cat > "$T/ns.py" <<'EOF'
-# ns.py PROTO PORT SENDER RCPT...: one QMTP package or QMQP request; the
-# addresses are Python string escapes (\x1b ...); prints one letter and
-# the (#x.y.z) per reply, space-separated.
-import re, socket, sys
-proto, port = sys.argv[1], int(sys.argv[2])
-def arg(a):
-    if a == "LONG": return b"a" * 995 + b"@x.org"
-    return a.encode().decode("unicode_escape").encode("latin-1")
-def ns(b): return b"%d:" % len(b) + b + b","
-sender, rcpts = arg(sys.argv[3]), [arg(a) for a in sys.argv[4:]]
-msg = b"From: a@leaf.example.org\nSubject: envbytes\n\nhello\n"
-if proto == "qmtp":
-    data = ns(b"\n" + msg) + ns(sender) + ns(b"".join(ns(r) for r in rcpts))
-    want = len(rcpts)
-else:
-    data = ns(ns(msg) + ns(sender) + b"".join(ns(r) for r in rcpts))
-    want = 1
-s = socket.create_connection(("127.0.0.1", port), timeout=30)
-s.sendall(data)
-s.shutdown(socket.SHUT_WR)
-buf = b""
-while True:
-    d = s.recv(65536)
-    if not d: break
-    buf += d
-out = []
-while buf and len(out) < want:
-    m = re.match(rb"(\d+):", buf)
-    n = int(m.group(1))
-    t = buf[m.end():m.end() + n].decode("latin-1")
-    buf = buf[m.end() + n + 1:]
-    c = re.search(r"\(#([0-9.]+)\)", t)
-    out.append(t[0] + (c.group(1) if c else ""))
-print(" ".join(out))
-EOF
-ns() { timeout 60 python3 "$T/ns.py" "$@"; }
+# ns PROTO PORT SENDER RCPT...: one QMTP package or QMQP request
+# (tests/lib/nsclient.py: the addresses are Python string escapes, \x1b
+# ...; LONG is a 1001-byte address); prints one letter and the (#x.y.z)
+# per reply, space-separated
+LONG=$(printf 'a%.0s' $(seq 995))@x.org
+ns() {
+  local a x=()
+  for a in "${@:3}"; do [ "$a" = LONG ] && a=$LONG; x+=("$a"); done
+  timeout 60 python3 "$SRCDIR/tests/lib/nsclient.py" "$1" "$2" \
+    --msg 'From: a@leaf.example.org\nSubject: envbytes\n\nhello\n' "${x[@]}"
+}
 newmsgs() { nlog 'new msg'; }
 
 # ---- QMTP: each bad recipient D, the good one delivered ----------------------

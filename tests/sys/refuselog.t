@@ -90,36 +90,22 @@ logged $S 'qmail-smtpd: refused: 127.0.0.1 connect 500 5.5.2 reason="line too lo
 is "$(refusals $S)" 8 "SMTP: one line per refusal (8)"
 
 # ---- QMTP ------------------------------------------------------------------
-cat > "$T/ns.py" <<'EOF'
-import socket, sys
-proto, port, what = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-def ns(b): return b"%d:" % len(b) + b + b","
-msg = b"Subject: t\n\nhello\n"
-big = b"Subject: big\n\n" + b"x" * 400 + b"\n"
-if proto == "qmtp":
-    def pkg(m, s, rs): return ns(b"\n" + m) + ns(s) + ns(b"".join(ns(r) for r in rs))
-    data = {"mixed": pkg(msg, b"a@leaf.example.org", [b"x@evil.test", b"x\x1b[2J@hub.example.org",
-                                                       b"zu@hub.example.org", b"postmaster@hub.example.org",
-                                                       b"root@hub.example.org"]),
-            "big": pkg(big, b"a@leaf.example.org", [b"zu@hub.example.org"]),
-            "sender": pkg(msg, b"a\r\nX: y@leaf.example.org", [b"zu@hub.example.org"]),
-            "junk": b"12x:"}[what]
-else:
-    def req(m, s, rs): return ns(ns(m) + ns(s) + b"".join(ns(r) for r in rs))
-    data = {"rcpt": req(msg, b"a@leaf.example.org", [b"zu@hub.example.org", b"q\x7f\x00@hub.example.org"]),
-            "big": req(big, b"a@leaf.example.org", [b"zu@hub.example.org"]),
-            "none": req(msg, b"a@leaf.example.org", [])}[what]
-s = socket.create_connection(("127.0.0.1", port), timeout=30)
-s.sendall(data)
-s.shutdown(socket.SHUT_WR)
-buf = b""
-while True:
-    d = s.recv(65536)
-    if not d: break
-    buf += d
-print(buf.decode("latin-1"))
-EOF
-nsc() { timeout 60 python3 "$T/ns.py" "$@" > /dev/null; }
+# nsc PROTO PORT CASE: one QMTP package or QMQP request of the kind CASE
+# (tests/lib/nsclient.py), replies discarded
+BIG='Subject: big\n\n'$(printf 'x%.0s' $(seq 400))'\n'
+nsc() {
+  local c=(--msg 'Subject: t\n\nhello\n')
+  case $1:$3 in
+    qmtp:mixed) c+=(a@leaf.example.org x@evil.test 'x\x1b[2J@hub.example.org' zu@hub.example.org
+                    postmaster@hub.example.org root@hub.example.org) ;;
+    *:big) c=(--msg "$BIG" a@leaf.example.org zu@hub.example.org) ;;
+    qmtp:sender) c+=('a\r\nX: y@leaf.example.org' zu@hub.example.org) ;;
+    qmtp:junk) c=(--raw '12x:') ;;
+    qmqp:rcpt) c+=(a@leaf.example.org zu@hub.example.org 'q\x7f\x00@hub.example.org') ;;
+    qmqp:none) c+=(a@leaf.example.org) ;;
+  esac
+  timeout 60 python3 "$SRCDIR/tests/lib/nsclient.py" "$1" "$2" "${c[@]}" > /dev/null
+}
 nsc qmtp "$QMTP" mixed; nsc qmtp "$QMTP" big; nsc qmtp "$QMTP" sender; nsc qmtp "$QMTP" junk
 S=qmail-qmtpd
 logged $S 'qmail-qmtpd: refused: 127.0.0.1 recipient D 5.7.1 reason="domain not in rcpthosts, relaying denied" input="x@evil.test"' \
