@@ -87,11 +87,14 @@ dq() { printf '%s' "$3" > "$1/$2"; chmod 644 "$1/$2"; chown "$RUID:$RGID" "$1/$2
 
 # hub_start: qmailctl start; a port taken since hub_install picked it is
 # picked again (qmailctl_start, tests/lib/ports.sh), and SMTP and the
-# other port variables are read again from env/PORT
+# other port variables are read again from env/PORT (QMTP and QMQP too,
+# when the test has set them)
 hub_start() {
   local i
   qmailctl_start "$HUB" "$T/start.log" || return 1
   SMTP=$(cat "$HUB/service/qmail-smtpd/env/PORT") SMTPS_PORT=$(cat "$HUB/service/qmail-smtps/env/PORT")
+  [ -z "${QMTP:-}" ] || QMTP=$(cat "$HUB/service/qmail-qmtpd/env/PORT")
+  [ -z "${QMQP:-}" ] || QMQP=$(cat "$HUB/service/qmail-qmqpd/env/PORT")
   [ -z "${SUBMISSION_PORT:-}" ] || SUBMISSION_PORT=$(cat "$HUB/service/qmail-submission/env/PORT")
   for i in $(seq 100); do
     python3 -c "import socket; socket.create_connection(('127.0.0.1',$SMTP),0.2)" 2>/dev/null &&

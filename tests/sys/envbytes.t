@@ -25,9 +25,9 @@ U=$T/home/zu
 dq "$U" .qmail '|printf "%s|%s|" "$SENDER" "$RECIPIENT" >> env.out
 ./Maildir/
 '
-QMTP=$(cat "$HUB/service/qmail-qmtpd/env/PORT")
-QMQP=$(cat "$HUB/service/qmail-qmqpd/env/PORT")
 hub_start; ok $? "hub started"
+QMTP=$(cat "$HUB/service/qmail-qmtpd/env/PORT")   # after the start: a port taken
+QMQP=$(cat "$HUB/service/qmail-qmqpd/env/PORT")   # meanwhile is picked again
 
 # ns PROTO PORT SENDER RCPT...: one QMTP package or QMQP request
 # (tests/lib/nsclient.py: the addresses are Python string escapes, \x1b

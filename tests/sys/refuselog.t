@@ -23,9 +23,9 @@ printf '127.:allow\n' > "$HUB/control/tcp.qmtp"
 "$HUB/bin/qmailctl" cdb > /dev/null; ok $? "rules without RELAYCLIENT compiled"
 echo 2 > "$HUB/control/maxrcpt"
 echo 300 > "$HUB/control/databytes"
-QMTP=$(cat "$HUB/service/qmail-qmtpd/env/PORT")
-QMQP=$(cat "$HUB/service/qmail-qmqpd/env/PORT")
 hub_start; ok $? "hub started"
+QMTP=$(cat "$HUB/service/qmail-qmtpd/env/PORT")   # after the start: a port taken
+QMQP=$(cat "$HUB/service/qmail-qmqpd/env/PORT")   # meanwhile is picked again
 
 slog() { cat "$HUB"/log/"$1"/@* "$HUB/log/$1/current" 2>/dev/null; }
 # has SERVICE TEXT: a log line of SERVICE holds TEXT (fixed string)
