@@ -668,7 +668,7 @@ static void read_controls(char **args)
   if (r == 0) bmf.len = 0;
   case_lowerb(bmf.s, bmf.len);
   if (rcpthosts_init() < 0) die_control("rcpthosts");
-  if (smtpauth_init(args, &name) < 0) die_control(name);
+  if (smtpauth_init(args, in_lim.timeout_ms, &name) < 0) die_control(name);
 }
 
 static void read_limits(void)

@@ -2,6 +2,7 @@
  * program (see smtpauth.h). */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -15,6 +16,7 @@
 static char **checkpw;          /* the command, NULL-terminated; 0: AUTH off */
 static char *defargs[3];
 static unsigned long maxfail = SMTPAUTH_FAILURES, basedelay = SMTPAUTH_DELAY;
+static unsigned long checkms = SMTPAUTH_CHECKTIME * 1000UL;
 static stralloc senders;
 static int have_senders;
 static unsigned long failures;
@@ -116,10 +118,11 @@ unsigned long smtpauth_delay(unsigned long base, unsigned long k)
 
 /* ---- settings -------------------------------------------------------- */
 
-int smtpauth_init(char **args, const char **name)
+int smtpauth_init(char **args, int timeout_ms, const char **name)
 {
   const char *e = getenv("CHECKPASSWORD");
   int r;
+  if (timeout_ms > 0) checkms = (unsigned long)timeout_ms;
   if (args && args[0]) {
     checkpw = args;
     if (!args[1]) { defargs[0] = args[0]; defargs[1] = (char *)"/bin/true"; checkpw = defargs; }
@@ -170,6 +173,29 @@ static void wipe(stralloc *sa)
   sa->len = 0;
 }
 
+static void sleep_ms(unsigned long ms);
+
+/* reap: wait for the checkpassword program, at most checkms; then kill it.
+ * 0 and *st, or -1. */
+static int reap(pid_t pid, int *st)
+{
+  unsigned long waited = 0, step = 1;
+  for (;;) {
+    pid_t r = waitpid(pid, st, WNOHANG);
+    if (r == pid) return 0;
+    if (r == -1 && errno != EINTR) return -1;
+    if (waited >= checkms) {
+      kill(pid, SIGKILL);
+      while (waitpid(pid, st, 0) == -1 && errno == EINTR) ;
+      err_print("warning", 0, "AUTH: ", checkpw[0], " took too long: killed", (const char *)0);
+      return -1;
+    }
+    sleep_ms(step);
+    waited += step;
+    if (step < 32) step *= 2;
+  }
+}
+
 /* run_checkpw: the checkpassword program with buf (n bytes) on its fd 3.
  * 0 accepted, 1 refused, -1 temporary trouble. */
 static int run_checkpw(const char *buf, size_t n)
@@ -198,9 +224,7 @@ static int run_checkpw(const char *buf, size_t n)
     done += (size_t)w;
   }
   close(p[1]);
-  while (waitpid(pid, &st, 0) == -1)
-    if (errno != EINTR) return -1;
-  if (!WIFEXITED(st)) return -1;
+  if (reap(pid, &st) < 0 || !WIFEXITED(st)) return -1;
   return WEXITSTATUS(st) == 0 ? 0 : WEXITSTATUS(st) == 1 ? 1 : -1;
 }
 

@@ -27,6 +27,7 @@
 #define SMTPAUTH_FAILURES 3         /* default control/authfailures */
 #define SMTPAUTH_DELAY 1000         /* default control/authdelay, ms */
 #define SMTPAUTH_MAXDELAY 30000     /* one failure's delay at most, ms */
+#define SMTPAUTH_CHECKTIME 300      /* default checkpassword time limit, s */
 
 /* what qmail-smtpd lends the dialogue */
 struct smtpauth_io {
@@ -40,9 +41,11 @@ struct smtpauth_io {
 
 /* smtpauth_init: AUTH is on when args (argv after the program name) name
  * a checkpassword program, [checkpassword [prog [arg...]]] (prog defaults to
- * /bin/true), or else $CHECKPASSWORD does. Reads the controls. 0 ok; -1
- * with *name the control file that could not be used (errno set). */
-int smtpauth_init(char **args, const char **name);
+ * /bin/true), or else $CHECKPASSWORD does. One that runs longer than
+ * timeout_ms (<= 0: SMTPAUTH_CHECKTIME s) is killed: a temporary failure.
+ * Reads the controls. 0 ok; -1 with *name the control file that could not
+ * be used (errno set). */
+int smtpauth_init(char **args, int timeout_ms, const char **name);
 /* smtpauth_enabled: is there a checkpassword program? */
 int smtpauth_enabled(void);
 /* smtpauth_offer: may EHLO advertise AUTH now (tls: inside TLS)? */

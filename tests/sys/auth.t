@@ -7,7 +7,8 @@
 # control/authfailures 3 keep the delays short. Checked:
 #  - as installed: port 25 offers no AUTH (502), submission does
 #  - real clients: python smtplib PLAIN and LOGIN (with and without the
-#    initial response) over STARTTLS on 587 and on 25; swaks --auth PLAIN
+#    initial response) over STARTTLS on 587 and on 25, PLAIN over SMTPS
+#    (465, where the install names the checkpassword too); swaks --auth PLAIN
 #    and LOGIN --tls; Received says "with ESMTPSA (TLS...)", and ESMTPA for
 #    AUTH in the clear from loopback
 #  - submission: MAIL before AUTH 530; with AUTH_CLEARTEXT_LOOPBACK 0 no
@@ -24,7 +25,9 @@
 #    third is followed by 421 and the end of the connection; each failure
 #    is logged with the client's address, the success with the login, and
 #    no password appears in any log
-#  - control/authsenders: a sender the login is not given is 553
+#  - control/authsenders: a sender the login is not given is 553; an
+#    unreadable one is 421 at connect
+#  - a checkpassword program that hangs is killed after timeoutsmtpd: 454
 . "$(dirname "$0")/../lib/common.sh"
 . "$SRCDIR/tests/lib/hub.sh"
 hub_skip_unless_built
@@ -38,6 +41,7 @@ is "$(cat "$HUB/service/qmail-submission/env/CHECKPASSWORD")" "$HUB/bin/qmail-ch
   "the install names qmail-checkpassword in qmail-submission's env/CHECKPASSWORD"
 ok "$([ -e "$HUB/service/qmail-submission/down" ]; echo $?)" "qmail-submission is installed down"
 ok "$([ ! -e "$HUB/service/qmail-smtpd/env/CHECKPASSWORD" ]; echo $?)" "port 25 has no AUTH as installed"
+is "$(cat "$HUB/service/qmail-smtps/env/CHECKPASSWORD")" "$HUB/bin/qmail-checkpassword" "SMTPS has it"
 hub_user alice
 hub_newu
 PW=Sesame-$RANDOM-open
@@ -47,7 +51,7 @@ printf '300\n' > "$HUB/control/authdelay"
 printf '3\n' > "$HUB/control/authfailures"
 # relay from 127.0.0.1 only, so that 127.0.0.2 meets the ":allow" line
 printf '127.0.0.1:allow,RELAYCLIENT=""\n:allow\n' > "$HUB/control/tcp.smtp"
-rm "$HUB/service/qmail-submission/down"
+rm "$HUB/service/qmail-submission/down" "$HUB/service/qmail-smtps/down"
 
 # ---- as installed: no AUTH on 25 ------------------------------------------
 hub_start; ok $? "hub started (qmail-smtpd, qmail-submission)"
@@ -73,10 +77,14 @@ cat > "$T/login.py" <<'PY'
 import smtplib, ssl, sys
 port, mech, ir, pw, subj = int(sys.argv[1]), sys.argv[2], sys.argv[3] == "ir", sys.argv[4], sys.argv[5]
 ctx = ssl._create_unverified_context()
-s = smtplib.SMTP("127.0.0.1", port, timeout=30)
-s.ehlo("client.example")
-s.starttls(context=ctx)
-s.ehlo("client.example")
+if len(sys.argv) > 6:   # smtps
+    s = smtplib.SMTP_SSL("127.0.0.1", port, timeout=30, context=ctx)
+    s.ehlo("client.example")
+else:
+    s = smtplib.SMTP("127.0.0.1", port, timeout=30)
+    s.ehlo("client.example")
+    s.starttls(context=ctx)
+    s.ehlo("client.example")
 assert "auth" in s.esmtp_features, s.esmtp_features
 s.user, s.password = "alice", pw
 code, _ = s.auth(mech, s.auth_plain if mech == "PLAIN" else s.auth_login, initial_response_ok=ir)
@@ -93,6 +101,8 @@ for port in "$SUB" "$SMTP"; do
     done
   done
 done
+is "$(python3 "$T/login.py" "$SMTPS_PORT" PLAIN ir "$PW" py-smtps smtps 2>&1)" "login: 235" \
+  "smtplib SMTP_SSL on the SMTPS port: AUTH PLAIN, a message"
 if command -v swaks > /dev/null && perl -MIO::Socket::SSL -e 1 2> /dev/null; then
   for m in PLAIN LOGIN; do
     swaks --server 127.0.0.1 --port "$SUB" --tls --auth $m --auth-user alice --auth-password "$PW" \
@@ -107,7 +117,7 @@ out=$(drive "$SUB" 127.0.0.1 "EHLO c.example" "AUTH PLAIN [[%alice%$PW]]" "MAIL 
   "RCPT TO:<alice@$ME>" DATA +msg:cleartext QUIT)
 like "$out" "^235 2\.7\.0" "587 in the clear from loopback: AUTH PLAIN 235"
 like "$out" "^250 2\.0\.0 ok [0-9]+ qp" "and a message"
-nmsg=$([ -f "$T/swaks-LOGIN" ] && echo 11 || echo 9)
+nmsg=$([ -f "$T/swaks-LOGIN" ] && echo 12 || echo 10)
 wait_until files_ge "$MD/new" "$nmsg"
 # rcv SUBJECT: qmail-smtpd's Received field of that message, on one line
 rcv() { grep -l "^Subject: $1\$" "$MD"/new/* 2>/dev/null | head -1 | xargs -r sed -n '/^Received: from/{N;p;q}' | tr '\n' ' '; }
@@ -115,6 +125,7 @@ like "$(rcv "py-$SUB-PLAIN-ir")" "with ESMTPSA \(TLSv1\.[23] cipher [A-Z0-9_-]+ 
   "Received (587, STARTTLS, AUTH): with ESMTPSA and the cipher"
 like "$(rcv "py-$SMTP-LOGIN-noir")" "with ESMTPSA \(TLSv1\.[23] cipher" "Received (25, STARTTLS, AUTH): ESMTPSA"
 like "$(rcv cleartext)" "with ESMTPA;" "Received (AUTH in the clear): with ESMTPA"
+like "$(rcv py-smtps)" "with ESMTPSA \(TLSv1\.[23] cipher" "Received (SMTPS, AUTH): ESMTPSA"
 [ -f "$T/swaks-LOGIN" ] && like "$(rcv swaks-LOGIN)" "with ESMTPSA \(" "Received (swaks): ESMTPSA"
 is "$(ls "$MD/new" | wc -l)" "$nmsg" "every message arrived, no other"
 
@@ -221,5 +232,16 @@ like "$(printf '%s\n' "$out" | sed -n 11p)" "^250 " "authsenders: own address"
 chmod 000 "$HUB/control/authsenders"
 like "$(drive "$SUB" 127.0.0.1 QUIT)" "^421 4\.3\.0" "an unreadable authsenders: 421 at connect (fail closed)"
 rm -f "$HUB/control/authsenders"
+
+# ---- a checkpassword that hangs is killed after timeoutsmtpd ----------------
+printf '#!/bin/sh\nexec sleep 60\n' > "$T/slowpw"; chmod 755 "$T/slowpw"
+echo 2 > "$HUB/control/timeoutsmtpd"
+start=$SECONDS
+out=$(printf 'EHLO c.example\r\nAUTH PLAIN %s\r\nQUIT\r\n' "$(printf '\0alice\0x' | base64)" |
+  env -i TCPREMOTEIP=127.0.0.1 "$HUB/bin/qmail-smtpd" "$T/slowpw" 2>"$T/slow.err" | tr -d '\r')
+el=$((SECONDS - start))
+like "$out" "454 4\.7\.0" "a checkpassword that hangs: 454 4.7.0"
+ok "$([ "$el" -ge 1 ] && [ "$el" -lt 20 ]; echo $?)" "after the 2 s of timeoutsmtpd (took ${el}s)"
+like "$(cat "$T/slow.err")" "took too long: killed" "and a warning says so"
 
 done_testing
