@@ -11,6 +11,7 @@
 #   make bench-spool          a leaf send with an empty spool, before and after the spool
 #   make bench-local          local delivery end to end and drain against Postfix
 #   make bench-remote         remote delivery (drain, end to end, 1000 recipients, dial-up flush) against Postfix
+#   make bench-tls            STARTTLS and SMTPS sessions and messages per second, CPU per handshake, against Postfix
 #
 # Programs find their home through a compiled-in path: install links each
 # program again with an auto_home object naming DIR, so a home works with no
@@ -57,7 +58,7 @@ HUB_BIN := $(HUB_PROGS:%=$(BUILD)/hub/%)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%)
 
 .SECONDARY:
-.PHONY: all deps deps-run check test install install-leaf fuzz bench bench-leaf bench-accept bench-local bench-scale bench-remote bench-spool clean run
+.PHONY: all deps deps-run check test install install-leaf fuzz bench bench-leaf bench-accept bench-local bench-scale bench-remote bench-spool bench-tls clean run
 all: $(LEAF_BIN) $(HUB_BIN) $(UNIT_BIN)
 
 $(BUILD)/%.o: %.c
@@ -180,7 +181,7 @@ run: deps-run
 	@bash tests/lib/make-run.sh
 
 # ---- benchmarks (never part of check) -----------------------------------
-bench: bench-leaf bench-accept bench-local bench-scale bench-remote bench-spool
+bench: bench-leaf bench-accept bench-local bench-scale bench-remote bench-spool bench-tls
 bench-leaf: all
 	bash tests/bench/leaf.sh
 bench-accept: all
@@ -193,6 +194,8 @@ bench-remote: all
 	bash tests/bench/remote.sh
 bench-spool: all
 	BUILD=$(BUILD) bash tests/bench/spool.sh
+bench-tls: all
+	BUILD=$(BUILD) bash tests/bench/tls.sh
 
 # install: a hub home (leaf programs too, bin/qmail-queue the real queue)
 install: all

@@ -4,6 +4,10 @@
  * Man page: qmail-smtpd.8. Rows S, D, R and the queue status of docs/bad-input.md
  * are its tests (tests/proto/smtpd.t, tests/sys/smtpd.t).
  *
+ * TLS: STARTTLS (RFC 3207) and, with $SMTPS, implicit TLS (RFC 8314) are
+ * in smtptls.c; here are only its hooks (tls_begin, smtp_starttls, the
+ * I/O ops, the Received protocol name). Tests: tests/sys/tls*.t.
+ *
  * Every 4xx/5xx reply is logged on fd 2 as one escaped line with the
  * client's address, the stage and the client's bytes (refuselog.h).
  *

@@ -11,7 +11,7 @@
 # without a byte in the clear (fail closed), logged; a missing one -> no
 # STARTTLS, and at the next start the run scripts say so in the logs,
 # qmail-smtps's refusing to start; a new certificate works at once, without
-# a restart.
+# a restart. control/tlsserverciphers narrows the TLS 1.2 suites.
 . "$(dirname "$0")/../lib/common.sh"
 . "$SRCDIR/tests/lib/hub.sh"
 hub_skip_unless_built
@@ -106,4 +106,15 @@ ctl tlscert > /dev/null; ok $? "tlscert makes a new one"
 offers; ok $? "STARTTLS offered again, without a restart"
 out=$(drive send "$SMTP" starttls after-tlscert)
 is "$out" "send: ok" "and a message goes through it"
+
+# control/tlsserverciphers: libtls's "secure" by default (it takes an
+# ECDHE CBC suite on TLS 1.2); an AEAD-only list refuses that suite
+cbc() { printf 'QUIT\r\n' | timeout 20 openssl s_client -starttls smtp -connect "127.0.0.1:$SMTP" \
+  -tls1_2 -cipher ECDHE-ECDSA-AES128-SHA -brief -ign_eof 2>&1 | tr '\n' ' '; }
+like "$(cbc)" "Ciphersuite: ECDHE-ECDSA-AES128-SHA" "default ciphers: a TLS 1.2 CBC suite is taken"
+echo 'ECDHE+AESGCM:ECDHE+CHACHA20' > "$HUB/control/tlsserverciphers"
+like "$(cbc)" "alert handshake failure" "control/tlsserverciphers ECDHE+AESGCM:ECDHE+CHACHA20: refused"
+out=$(printf 'QUIT\r\n' | timeout 20 openssl s_client -starttls smtp -connect "127.0.0.1:$SMTP" \
+  -tls1_2 -cipher ECDHE-ECDSA-AES128-GCM-SHA256 -brief -ign_eof 2>&1 | tr '\n' ' ')
+like "$out" "Ciphersuite: ECDHE-ECDSA-AES128-GCM-SHA256" "and an AEAD suite taken"
 done_testing
