@@ -305,7 +305,8 @@ static void smtp_mail(char *arg, size_t len)
   int r;
   if (seenmail) { reply("503 5.5.1 nested MAIL command"); return; }
   if (needhelo) { reply("503 5.5.1 EHLO first: the session restarted with TLS"); return; }
-  r = smtpcmd_path(arg, len, "FROM", SMTPCMD_P_SIZE | SMTPCMD_P_BODY, maxaddr, &path);
+  r = smtpcmd_path(arg, len, "FROM", SMTPCMD_P_SIZE | SMTPCMD_P_BODY |
+                   (smtpauth_enabled() ? SMTPCMD_P_AUTH : 0), maxaddr, &path);
   if (r != SMTPCMD_OK) { err_cmd(r); return; }
   if (databytes && path.has_size && path.size > databytes) {
     reply("552 5.3.4 sorry, that message size exceeds my databytes limit");

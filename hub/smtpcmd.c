@@ -112,6 +112,28 @@ static int body_value(const char *v, size_t n, enum smtp_body *out)
   return SMTPCMD_OK;
 }
 
+/* xtext_value: RFC 3461 xtext (printable ASCII but '+' and '=', and
+ * "+HH" in upper-case hex), or "<>", as MAIL's AUTH= takes. */
+static int xtext_value(const char *v, size_t n)
+{
+  size_t i;
+  if (n == 0) return SMTPCMD_PARAMSYN;
+  if (n == 2 && v[0] == '<' && v[1] == '>') return SMTPCMD_OK;
+  for (i = 0; i < n; ++i) {
+    unsigned char c = (unsigned char)v[i];
+    if (c == '+') {
+      size_t j;
+      if (i + 2 >= n) return SMTPCMD_PARAMSYN;
+      for (j = i + 1; j <= i + 2; ++j)
+        if (!((v[j] >= '0' && v[j] <= '9') || (v[j] >= 'A' && v[j] <= 'F'))) return SMTPCMD_PARAMSYN;
+      i += 2;
+    } else if (c < 33 || c > 126 || c == '=') {
+      return SMTPCMD_PARAMSYN;
+    }
+  }
+  return SMTPCMD_OK;
+}
+
 /* param_one: one "KEY[=VALUE]" token. */
 static int param_one(const char *t, size_t n, unsigned params, struct smtp_path *p)
 {
@@ -124,6 +146,8 @@ static int param_one(const char *t, size_t n, unsigned params, struct smtp_path 
   }
   if ((params & SMTPCMD_P_BODY) && k == 4 && case_diffb(t, 4, "body") == 0)
     return body_value(t + 5, n - 5, &p->body);
+  if ((params & SMTPCMD_P_AUTH) && k == 4 && case_diffb(t, 4, "auth") == 0)
+    return xtext_value(t + 5, n - 5);
   return SMTPCMD_PARAM;
 }
 

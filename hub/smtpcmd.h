@@ -37,6 +37,7 @@ enum smtpcmd_result {
 /* which ESMTP parameters a command accepts */
 #define SMTPCMD_P_SIZE 1
 #define SMTPCMD_P_BODY 2
+#define SMTPCMD_P_AUTH 4   /* MAIL's AUTH= (RFC 4954 sec 5): checked, then ignored */
 
 enum smtp_body { SMTP_BODY_NONE = 0, SMTP_BODY_7BIT, SMTP_BODY_8BITMIME };
 

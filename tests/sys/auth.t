@@ -58,10 +58,11 @@ hub_start; ok $? "hub started (qmail-smtpd, qmail-submission)"
 SUB=$SUBMISSION_PORT   # hub_start may pick the ports again
 wait_until python3 -c "import socket; socket.create_connection(('127.0.0.1',$SUB),0.5)" 2>/dev/null
 drive() { python3 "$SRCDIR/tests/lib/authdrive.py" "$@" 2>&1; }
-out=$(drive "$SMTP" 127.0.0.1 "EHLO c.example" "AUTH PLAIN [[%alice%$PW]]" QUIT)
+out=$(drive "$SMTP" 127.0.0.1 "EHLO c.example" "AUTH PLAIN [[%alice%$PW]]" "MAIL FROM:<a@$ME> AUTH=<>" QUIT)
 unlike() { like "$(printf '%s' "$1" | grep -cE -- "$2")" '^0$' "$3"; }
 unlike "$out" "AUTH" "port 25 as installed: EHLO offers no AUTH"
 like "$out" "^502 5\.5\.1" "and AUTH is unknown there (502)"
+like "$out" "^555 5\.5\.4" "and so is MAIL's AUTH= parameter (555)"
 hub_stop
 echo "$HUB/bin/qmail-checkpassword" > "$HUB/service/qmail-smtpd/env/CHECKPASSWORD"
 hub_start; ok $? "hub restarted with env/CHECKPASSWORD for port 25 too"
@@ -138,13 +139,15 @@ hub_start; ok $? "hub restarted with AUTH_CLEARTEXT_LOOPBACK 0 for submission"
 SUB=$SUBMISSION_PORT
 wait_until python3 -c "import socket; socket.create_connection(('127.0.0.1',$SUB),0.5)" 2>/dev/null
 out=$(drive "$SUB" 127.0.0.1 "EHLO c.example" "AUTH PLAIN [[%alice%$PW]]" "MAIL FROM:<alice@$ME>" +tls \
-  "EHLO c.example" "AUTH PLAIN [[%alice%$PW]]" "MAIL FROM:<alice@$ME>" QUIT)
+  "EHLO c.example" "AUTH PLAIN [[%alice%$PW]]" "MAIL FROM:<alice@$ME> AUTH=alice+40$ME" RSET \
+  "MAIL FROM:<alice@$ME> AUTH=a+4" QUIT)
 is "$(printf '%s\n' "$out" | sed -n 2p | grep -c AUTH)" 0 "AUTH_CLEARTEXT_LOOPBACK 0: EHLO in the clear offers no AUTH"
 like "$(printf '%s\n' "$out" | sed -n 3p)" "^538 5\.7\.11" "AUTH in the clear: 538 5.7.11"
 like "$(printf '%s\n' "$out" | sed -n 4p)" "^530 5\.7\.0" "MAIL: still 530"
 like "$(printf '%s\n' "$out" | sed -n 6p)" "250-AUTH PLAIN LOGIN" "after STARTTLS EHLO offers AUTH PLAIN LOGIN"
 like "$(printf '%s\n' "$out" | sed -n 7p)" "^235 " "and AUTH succeeds"
-like "$(printf '%s\n' "$out" | sed -n 8p)" "^250 " "and MAIL is accepted"
+like "$(printf '%s\n' "$out" | sed -n 8p)" "^250 " "and MAIL is accepted, with AUTH=xtext (RFC 4954 sec 5)"
+like "$(printf '%s\n' "$out" | sed -n 10p)" "^501 5\.5\.4" "a broken AUTH= value: 501"
 # qmail-smtpd run directly, as from a non-loopback address
 direct() {
   env -i TCPREMOTEIP=192.0.2.7 CHECKPASSWORD="$HUB/bin/qmail-checkpassword" "$@" "$HUB/bin/qmail-smtpd" 2>/dev/null |

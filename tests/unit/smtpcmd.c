@@ -3,7 +3,8 @@
  * (brackets, lenient bare form S10, space after the colon, source routes
  * R6/R7, quoting R5, NUL S9, control characters, the address cap S12,
  * unbalanced brackets), ESMTP parameters (SIZE with overflow S11, BODY,
- * unknown ones -> 555) and the reply text for each result. */
+ * unknown ones -> 555), MAIL's AUTH= (xtext or <>, only where AUTH is on)
+ * and the reply text for each result. */
 #include <limits.h>
 #include <string.h>
 #include "tap.h"
@@ -149,6 +150,24 @@ static void test_replies(void)
   ok(!strncmp(smtpcmd_reply(SMTPCMD_NOMEM), "421 4.3.0 ", 10), "no memory -> 421 4.3.0");
 }
 
+/* MAIL's AUTH= (RFC 4954 sec 5): xtext or <>, only when asked for */
+static void test_auth_param(void)
+{
+  unsigned m = MAILP | SMTPCMD_P_AUTH;
+  is_int(path("FROM:<a@b> AUTH=<>", 0, "FROM", m), SMTPCMD_OK, "AUTH=<>");
+  is_int(path("FROM:<a@b> AUTH=alice+40example.org", 0, "FROM", m), SMTPCMD_OK, "AUTH=xtext with +40");
+  is_int(path("FROM:<a@b> SIZE=10 AUTH=x BODY=8BITMIME", 0, "FROM", m), SMTPCMD_OK, "AUTH= among others");
+  ok(p.has_size && p.size == 10 && p.body == SMTP_BODY_8BITMIME, "and the others still read");
+  is_int(path("FROM:<a@b> AUTH=<>", 0, "FROM", MAILP), SMTPCMD_PARAM, "AUTH= not asked for: 555");
+  is_int(path("FROM:<a@b> AUTH=", 0, "FROM", m), SMTPCMD_PARAMSYN, "AUTH= empty");
+  is_int(path("FROM:<a@b> AUTH=a+4", 0, "FROM", m), SMTPCMD_PARAMSYN, "AUTH= a cut +HH");
+  is_int(path("FROM:<a@b> AUTH=a+4g", 0, "FROM", m), SMTPCMD_PARAMSYN, "AUTH= +HH not hex");
+  is_int(path("FROM:<a@b> AUTH=a+4a", 0, "FROM", m), SMTPCMD_PARAMSYN, "AUTH= +HH in lower case");
+  is_int(path("FROM:<a@b> AUTH=a=b", 0, "FROM", m), SMTPCMD_PARAMSYN, "AUTH= with '='");
+  is_int(path("FROM:<a@b> AUTH=a\x7f", 0, "FROM", m), SMTPCMD_PARAMSYN, "AUTH= with DEL");
+  is_int(path("FROM:<a@b> AUTH=<x>", 0, "FROM", m), SMTPCMD_OK, "AUTH=<x> is xtext too");
+}
+
 int main(void)
 {
   test_split();
@@ -156,6 +175,7 @@ int main(void)
   test_bad_paths();
   test_cap();
   test_params();
+  test_auth_param();
   test_replies();
   stralloc_free(&p.addr);
   return done_testing();
