@@ -75,6 +75,7 @@ like "$(drive starttls "$SMTP")" "starttls: 502 5\.5\.1" "and STARTTLS is an unk
 wait_until slog_more qmail-smtpd "warning: STARTTLS not offered: cannot read control/servercert.pem: " 0
 ok $? "and a log line says why"
 
+rm -f "$C"   # (a user cannot write into the mode 000 file)
 printf -- '-----BEGIN CERTIFICATE-----\nbroken\n-----END CERTIFICATE-----\n' > "$C"
 if [ "$(id -u)" = 0 ]; then chown qmaild:qmail "$C"; chmod 640 "$C"; else chmod 600 "$C"; fi
 offers; ok $? "a broken certificate that can be read: STARTTLS offered"
