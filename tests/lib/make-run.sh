@@ -3,7 +3,9 @@
 # and a leaf home under ./run/leaf, starts the hub's servers with qmailctl
 # on free loopback ports, sends a welcome message through the leaf's
 # sendmail (QMQP to the hub), waits until qmail-send and qmail-local have
-# delivered it into the alias home's Maildir and shows it, then keeps the
+# delivered it into the alias home's Maildir and shows it, submits one on
+# port 587 (STARTTLS, AUTH PLAIN as the user demo, whose password it makes
+# and shows; docs/auth.md), then keeps the
 # hub running in the foreground with its logs visible (from the start of
 # this run, so the delivery just made is on screen, with local times);
 # Ctrl-C stops exactly what it started, says "stopped" and exits 0. Works as root (qmail users, setuid qmail-queue)
@@ -17,9 +19,17 @@ mkdir -p "$run"; chmod 755 "$run"
 make -s install QMAILHOME="$hub" ${BUILD:+BUILD=$BUILD} ${SAN:+SAN=$SAN} > "$run/install.log"
 make -s install-leaf QMAILHOME="$leaf" ${BUILD:+BUILD=$BUILD} ${SAN:+SAN=$SAN} >> "$run/install.log"
 . tests/lib/ports.sh
-for s in qmail-smtpd qmail-qmtpd qmail-qmqpd; do
+for s in qmail-smtpd qmail-qmtpd qmail-qmqpd qmail-submission; do
   echo 127.0.0.1 > "$hub/service/$s/env/IP"; free_port > "$hub/service/$s/env/PORT"
 done
+# submission (docs/auth.md): installed down; here it runs, with a user
+# "demo" whose password is made now and shown (a virtual user of the
+# alias home's ids, so its mail lands where the welcome message does)
+rm -f "$hub/service/qmail-submission/down"
+demopw=demo-$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')
+printf '%s\n' "$demopw" | "$hub/bin/qmail-passwd" --stdin demo "$(stat -c %u "$hub/alias")" \
+  "$(stat -c %g "$hub/alias")" "$hub/alias" >> "$run/install.log" 2>&1 ||
+  echo "== no user demo (qmail-passwd failed, see $run/install.log): the submission below fails"
 cp "$hub/control/me" "$leaf/control/me"
 
 "$hub/bin/qmailctl" stop > /dev/null 2>&1 || true   # a hub left by an earlier make run
@@ -27,6 +37,7 @@ cp "$hub/control/me" "$leaf/control/me"
 if ! qmailctl_start "$hub" "$run/start.log"; then cat "$run/start.log"; exit 1; fi
 cat "$run/start.log"
 qmqp=$(cat "$hub/service/qmail-qmqpd/env/PORT") smtp=$(cat "$hub/service/qmail-smtpd/env/PORT")
+sub=$(cat "$hub/service/qmail-submission/env/PORT")
 echo "127.0.0.1:$qmqp" > "$leaf/control/qmqpservers"
 stop() {
   trap - EXIT INT TERM
@@ -39,7 +50,7 @@ stop() {
 trap stop EXIT INT TERM
 # (qmailctl start has checked that every service is up and listening)
 
-echo "== hub: $hub  (SMTP 127.0.0.1:$smtp, QMQP 127.0.0.1:$qmqp)"
+echo "== hub: $hub  (SMTP 127.0.0.1:$smtp, QMQP 127.0.0.1:$qmqp, submission 127.0.0.1:$sub)"
 echo "== leaf: $leaf"
 me=${USER:-$(id -un)}
 printf 'Subject: welcome\n\nHello from the leaf: sendmail -> QMQP -> qmail-queue -> qmail-send -> qmail-local -> Maildir.\n' |
@@ -52,8 +63,18 @@ if [ -n "$f" ]; then
 else
   echo "== not delivered yet; see the qmail-send log below"
 fi
+# a message submitted on port 587 with STARTTLS and AUTH PLAIN as demo
+python3 - "$sub" "$demopw" "$me@$(cat "$hub/control/me")" <<'PY' && echo "== submitted on port $sub with STARTTLS and AUTH PLAIN as demo: 250"
+import smtplib, ssl, sys
+s = smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=30)
+s.starttls(context=ssl._create_unverified_context())   # the install's self-signed certificate
+s.login("demo", sys.argv[2])
+s.sendmail("demo@example.org", [sys.argv[3]], "Subject: submitted\r\n\r\nSent on 587 with STARTTLS and AUTH PLAIN as demo.\r\n")
+s.quit()
+PY
 echo "== send more:  echo hi | $leaf/bin/sendmail $me"
 echo "==        or:  swaks --server 127.0.0.1 --port $smtp --to $me@$(cat "$hub/control/me")"
+echo "==        or:  swaks --server 127.0.0.1 --port $sub --tls --auth PLAIN --auth-user demo --auth-password $demopw --to $me@$(cat "$hub/control/me")"
 echo "== hub logs (qmail-send's shows the delivery above; Ctrl-C stops the hub):"
 stamps=cat; command -v tai64nlocal > /dev/null && stamps=tai64nlocal
 # shellcheck disable=SC2086

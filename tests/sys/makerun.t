@@ -2,7 +2,8 @@
 # makerun.t: what `make run` does (tests/lib/make-run.sh, issue 10 item 19),
 # into a temp RUNDIR: the hub and the leaf are installed, the welcome
 # message is delivered into the alias Maildir, the log view shows that
-# delivery, and SIGINT (Ctrl-C) stops the hub, says "stopped" and exits 0
+# delivery, a message submitted on 587 with STARTTLS and AUTH PLAIN (the
+# user demo, made by make-run.sh) arrives "with ESMTPSA", and SIGINT (Ctrl-C) stops the hub, says "stopped" and exits 0
 # with nothing of the hub left running. tests/lib/deps.sh as a normal user
 # asks for the packages in one apt-get line instead of installing them.
 . "$(dirname "$0")/../lib/common.sh"
@@ -19,6 +20,11 @@ for _ in $(seq 600); do grep -q 'delivery [0-9]*: success' "$out" && break; slee
 like "$(cat "$out")" "== delivered to the hub's Maildir: $T/run/hub/alias/Maildir/new/" "the welcome message is delivered"
 like "$(cat "$out")" "delivery [0-9]+: success" "the log view shows the delivery just made"
 like "$(cat "$out")" "[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:.]+ (status|new msg)" "with readable times"
+like "$(cat "$out")" "== submitted on port [0-9]+ with STARTTLS and AUTH PLAIN as demo: 250" \
+  "a message submitted on 587 with STARTTLS and AUTH (issue 11)"
+for _ in $(seq 300); do grep -lq '^Subject: submitted' "$T"/run/hub/alias/Maildir/new/* 2>/dev/null && break; sleep 0.1; done
+like "$(grep -l '^Subject: submitted' "$T"/run/hub/alias/Maildir/new/* 2>/dev/null | head -1 | xargs -r sed -n '/^Received: from/{N;p;q}' | tr '\n' ' ')" \
+  "with ESMTPSA \(TLSv1\.[23] cipher" "and delivered, Received 'with ESMTPSA'"
 kill -INT "$pid"
 for _ in $(seq 200); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 kill -0 "$pid" 2>/dev/null && kill -TERM "$pid"
@@ -26,7 +32,7 @@ wait "$pid"; rc=$?
 is "$rc" 0 "Ctrl-C: exit 0"
 like "$(tail -n 1 "$out")" "== stopped" "and a clear 'stopped'"
 left=0
-for s in qmail-smtpd qmail-qmtpd qmail-qmqpd qmail-send; do
+for s in qmail-smtpd qmail-qmtpd qmail-qmqpd qmail-submission qmail-send; do
   [ -f "$T/run/hub/service/$s/qmailctl.pid" ] && left=$((left + 1))
 done
 is "$left" 0 "every service stopped"
