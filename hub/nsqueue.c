@@ -79,6 +79,7 @@ static const char *stage(enum nsr_why why)
   switch (why) {
   case NSR_SENDER: return "sender";
   case NSR_ADDR: case NSR_RELAY: case NSR_LATER: case NSR_TEMP: return "recipient";
+  case NSR_NOUSER: case NSR_NOCHECK: return "recipient";
   case NSR_NORCPT: case NSR_TOOMANY: return "envelope";
   default: return "message";
   }

@@ -97,6 +97,8 @@ static const char *const replies[NSR_WHYCOUNT] = {
   [NSR_LATER] = "Ztoo many recipients, send the rest later (#4.5.3)",
   [NSR_RELAY] = "Ddomain not in rcpthosts, relaying denied (#5.7.1)",
   [NSR_TEMP] = "Zunable to check rcpthosts, try again later (#4.3.0)",
+  [NSR_NOUSER] = "Dsorry, no mailbox here by that name (#5.1.1)",
+  [NSR_NOCHECK] = "Zunable to check the recipient, try again later (#4.3.0)",
 };
 
 const char *nsr_reply(enum nsr_why why)
@@ -231,18 +233,28 @@ static void qmqp_refuse(struct msg *m, enum nsr_why *why, enum nsr_why w, const 
   told(m->p, w, sa);
 }
 
+/* qmqp_known: rcpt_known's verdicts over the request, counted in k[0]
+ * (no such address), k[1] (deliverable), k[2] (cannot tell). */
+static void qmqp_known(const struct nsr_policy *p, const stralloc *sa, unsigned long k[3])
+{
+  int r = p->rcpt_known ? p->rcpt_known(p->rcpt_ctx, sa->s, sa->len) : 1;
+  ++k[r < 0 ? 2 : r > 0];
+}
+
 /* qmqp_rcpts: recipients until the outer netstring is used up. */
 static int qmqp_rcpts(buffer *b, struct msg *m, stralloc *sa, size_t *left, enum nsr_why *why)
 {
-  unsigned long n = 0;
+  unsigned long n = 0, k[3] = {0, 0, 0};
   while (*left > 0) {
     int r = nsr_addr(b, m->p->maxaddr, sa, left);
     if (r < 0) return r;
     if (r == NSR_BADADDR) { qmqp_refuse(m, why, NSR_ADDR, sa); continue; }
     if (++n > m->p->maxrcpts) { qmqp_refuse(m, why, NSR_TOOMANY, 0); continue; }
+    if (*why == NSR_ACCEPT) qmqp_known(m->p, sa, k);
     if (m->live && *why == NSR_ACCEPT) m->q->to(m->q->ctx, sa->s, sa->len);
   }
   if (n == 0) qmqp_refuse(m, why, NSR_NORCPT, 0);
+  if (n && !k[1]) qmqp_refuse(m, why, k[2] ? NSR_NOCHECK : NSR_NOUSER, 0);
   return NS_OK;
 }
 
@@ -318,6 +330,9 @@ static enum nsr_why qmtp_judge(struct msg *m, struct nsr_pkg *pkg, const strallo
   if (p->rcpt_ok) ok = p->rcpt_ok(p->rcpt_ctx, sa->s, sa->len);
   if (ok < 0) return NSR_TEMP;
   if (ok == 0) return NSR_RELAY;
+  if (p->rcpt_known) ok = p->rcpt_known(p->rcpt_ctx, sa->s, sa->len);
+  if (ok < 0) return NSR_NOCHECK;
+  if (ok == 0) return NSR_NOUSER;
   ++pkg->accepted;
   m->q->to(m->q->ctx, sa->s, sa->len);
   return NSR_ACCEPT;

@@ -65,6 +65,8 @@ enum nsr_why {
   NSR_LATER,       /* QMTP recipient over maxrcpts        Z (#4.5.3) */
   NSR_RELAY,       /* domain not in rcpthosts             D (#5.7.1) */
   NSR_TEMP,        /* rcpthosts could not be read         Z (#4.3.0) */
+  NSR_NOUSER,      /* no such local address (rcpt_known); QMQP: all of them D (#5.1.1) */
+  NSR_NOCHECK,     /* rcpt_known cannot tell now          Z (#4.3.0) */
   NSR_WHYCOUNT
 };
 
@@ -97,11 +99,20 @@ struct nsr_policy {
   /* rcpt_ok: 1 allowed, 0 relaying refused, -1 temporary problem; NULL
    * allows everything (QMQP: access control is tcpserver's job) */
   int (*rcpt_ok)(void *ctx, const char *addr, size_t len);
+  /* rcpt_known: is a recipient that passed rcpt_ok deliverable here
+   * (rcptcheck.h)? 1 yes (or not local), 0 no such address, -1 cannot
+   * tell now; NULL: no check. QMTP refuses each unknown recipient alone
+   * (D #5.1.1, Z #4.3.0). QMQP answers per message: it is refused only
+   * when no recipient is deliverable: Z if one of them could not be
+   * checked, else D #5.1.1; otherwise it is queued whole, and the hub
+   * bounces the unknown ones to the sender, a trusted client's user. */
+  int (*rcpt_known)(void *ctx, const char *addr, size_t len);
   void *rcpt_ctx;
   /* refused: told of each refusal as it is decided, once for each reply
    * that will carry it: a message-level one (NSR_TOOBIG, NSR_HOPS,
    * NSR_SENDER, QMQP's NSR_NORCPT and NSR_TOOMANY) once, a recipient's
-   * own (NSR_ADDR, NSR_RELAY, NSR_LATER, NSR_TEMP) once per recipient.
+   * own (NSR_ADDR, NSR_RELAY, NSR_LATER, NSR_TEMP, and in QMTP
+   * NSR_NOUSER, NSR_NOCHECK) once per recipient.
    * addr/len: the address refused (the sender for NSR_SENDER), as read,
    * len 0 when there is none or it was too long to keep; ctx is rcpt_ctx.
    * The servers log here; NULL: nobody is told. A request dropped later (malformed) gets

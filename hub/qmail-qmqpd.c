@@ -23,7 +23,14 @@
  * Exit: 0 a reply was sent; 100 malformed or oversized netstring (dropped,
  * no reply, nothing queued); 111 timeout, EOF inside the request, read or
  * write error, out of memory, unusable control file. Access control is
- * tcpserver's job (QMQP has no rcpthosts). */
+ * tcpserver's job (QMQP has no rcpthosts).
+ *
+ * Recipient check (control/rcptcheck, rcptcheck.h): QMQP answers once per
+ * message, so a message is refused only when none of its recipients is
+ * deliverable: D #5.1.1 when each is a local address nobody takes, Z
+ * #4.3.0 when one of them could not be checked. A message with at least
+ * one good recipient is queued whole and the unknown ones bounce to the
+ * sender, a user of a trusted leaf (tcp.qmqp), never a stranger. */
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -43,6 +50,7 @@
 #include "nsconf.h"
 #include "nsqueue.h"
 #include "nsread.h"
+#include "rcptcheck.h"
 #include "received.h"
 
 #define TIMEOUT_DEFAULT 60
@@ -57,9 +65,17 @@ static stralloc local;
 static void die_control(const char *name) __attribute__((noreturn));
 static void die_control(const char *name) { nsconf_fail(name, control_strerror(errno)); }
 
-/* config: timeouts, databytes and our name; everything else is a cap. */
+static int rcpt_known(void *ctx, const char *a, size_t len)
+{
+  (void)ctx;
+  return rcptcheck(a, len);
+}
+
+/* config: timeouts, databytes, our name, the recipient check; everything
+ * else is a cap. */
 static void config(struct nsr_policy *p)
 {
+  const char *name;
   limit_onfail(nsconf_fail);
   lim.timeout_ms = nsconf_timeout("timeoutqmqpd", TIMEOUT_DEFAULT);
   lim.deadline_ms = io_now_ms() + (long long)limit_get(LIM_SESSION) * 1000;
@@ -70,6 +86,8 @@ static void config(struct nsr_policy *p)
   p->maxrcpts = limit_get(LIM_RCPTS);
   p->maxhops = limit_get(LIM_HOPS);
   p->rcpt_ok = 0;
+  if (rcptcheck_init(&name) < 0) die_control(name);
+  p->rcpt_known = rcptcheck_on() ? rcpt_known : 0;
   p->rcpt_ctx = 0;
   p->refused = nsq_refused;
   if (received_localname(&local) < 0) die_control("me");

@@ -10,8 +10,9 @@
  * After the package's last byte: one reply per recipient, in order,
  * duplicates included. A recipient is refused alone for a bad address
  * (#5.1.3), a domain outside rcpthosts (#5.7.1; no check when RELAYCLIENT
- * is set, whose value is then appended to each recipient), or beyond
- * maxrcpt (Z #4.5.3); the whole package for a bad sender (#5.1.7), size
+ * is set, whose value is then appended to each recipient), a local
+ * address nobody takes (#5.1.1; Z #4.3.0 when the recipient table cannot
+ * tell; control/rcptcheck, rcptcheck.h), or beyond maxrcpt (Z #4.5.3); the whole package for a bad sender (#5.1.7), size
  * over databytes (#5.3.4) or maxhops hops (#5.4.6). The accepted
  * recipients share one queued copy and the queue's K/Z/D.
  *
@@ -55,6 +56,7 @@
 #include "nsconf.h"
 #include "nsqueue.h"
 #include "nsread.h"
+#include "rcptcheck.h"
 #include "rcpthosts.h"
 #include "received.h"
 
@@ -93,13 +95,25 @@ static int rcpt_ok(void *ctx, const char *a, size_t len)
   return relayclient ? 1 : rcpthosts_ok(a, len);
 }
 
+/* rcpt_known: the recipient check (rcptcheck.h) on the address as it
+ * will be queued, RELAYCLIENT's suffix included. */
+static int rcpt_known(void *ctx, const char *a, size_t len)
+{
+  static stralloc q;
+  (void)ctx;
+  if (!stralloc_copyb(&q, a, len) || (relayclient && !stralloc_cats(&q, relayclient))) fatal_nomem();
+  return rcptcheck(q.s, q.len);
+}
+
 static void config(struct nsr_policy *p)
 {
   unsigned long db;
+  const char *name;
   config_limits();
   db = nsconf_databytes();
   relayclient = getenv("RELAYCLIENT");
   if (rcpthosts_init() < 0) die_control("rcpthosts");
+  if (rcptcheck_init(&name) < 0) die_control(name);
   p->msgcap = limit_get(LIM_NETSTRING);
   p->databytes = db;
   p->maxaddr = limit_get(LIM_ADDR);
@@ -107,6 +121,7 @@ static void config(struct nsr_policy *p)
   p->maxhops = limit_get(LIM_HOPS);
   p->blockcap = blockcap(p->msgcap, p->maxrcpts, p->maxaddr);
   p->rcpt_ok = rcpt_ok;
+  p->rcpt_known = rcptcheck_on() ? rcpt_known : 0;
   p->rcpt_ctx = 0;
   p->refused = nsq_refused;
   if (received_localname(&local) < 0) die_control("me");

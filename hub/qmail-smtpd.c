@@ -25,6 +25,9 @@
  *   control/timeoutsmtpd  per read, seconds (300; 0: none): -> 451 4.4.2, exit
  *   control/databytes or $DATABYTES  message bytes (0 = no cap) -> 552 5.3.4
  *
+ * RCPT for a local address nobody takes: 550 5.1.1, or 451 4.3.0 when the
+ * recipient table cannot tell (control/rcptcheck; rcptcheck.h).
+ *
  * AUTH PLAIN and LOGIN (RFC 4954) with a checkpassword program named by
  * the arguments or $CHECKPASSWORD; the submission rules with $SUBMISSION:
  * smtpauth.h, docs/auth.md.
@@ -54,6 +57,7 @@
 #include "q_qq.h"
 #include "q_qqstatus.h"
 #include "q_sa.h"
+#include "rcptcheck.h"
 #include "rcpthosts.h"
 #include "received.h"
 #include "refuselog.h"
@@ -335,6 +339,17 @@ static int rcpt_allowed(const stralloc *a)
   return 0;
 }
 
+/* rcpt_known: a local recipient must be deliverable (rcptcheck.h; off
+ * unless control/rcptcheck is 1). Replies when not. */
+static int rcpt_known(const stralloc *a)
+{
+  int r = rcptcheck(a->s, a->len);
+  if (r == RCPT_OK) return 1;
+  if (r == RCPT_NOUSER) reply("550 5.1.1 sorry, no mailbox here by that name");
+  else reply("451 4.3.0 unable to check the recipient, try again later");
+  return 0;
+}
+
 static void smtp_rcpt(char *arg, size_t len)
 {
   int r;
@@ -347,6 +362,7 @@ static void smtp_rcpt(char *arg, size_t len)
   localip_fix(&path.addr);
   if (!rcpt_allowed(&path.addr)) return;
   if (relayclient && !stralloc_cats(&path.addr, relayclient)) die_nomem();
+  if (!rcpt_known(&path.addr)) return;
   if (!stralloc_cat(&rcpts, &path.addr) || !stralloc_0(&rcpts)) die_nomem();
   ++nrcpts;
   reply("250 2.1.5 ok");
@@ -673,6 +689,7 @@ static void read_controls(char **args)
   if (r == 0) bmf.len = 0;
   case_lowerb(bmf.s, bmf.len);
   if (rcpthosts_init() < 0) die_control("rcpthosts");
+  if (rcptcheck_init(&name) < 0) die_control(name);
   if (smtpauth_init(args, in_lim.timeout_ms, &name) < 0) die_control(name);
 }
 

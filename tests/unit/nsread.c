@@ -7,7 +7,8 @@
  * the queue was aborted, never left open), CR decoding with the CRLF
  * split at every chunk boundary, T6, and packages back to back; the
  * refused callback: told once per reply that carries a refusal, with the
- * address. */
+ * address; the recipient check (rcpt_known) per recipient in QMTP and per
+ * message in QMQP. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -399,6 +400,54 @@ static void test_qmtp(void)
   }
 }
 
+/* known: the recipient check stub: "u..." no such address, "t..."
+ * cannot tell, anything else deliverable. */
+static int known(void *c, const char *a, size_t l)
+{
+  (void)c;
+  return l && a[0] == 'u' ? 0 : l && a[0] == 't' ? -1 : 1;
+}
+
+/* test_known: rcpt_known, per recipient in QMTP (after rcpthosts), per
+ * message in QMQP (refused only when no recipient is deliverable). */
+static void test_known(void)
+{
+  enum nsr_why why;
+  reset();
+  pol.rcpt_known = known;
+  is_int(QMTP("7:\nhello\n,3:a@b,"
+              "65:13:x@example.org,13:u@example.org,13:t@example.org,10:u@evil.org,,", 64),
+         NSR_OK, "QMTP: known, unknown, unchecked, foreign");
+  ok(why_is("0:;8") && pkg.accepted == 1, "K, D 5.1.1, Z 4.3.0; rcpthosts decides first");
+  is_sa(qlog, "SFa@b;Tx@example.org;", "QMTP: only the known one is queued");
+  reset();
+  pol.rcpt_known = known;
+  is_int(QMTP("7:\nhello\n,3:a@b,17:13:u@example.org,,", 64), NSR_OK, "QMTP: one unknown");
+  ok(why_is(":") && open_msgs == 0, "QMTP: D 5.1.1 and the queue aborted");
+  reset();
+  pol.rcpt_known = known;
+  is_int(QMQP("27:6:hello\n,3:a@b,3:u@d,3:x@f,,", 64, &why), NSR_OK, "QMQP mixed");
+  is_int(why, NSR_ACCEPT, "QMQP: one good recipient: the message is accepted");
+  is_sa(qlog, "SFa@b;Tu@d;Tx@f;", "QMQP mixed: queued whole, the hub bounces the unknown one");
+  reset();
+  pol.rcpt_known = known;
+  is_int(QMQP("27:6:hello\n,3:a@b,3:u@d,3:u@f,,", 64, &why), NSR_OK, "QMQP all unknown");
+  is_int(why, NSR_NOUSER, "QMQP: no recipient known: D 5.1.1");
+  is_int(open_msgs, 0, "QMQP all unknown: aborted");
+  reset();
+  pol.rcpt_known = known;
+  is_int(QMQP("27:6:hello\n,3:a@b,3:u@d,3:t@f,,", 64, &why), NSR_OK, "QMQP unknown and unchecked");
+  is_int(why, NSR_NOCHECK, "QMQP: one could not be checked: Z, not D");
+  is_int(open_msgs, 0, "QMQP unchecked: aborted");
+  reset();
+  pol.rcpt_known = known;
+  pol.databytes = 2;
+  is_int(QMQP("27:6:hello\n,3:a@b,3:u@d,3:u@f,,", 64, &why), NSR_OK, "QMQP too big and unknown");
+  is_int(why, NSR_TOOBIG, "QMQP: an earlier refusal wins");
+  reset();
+  pol.rcpt_known = 0;
+}
+
 static void test_replies(void)
 {
   int w, good = 1;
@@ -453,6 +502,7 @@ int main(void)
   test_addr();
   test_qmqp();
   test_qmtp();
+  test_known();
   test_replies();
   test_told();
   stralloc_free(&qlog);
