@@ -54,6 +54,14 @@ struct known {
 };
 
 static const struct known known[] = {
+  { "authdelay", K_NUM, "1000", 0, "A refused SMTP AUTH waits ",
+    " ms, doubled for each further one (at most 30 s).", 0,
+    "qmail-smtpd", "hub", "delay after the first refused AUTH, in milliseconds" },
+  { "authfailures", K_NUM, "3", 0, "SMTP AUTH: the connection ends after ", " refused attempts.", 0,
+    "qmail-smtpd", "hub", "refused AUTH attempts before 421 and the end of the connection" },
+  { "authsenders", K_LIST, 0, 0, "AUTH senders: ", ".",
+    "Authenticated clients may use any envelope sender.", "qmail-smtpd", "hub",
+    "login: address @domain ...: the envelope senders each login may use" },
   { "badmailfrom", K_LIST, 0, 0, "MAIL FROM ", " is rejected.",
     "Any MAIL FROM is allowed.", "qmail-smtpd", "hub",
     "envelope senders refused at SMTP time; @host matches a whole host" },

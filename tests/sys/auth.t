@@ -247,4 +247,21 @@ like "$out" "454 4\.7\.0" "a checkpassword that hangs: 454 4.7.0"
 ok "$([ "$el" -ge 1 ] && [ "$el" -lt 20 ]; echo $?)" "after the 2 s of timeoutsmtpd (took ${el}s)"
 like "$(cat "$T/slow.err")" "took too long: killed" "and a warning says so"
 
+# ---- unusable settings fail closed, qmailctl check and showctl know them --
+for f in authfailures authdelay; do
+  for v in junk 0; do
+    [ "$f$v" = authdelay0 ] && continue   # no delay is allowed
+    echo "$v" > "$HUB/control/$f"
+    out=$(printf 'QUIT\r\n' | env -i TCPREMOTEIP=127.0.0.1 "$HUB/bin/qmail-smtpd" "$HUB/bin/qmail-checkpassword" \
+      2>"$T/ctl.err" | tr -d '\r')
+    like "$out" "^421 4\.3\.0" "control/$f $v: 421 at connect"
+    like "$(cat "$T/ctl.err")" "cannot use control/$f" "and the log names it"
+  done
+  echo junk > "$HUB/control/$f"
+  like "$("$HUB/bin/qmailctl" check 2>&1)" "control/$f line 1: not a decimal number" "qmailctl check names control/$f junk"
+  rm -f "$HUB/control/$f"
+done
+like "$("$HUB/bin/qmail-showctl" 2>&1)" "authfailures: \(Default\.\) SMTP AUTH: the connection ends after 3" \
+  "qmail-showctl knows authfailures"
+
 done_testing
