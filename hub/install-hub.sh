@@ -17,6 +17,7 @@ root=0; [ "$(id -u)" = 0 ] && root=1
 # the programs that speak TLS link with libtls too (link_progs); the
 # Makefile passes both, these defaults serve a direct call
 TLS_PROGS=${TLS_PROGS-qmail-smtpd} TLS_LIBS=${TLS_LIBS--ltls -lssl -lcrypto}
+upgrade=0; [ -d "$dir/queue" ] && upgrade=1   # a hub that has run: keep its behaviour
 
 make_users() {
   getent group qmail >/dev/null || groupadd -r qmail
@@ -76,6 +77,10 @@ fi
 
 if [ -f "$src/hub/mkqueue.sh" ]; then sh "$src/hub/mkqueue.sh" "$dir"; fi
 
+# recipient checks at RCPT time (docs/rcptcheck.md): on for a new hub; a
+# hub upgraded in place keeps qmail's behaviour (accept, bounce later)
+# until the administrator writes 1 to control/rcptcheck
+[ $upgrade = 1 ] || [ -e "$dir/control/rcptcheck" ] || echo 1 > "$dir/control/rcptcheck"
 default_controls "$dir" hub
 # one message cap for SMTP, QMTP and QMQP (50 MB; 0 would mean no limit)
 [ -e "$dir/control/databytes" ] || echo 52428800 > "$dir/control/databytes"

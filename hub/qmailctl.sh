@@ -18,7 +18,10 @@
 #                     for a hub whose link is down; local mail still flows
 #   qmailctl reload   ask qmail-send to reread locals/virtualdomains (SIGHUP)
 #   qmailctl cdb      compile control/tcp.{smtp,qmtp,qmqp} and morercpthosts,
-#                     and users/passwd (qmail-passwd -c)
+#                     and users/passwd (qmail-passwd -c), users/assign
+#                     (qmail-newu), the recipient table control/recipients.cdb
+#                     (qmail-rcptcdb; start does this too when the check is
+#                     on and the table is missing or older than its sources)
 #   qmailctl tlscert [-f] [-rsa]   a self-signed certificate for control/me
 #                     in control/servercert.pem (ECDSA P-256, or RSA 2048),
 #                     mode 0640 qmaild:qmail as root, 0600 otherwise; an
@@ -54,7 +57,25 @@ cdb() {
   if [ -f "$home/users/passwd" ]; then
     if "$home/bin/qmail-passwd" -c; then echo "users/passwd.cdb: compiled"; else rc=111; fi
   fi
+  # the recipient table (docs/rcptcheck.md) is made from users/cdb: that first
+  if [ -f "$home/users/assign" ]; then
+    if "$home/bin/qmail-newu"; then echo "users/cdb: compiled"; else rc=111; fi
+  fi
+  if [ -x "$home/bin/qmail-rcptcdb" ]; then
+    if n=$("$home/bin/qmail-rcptcdb"); then echo "control/recipients.cdb: compiled ($n)"; else rc=111; fi
+  fi
   return $rc
+}
+
+# rcpt_stale: the recipient check is on and its table is missing or older
+# than users/assign, users/cdb, control/recipients or the alias home
+rcpt_stale() {
+  [ "$(head -n 1 "$home/control/rcptcheck" 2>/dev/null)" = 1 ] || return 1
+  [ -f "$home/control/recipients.cdb" ] || return 0
+  for f in users/assign users/cdb control/recipients alias; do
+    [ ! -e "$home/$f" ] || [ "$home/control/recipients.cdb" -nt "$home/$f" ] || return 0
+  done
+  return 1
 }
 
 needs_cdb() {
@@ -63,6 +84,7 @@ needs_cdb() {
     [ "$home/control/$r.cdb" -nt "$home/control/$r" ] || return 0
   done
   [ ! -f "$home/users/passwd" ] || [ "$home/users/passwd.cdb" -nt "$home/users/passwd" ] || return 0
+  rcpt_stale && return 0
   return 1
 }
 
@@ -186,7 +208,8 @@ usage: qmailctl VERB
   flush     release held remote mail and retry everything now
   hold      hold remote deliveries (the link is down)
   reload    reread locals, virtualdomains and the other control files
-  cdb       compile control/tcp.*, morercpthosts and users/passwd
+  cdb       compile control/tcp.*, morercpthosts, users/passwd, users/assign
+            and the recipient table (control/recipients.cdb)
   tlscert [-f] [-rsa]   a self-signed certificate for control/me (TLS)
   check     check the control files, cdbs, services and users
   trace ID|MESSAGE-ID   one message's history from the logs

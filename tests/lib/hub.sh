@@ -3,7 +3,8 @@
 #   hub_install         make install QMAILHOME=$HUB, me/locals/rcpthosts,
 #                       loopback ports (SMTP, SMTPS_PORT for qmail-smtps, which
 #                       stays down unless the test removes its down file);
-#                       drops alias/.qmail-default so unknown
+#                       drops alias/.qmail-default and turns the RCPT
+#                       check off (control/rcptcheck 0) so unknown
 #                       local addresses bounce in both modes
 #   hub_user NAME       a recipient home $T/home/NAME with users/assign lines
 #                       =NAME (dash "", ext "") and +NAME- (dash "-"); call
@@ -53,6 +54,7 @@ hub_install() {
   printf '%s\nlocalhost\n' "$ME" > "$HUB/control/locals"
   printf '%s\n' "$ME" > "$HUB/control/rcpthosts"
   rm -f "$HUB/alias/.qmail-default"
+  echo 0 > "$HUB/control/rcptcheck"   # unknown users bounce here; rcptcheck.t turns it on
   # qmail-smtps is installed down: its port is set here, a test that wants
   # it removes service/qmail-smtps/down before hub_start
   for s in qmail-smtpd qmail-qmtpd qmail-qmqpd qmail-smtps qmail-submission; do

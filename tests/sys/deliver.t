@@ -18,6 +18,7 @@ ok $? "make install makes a hub home with the qmail-send service"
 echo hub.example.org > "$hub/control/me"
 printf 'hub.example.org\nlocalhost\n' > "$hub/control/locals"
 printf 'hub.example.org\n' > "$hub/control/rcpthosts"
+echo 0 > "$hub/control/rcptcheck"   # nosuchuser must bounce, not get 550 (rcptcheck.t)
 . "$SRCDIR/tests/lib/ports.sh"
 for s in qmail-smtpd qmail-qmtpd qmail-qmqpd; do echo 127.0.0.1 > "$hub/service/$s/env/IP"; free_port > "$hub/service/$s/env/PORT"; done
 qmailctl_start "$hub" "$T/start.log"   # a port taken meanwhile is picked again
