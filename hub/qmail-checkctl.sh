@@ -8,7 +8,8 @@
 #   - me is local (locals or virtualdomains), rcpthosts covers every local
 #     and virtual domain (or mail for them is refused from the network)
 #   - every cdb is newer than its source (users/assign, users/passwd, tcp.*,
-#     morercpthosts)
+#     morercpthosts; with control/rcptcheck 1, recipients.cdb than users/cdb,
+#     control/recipients and the alias home)
 #     and the tcp rules compile
 #   - each service's env/: address, port, numbers; no two on one port
 #   - users/assign homes exist; the alias home and its Maildir exist
@@ -36,7 +37,7 @@ num_files="databytes maxrcpt maxsmtpline maxaddress maxheader maxheaderfield max
   maxnetstring maxqmtppackages maxinjectrcpt timeoutsession timeoutsmtpd timeoutqmtpd
   timeoutqmqpd timeoutconnect timeoutremote timeoutidle timeoutdelivery timeoutprogram
   concurrencylocal concurrencyremote sessionsperhost queuelifetime bouncemaxbytes
-  qmqptimeoutconnect qmqptimeout checkpwshadow authfailures authdelay"
+  qmqptimeoutconnect qmqptimeout checkpwshadow authfailures authdelay rcptcheck"
 # host files: one host name
 host_files="me defaultdomain defaulthost plusdomain idhost envnoathost bouncehost
   doublebouncehost helohost localiphost"
@@ -150,6 +151,21 @@ check_cdbs() {
       tcprules "$tmp/t.cdb" "$tmp/t.tmp" < "$src" > /dev/null 2>&1 || bad "${pair%%:*}: does not compile (tcprules)" ;;
     esac
   done
+  check_rcptcdb
+}
+
+# check_rcptcdb: with the RCPT check on, its table (docs/rcptcheck.md)
+check_rcptcdb() {
+  v=$(head -n 1 "$ctl/rcptcheck" 2>/dev/null | tr -d ' \t')
+  if isnum "$v" && [ "$v" -gt 1 ]; then bad "control/rcptcheck line 1: not 0 or 1: '$v' (the servers answer 421)"; fi
+  [ "$v" = 1 ] || return 0
+  t=$ctl/recipients.cdb
+  if [ ! -f "$t" ]; then bad "control/recipients.cdb: missing while control/rcptcheck is 1: every local recipient gets 451 (run qmailctl cdb)"; return; fi
+  for f in users/cdb control/recipients alias; do
+    [ "$home/$f" -nt "$t" ] &&
+      bad "control/recipients.cdb: older than $f: addresses it does not list get 451 (run qmailctl cdb)"
+  done
+  return 0
 }
 
 check_services() {

@@ -73,7 +73,7 @@ rcpt_stale() {
   [ "$(head -n 1 "$home/control/rcptcheck" 2>/dev/null)" = 1 ] || return 1
   [ -f "$home/control/recipients.cdb" ] || return 0
   for f in users/assign users/cdb control/recipients alias; do
-    [ ! -e "$home/$f" ] || [ "$home/control/recipients.cdb" -nt "$home/$f" ] || return 0
+    [ "$home/$f" -nt "$home/control/recipients.cdb" ] && return 0
   done
   return 1
 }

@@ -149,7 +149,12 @@ is "$(one_rcpt "nosuch@$D")" 550 "other homes are not affected"
 dq "$HUB/alias" .qmail-newalias "$md
 "
 is "$(one_rcpt "newalias@$D")" 451 "a new alias: 451"
+like "$("$HUB/bin/qmailctl" check 2>&1)" "control/recipients.cdb: older than alias: .*run qmailctl cdb" \
+  "qmailctl check says the table is older than the alias home"
 "$HUB/bin/qmailctl" cdb > /dev/null 2>&1
+is "$("$HUB/bin/qmailctl" check 2>&1 | grep -c 'recipients.cdb')" 0 "rebuilt: qmailctl check has nothing to say about it"
+like "$("$HUB/bin/qmail-showctl" 2>&1)" "rcptcheck: Unknown local recipients are refused at RCPT: 1" \
+  "qmail-showctl explains control/rcptcheck"
 is "$(one_rcpt "u1-later@$D")" 250 "rebuilt: the new extension is accepted"
 is "$(one_rcpt "newalias@$D")" 250 "rebuilt: the new alias is accepted"
 is "$(one_rcpt "u1-nope@$D")" 550 "rebuilt: unknown again 550"
