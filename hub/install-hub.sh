@@ -89,6 +89,13 @@ default_controls "$dir" hub
 [ -e "$dir/control/tcp.qmqp" ] || printf '# QMQP relays anything: allow only hosts you trust (your leaves)\n127.:allow\n:deny\n' > "$dir/control/tcp.qmqp"
 cp "$src/control/README.md" "$dir/control/README.md" 2>/dev/null || true
 
+# TLS: a self-signed certificate for control/me unless there is one, so
+# that STARTTLS works from the start (docs/tls.md; qmailctl tlscert)
+if [ ! -e "$dir/control/servercert.pem" ]; then
+  "$dir/bin/qmailctl" tlscert ||
+    echo "install: no control/servercert.pem: STARTTLS is off until qmailctl tlscert succeeds" >&2
+fi
+
 # services: run scripts are code (replaced); env/ is the administrator's (kept)
 service() { # name program port rules [settings of the run script]
   s=$dir/service/$1
@@ -97,13 +104,6 @@ service() { # name program port rules [settings of the run script]
       -e "s|@PORT@|$3|g" -e "s|@RULES@|$4|g" -e "s|@SET@|${5:-}|g" "$src/hub/service/run.sh" > "$s/run.new"
   sed -e "s|@QMAILHOME@|$dir|g" -e "s|@NAME@|$1|g" "$src/hub/service/log-run.sh" > "$s/log/run.new"
   chmod 755 "$s/run.new" "$s/log/run.new"
-# TLS: a self-signed certificate for control/me unless there is one, so
-# that STARTTLS works from the start (docs/tls.md; qmailctl tlscert)
-if [ ! -e "$dir/control/servercert.pem" ]; then
-  "$dir/bin/qmailctl" tlscert ||
-    echo "install: no control/servercert.pem: STARTTLS is off until qmailctl tlscert succeeds" >&2
-fi
-
   mv -f "$s/run.new" "$s/run"; mv -f "$s/log/run.new" "$s/log/run"
   [ -e "$s/env/IP" ] || echo 0.0.0.0 > "$s/env/IP"
   [ -e "$s/env/PORT" ] || echo "$3" > "$s/env/PORT"
