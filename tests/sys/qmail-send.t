@@ -125,7 +125,12 @@ waitlog "^end msg $n_ok\$" && waitlog "^end msg $n_bad\$" && waitlog "deferral: 
 # who runs what (as root: qmail's users; else everything is ours); the
 # fake has answered, so its sh has become python3
 users="qmail-send:$(stat -c %U "/proc/$spid")"
-for k in $kids; do users="$users $(cat "/proc/$k/comm"):$(stat -c %U "/proc/$k")"; done
+# (a child already gone is left out: when the children are read,
+# qmail-send may already be running a queue program for the bounce)
+for k in $kids; do
+  alive "$k" || continue
+  users="$users $(cat "/proc/$k/comm" 2>/dev/null):$(stat -c %U "/proc/$k" 2>/dev/null)"
+done
 want_users="qmail-send:qmails python3:root qmail-clean:qmailq"
 [ "$(id -u)" = 0 ] || want_users="qmail-send:$(id -un) python3:$(id -un) qmail-clean:$(id -un)"
 stop_send
