@@ -101,7 +101,7 @@ $(CRYPT_PROGS:%=$(BUILD)/hub/%) $(BUILD)/tests/unit/pwcheck: LDLIBS += -lcrypt
 $(BUILD)/hub/qmail-remote: LDLIBS += -lresolv
 # TLS (common/q_tls.c, libtls from libtls-dev on OpenSSL): only the
 # programs that speak it, and their unit test (install: TLS_PROGS)
-TLS_PROGS := qmail-smtpd
+TLS_PROGS := qmail-smtpd qmail-remote
 TLS_LIBS := -ltls -lssl -lcrypto
 $(TLS_PROGS:%=$(BUILD)/hub/%) $(BUILD)/tests/unit/tls: LDLIBS += $(TLS_LIBS)
 $(BUILD)/leaf/%: $(BUILD)/leaf/%.o $(BUILD)/auto_home.o $(LIBLEAF) $(LIBCOMMON)

@@ -62,6 +62,35 @@ static int parse_port(const char *s, size_t len, unsigned short *port)
   return 0;
 }
 
+/* parse_opts: "smtps", "auth", "auth-notls", comma-separated. */
+static int parse_opts(const char *s, size_t len, struct rroute *r)
+{
+  while (len) {
+    const char *comma = memchr(s, ',', len);
+    size_t wl = comma ? (size_t)(comma - s) : len;
+    if (wl == 5 && strncasecmp(s, "smtps", 5) == 0) r->smtps = 1;
+    else if (wl == 4 && strncasecmp(s, "auth", 4) == 0) r->auth = 1;
+    else if (wl == 10 && strncasecmp(s, "auth-notls", 10) == 0) r->auth = r->authnotls = 1;
+    else return bad();
+    if (!comma) break;
+    s += wl + 1;
+    len -= wl + 1;
+    if (!len) return bad();
+  }
+  return 0;
+}
+
+/* port_opts: "port[:options]" */
+static int port_opts(const char *s, size_t len, struct rroute *r)
+{
+  const char *colon = memchr(s, ':', len);
+  size_t pl = colon ? (size_t)(colon - s) : len;
+  if (parse_port(s, pl, &r->port) < 0) return -1;
+  if (colon && parse_opts(colon + 1, len - pl - 1, r) < 0) return -1;
+  if (r->smtps && !r->port) r->port = RROUTE_PORT_SMTPS;
+  return 0;
+}
+
 int rroute_parse(const char *s, size_t len, struct rroute *r)
 {
   size_t hl;
@@ -90,7 +119,7 @@ int rroute_parse(const char *s, size_t len, struct rroute *r)
   }
   if (hl == len) return 0;
   if (s[hl] != ':') return bad();
-  return parse_port(s + hl + 1, len - hl - 1, &r->port);
+  return port_opts(s + hl + 1, len - hl - 1, r);
 }
 
 /* lookup: the line whose domain is exactly d[0..dl), or NULL; *rest and
@@ -113,15 +142,22 @@ static const char *lookup(const char *list, size_t len, const char *d, size_t dl
   return 0;
 }
 
-int rroute_find(const char *list, size_t len, const char *host, struct rroute *r)
+int rroute_match(const char *list, size_t len, const char *host, int with_default,
+                 const char **rest, size_t *restlen)
 {
   size_t hl = strlen(host), i;
   for (i = 0; i <= hl; ++i) {
-    const char *rest;
-    size_t restlen;
     if (i != 0 && i != hl && host[i] != '.') continue;
-    if (!lookup(list, len, host + i, hl - i, &rest, &restlen)) continue;
-    return rroute_parse(rest, restlen, r) < 0 ? -1 : 1;
+    if (i == hl && hl && !with_default) break;
+    if (lookup(list, len, host + i, hl - i, rest, restlen)) return 1;
   }
   return 0;
+}
+
+int rroute_find(const char *list, size_t len, const char *host, struct rroute *r)
+{
+  const char *rest;
+  size_t restlen;
+  if (!rroute_match(list, len, host, 1, &rest, &restlen)) return 0;
+  return rroute_parse(rest, restlen, r) < 0 ? -1 : 1;
 }

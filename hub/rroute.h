@@ -2,7 +2,7 @@
  * speaks QMTP, default port 209) and control/smtproutes (SMTP, port 25),
  * one route per line (control_readlist: '#' lines and blanks dropped):
  *
- *     domain:relay[:port]
+ *     domain:relay[:port[:options]]
  *
  *   domain  the recipient domain, ASCII case ignored; ".suffix" matches
  *           every domain ending in it; an empty domain is the default
@@ -13,7 +13,17 @@
  *           plain dotted quad 192.0.2.1 (as in qmail's files), or
  *           empty: look up the MX of the recipient domain as usual (only
  *           the port, if given, comes from the route).
- *   port    decimal 1..65535; empty or missing: the protocol's default.
+ *   port    decimal 1..65535; empty or missing: the protocol's default
+ *           (465 with the option smtps).
+ *   options (smtproutes; qmail's own parser stops after the port, so a
+ *           line with options still means the same relay and port to it)
+ *           comma-separated:
+ *             smtps       TLS from the first byte (implicit TLS, RFC 8314)
+ *             auth        AUTH PLAIN or LOGIN with the relay's credentials
+ *                         (control/remoteauth, rtls.h), only over TLS
+ *             auth-notls  auth, and allowed without TLS too
+ *           e.g. ":smtp.example.net:587:auth" (submission with STARTTLS),
+ *           ":smtp.example.net:465:smtps,auth".
  *
  * A matching line that does not parse is an error (the caller defers the
  * message), lines for other domains are not looked at. Caps: host names
@@ -33,14 +43,23 @@ struct rroute {
   int family;                       /* RROUTE_LITERAL: AF_INET or AF_INET6 */
   unsigned char ip[16];
   unsigned short port;              /* 0: the protocol's default */
+  int smtps, auth, authnotls;       /* the options */
 };
+
+#define RROUTE_PORT_SMTPS 465
 
 /* rroute_find: the route for host in list[0..len) (NUL-separated lines as
  * control_readlist gives them). 1 found (*r set), 0 no route, -1 the
  * matching line is malformed (errno EINVAL). */
 int rroute_find(const char *list, size_t len, const char *host, struct rroute *r);
-/* rroute_parse: parse one line's "relay[:port]" part (after "domain:"). */
+/* rroute_parse: parse one line's "relay[:port[:options]]" part (after
+ * "domain:"). */
 int rroute_parse(const char *s, size_t len, struct rroute *r);
+/* rroute_match: the first line of list[0..len) for host in qmail's order
+ * ("a.b.c", ".b.c", ".c", and "" when with_default): 1 found, *rest and
+ * *restlen what follows the line's first ':'; 0 none. */
+int rroute_match(const char *list, size_t len, const char *host, int with_default,
+                 const char **rest, size_t *restlen);
 /* rroute_literal: s[0..len) as "[1.2.3.4]", "[IPv6:...]" or "[v6]":
  * 0 ok (*family, ip set), -1 not a literal. */
 int rroute_literal(const char *s, size_t len, int *family, unsigned char *ip);

@@ -1,0 +1,151 @@
+/* rtls.c: qmail-remote's TLS policy lookup, AUTH credentials and the DANE
+ * hook (see rtls.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "q_control.h"
+#include "rroute.h"
+#include "rtls.h"
+
+static const char *const names[] = { "none", "may", "encrypt", "verify", "dane" };
+
+const char *rtls_policy_name(int policy)
+{
+  return policy >= 0 && policy <= RTLS_DANE ? names[policy] : "?";
+}
+
+int rtls_policy_parse(const char *s, size_t len)
+{
+  int i;
+  while (len && (s[len - 1] == ' ' || s[len - 1] == '\t')) --len;
+  while (len && (*s == ' ' || *s == '\t')) { ++s; --len; }
+  for (i = 0; i <= RTLS_DANE; ++i)
+    if (strlen(names[i]) == len && strncasecmp(s, names[i], len) == 0) return i;
+  return -1;
+}
+
+int rtls_lookup(const char *list, size_t len, const char *domain, const char *relay,
+                int *policy)
+{
+  const char *rest;
+  size_t rl;
+  int p;
+  *policy = RTLS_MAY;
+  if (!rroute_match(list, len, domain, 0, &rest, &rl) &&
+      !(relay && *relay && rroute_match(list, len, relay, 0, &rest, &rl)) &&
+      !rroute_match(list, len, "", 1, &rest, &rl))
+    return 0;
+  p = rtls_policy_parse(rest, rl);
+  if (p < 0) { errno = EINVAL; return -1; }
+  *policy = p;
+  return 0;
+}
+
+/* ---- credentials ---------------------------------------------------------- */
+
+/* why3: why = a b c (b, c may be NULL), NUL-terminated; -1 */
+static int why3(stralloc *why, const char *a, const char *b, const char *c)
+{
+  why->len = 0;
+  if (!stralloc_cats(why, a) || (b && !stralloc_cats(why, b)) || (c && !stralloc_cats(why, c)) ||
+      !stralloc_0(why))
+    why->len = 0;
+  return -1;
+}
+static int why_set(stralloc *why, const char *a, const char *b) { return why3(why, a, b, 0); }
+
+/* readsecret: control/remoteauth into sa after the ownership and mode
+ * checks on the open file. 0 ok, -1 with why. */
+static int readsecret(stralloc *sa, stralloc *why)
+{
+  stralloc path = {0};
+  struct stat st;
+  char buf[4096];
+  int fd;
+  if (!control_path(&path, RTLS_AUTH)) return why_set(why, "out of memory", 0);
+  fd = open(path.s, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+  stralloc_free(&path);
+  if (fd < 0)
+    return why_set(why, "cannot read control/" RTLS_AUTH ": ",
+                   errno == ENOENT ? "file does not exist" : strerror(errno));
+  if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
+      (st.st_mode & 077)) {
+    close(fd);
+    return why_set(why, "control/" RTLS_AUTH " must be a file owned by qmail-remote's user"
+                   " with mode 0600 or 0400", 0);
+  }
+  for (;;) {
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 || sa->len + (size_t)n > 65536 || !stralloc_catb(sa, buf, (size_t)(n < 0 ? 0 : n))) {
+      close(fd);
+      explicit_bzero(buf, sizeof buf);
+      return why_set(why, "cannot read control/" RTLS_AUTH ": ",
+                     n < 0 ? strerror(errno) : "too big or out of memory");
+    }
+    if (n == 0) break;
+  }
+  close(fd);
+  explicit_bzero(buf, sizeof buf);
+  return 0;
+}
+
+/* credline: line[0..ll) is "relay:user:password" for relay? 1 yes (d
+ * filled), 0 another relay, -1 bad line for relay. */
+static int credline(const char *line, size_t ll, const char *relay, struct rtls_dest *d)
+{
+  size_t rl = strlen(relay);
+  const char *u, *c2;
+  if (ll <= rl || line[rl] != ':' || strncasecmp(line, relay, rl) != 0) return 0;
+  u = line + rl + 1;
+  c2 = memchr(u, ':', ll - rl - 1);
+  if (!c2 || c2 == u || (size_t)(c2 - u) > RTLS_USERMAX) return -1;
+  if ((size_t)(line + ll - c2 - 1) > RTLS_PASSMAX || c2 + 1 == line + ll) return -1;
+  memcpy(d->user, u, (size_t)(c2 - u));
+  d->user[c2 - u] = 0;
+  memcpy(d->pass, c2 + 1, (size_t)(line + ll - c2 - 1));
+  d->pass[line + ll - c2 - 1] = 0;
+  return 1;
+}
+
+int rtls_creds(const char *relay, struct rtls_dest *d, stralloc *why)
+{
+  stralloc f = {0};
+  size_t pos = 0;
+  int r = 0;
+  if (readsecret(&f, why) < 0) { if (f.s) explicit_bzero(f.s, f.a); stralloc_free(&f); return -1; }
+  while (pos < f.len && r == 0) {
+    char *line = f.s + pos, *nl = memchr(line, '\n', f.len - pos);
+    size_t ll = nl ? (size_t)(nl - line) : f.len - pos;
+    pos += ll + 1;
+    if (ll && line[ll - 1] == '\r') --ll;
+    if (ll == 0 || line[0] == '#') continue;
+    r = credline(line, ll, relay, d);
+  }
+  if (f.s) explicit_bzero(f.s, f.a);
+  stralloc_free(&f);
+  if (r == 1) return 0;
+  explicit_bzero(d->pass, sizeof d->pass);
+  if (r < 0) return why3(why, "the line for ", relay, " in control/" RTLS_AUTH " is not relay:user:password");
+  return why3(why, "no credentials for ", relay, " in control/" RTLS_AUTH);
+}
+
+/* ---- DANE ---------------------------------------------------------------------
+ * THE DANE HOOK. A stub until hub/dane.[ch] (the dane helper) fills it in:
+ * see rtls.h for what each phase must do. It defers every delivery under
+ * the `dane` policy, so that `dane` is never weaker than asked for. */
+int rtls_dane(int phase, struct rtls_dane_state *st, const char *host, unsigned short port,
+              struct qtlsc_opts *o, struct qtlsc *t, stralloc *why)
+{
+  (void)phase; (void)st; (void)host; (void)port; (void)o; (void)t;
+  why_set(why, "DANE not supported yet (#4.7.5)", 0);
+  return RTLS_DANE_DEFER;
+}
+
+void rtls_dane_free(struct rtls_dane_state *st)
+{
+  st->p = 0;
+}
