@@ -6,8 +6,10 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <resolv.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include "rdns.h"
 #include "rroute.h"
@@ -16,6 +18,12 @@
 
 static struct __res_state rs;
 static int inited;
+static int all_ad;   /* every answer since the last public call had AD */
+/* the last rdns_mx: its name, result, AD and the hosts it named */
+static char mx_domain[RDNS_NAMEMAX + 1];
+static int mx_result = RDNS_TEMP, mx_ad;
+static char mx_hosts[RDNS_MXMAX][RDNS_NAMEMAX + 1];
+static size_t mx_n;
 static unsigned char answer[ANSWER_MAX];
 
 int rdns_parse_server(const char *line, size_t len, unsigned char ip[4],
@@ -76,6 +84,9 @@ int rdns_init(const char *servers, size_t len)
   rs.retry = 3;
   rs.options &= ~(unsigned long)(RES_DEFNAMES | RES_DNSRCH);
   if (len && set_servers(servers, len) < 0) return -1;
+  /* control/dnsservers names a resolver the administrator trusts: ask it
+   * for the AD bit and keep it (resolv.conf needs "options trust-ad") */
+  if (len) rs.options |= RES_TRUSTAD;
   return 0;
 }
 
@@ -84,18 +95,36 @@ int rdns_init(const char *servers, size_t len)
 #define Q_NONE (-3)
 #define Q_TEMP (-4)
 
+/* answer_ad: the AD bit of the answer's header (glibc leaves the server's
+ * reply in the buffer for NXDOMAIN and NODATA too; it clears AD unless
+ * RES_TRUSTAD). */
+static int answer_ad(void)
+{
+  return (rs.options & RES_TRUSTAD) && (answer[3] & 0x20) != 0;
+}
+
 /* query: res_nquery; returns the answer length or Q_NX, Q_NONE, Q_TEMP. */
 static int query(const char *name, int type)
 {
   int n;
-  if (!inited && rdns_init(0, 0) < 0) return Q_TEMP;
+  if (!inited && rdns_init(0, 0) < 0) { all_ad = 0; return Q_TEMP; }
+  memset(answer, 0, 12);
   n = res_nquery(&rs, name, ns_c_in, type, answer, sizeof answer);
+  if (n >= 0 || rs.res_h_errno == HOST_NOT_FOUND || rs.res_h_errno == NO_DATA)
+    all_ad &= answer_ad();
+  else
+    all_ad = 0;
   if (n >= 0) return n;
   switch (rs.res_h_errno) {
   case HOST_NOT_FOUND: return Q_NX;
   case NO_DATA: return Q_NONE;
   default: errno = EAGAIN; return Q_TEMP;
   }
+}
+
+int rdns_secure(void)
+{
+  return all_ad;
 }
 
 /* negative: map query()'s negative result to an rdns_result. */
@@ -127,10 +156,36 @@ static int take_mx(ns_msg *m, ns_rr *rr, struct rdns_mx *out)
   return clean_name(name, out->name);
 }
 
-int rdns_mx(const char *name, struct rdns_mx *out, size_t max, size_t *n)
+/* remember_mx: note rdns_mx's answer for rdns_mx_named. */
+static int remember_mx(const char *name, int r, const struct rdns_mx *out, size_t n)
+{
+  size_t i;
+  mx_n = 0;
+  mx_result = RDNS_TEMP;
+  if (strlen(name) > RDNS_NAMEMAX) return r;
+  strcpy(mx_domain, name);
+  mx_result = r;
+  mx_ad = all_ad;
+  for (i = 0; i < n && i < RDNS_MXMAX; ++i) strcpy(mx_hosts[mx_n++], out[i].name);
+  return r;
+}
+
+int rdns_mx_named(const char *host, const char **domain)
+{
+  size_t i;
+  int named = mx_result == RDNS_NONE && strcasecmp(mx_domain, host) == 0;
+  for (i = 0; i < mx_n && !named; ++i) named = strcasecmp(mx_hosts[i], host) == 0;
+  if (!named || mx_result == RDNS_TEMP) return -1;
+  *domain = mx_domain;
+  return mx_ad;
+}
+
+static int mx_lookup(const char *name, struct rdns_mx *out, size_t max, size_t *n)
 {
   ns_msg m;
-  int q = query(name, ns_t_mx), i, c;
+  int q, i, c;
+  all_ad = 1;
+  q = query(name, ns_t_mx);
   *n = 0;
   if (q < 0) return negative(q);
   if (ns_initparse(answer, q, &m) < 0) { errno = EPROTO; return RDNS_TEMP; }
@@ -142,6 +197,12 @@ int rdns_mx(const char *name, struct rdns_mx *out, size_t max, size_t *n)
     if (take_mx(&m, &rr, &out[*n]) == 0) ++*n;
   }
   return *n ? RDNS_OK : RDNS_NONE;
+}
+
+int rdns_mx(const char *name, struct rdns_mx *out, size_t max, size_t *n)
+{
+  int r = mx_lookup(name, out, max, n);
+  return remember_mx(name, r, out, *n);
 }
 
 /* addrs_of: the records of one family into buf (at most max). */
@@ -183,9 +244,11 @@ int rdns_addrs(const char *name, unsigned short port, struct net_addr *out,
 {
   struct net_addr v6[RDNS_ADDRMAX], v4[RDNS_ADDRMAX];
   size_t n6 = 0, n4 = 0, i;
-  int r6 = addrs_of(name, ns_t_aaaa, v6, RDNS_ADDRMAX, &n6, port);
-  int r4 = r6 == RDNS_NXDOMAIN ? RDNS_NXDOMAIN
-                               : addrs_of(name, ns_t_a, v4, RDNS_ADDRMAX, &n4, port);
+  int r6, r4;
+  all_ad = 1;
+  r6 = addrs_of(name, ns_t_aaaa, v6, RDNS_ADDRMAX, &n6, port);
+  r4 = r6 == RDNS_NXDOMAIN ? RDNS_NXDOMAIN
+                           : addrs_of(name, ns_t_a, v4, RDNS_ADDRMAX, &n4, port);
   *n = 0;
   for (i = 0; i < n6 || i < n4; ++i) {
     if (i < n6) add(out, max, n, &v6[i]);
@@ -195,4 +258,42 @@ int rdns_addrs(const char *name, unsigned short port, struct net_addr *out,
   if (r6 == RDNS_TEMP || r4 == RDNS_TEMP) return RDNS_TEMP;
   if (r4 == RDNS_NXDOMAIN) return RDNS_NXDOMAIN;
   return RDNS_NONE;
+}
+
+/* take_tlsa: one TLSA record into out (RFC 6698 sec 2.1); -1 too short. */
+static int take_tlsa(ns_rr *rr, struct rdns_tlsa *out)
+{
+  const unsigned char *d = ns_rr_rdata(*rr);
+  size_t len = ns_rr_rdlen(*rr);
+  if (len < 3) return -1;
+  out->usage = d[0];
+  out->selector = d[1];
+  out->mtype = d[2];
+  out->toolong = len - 3 > RDNS_TLSADATA;
+  out->len = out->toolong ? 0 : len - 3;
+  memcpy(out->data, d + 3, out->len);
+  return 0;
+}
+
+int rdns_tlsa(const char *host, unsigned short port, struct rdns_tlsa *out,
+              size_t max, size_t *n)
+{
+  char name[RDNS_NAMEMAX + 16];
+  ns_msg m;
+  int q, i, c;
+  all_ad = 1;
+  *n = 0;
+  if (strlen(host) > RDNS_NAMEMAX) { all_ad = 0; errno = EINVAL; return RDNS_TEMP; }
+  snprintf(name, sizeof name, "_%u._tcp.%s", (unsigned)port, host);
+  q = query(name, ns_t_tlsa);
+  if (q < 0) return negative(q);
+  if (ns_initparse(answer, q, &m) < 0) { all_ad = 0; errno = EPROTO; return RDNS_TEMP; }
+  c = ns_msg_count(m, ns_s_an);
+  for (i = 0; i < c && *n < max; ++i) {
+    ns_rr rr;
+    if (ns_parserr(&m, ns_s_an, i, &rr) < 0) { all_ad = 0; errno = EPROTO; return RDNS_TEMP; }
+    if (ns_rr_type(rr) != ns_t_tlsa || ns_rr_class(rr) != ns_c_in) continue;
+    if (take_tlsa(&rr, &out[*n]) == 0) ++*n;
+  }
+  return *n ? RDNS_OK : RDNS_NONE;
 }
