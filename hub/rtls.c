@@ -9,6 +9,7 @@
 #include "q_control.h"
 #include "rroute.h"
 #include "rtls.h"
+#include "dane.h"
 
 static const char *const names[] = { "none", "may", "encrypt", "verify", "dane" };
 
@@ -134,18 +135,17 @@ int rtls_creds(const char *relay, struct rtls_dest *d, stralloc *why)
 }
 
 /* ---- DANE ---------------------------------------------------------------------
- * THE DANE HOOK. A stub until hub/dane.[ch] (the dane helper) fills it in:
- * see rtls.h for what each phase must do. It defers every delivery under
- * the `dane` policy, so that `dane` is never weaker than asked for. */
+ * THE DANE HOOK: hub/dane.c does the work (dane_hook; see rtls.h for what
+ * each phase must do and docs/dane.md). The handshake options stay as they
+ * are: no CA check, the TLSA match decides. */
 int rtls_dane(int phase, struct rtls_dane_state *st, const char *host, unsigned short port,
               struct qtlsc_opts *o, struct qtlsc *t, stralloc *why)
 {
-  (void)phase; (void)st; (void)host; (void)port; (void)o; (void)t;
-  why_set(why, "DANE not supported yet (#4.7.5)", 0);
-  return RTLS_DANE_DEFER;
+  (void)o;
+  return dane_hook(phase, &st->p, host, port, t, why);
 }
 
 void rtls_dane_free(struct rtls_dane_state *st)
 {
-  st->p = 0;
+  dane_hook_free(&st->p);
 }
