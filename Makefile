@@ -37,7 +37,8 @@ LEAF_SCRIPTS := datemail mailsubj
 HUB_PROGS := qmail-queue qmail-smtpd qmail-qmtpd qmail-qmqpd qmail-local \
              preline condredirect bouncesaying except qreceipt qmail-send qmail-start \
              qmail-clean qmail-lspawn qmail-getpw qmail-newu qmail-pw2u qmail-rcptcdb qmail-qread qmail-qstat qmail-rspawn \
-             qmail-remote qmail-tcpto qmail-tcpok qmail-svcrun qmail-checkpassword qmail-passwd
+             qmail-remote qmail-tcpto qmail-tcpok qmail-svcrun qmail-checkpassword qmail-passwd \
+             qmail-pop3d
 # A listed program without its source is an error, not a program quietly
 # left out of the build, the install and the tests (whose checks of it
 # would then be skipped).
