@@ -23,7 +23,8 @@ is set when every line used says "ad". A name with lines for other types
 only: NODATA (AD if those lines say "ad"); an unknown name: NXDOMAIN
 without AD. Nothing here signs or validates: the server plays the part of
 a validating resolver that tells the client what it found. Every query is
-logged on stderr as "q NAME TYPE -> RCODE ad|noad".
+logged on stderr as "q NAME TYPE -> RCODE ad|noad udp|tcp". An answer
+over 512 bytes is sent truncated (TC) over UDP, whole over TCP.
 """
 import socket
 import struct
@@ -86,7 +87,7 @@ def parse_query(msg):
     return qid, flags, ".".join(labels).lower(), qtype, msg[12:pos + 5]
 
 
-def answer(zonefile, msg):
+def answer(zonefile, msg, via="udp"):
     q = parse_query(msg)
     if q is None:
         return None
@@ -112,7 +113,7 @@ def answer(zonefile, msg):
     out = struct.pack("!HHHHHH", qid, flags, 1, len(rrs), 0, 0) + question
     for rd in rrs:
         out += b"\xc0\x0c" + struct.pack("!HHIH", qtype, 1, 300, len(rd)) + rd
-    sys.stderr.write("q %s %s -> %d %s\n" % (qname, tname, rcode, "ad" if ad else "noad"))
+    sys.stderr.write("q %s %s -> %d %s %s\n" % (qname, tname, rcode, "ad" if ad else "noad", via))
     sys.stderr.flush()
     return out
 
@@ -152,7 +153,7 @@ def serve_tcp_conn(conn, zonefile):
             msg = recv_exact(conn, struct.unpack("!H", head)[0])
             if msg is None:
                 return
-            out = answer(zonefile, msg)
+            out = answer(zonefile, msg, "tcp")
             if out is None:
                 return
             conn.sendall(struct.pack("!H", len(out)) + out)
