@@ -212,3 +212,11 @@ const char *pop3box_file(const struct pop3box *b, size_t i)
 {
   return b->pool.s + b->m[i].name + 4;
 }
+
+void pop3box_free(struct pop3box *b)
+{
+  free(b->m);
+  stralloc_free(&b->pool);
+  b->m = 0;
+  b->n = b->cap = 0;
+}

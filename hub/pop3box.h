@@ -55,6 +55,8 @@ int pop3box_scan(struct pop3box *b, time_t now);
  * existing name (renameat2 RENAME_NOREPLACE, else link and unlink):
  * 0 done or nothing to do, -1 with errno (the message stays in new/). */
 int pop3box_tocur(const struct pop3box *b, size_t i);
+/* pop3box_free: release b's memory (b is then empty). */
+void pop3box_free(struct pop3box *b);
 /* pop3box_path: the path of message i (relative to the Maildir). */
 const char *pop3box_path(const struct pop3box *b, size_t i);
 /* pop3box_file: the base name of message i (without cur/ or new/). */

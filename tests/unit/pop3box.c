@@ -101,6 +101,7 @@ static void test_scan(void)
   unlink("cur/150.C.host:2,S");
   symlink("/etc/passwd", "new/150.C.host:2,S");
   ok(pop3box_open(&b, 1) < 0, "a message replaced by a symlink is not followed");
+  pop3box_free(&b);
 }
 
 static void unreadable(void)
@@ -112,6 +113,7 @@ static void unreadable(void)
   ok(pop3box_scan(&b, time(0)) == 0, "scan as an ordinary user");
   is_int(b.n, 1, "the readable message only");
   is_int(warnings, 1, "a warning for the unreadable one");
+  pop3box_free(&b);
 }
 
 int main(void)
@@ -136,6 +138,7 @@ int main(void)
   if (chdir(p) < 0) return 2;
   memset(&b, 0, sizeof b);
   ok(pop3box_scan(&b, time(0)) < 0, "no cur/: an error");
+  pop3box_free(&b);
   if (chdir("/") == 0) { snprintf(p, sizeof p, "rm -rf %s", base); if (system(p)) {} }
   return done_testing();
 }

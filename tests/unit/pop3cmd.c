@@ -92,5 +92,7 @@ int main(void)
   memset(longname, 'b', 70); longname[70] = 0;
   pop3_uid(&u, longname);
   ok(u.len == 70 && u.s[0] == 'b', "70 characters: as they are");
+  stralloc_free(&u);
+  stralloc_free(&w);
   return done_testing();
 }
