@@ -13,6 +13,7 @@
 #   make bench-local          local delivery end to end and drain against Postfix
 #   make bench-remote         remote delivery (drain, end to end, 1000 recipients, dial-up flush) against Postfix
 #   make bench-tls            STARTTLS and SMTPS sessions and messages per second, CPU per handshake, against Postfix
+#   make bench-pop3           POP3 RETR+DELE of 10,000 messages and a UIDL poll against Dovecot
 #
 # Programs find their home through a compiled-in path: install links each
 # program again with an auto_home object naming DIR, so a home works with no
@@ -188,7 +189,7 @@ run: deps-run
 	@bash tests/lib/make-run.sh
 
 # ---- benchmarks (never part of check) -----------------------------------
-bench: bench-leaf bench-accept bench-local bench-scale bench-remote bench-spool bench-tls
+bench: bench-leaf bench-accept bench-local bench-scale bench-remote bench-spool bench-tls bench-pop3
 bench-leaf: all
 	bash tests/bench/leaf.sh
 bench-accept: all
@@ -203,6 +204,12 @@ bench-spool: all
 	BUILD=$(BUILD) bash tests/bench/spool.sh
 bench-tls: all
 	BUILD=$(BUILD) bash tests/bench/tls.sh
+# packages only the benchmarks need (installed by their targets, not by make deps)
+BENCH_PKGS := dovecot-core dovecot-pop3d
+.PHONY: bench-pop3
+bench-pop3: all
+	@sh tests/lib/deps.sh $(BENCH_PKGS)
+	BUILD=$(BUILD) bash tests/bench/pop3.sh
 
 # install: a hub home (leaf programs too, bin/qmail-queue the real queue)
 install: all

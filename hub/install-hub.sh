@@ -137,6 +137,22 @@ case " $hubprogs " in *" qmail-smtpd "*)
       echo "$dir/bin/qmail-checkpassword" > "$dir/service/$s/env/CHECKPASSWORD"
   done ;;
 esac
+# POP3 (docs/pop3.md): qmail-popup, the checkpassword program of
+# env/CHECKPASSWORD, qmail-pop3d ./Maildir/ as the user; 110 with STLS and
+# 995 with implicit TLS (POP3S=1). Both installed "down" as SMTPS is; the
+# rules in control/tcp.pop3 (allow all: the login is the gate)
+case " $hubprogs " in *" qmail-popup "*)
+  [ -e "$dir/control/tcp.pop3" ] || printf '# POP3 and POP3S: anyone may try to log in (docs/pop3.md)\n:allow\n' > "$dir/control/tcp.pop3"
+  for s in qmail-pop3d qmail-pop3s; do
+    [ -d "$dir/service/$s" ] || { mkdir -p "$dir/service/$s"; : > "$dir/service/$s/down"; }
+  done
+  service qmail-pop3d qmail-popup 110 tcp.pop3
+  service qmail-pop3s qmail-popup 995 tcp.pop3 POP3S=1
+  for s in qmail-pop3d qmail-pop3s; do
+    [ -e "$dir/service/$s/env/CHECKPASSWORD" ] ||
+      echo "$dir/bin/qmail-checkpassword" > "$dir/service/$s/env/CHECKPASSWORD"
+  done ;;
+esac
 # qmail-send: qmail-start runs it with lspawn, (rspawn,) clean; local mail
 # without a users/assign entry goes to the alias home's ./Maildir/
 case " $hubprogs " in *" qmail-start "*)

@@ -59,19 +59,30 @@ static unsigned long long octets;
 
 /* ---- output ------------------------------------------------------------- */
 
-static void bye(const char *why) __attribute__((noreturn));
-static void bye(const char *why)
+/* leave: log why the session ended and exit 0 (the client was answered,
+ * qmail-popup.8); with flushit, first send what is held, within the
+ * usual limits (at least two seconds, the deadline may be what ended
+ * the session). */
+static void leave(const char *why, int flushit) __attribute__((noreturn));
+static void leave(const char *why, int flushit)
 {
   stralloc l = {0};
+  if (flushit) {
+    long long least = io_now_ms() + 2000;
+    if (lim.deadline_ms && lim.deadline_ms < least) lim.deadline_ms = least;
+    buffer_flush(&out);
+  }
   if (why && stralloc_copys(&l, why) && stralloc_cats(&l, ": ") && sa_catnum(&l, nretr)
       && stralloc_cats(&l, " retrieved, ") && sa_catnum(&l, octets)
       && stralloc_cats(&l, " octets") && stralloc_0(&l))
     err_print("info", 0, l.s, (const char *)0);
   _exit(0);
 }
+static void bye(const char *why) __attribute__((noreturn));
+static void bye(const char *why) { leave(why, 1); }
 
 static void gone(void) __attribute__((noreturn));
-static void gone(void) { bye("client gone or too slow"); }
+static void gone(void) { leave("client gone or too slow: nothing deleted", 0); }
 
 static void put(const char *s, size_t n) { if (buffer_put(&out, s, n) < 0) gone(); }
 static void puts_(const char *s) { put(s, strlen(s)); }
@@ -82,7 +93,6 @@ static void putnum(unsigned long long n)
   do { x[--i] = (char)('0' + n % 10); n /= 10; } while (n);
   put(x + i, sizeof x - i);
 }
-static void flush(void) { if (buffer_flush(&out) < 0) gone(); }
 static void ok(const char *s) { puts_("+OK "); puts_(s); puts_("\r\n"); }
 static void err(const char *s) { puts_("-ERR "); puts_(s); puts_("\r\n"); }
 
@@ -226,7 +236,7 @@ static void send_msg(size_t i, int top, unsigned long long lines)
   pop3msg_init(&pm, sink, 0, top, lines);
   r = pop3msg_fd(&pm, fd, fbuf, sizeof fbuf);
   close(fd);
-  if (r < 0) bye("unable to read a message: dropped mid-reply");
+  if (r < 0) leave("unable to read a message: dropped mid-reply", 0);
   puts_(".\r\n");
   if (i + 1 > last) last = i + 1;
   if (!top) { ++nretr; octets += pop3msg_size(&pm); }
@@ -254,8 +264,6 @@ static void do_quit(void)
   }
   if (failed) err("[SYS/TEMP] some deleted messages were not removed");
   else ok("");
-  lim.deadline_ms = 0;
-  flush();
   bye("quit");
 }
 
@@ -309,8 +317,6 @@ static void bad(size_t *nbad, const char *reply)
 {
   if (++*nbad < POP3D_BADMAX) { err(reply); return; }
   err("too many bad command lines");
-  lim.deadline_ms = io_now_ms() + 2000;
-  flush();
   bye("dropped: bad command lines");
 }
 
@@ -322,12 +328,10 @@ static void skip_rest(stralloc *line)
   for (;;) {
     int r = getln(&in, line, POP3D_LINEMAX);
     if (r == GETLN_LINE) return;
-    if (r != GETLN_TOOLONG) bye("client gone");
+    if (r != GETLN_TOOLONG) bye("client gone without QUIT: nothing deleted");
     skipped += line->len;
     if (skipped > POP3D_SKIPMAX) {
-      err("line too long");
-      lim.deadline_ms = io_now_ms() + 2000;
-      flush();
+      err("closing: line far too long");
       bye("dropped: endless command line");
     }
   }

@@ -17,7 +17,7 @@
 #   qmailctl hold     hold remote deliveries (touch control/holdremote, HUP):
 #                     for a hub whose link is down; local mail still flows
 #   qmailctl reload   ask qmail-send to reread locals/virtualdomains (SIGHUP)
-#   qmailctl cdb      compile control/tcp.{smtp,qmtp,qmqp} and morercpthosts,
+#   qmailctl cdb      compile control/tcp.{smtp,qmtp,qmqp,pop3} and morercpthosts,
 #                     and users/passwd (qmail-passwd -c), users/assign
 #                     (qmail-newu), the recipient table control/recipients.cdb
 #                     (qmail-rcptcdb; start does this too when the check is
@@ -45,7 +45,7 @@ services() { for d in "$svc"/*/; do [ -x "$d/run" ] && basename "$d"; done; }
 
 cdb() {
   rc=0
-  for r in tcp.smtp tcp.qmtp tcp.qmqp; do
+  for r in tcp.smtp tcp.qmtp tcp.qmqp tcp.pop3; do
     [ -f "$home/control/$r" ] || continue
     if tcprules "$home/control/$r.cdb" "$home/control/$r.tmp" < "$home/control/$r"; then
       echo "control/$r.cdb: compiled"
@@ -79,7 +79,7 @@ rcpt_stale() {
 }
 
 needs_cdb() {
-  for r in tcp.smtp tcp.qmtp tcp.qmqp; do
+  for r in tcp.smtp tcp.qmtp tcp.qmqp tcp.pop3; do
     [ -f "$home/control/$r" ] || continue
     [ "$home/control/$r.cdb" -nt "$home/control/$r" ] || return 0
   done

@@ -15,7 +15,8 @@
 # makes it); without it the service refuses to start.
 # -D: no Nagle delay, so a reply that follows a full output buffer is not
 # held back 40 ms waiting for the client's delayed ACK.
-# As root the server runs as qmaild:nofiles; as a normal user, as that user.
+# As root the server runs as qmaild:nofiles (qmail-popup as root, for
+# checkpassword); as a normal user, as that user.
 home=@QMAILHOME@
 cd "$home/service/@NAME@" || exit 111
 exec 2>&1
@@ -36,14 +37,32 @@ if [ "@PROG@" = qmail-smtpd ] && [ ! -f "$home/control/servercert.pem" ]; then
   esac
   echo "@NAME@: $home/control/servercert.pem is missing: STARTTLS is not offered (qmailctl tlscert makes one)"
 fi
+# POP3 (docs/pop3.md): qmail-popup HOSTNAME CHECKPASSWORD qmail-pop3d
+# ./Maildir/, with env/CHECKPASSWORD (the install writes it); POP3S
+# (POP3S=1) cannot work without a certificate
+set --
+if [ "@PROG@" = qmail-popup ]; then
+  if [ ! -f "$home/control/servercert.pem" ]; then
+    case " @SET@ " in *" POP3S=1 "*)
+      echo "@NAME@: $home/control/servercert.pem is missing: run qmailctl tlscert (POP3S needs a certificate)"
+      sleep 5; exit 111 ;;
+    esac
+    echo "@NAME@: $home/control/servercert.pem is missing: STLS is not offered (qmailctl tlscert makes one)"
+  fi
+  me=$(head -n 1 "$home/control/me" 2>/dev/null)
+  [ -n "$me" ] || { echo "@NAME@: $home/control/me is missing or empty"; sleep 5; exit 111; }
+  set -- "$me" "$(val CHECKPASSWORD "$home/bin/qmail-checkpassword")" "$home/bin/qmail-pop3d" ./Maildir/
+fi
 # the per-address table: one 64-byte slot per connection (common/q_perip.c)
 table=$home/service/@NAME@/perip.table
 rm -f "$table" && : > "$table" && chmod 600 "$table" || exit 111
 ids=""
 if [ "$(id -u)" = 0 ]; then
   chown qmaild "$table" || exit 111
+  # qmail-popup stays root: checkpassword becomes the user (docs/pop3.md)
+  [ "@PROG@" = qmail-popup ] ||
   ids="-u $(id -u qmaild) -g $(getent group nofiles | cut -d: -f3)"
 fi
 # shellcheck disable=SC2086
 exec "$home/bin/qmail-svcrun" ./env @SET@ PERIP="$PERIP" PERIPTABLE="$table" CONCURRENCY="$CONC" \
-  tcpserver -v -DHRl0 -b "$BACKLOG" -c "$CONC" -x "$rules" $ids "$IP" "$PORT" "$home/bin/@PROG@"
+  tcpserver -v -DHRl0 -b "$BACKLOG" -c "$CONC" -x "$rules" $ids "$IP" "$PORT" "$home/bin/@PROG@" "$@"
