@@ -1,0 +1,237 @@
+/* poprelay.c: qmail-popup's child (checkpassword, then qmail-pop3d) and,
+ * inside TLS, the relay between it and the client (see poprelay.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "q_err.h"
+#include "poprelay.h"
+
+static int dropping;
+static uid_t drop_uid;
+static gid_t drop_gid;
+
+void poprun_dropto(unsigned long uid, unsigned long gid)
+{
+  dropping = 1;
+  drop_uid = (uid_t)uid;
+  drop_gid = (gid_t)gid;
+}
+
+/* spawn: fork; the child has io (when >= 0) as fds 0 and 1, the reading
+ * end of a pipe holding cred as fd 3, and execs argv. The pid, or -1. */
+static pid_t spawn(char **argv, const char *cred, size_t n, int io)
+{
+  int p[2];
+  pid_t pid;
+  if (pipe2(p, O_CLOEXEC) == -1) return -1;
+  pid = fork();
+  if (pid == -1) { close(p[0]); close(p[1]); return -1; }
+  if (pid == 0) {
+    if (io >= 0 && (dup2(io, 0) == -1 || dup2(io, 1) == -1)) _exit(111);
+    if (p[0] == 3) { if (fcntl(3, F_SETFD, 0) == -1) _exit(111); }
+    else if (dup2(p[0], 3) == -1) _exit(111);
+    signal(SIGPIPE, SIG_DFL);
+    execv(argv[0], argv);
+    err_print("alert", errno, "unable to run ", argv[0], (const char *)0);
+    _exit(111);
+  }
+  close(p[0]);
+  /* at most 512 bytes into an empty pipe: one write that cannot block */
+  while (write(p[1], cred, n) == -1 && errno == EINTR) ;
+  close(p[1]);
+  return pid;
+}
+
+/* verdict: the child's exit status as POPRUN_* */
+static int verdict(int st)
+{
+  if (WIFEXITED(st) && WEXITSTATUS(st) == 0) return POPRUN_OK;
+  if (WIFEXITED(st) && WEXITSTATUS(st) == 1) return POPRUN_REFUSED;
+  return POPRUN_TEMP;
+}
+
+static pid_t victim;
+static void on_alarm(int sig)
+{
+  (void)sig;
+  if (victim > 0) kill(victim, SIGKILL);
+}
+
+int poprun_plain(char **argv, const char *cred, size_t n, long long deadline_ms)
+{
+  int st;
+  pid_t pid = spawn(argv, cred, n, -1);
+  if (pid == -1) return POPRUN_TEMP;
+  victim = pid;
+  if (deadline_ms > 0) {
+    long long left = deadline_ms - io_now_ms();
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_alarm;
+    sigaction(SIGALRM, &sa, 0);
+    alarm(left <= 0 ? 1 : (unsigned)((left + 999) / 1000));
+  }
+  while (waitpid(pid, &st, 0) == -1)
+    if (errno != EINTR) { alarm(0); return POPRUN_TEMP; }
+  alarm(0);
+  victim = 0;
+  return verdict(st);
+}
+
+/* reap: wait for the child at most POPRELAY_REAP_MS, then kill it (which
+ * may fail once the ids are dropped; it has end of file on everything) */
+static int reap(pid_t pid)
+{
+  int st, ms = 0, step = 1;
+  for (;;) {
+    pid_t r = waitpid(pid, &st, WNOHANG);
+    if (r == pid) return verdict(st);
+    if (r == -1 && errno != EINTR) return POPRUN_TEMP;
+    if (ms >= POPRELAY_REAP_MS) {
+      if (kill(pid, SIGKILL) == -1) return POPRUN_TEMP;
+      while (waitpid(pid, &st, 0) == -1 && errno == EINTR) ;
+      return POPRUN_TEMP;
+    }
+    poll(0, 0, step);
+    ms += step;
+    if (step < 64) step *= 2;
+  }
+}
+
+/* drop: the relay's ids, when asked for (poprun_dropto) */
+static int drop(void)
+{
+  if (!dropping) return 0;
+  if (setgroups(0, 0) == -1 || setgid(drop_gid) == -1 || setuid(drop_uid) == -1) return -1;
+  return 0;
+}
+
+/* tls_put: all of buf to the client */
+static int tls_put(struct qtls *t, const char *buf, size_t len)
+{
+  while (len) {
+    ssize_t w = qtls_write(t, buf, len);
+    if (w <= 0) return -1;
+    buf += w;
+    len -= (size_t)w;
+  }
+  return 0;
+}
+
+struct relay {
+  struct qtls *t;
+  int fd;                          /* our end of the socketpair */
+  char up[POPRELAY_BUF];           /* client -> child */
+  size_t upoff, uplen;
+  char down[POPRELAY_BUF];         /* child -> client */
+  int neteof, childeof;
+};
+
+/* wait_ms: how long poll may wait within lim; 0 expired */
+static int wait_ms(const struct io_limits *lim)
+{
+  long long ms = lim->timeout_ms > 0 ? lim->timeout_ms : -1;
+  if (lim->deadline_ms > 0) {
+    long long left = lim->deadline_ms - io_now_ms();
+    if (left <= 0) return 0;
+    if (ms < 0 || left < ms) ms = left;
+  }
+  return ms > 0x7fffffff ? 0x7fffffff : (int)ms;
+}
+
+/* step: one poll round. 1 go on, 0 the relay is over. */
+static int step(struct relay *r, const struct io_limits *lim)
+{
+  struct pollfd p[2];
+  int ms = wait_ms(lim), n;
+  ssize_t k;
+  p[0].fd = r->uplen || r->neteof ? -1 : 0;
+  p[0].events = POLLIN;
+  p[1].fd = r->fd;
+  p[1].events = (short)((r->childeof ? 0 : POLLIN) | (r->uplen ? POLLOUT : 0));
+  if (r->childeof) return 0;
+  if (ms == 0) return 0;
+  n = poll(p, 2, ms);
+  if (n == -1) return errno == EINTR;
+  if (n == 0) return 0;   /* nothing moved for a timeout: the end */
+  if (p[1].revents & (POLLIN | POLLHUP | POLLERR)) {
+    k = read(r->fd, r->down, sizeof r->down);
+    if (k == -1 && (errno == EAGAIN || errno == EINTR)) return 1;
+    if (k <= 0) { r->childeof = 1; return 0; }
+    if (!r->neteof && tls_put(r->t, r->down, (size_t)k) < 0) return 0;
+  }
+  if (r->uplen && (p[1].revents & POLLOUT)) {
+    k = write(r->fd, r->up + r->upoff, r->uplen);
+    if (k == -1 && (errno == EAGAIN || errno == EINTR)) return 1;
+    if (k <= 0) return 0;
+    r->upoff += (size_t)k;
+    r->uplen -= (size_t)k;
+  }
+  if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+    k = qtls_read(r->t, r->up, sizeof r->up);
+    if (k < 0) return 0;
+    if (k == 0) { r->neteof = 1; shutdown(r->fd, SHUT_WR); return 1; }   /* no QUIT: pop3d deletes nothing */
+    r->upoff = 0;
+    r->uplen = (size_t)k;
+  }
+  return 1;
+}
+
+/* first: the child's first bytes, or its end without a word */
+static ssize_t first(struct relay *r, const struct io_limits *lim)
+{
+  for (;;) {
+    ssize_t k = io_read(r->fd, r->down, sizeof r->down, lim);
+    if (k >= 0 || errno != EAGAIN) return k;
+  }
+}
+
+static struct relay rel;
+
+int poprun_tls(char **argv, const char *cred, size_t n, struct qtls *t, buffer *in,
+               const struct io_limits *lim, void (*started)(void))
+{
+  int sv[2], res;
+  pid_t pid;
+  ssize_t k;
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) return POPRUN_TEMP;
+  pid = spawn(argv, cred, n, sv[1]);
+  close(sv[1]);
+  if (pid == -1) { close(sv[0]); return POPRUN_TEMP; }
+  memset(&rel, 0, sizeof rel);
+  rel.t = t;
+  rel.fd = sv[0];
+  k = first(&rel, lim);
+  if (k <= 0) {   /* refused (or it hung: it is killed) */
+    close(sv[0]);
+    res = reap(pid);
+    return k < 0 && res == POPRUN_REFUSED ? POPRUN_TEMP : res;
+  }
+  started();
+  if (drop() == -1) {
+    err_print("alert", errno, "unable to drop privileges after the login", (const char *)0);
+    close(sv[0]);
+    reap(pid);
+    return POPRUN_OK;   /* the child has answered; the session is over */
+  }
+  if (fcntl(sv[0], F_SETFL, O_NONBLOCK) == -1 || tls_put(t, rel.down, (size_t)k) < 0) {
+    close(sv[0]);
+    reap(pid);
+    return POPRUN_OK;
+  }
+  rel.uplen = (size_t)(in->n - in->p);   /* pipelined after PASS: the child's now */
+  if (rel.uplen > sizeof rel.up) rel.uplen = sizeof rel.up;   /* cannot be: in is no larger */
+  memcpy(rel.up, in->x + in->p, rel.uplen);
+  in->p = in->n = 0;
+  while (step(&rel, lim)) ;
+  if (!rel.neteof) qtls_close(t);
+  close(sv[0]);
+  reap(pid);
+  return POPRUN_OK;
+}

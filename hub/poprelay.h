@@ -1,0 +1,54 @@
+/* poprelay.h: qmail-popup's login attempt: the checkpassword program,
+ * which becomes qmail-pop3d as the user, run in a child with the
+ * credentials on its descriptor 3 (qmail-checkpassword.8, "HOW A CALLER
+ * USES IT").
+ *
+ * Outside TLS the child gets the client's socket as fds 0 and 1, as in
+ * qmail, and qmail-popup only waits for it (nothing is copied). Inside TLS
+ * the TLS session lives in qmail-popup's process: the child gets one end
+ * of a socketpair as fds 0 and 1, and qmail-popup relays plaintext both
+ * ways between it and the TLS connection.
+ *
+ * The contract with qmail-pop3d (qmail's): after a good password it
+ * prints the "+OK" that answers PASS itself; when the password is refused
+ * checkpassword exits 1 having printed nothing; qmail-pop3d never exits 1.
+ * So: the child's exit status 1 (and, inside TLS, no byte from it) is a
+ * refused login and the dialogue goes on in qmail-popup; 0 is a session
+ * that ran; anything else is temporary trouble. */
+#ifndef POPRELAY_H
+#define POPRELAY_H
+
+#include <stddef.h>
+#include "buffer.h"
+#include "q_io.h"
+#include "q_tls.h"
+
+#define POPRUN_OK 0        /* the child answered: its session ran and ended */
+#define POPRUN_REFUSED 1   /* checkpassword refused the login, nothing was sent */
+#define POPRUN_TEMP 2      /* could not run it, it crashed, exited 2 or 111 */
+
+#define POPRELAY_BUF 16384 /* one TLS record's plaintext at most */
+#define POPRELAY_REAP_MS 5000   /* after the end: how long the child may take to exit */
+
+/* poprun_plain: the child on the client's socket (fds 0 and 1) with cred
+ * (n bytes, at most 512) on its fd 3; waits for it. At deadline_ms
+ * (io_now_ms() clock; 0: none) the child is killed (nothing it has not
+ * done at QUIT happens). POPRUN_*. */
+int poprun_plain(char **argv, const char *cred, size_t n, long long deadline_ms);
+
+/* poprun_tls: the child on a socketpair, relayed through t. Before the
+ * child's first byte nothing is read from the client (a refused login
+ * leaves the client's pipelined bytes in `in` for qmail-popup); once it
+ * has written, started() is called (to log the login), what is left in
+ * `in` goes to the child first and the relay runs until either side ends,
+ * nothing moves for lim->timeout_ms, or lim's deadline. Then close_notify,
+ * and the child gets end of file. POPRUN_*. */
+int poprun_tls(char **argv, const char *cred, size_t n, struct qtls *t, buffer *in,
+               const struct io_limits *lim, void (*started)(void));
+
+/* poprun_dropto: after the login, the relay needs no root: with
+ * poprun_dropto(uid, gid) set (qmail-popup does it as root, for qmaild),
+ * the relay's process takes these ids once the child has answered. */
+void poprun_dropto(unsigned long uid, unsigned long gid);
+
+#endif
