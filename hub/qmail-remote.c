@@ -66,6 +66,7 @@
 #include "rroute.h"
 #include "rsess.h"
 #include "rsession.h"
+#include "rtls.h"
 #include "tcpto.h"
 
 #define RACE_STAGGER_MS 300
@@ -83,6 +84,8 @@ static struct rdest dest;
 static struct net_addr addrs[RDEST_MAX];   /* dest's addresses, for net_connect */
 static struct rdest_conf conf;
 static stralloc helo, me, locals, qroutes, sroutes, dnsservers, tcptopath;
+static stralloc tlsdests, tlsciphers, capath, certpath;
+static struct rtls_dest tdest;              /* the job's TLS and AUTH settings */
 static int timeout_connect_ms, timeout_idle_ms;
 static long long timeout_delivery_ms;
 
@@ -166,6 +169,8 @@ static void outgoing(void)
   stralloc_free(&l);
 }
 
+static void tls_files(void);
+
 static void config(void)
 {
   limit_onfail(control_failed);
@@ -183,6 +188,7 @@ static void config(void)
   readlist(&qroutes, "qmtproutes");
   readlist(&sroutes, "smtproutes");
   readlist(&dnsservers, "dnsservers");
+  tls_files();
   outgoing();
   if (rdns_init(dnsservers.s, dnsservers.len) < 0) setup_failed("use control/dnsservers");
   raddr_max();   /* control/maxaddress, read before connecting */
@@ -192,6 +198,62 @@ static void config(void)
   conf.me = me.s;
   conf.locals = locals.s; conf.llen = locals.len;
   conf.ipme = rdest_ipme;
+}
+
+/* optional_file: control/name's path in sa when it can be read, NULL when
+ * it does not exist; present but unreadable: control_failed. */
+static const char *optional_file(stralloc *sa, const char *name)
+{
+  if (!control_path(sa, name)) setup_failed("allocate memory");
+  if (access(sa->s, R_OK) == 0) return sa->s;
+  if (errno == ENOENT) return 0;
+  bad_control(name);
+}
+
+/* tls_files: the files of rtls.h */
+static void tls_files(void)
+{
+  readlist(&tlsdests, RTLS_DESTS);
+  if (control_readline(&tlsciphers, RTLS_CIPHERS) < 0) bad_control(RTLS_CIPHERS);
+  if (!stralloc_0(&tlsciphers)) setup_failed("allocate memory");
+  tdest.ciphers = tlsciphers.len > 1 ? tlsciphers.s : 0;
+  tdest.cafile = optional_file(&capath, RTLS_CA);
+  tdest.certfile = optional_file(&certpath, RTLS_CERT);
+}
+
+/* tls_dest: the TLS policy and AUTH settings for job j (tdest). 0 ok, -1
+ * j reported (a bad tlsdestinations line; credentials missing, unreadable
+ * or too open: fail closed). A bad smtproutes line is rdest's to report. */
+static int tls_dest(struct rjob *j)
+{
+  struct rroute r;
+  int routed = 0;
+  stralloc why = {0};
+  memset(&r, 0, sizeof r);
+  tdest.smtps = tdest.auth = tdest.authnotls = 0;
+  explicit_bzero(tdest.pass, sizeof tdest.pass);
+  if (j->host[0] != '[' && rroute_find(qroutes.s, qroutes.len, j->host, &r) == 0)
+    routed = rroute_find(sroutes.s, sroutes.len, j->host, &r) == 1;
+  if (!routed) memset(&r, 0, sizeof r);
+  if (rtls_lookup(tlsdests.s, tlsdests.len, j->host, r.kind == RROUTE_MX ? 0 : r.name, &tdest.policy) < 0) {
+    rjob_all(j, 's', 'Z', "Sorry, the line for ", j->host, " in control/" RTLS_DESTS
+             " is not valid. (#4.3.5)", (const char *)0);
+    return -1;
+  }
+  tdest.smtps = r.smtps;
+  tdest.auth = r.auth;
+  tdest.authnotls = r.authnotls;
+  if (!r.auth) return 0;
+  if (r.kind == RROUTE_MX || rtls_creds(r.name, &tdest, &why) < 0) {
+    if (r.kind == RROUTE_MX) stralloc_copys(&why, "an auth route needs a relay host");
+    stralloc_0(&why);
+    rjob_all(j, 's', 'Z', "Sorry, qmail-remote cannot AUTH for ", j->host, ": ",
+             why.len ? why.s : "out of memory", ". (#4.7.0)", (const char *)0);
+    stralloc_free(&why);
+    return -1;
+  }
+  stralloc_free(&why);
+  return 0;
 }
 
 /* ---- the message --------------------------------------------------------- */
@@ -302,6 +364,10 @@ static int converse(struct attempt *at, int fd, size_t i)
   struct rconn c;
   int r;
   rconn_open(&c, fd, &dest.c[i].a, jp->timeout_ms, jp->deadline_ms);
+  if (!dest.c[i].qmtp) {
+    c.td = &tdest;
+    memcpy(c.name, dest.c[i].name, sizeof c.name);
+  }
   if (session_mode) return keep_conn(at, &c, dest.c[i].qmtp);
   r = dest.c[i].qmtp ? rqmtp_deliver(jp, &c) : rsmtp_deliver(jp, &c);
   if (r == RSESS_NORESPONSE) {
@@ -380,7 +446,7 @@ static int session_connect(struct rjob *j, struct rconn *c, int *qmtp, struct rs
   keep = c;
   keep_ext = x;
   c->fd = -1;
-  if (rdest_find(j->host, &conf, &dest, j) < 0) return -1;
+  if (tls_dest(j) < 0 || rdest_find(j->host, &conf, &dest, j) < 0) return -1;
   if (!deliver() || c->fd < 0) return -1;
   *qmtp = keep_qmtp;
   return 0;
@@ -414,6 +480,6 @@ int main(int argc, char **argv)
   config();
   if (raddr_job(&job)) finish();
   message();
-  if (rdest_find(job.host, &conf, &dest, &job) == 0) deliver();
+  if (tls_dest(&job) == 0 && rdest_find(job.host, &conf, &dest, &job) == 0) deliver();
   finish();
 }

@@ -13,19 +13,36 @@ void rconn_open(struct rconn *c, int fd, const struct net_addr *a,
   if (!inet_ntop(a->family, a->ip, c->ip, sizeof c->ip)) strcpy(c->ip, "?");
   c->lim.timeout_ms = timeout_ms;
   c->lim.deadline_ms = deadline_ms;
+  c->port = a->port;
 }
 
 void rconn_close(struct rconn *c)
 {
+  if (c->tlsfree) c->tlsfree(c);
+  c->tlsfree = 0;
   if (c->fd >= 0) close(c->fd);
   c->fd = -1;
   stralloc_free(&c->out);
 }
 
+/* tls_writeall: all of buf through TLS. 0 ok, -1 error. */
+static int tls_writeall(struct rconn *c, const char *buf, size_t len)
+{
+  while (len) {
+    ssize_t w = c->tlswrite(c->tls, buf, len, &c->lim);
+    if (w <= 0) return -1;
+    buf += w;
+    len -= (size_t)w;
+  }
+  return 0;
+}
+
 int rconn_flush(struct rconn *c)
 {
+  int r;
   if (c->out.len == 0) return 0;
-  if (io_writeall(c->fd, c->out.s, c->out.len, &c->lim) < 0) {
+  r = c->tls ? tls_writeall(c, c->out.s, c->out.len) : io_writeall(c->fd, c->out.s, c->out.len, &c->lim);
+  if (r < 0) {
     c->err = errno;
     return -1;
   }
@@ -39,7 +56,8 @@ static int fill(struct rconn *c)
   ssize_t r;
   if (c->inpos < c->inlen) return 1;
   if (c->eof) return 0;
-  r = io_read(c->fd, c->in, sizeof c->in, &c->lim);
+  r = c->tls ? c->tlsread(c->tls, c->in, sizeof c->in, &c->lim)
+             : io_read(c->fd, c->in, sizeof c->in, &c->lim);
   if (r < 0) { c->err = errno; return -1; }
   if (r == 0) { c->eof = 1; c->err = 0; return 0; }
   c->inpos = 0;
@@ -112,6 +130,11 @@ int rconn_netstring(struct rconn *c, stralloc *sa)
   g = getbyte(c, &ch);
   if (g <= 0) return -2;
   return ch == ',' ? 0 : -1;
+}
+
+size_t rconn_pending(const struct rconn *c)
+{
+  return c->inlen - c->inpos;
 }
 
 const char *rconn_why(const struct rconn *c)

@@ -49,9 +49,14 @@ static int name_is_me(const char *name, const struct rdest_conf *cf)
 
 /* add: append an address. */
 static void add(struct rdest *d, const struct net_addr *a, int qmtp, size_t group,
-                unsigned pref)
+                unsigned pref, const char *name)
 {
   if (d->n >= RDEST_MAX) return;
+  {
+    size_t nl = strnlen(name, RDNS_NAMEMAX);
+    memcpy(d->c[d->n].name, name, nl);
+    d->c[d->n].name[nl] = 0;
+  }
   d->c[d->n].a = *a;
   d->c[d->n].qmtp = qmtp;
   d->c[d->n].group = group;
@@ -85,7 +90,7 @@ static int by_name(const char *name, unsigned short port, int qmtp, struct rdest
   int r = rdns_addrs(name, port, a, RDNS_ADDRMAX, &n);
   if (r == RDNS_TEMP) return dnstemp(j, name);
   if (r != RDNS_OK) return nohost(j, name);
-  for (i = 0; i < n; ++i) add(d, &a[i], qmtp, 0, 0);
+  for (i = 0; i < n; ++i) add(d, &a[i], qmtp, 0, 0, name);
   return 0;
 }
 
@@ -113,7 +118,7 @@ static int routed(const char *host, const char *list, size_t len, int qmtp,
     a.family = r.family;
     memcpy(a.ip, r.ip, 16);
     a.port = port;
-    add(d, &a, qmtp, 0, 0);
+    add(d, &a, qmtp, 0, 0, "");
     *res = 0;
   } else if (r.kind == RROUTE_NAME) {
     *res = by_name(r.name, port, qmtp, d, j);
@@ -163,19 +168,19 @@ static int addr_is_me(const struct net_addr *a, size_t n, const struct rdest_con
 /* add_host: the addresses of one MX host; with MXPS (proto < 0 and a
  * QMTP preference) QMTP first, then SMTP. */
 static void add_host(struct rdest *d, const struct net_addr *a, size_t n, unsigned pref,
-                     unsigned short port, int proto, size_t group)
+                     unsigned short port, int proto, size_t group, const char *name)
 {
   size_t i;
   int mxps = proto < 0 && rdest_mxps(pref);
   for (i = 0; mxps && i < n; ++i) {
     struct net_addr q = a[i];
     q.port = NET_PORT_QMTP;
-    add(d, &q, 1, group, pref);
+    add(d, &q, 1, group, pref, name);
   }
   for (i = 0; i < n; ++i) {
     struct net_addr s = a[i];
     s.port = port ? port : proto > 0 ? NET_PORT_QMTP : RDEST_PORT_SMTP;
-    add(d, &s, proto > 0, group, pref);
+    add(d, &s, proto > 0, group, pref, name);
   }
 }
 
@@ -197,7 +202,7 @@ static void mx_hosts(struct rdns_mx *mx, size_t n, unsigned short port, int prot
     if (r == RDNS_TEMP) st->temp = 1;
     if (r != RDNS_OK) continue;
     if (addr_is_me(a, na, cf)) { st->prefme = mx[i].pref; break; }
-    add_host(d, a, na, mx[i].pref, port, proto, group++);
+    add_host(d, a, na, mx[i].pref, port, proto, group++, mx[i].name);
   }
 }
 
@@ -268,7 +273,7 @@ static int literal(const char *host, const struct rdest_conf *cf, struct rdest *
   if (rroute_literal(host, strlen(host), &a.family, a.ip) < 0) return nohost(j, host);
   a.port = RDEST_PORT_SMTP;
   if (cf->ipme && cf->ipme(&a)) return ambiguous(j);
-  add(d, &a, 0, 0, 0);
+  add(d, &a, 0, 0, 0, "");
   return 0;
 }
 

@@ -33,6 +33,7 @@
 
 #include <stddef.h>
 #include "q_net.h"
+#include "rdns.h"
 #include "rjob.h"
 
 #define RDEST_MAX 256
@@ -43,6 +44,8 @@ struct rdest_cand {
   int qmtp;        /* speak QMTP (else SMTP) */
   size_t group;    /* index of its host in the try order */
   unsigned pref;   /* the MX preference (0 for routes and A records) */
+  char name[RDNS_NAMEMAX + 1];   /* the MX host or relay name ("" for a
+                                    literal): TLS's SNI and verify name */
 };
 
 struct rdest {

@@ -99,8 +99,9 @@ int rroute_parse(const char *s, size_t len, struct rroute *r)
     const char *close = memchr(s, ']', len);
     if (!close) return bad();
     hl = (size_t)(close - s) + 1;
-    if (rroute_literal(s, hl, &r->family, r->ip) < 0) return bad();
+    if (rroute_literal(s, hl, &r->family, r->ip) < 0 || hl > RROUTE_HOSTMAX) return bad();
     r->kind = RROUTE_LITERAL;
+    memcpy(r->name, s, hl);   /* as written: the key of its credentials (rtls.h) */
   } else {
     const char *colon = memchr(s, ':', len);
     hl = colon ? (size_t)(colon - s) : len;

@@ -39,7 +39,8 @@ enum rroute_kind { RROUTE_MX = 0, RROUTE_NAME = 1, RROUTE_LITERAL = 2 };
 
 struct rroute {
   int kind;                         /* enum rroute_kind */
-  char name[RROUTE_HOSTMAX + 1];    /* RROUTE_NAME: the relay */
+  char name[RROUTE_HOSTMAX + 1];    /* RROUTE_NAME: the relay; a literal:
+                                       as written ("[192.0.2.1]") */
   int family;                       /* RROUTE_LITERAL: AF_INET or AF_INET6 */
   unsigned char ip[16];
   unsigned short port;              /* 0: the protocol's default */

@@ -9,7 +9,13 @@
  * without sending it), 8BITMIME (BODY=8BITMIME for a message with 8-bit
  * bytes), PIPELINING (MAIL and the RCPTs in batches of RSMTP_BATCH, then
  * the replies), one transaction for every recipient, DATA, the message
- * (rblast.h), QUIT. Success only after a 2xx to the final dot.
+ * (rblast.h), QUIT. TLS and AUTH (rtls.h, c->td): an SMTPS route's
+ * handshake comes before the greeting; STARTTLS (then EHLO again) after
+ * EHLO when offered and the policy is not none, required by encrypt,
+ * verify and dane (a deferral #4.7.5 otherwise); AUTH PLAIN (else LOGIN)
+ * after that for an auth route, only over TLS unless auth-notls. A
+ * message accepted over TLS says so in its K report: "accepted message
+ * over TLS (TLSv1.3 cipher ... verify ok|none|pin|dane)". Success only after a 2xx to the final dot.
  * Reply classes (rreply_class): 5xx permanent, 2xx/3xx as the step
  * expects, everything else (4xx, protocol errors, odd codes) temporary.
  *
@@ -37,6 +43,9 @@ enum rsess_result { RSESS_DONE = 0, RSESS_NORESPONSE = 1, RSESS_READY = 2,
 struct rsmtp_ext {
   int pipelining, eightbit, hassize;
   unsigned long long size;
+  int starttls;                /* STARTTLS offered */
+  int auth, authplain, authlogin;   /* AUTH offered; with PLAIN, LOGIN */
+  char mechs[64];              /* the AUTH mechanisms offered (for the log) */
 };
 
 int rsmtp_deliver(struct rjob *j, struct rconn *c);

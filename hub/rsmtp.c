@@ -12,6 +12,7 @@
 #include "raddr.h"
 #include "rblast.h"
 #include "rsess.h"
+#include "rtls.h"
 
 /* keyword: line "250-WORD..." / "250 WORD..." starts with word (then end or blank). */
 static int keyword(const char *line, size_t len, const char *word, size_t *after)
@@ -23,6 +24,26 @@ static int keyword(const char *line, size_t len, const char *word, size_t *after
   return 1;
 }
 
+/* on_auth: the mechanisms of an "AUTH ..." line (also the old "AUTH=") */
+static void on_auth(struct rsmtp_ext *x, const char *m, size_t len)
+{
+  size_t i = 0, n = strlen(x->mechs);
+  x->auth = 1;
+  while (i < len) {
+    size_t k = i;
+    while (k < len && m[k] != ' ') ++k;
+    if (k - i == 5 && strncasecmp(m + i, "PLAIN", 5) == 0) x->authplain = 1;
+    if (k - i == 5 && strncasecmp(m + i, "LOGIN", 5) == 0) x->authlogin = 1;
+    if (k > i && n + (k - i) + 2 < sizeof x->mechs) {   /* sanitized by rreply */
+      if (n) x->mechs[n++] = ' ';
+      memcpy(x->mechs + n, m + i, k - i);
+      n += k - i;
+      x->mechs[n] = 0;
+    }
+    i = k + 1;
+  }
+}
+
 /* on_ehlo_line: pick the extensions we use out of each EHLO reply line. */
 static void on_ehlo_line(void *ctx, const char *line, size_t len)
 {
@@ -30,6 +51,9 @@ static void on_ehlo_line(void *ctx, const char *line, size_t len)
   size_t a, i;
   if (keyword(line, len, "PIPELINING", &a)) x->pipelining = 1;
   if (keyword(line, len, "8BITMIME", &a)) x->eightbit = 1;
+  if (keyword(line, len, "STARTTLS", &a)) x->starttls = 1;
+  if (len > 8 && (strncasecmp(line + 4, "AUTH ", 5) == 0 || strncasecmp(line + 4, "AUTH=", 5) == 0))
+    on_auth(x, line + 9, len - 9);
   if (keyword(line, len, "SIZE", &a)) {
     unsigned long long v = 0;
     x->hassize = 1;
@@ -142,6 +166,143 @@ static int hello(struct rjob *j, struct rconn *c, struct rsmtp_ext *x, struct rr
   if (rreply_class(r->code) == 2) return 0;
   c->broken = 1;
   return refused(j, c, "my name was rejected", r);
+}
+
+/* ---- TLS and AUTH ----------------------------------------------------------- */
+
+/* tls_refused: the TLS policy cannot be met (why): a deferral, #4.7.5. */
+static int tls_refused(struct rjob *j, struct rconn *c, const char *why)
+{
+  c->broken = 1;
+  rjob_all(j, 's', 'Z', "Connected to ", c->ip, " but ", why, " (#4.7.5)", (const char *)0);
+  quit(c);
+  return 1;
+}
+
+/* tls_failed: the handshake (or DANE) failed, why from rtls (the stub's
+ * text carries its own code): a deferral; the connection is unusable. */
+static int tls_failed(struct rjob *j, struct rconn *c, stralloc *why)
+{
+  if (!stralloc_0(why)) return -1;
+  c->broken = 1;
+  rjob_all(j, 's', 'Z', "Connected to ", c->ip, " but TLS failed: ", why->s,
+           strstr(why->s, "(#4.") ? "" : " (#4.7.5)", (const char *)0);
+  return 1;
+}
+
+/* smtps: an SMTPS route: the handshake before the greeting. */
+static int smtps(struct rjob *j, struct rconn *c)
+{
+  stralloc why = {0};
+  int r = 0;
+  if (!c->td || !c->td->smtps) return 0;
+  if (rtls_need(c, &why) < 0 || rtls_start(c, &why) < 0) r = tls_failed(j, c, &why);
+  stralloc_free(&why);
+  return r;
+}
+
+/* starttls: after EHLO: STARTTLS as the policy says, then EHLO again. */
+static int starttls(struct rjob *j, struct rconn *c, struct rsmtp_ext *x, struct rreply *r)
+{
+  stralloc why = {0};
+  int need, s, st;
+  if (c->tls || !c->td || c->td->policy == RTLS_NONE) return 0;
+  need = rtls_need(c, &why);
+  if (need < 0) { st = tls_failed(j, c, &why); stralloc_free(&why); return st; }
+  if (!x->starttls) {
+    stralloc_free(&why);
+    return need ? tls_refused(j, c, "it does not offer STARTTLS, and TLS is required") : 0;
+  }
+  if (!stralloc_cats(&c->out, "STARTTLS\r\n")) { stralloc_free(&why); return -1; }
+  s = rconn_reply(c, r);
+  if (s != RREPLY_DONE) { stralloc_free(&why); return lost(j, c, s, "STARTTLS"); }
+  if (r->code != 220) {
+    stralloc_free(&why);
+    if (need) return tls_refused(j, c, "it refused STARTTLS, and TLS is required");
+    return 0;   /* may: go on in plain text, the session is still in step */
+  }
+  if (rtls_start(c, &why) < 0) { st = tls_failed(j, c, &why); stralloc_free(&why); return st; }
+  stralloc_free(&why);
+  return hello(j, c, x, r);
+}
+
+/* auth_failed: a deferral naming the step; the server's text scrubbed of
+ * every form of the secret we sent. */
+static int auth_failed(struct rjob *j, struct rconn *c, const char *what, struct rreply *r,
+                       const char *const *secrets)
+{
+  if (r) rtls_scrub(r->text, secrets);
+  c->broken = 1;
+  rjob_all(j, 's', 'Z', "Connected to ", c->ip, " but ", what, r ? ". Remote host said: " : "",
+           r ? r->text : "", " (#4.7.0)", (const char *)0);
+  quit(c);
+  return 1;
+}
+
+/* auth_step: send line (a secret: wiped after), read the reply. */
+static int auth_step(struct rconn *c, stralloc *line, struct rreply *r)
+{
+  int s;
+  if (!stralloc_cat(&c->out, line) || !stralloc_cats(&c->out, "\r\n")) return -3;
+  s = rconn_reply(c, r);
+  if (c->out.s) explicit_bzero(c->out.s, c->out.a);
+  c->out.len = 0;
+  return s;
+}
+
+/* auth: an auth route: AUTH PLAIN, else LOGIN, with the relay's credentials. */
+static int auth(struct rjob *j, struct rconn *c, const struct rsmtp_ext *x, struct rreply *r)
+{
+  const struct rtls_dest *d = c->td;
+  stralloc blob = {0}, b64 = {0}, bu = {0}, bp = {0};
+  const char *secrets[5];
+  int s, st = 0;
+  if (!d || !d->auth) return 0;
+  if (!c->tls && !d->authnotls)
+    return auth_failed(j, c, "I do not send credentials without TLS (the route does not say auth-notls)", 0, 0);
+  if (!x->auth) return auth_failed(j, c, "it does not offer AUTH", 0, 0);
+  if (!x->authplain && !x->authlogin) {
+    rjob_all(j, 's', 'Z', "Connected to ", c->ip, " but it offers no AUTH mechanism I have (PLAIN, LOGIN), only: ",
+             x->mechs, " (#4.7.0)", (const char *)0);
+    c->broken = 1;
+    quit(c);
+    return 1;
+  }
+  if (!stralloc_catb(&blob, "", 1) || !stralloc_cats(&blob, d->user) || !stralloc_catb(&blob, "", 1) ||
+      !stralloc_cats(&blob, d->pass) || !rtls_b64(&b64, blob.s, blob.len) ||
+      !rtls_b64(&bu, d->user, strlen(d->user)) || !rtls_b64(&bp, d->pass, strlen(d->pass)) ||
+      !stralloc_0(&b64) || !stralloc_0(&bp)) { st = -1; goto done; }
+  --b64.len; --bp.len;
+  secrets[0] = d->pass; secrets[1] = b64.s; secrets[2] = bp.s; secrets[3] = 0;
+  if (x->authplain) {
+    stralloc line = {0};
+    if (!stralloc_cats(&line, "AUTH PLAIN ") || !stralloc_cat(&line, &b64)) { st = -1; goto done; }
+    s = auth_step(c, &line, r);
+    explicit_bzero(line.s, line.a);
+    stralloc_free(&line);
+    if (s == -3) { st = -1; goto done; }
+    if (s != RREPLY_DONE) { st = lost(j, c, s, "AUTH"); goto done; }
+    if (r->code != 235) st = auth_failed(j, c, "my AUTH PLAIN was refused", r, secrets);
+    goto done;
+  }
+  {
+    stralloc line = {0};
+    if (!stralloc_copys(&line, "AUTH LOGIN")) { st = -1; goto done; }
+    s = auth_step(c, &line, r);
+    if (s == RREPLY_DONE && r->code == 334 && stralloc_copy(&line, &bu)) s = auth_step(c, &line, r);
+    if (s == RREPLY_DONE && r->code == 334 && stralloc_copy(&line, &bp)) s = auth_step(c, &line, r);
+    if (line.s) explicit_bzero(line.s, line.a);
+    stralloc_free(&line);
+    if (s == -3) { st = -1; goto done; }
+    if (s != RREPLY_DONE) { st = lost(j, c, s, "AUTH"); goto done; }
+    if (r->code != 235) st = auth_failed(j, c, "my AUTH LOGIN was refused", r, secrets);
+  }
+done:
+  if (blob.s) explicit_bzero(blob.s, blob.a);
+  if (b64.s) explicit_bzero(b64.s, b64.a);
+  if (bp.s) explicit_bzero(bp.s, bp.a);
+  stralloc_free(&blob); stralloc_free(&b64); stralloc_free(&bu); stralloc_free(&bp);
+  return st;
 }
 
 /* wire_size: the message's size on the wire (CRLF), dot-stuffing aside:
@@ -302,7 +463,8 @@ static int data(struct rjob *j, struct rconn *c, struct rreply *r)
   s = rconn_reply(c, r);
   if (s != RREPLY_DONE) return lost(j, c, s, "the end of the message");
   if (rreply_class(r->code) == 2)
-    rjob_msg(j, 'K', c->ip, " accepted message. Remote host said: ", r->text, (const char *)0);
+    rjob_msg(j, 'K', c->ip, " accepted message", c->tls ? " over TLS (" : "", c->tls ? c->tlsinfo : "",
+             c->tls ? ")" : "", ". Remote host said: ", r->text, (const char *)0);
   else
     rjob_msg(j, rreply_class(r->code) == 5 ? 'D' : 'Z', c->ip,
              " failed after I sent the message. Remote host said: ", r->text, (const char *)0);
@@ -332,11 +494,16 @@ int rsmtp_open(struct rjob *j, struct rconn *c, struct rsmtp_ext *x)
   int s, st;
   if (!r) { c->broken = 1; return nomem(j); }
   rreply_start(r);
+  memset(x, 0, sizeof *x);
+  st = smtps(j, c);
+  if (st) { free(r); c->broken = 1; return st < 0 ? nomem(j) : RSESS_DONE; }
   s = rconn_reply(c, r);
-  if (s == -2 && !c->gotany) { free(r); return RSESS_NORESPONSE; }
+  if (s == -2 && !c->gotany && !c->tls) { free(r); return RSESS_NORESPONSE; }
   if (s != RREPLY_DONE) st = lost(j, c, s, "the greeting");
   else if (rreply_class(r->code) != 2) { c->broken = 1; st = refused(j, c, "greeting failed", r); }
   else st = hello(j, c, x, r);
+  if (st == 0) st = starttls(j, c, x, r);
+  if (st == 0) st = auth(j, c, x, r);
   free(r);
   if (st < 0) { c->broken = 1; nomem(j); }
   return st == 0 ? RSESS_READY : RSESS_DONE;

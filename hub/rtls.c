@@ -6,7 +6,9 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <stdlib.h>
 #include "q_control.h"
+#include "rconn.h"
 #include "rroute.h"
 #include "rtls.h"
 #include "dane.h"
@@ -132,6 +134,106 @@ int rtls_creds(const char *relay, struct rtls_dest *d, stralloc *why)
   explicit_bzero(d->pass, sizeof d->pass);
   if (r < 0) return why3(why, "the line for ", relay, " in control/" RTLS_AUTH " is not relay:user:password");
   return why3(why, "no credentials for ", relay, " in control/" RTLS_AUTH);
+}
+
+/* ---- the TLS step ---------------------------------------------------------- */
+
+/* release: rconn's tlsfree: the TLS connection and the DANE state */
+static void release(struct rconn *c)
+{
+  if (c->tls) {
+    if (c->fd >= 0) qtlsc_free(c->tls, 0);
+    free(c->tls);
+    c->tls = 0;
+  }
+  rtls_dane_free(&c->dane);
+}
+
+int rtls_need(struct rconn *c, stralloc *why)
+{
+  const struct rtls_dest *d = c->td;
+  int r;
+  if (!d) return 0;
+  if (d->policy == RTLS_DANE) {
+    struct qtlsc_opts o;
+    memset(&o, 0, sizeof o);
+    c->tlsfree = release;
+    r = rtls_dane(RTLS_DANE_BEFORE, &c->dane, c->name, c->port, &o, 0, why);
+    if (r == RTLS_DANE_DEFER) return -1;
+    c->tlsneed = r == RTLS_DANE_OK;
+    return c->tlsneed;
+  }
+  c->tlsneed = d->smtps || d->policy >= RTLS_ENCRYPT;
+  return c->tlsneed;
+}
+
+int rtls_start(struct rconn *c, stralloc *why)
+{
+  const struct rtls_dest *d = c->td;
+  struct qtlsc_opts o;
+  int dane = d && d->policy == RTLS_DANE && c->tlsneed;
+  if (rconn_pending(c))
+    return why_set(why, "the server sent more after its answer to STARTTLS", 0);
+  memset(&o, 0, sizeof o);
+  o.servername = c->name[0] ? c->name : 0;
+  o.verify = d && d->policy == RTLS_VERIFY;
+  if (d) { o.cafile = d->cafile; o.certfile = d->certfile; o.ciphers = d->ciphers; }
+  if (o.verify && !o.servername)
+    return why_set(why, "no host name to verify the certificate against (an address literal)", 0);
+  c->tls = calloc(1, sizeof *c->tls);
+  if (!c->tls) return why_set(why, "out of memory", 0);
+  c->tlsfree = release;
+  c->tlsread = qtlsc_read;
+  c->tlswrite = qtlsc_write;
+  if (qtlsc_connect(c->tls, c->fd, c->fd, &o, &c->lim, why) < 0 ||
+      (dane && rtls_dane(RTLS_DANE_AFTER, &c->dane, c->name, c->port, &o, c->tls, why) != RTLS_DANE_OK)) {
+    qtlsc_free(c->tls, 0);
+    free(c->tls);
+    c->tls = 0;
+    c->broken = 1;
+    return -1;
+  }
+  {
+    stralloc info = {0};
+    size_t n;
+    if (!qtlsc_describe(c->tls, &info)) info.len = 0;
+    n = info.len < sizeof c->tlsinfo - 1 ? info.len : sizeof c->tlsinfo - 1;
+    if (n) memcpy(c->tlsinfo, info.s, n);
+    c->tlsinfo[n] = 0;
+    stralloc_free(&info);
+  }
+  return 0;
+}
+
+int rtls_b64(stralloc *out, const char *s, size_t n)
+{
+  static const char al[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  size_t i;
+  for (i = 0; i < n; i += 3) {
+    unsigned v = (unsigned)(unsigned char)s[i] << 16;
+    char q[4];
+    if (i + 1 < n) v |= (unsigned)(unsigned char)s[i + 1] << 8;
+    if (i + 2 < n) v |= (unsigned char)s[i + 2];
+    q[0] = al[v >> 18 & 63];
+    q[1] = al[v >> 12 & 63];
+    q[2] = i + 1 < n ? al[v >> 6 & 63] : '=';
+    q[3] = i + 2 < n ? al[v & 63] : '=';
+    if (!stralloc_catb(out, q, 4)) return 0;
+  }
+  return 1;
+}
+
+void rtls_scrub(char *text, const char *const *secrets)
+{
+  for (; *secrets; ++secrets) {
+    size_t sl = strlen(*secrets);
+    char *p = text;
+    if (sl == 0) continue;
+    while ((p = strstr(p, *secrets))) {
+      memset(p, '*', sl);
+      p += sl;
+    }
+  }
 }
 
 /* ---- DANE ---------------------------------------------------------------------

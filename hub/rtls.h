@@ -84,6 +84,26 @@ int rtls_lookup(const char *list, size_t len, const char *domain, const char *re
  * too open, no line for relay, a bad line): fail closed. */
 int rtls_creds(const char *relay, struct rtls_dest *d, stralloc *why);
 
+/* ---- the TLS step of a connection (rsmtp.c) --------------------------------
+ * rtls_need: is TLS required on connection c (c->td's policy; for dane,
+ * the BEFORE phase of rtls_dane decides)? 1 yes, 0 no (may, none), -1
+ * the delivery defers (why).
+ * rtls_start: the handshake on c (STARTTLS answered, or an SMTPS route's
+ * fresh connection) with c->name as SNI and verify name; with dane, the
+ * AFTER phase. Input already buffered in c is an error (a server that
+ * pipelines bytes after its 220 to STARTTLS could inject them). 0 ok:
+ * c->tls set and c->tlsinfo filled; -1 failed (why), the connection is
+ * unusable. */
+struct rconn;
+int rtls_need(struct rconn *c, stralloc *why);
+int rtls_start(struct rconn *c, stralloc *why);
+
+/* rtls_b64: append the base64 of s[0..n) to out. 1 ok, 0 no memory.
+ * rtls_scrub: replace every occurrence of each secret (NULL-terminated
+ * list; empty ones skipped) in text (NUL-terminated) by '*'. */
+int rtls_b64(stralloc *out, const char *s, size_t n);
+void rtls_scrub(char *text, const char *const *secrets);
+
 /* ---- DANE: filled in by hub/dane.[ch] ----------------------------------
  * rtls_dane is called for the `dane` policy, twice per connection:
  *   phase RTLS_DANE_BEFORE: after the TCP connect, before STARTTLS (or the
