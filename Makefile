@@ -39,7 +39,7 @@ HUB_PROGS := qmail-queue qmail-smtpd qmail-qmtpd qmail-qmqpd qmail-local \
              preline condredirect bouncesaying except qreceipt qmail-send qmail-start \
              qmail-clean qmail-lspawn qmail-getpw qmail-newu qmail-pw2u qmail-rcptcdb qmail-qread qmail-qstat qmail-rspawn \
              qmail-remote qmail-tcpto qmail-tcpok qmail-svcrun qmail-checkpassword qmail-passwd \
-             qmail-pop3d
+             qmail-pop3d qmail-popup
 # A listed program without its source is an error, not a program quietly
 # left out of the build, the install and the tests (whose checks of it
 # would then be skipped).
@@ -103,7 +103,7 @@ $(CRYPT_PROGS:%=$(BUILD)/hub/%) $(BUILD)/tests/unit/pwcheck: LDLIBS += -lcrypt
 $(BUILD)/hub/qmail-remote $(BUILD)/tests/unit/dane: LDLIBS += -lresolv
 # TLS (common/q_tls.c, libtls from libtls-dev on OpenSSL): only the
 # programs that speak it, and their unit test (install: TLS_PROGS)
-TLS_PROGS := qmail-smtpd qmail-remote
+TLS_PROGS := qmail-smtpd qmail-remote qmail-popup
 TLS_LIBS := -ltls -lssl -lcrypto
 $(TLS_PROGS:%=$(BUILD)/hub/%) $(BUILD)/tests/unit/tls $(BUILD)/tests/unit/dane: LDLIBS += $(TLS_LIBS)
 $(BUILD)/leaf/%: $(BUILD)/leaf/%.o $(BUILD)/auto_home.o $(LIBLEAF) $(LIBCOMMON)
@@ -122,7 +122,7 @@ $(BUILD)/tests/unit/%.o: tests/unit/%.c
 # plus the test tools (make check). tests/lib/deps.sh installs what is
 # missing as root; as a normal user it prints the apt-get line and fails.
 RUN_PKGS := libowfat-dev ucspi-tcp-ipv6 daemontools python3 libtls-dev openssl
-DEB_PKGS := $(RUN_PKGS) tinycdb swaks libio-socket-ssl-perl faketime clang libclang-rt-14-dev strace dnsmasq-base man-db postfix libsasl2-modules
+DEB_PKGS := $(RUN_PKGS) tinycdb swaks libio-socket-ssl-perl faketime clang libclang-rt-14-dev strace dnsmasq-base man-db postfix libsasl2-modules fetchmail getmail6
 deps:
 	@sh tests/lib/deps.sh $(DEB_PKGS)
 deps-run:
