@@ -1,8 +1,13 @@
-/* q_tls.c: server-side TLS over libtls with timed I/O (see q_tls.h). */
+/* q_tls.c: server-side TLS over libtls with timed I/O (see q_tls.h).
+ * Each session is a fresh process, so the library's set-up is paid on
+ * every STARTTLS: lib_init and set_ciphers leave out the parts of it that
+ * a server here does not need (docs/tls.md, "Cost"). */
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
+#include <openssl/crypto.h>
+#include <openssl/ssl.h>
 #include <tls.h>
 #include "q_control.h"
 #include "q_sa.h"
@@ -54,7 +59,9 @@ static int set_keypair(struct tls_config *cfg, stralloc *why)
   return 0;
 }
 
-/* set_ciphers: control/tlsserverciphers, else "secure" */
+/* set_ciphers: control/tlsserverciphers, else "secure", which
+ * tls_config_new has set already: setting it again would cost a throw-away
+ * SSL_CTX (libtls checks a list by building one), about 5% of a session */
 static int set_ciphers(struct tls_config *cfg, stralloc *why)
 {
   stralloc c = {0};
@@ -63,19 +70,36 @@ static int set_ciphers(struct tls_config *cfg, stralloc *why)
     stralloc_free(&c);
     return why_set(why, "cannot read control/" QTLS_CIPHERS, control_strerror(errno));
   }
-  if (r == 0 || c.len == 0) r = stralloc_copys(&c, "secure");
-  if (!r || !stralloc_0(&c)) { stralloc_free(&c); return why_set(why, "out of memory", 0); }
+  if (r == 0 || c.len == 0) { stralloc_free(&c); return 0; }
+  if (!stralloc_0(&c)) { stralloc_free(&c); return why_set(why, "out of memory", 0); }
   r = tls_config_set_ciphers(cfg, c.s);
   stralloc_free(&c);
   if (r < 0) return why_set(why, "control/" QTLS_CIPHERS, tls_config_error(cfg));
   return 0;
 }
 
+/* lib_init: OpenSSL as tls_init sets it up (libretls asks for no
+ * openssl.cnf: OPENSSL_INIT_NO_LOAD_CONFIG), less the table of legacy
+ * cipher names (EVP_get_cipherbyname): libssl fetches its ciphers from the
+ * provider by name and does not use it; only encrypted PEM keys would
+ * (never here: the key has no password). That table is about 6% of a
+ * session's instructions. Digests keep theirs: certificate verification
+ * and libssl's signature algorithms look digests up through it. */
+static int lib_init(void)
+{
+  uint64_t opts = OPENSSL_INIT_NO_LOAD_CONFIG;
+#ifdef OPENSSL_INIT_NO_ADD_ALL_CIPHERS
+  opts |= OPENSSL_INIT_NO_ADD_ALL_CIPHERS;
+#endif
+  if (!OPENSSL_init_ssl(opts, 0)) return -1;
+  return tls_init();
+}
+
 int qtls_config(struct tls_config **cfg, stralloc *why)
 {
   struct tls_config *c;
   *cfg = 0;
-  if (tls_init() < 0) return why_set(why, "cannot initialise libtls", 0);
+  if (lib_init() < 0) return why_set(why, "cannot initialise libtls", 0);
   c = tls_config_new();
   if (!c) return why_set(why, "out of memory", 0);
   if (tls_config_set_protocols(c, TLS_PROTOCOL_TLSv1_2 | TLS_PROTOCOL_TLSv1_3) < 0) {

@@ -44,6 +44,7 @@ BENCH=tls.sh
 [ "$(id -u)" = 0 ] || die "run as root (the hub home gets the qmail users; Postfix is configured)"
 [ -x "$BUILD/hub/qmail-smtpd" ] || die "$BUILD/hub/qmail-smtpd is not built (make all)"
 tmp=$(mktemp -d /tmp/bench-tls.XXXXXX); chmod 755 "$tmp"
+load0=$(cut -d' ' -f1-3 /proc/loadavg)   # the table says how busy the machine was
 H=$tmp/hub
 mkdir -p "$OUTDIR"
 : > "$tmp/results"
@@ -164,9 +165,11 @@ for c in sorted({l.split("c=")[1] for l in order if "c=" in l}):
                   % ("ours" if s == "ours" else "Postfix", c, float(t["srv_ms_per"]) - float(pl["srv_ms_per"])))
 print()
 print("ms CPU: the server's own processes per session or message (/proc); ratio: ours/Postfix rate.")
-print("The client is python ssl (its own CPU not counted); every handshake is a full one.")
+print("The client is python ssl (its own CPU not counted), TCP_QUICKACK after each handshake (tlsload.py);")
+print("every handshake is a full one.")
 EOF
 echo
-echo "# tls.sh: N=$N CONCS=\"$CONCS\" SIZE=$SIZE PER=$PER KEY=$KEY; $(nproc) CPUs" | tee -a "$OUT"
+echo "# tls.sh: N=$N CONCS=\"$CONCS\" SIZE=$SIZE PER=$PER KEY=$KEY; $(nproc) CPUs;" \
+  "load average $load0 at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end" | tee -a "$OUT"
 cat "$OUT"
 [ "$have_pf" = 1 ] || echo "(no Postfix figures: ${NOTES[*]:-})"
