@@ -21,7 +21,8 @@
 #   the A records without AD: no DANE;
 #   only PKIX usages (1 1 1, unusable for SMTP): TLS required, without
 #   authentication (deferred when the server has no STARTTLS);
-#   a server without STARTTLS and insecure TLSA: plain text as under `may`.
+#   a server without STARTTLS and insecure TLSA: plain text as under `may`;
+#   a relay named in smtproutes: no MX answer needed, its TLSA decides.
 # Every server is started here and killed by pid; every wait is bounded.
 . "$(dirname "$0")/../lib/common.sh"
 case $BUILD in /*) B=$BUILD ;; *) B=$SRCDIR/$BUILD ;; esac
@@ -164,6 +165,16 @@ zone ad ad ad "1 1 1 $GOOD"
 remote
 is "$(letters)" "rK" "only PKIX usages (unusable): delivered"
 ok "$(tls)" "... but over TLS"
+
+# a relay from smtproutes (no MX lookup): its A and TLSA answers decide
+printf 'dane.test:mx.dane.test:%s\n' "$MXP" > "$H/control/smtproutes"
+zone noad ad ad "3 1 1 $OTHER"
+remote
+is "$(letters)" "sZ" "a relay from smtproutes with secure TLSA of another key: deferred (no MX needed)"
+zone noad ad ad "3 1 1 $GOOD"
+remote
+is "$(letters)" "rK" "... with the relay's key: delivered"
+like "$OUT" "verify dane" "... matched by DANE"
 
 smtp --notls
 zone ad ad ad "3 1 1 $GOOD"
