@@ -140,7 +140,7 @@ check_cdbs() {
   for pair in "users/assign:users/cdb" "users/passwd:users/passwd.cdb" \
               "control/morercpthosts:control/morercpthosts.cdb" \
               "control/tcp.smtp:control/tcp.smtp.cdb" "control/tcp.qmtp:control/tcp.qmtp.cdb" \
-              "control/tcp.qmqp:control/tcp.qmqp.cdb"; do
+              "control/tcp.qmqp:control/tcp.qmqp.cdb" "control/tcp.pop3:control/tcp.pop3.cdb"; do
     src=$home/${pair%%:*} cdb=$home/${pair#*:}
     [ -f "$src" ] || continue
     if [ ! -f "$cdb" ]; then bad "${pair#*:}: missing (run $( case $src in *assign) echo qmail-newu ;; *) echo qmailctl cdb ;; esac))"

@@ -305,4 +305,17 @@ like "$(slog qmail-pop3d)" "refused: 127\.0\.0\.1 user -ERR - reason=\"login onl
 python3 "$T/pl.py" plain "$P3" "$PW" > "$T/pl.out" 2>&1
 like "$(cat "$T/pl.out")" "login only after STLS" "poplib's plain login is refused"
 is "$(python3 "$T/pl.py" stls "$P3" "$PW" 2>&1)" "stls 1 keep2 1" "poplib with STLS logs in"
+# ---- control/tcp.pop3 and qmailctl check ---------------------------------
+unlike() { like "$(printf '%s' "$1" | grep -cE -- "$2")" '^0$' "$3"; }
+unlike "$("$HUB/bin/qmailctl" check 2>&1)" "tcp\.pop3" "qmailctl check: nothing to say about tcp.pop3"
+if python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.2", 0))' 2>/dev/null; then
+  sleep 1; printf '127.0.0.2:deny\n:allow\n' > "$HUB/control/tcp.pop3"
+  like "$("$HUB/bin/qmailctl" check 2>&1)" "tcp\.pop3\.cdb: older than control/tcp\.pop3" \
+    "qmailctl check: tcp.pop3.cdb older than its source"
+  "$HUB/bin/qmailctl" cdb > /dev/null 2>&1; ok $? "qmailctl cdb compiles control/tcp.pop3"
+  is "$(drive "$P3" 127.0.0.2 QUIT | head -1)" "closed" "a client tcp.pop3 denies gets nothing"
+  like "$(drive "$P3" 127.0.0.1 QUIT | head -1)" "^\+OK" "the others are served"
+else
+  ok 0 "# skip cannot bind 127.0.0.2"; ok 0 "# skip"; ok 0 "# skip"; ok 0 "# skip"
+fi
 done_testing
