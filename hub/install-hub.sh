@@ -120,7 +120,11 @@ for p in $hubprogs; do
       # a port by itself; rm service/qmail-smtps/down to run it
       [ -d "$dir/service/qmail-smtps" ] || { mkdir -p "$dir/service/qmail-smtps"; : > "$dir/service/qmail-smtps/down"; }
       service qmail-smtps qmail-smtpd 465 tcp.smtp SMTPS=1 ;;
-    qmail-qmtpd) service qmail-qmtpd qmail-qmtpd 209 tcp.qmtp ;;
+    qmail-qmtpd) service qmail-qmtpd qmail-qmtpd 209 tcp.qmtp
+      # QMTPS (QMTP inside implicit TLS, port 6209 as s/qmail uses;
+      # docs/tls.md): installed "down" as qmail-smtps is
+      [ -d "$dir/service/qmail-qmtps" ] || { mkdir -p "$dir/service/qmail-qmtps"; : > "$dir/service/qmail-qmtps/down"; }
+      service qmail-qmtps qmail-qmtpd 6209 tcp.qmtp QMTPS=1 ;;
     qmail-qmqpd) service qmail-qmqpd qmail-qmqpd 628 tcp.qmqp ;;
   esac
 done

@@ -31,6 +31,22 @@
  * Each refusal is one escaped log line on fd 2 (refuselog.h, nsqueue.h):
  * one per recipient refused alone, one per package refused as a whole.
  *
+ * QMTPS ($QMTPS non-empty; the qmail-qmtps service, port 6209 as s/qmail
+ * uses; docs/tls.md): implicit TLS, the handshake (common/q_tls.h, with a
+ * deadline of one timeoutqmtpd) before the first package, then every read
+ * and write goes through TLS with the same caps and timeouts. The
+ * certificate is control/servercert.pem: missing, unreadable or broken, it
+ * is logged and we exit 111 without a byte in the clear. A client
+ * certificate is asked for but optional and its chain is not checked in
+ * the handshake; one listed in control/tlsclients (by fingerprint or CA,
+ * tlsclients.h) may relay as with RELAYCLIENT="" (an env RELAYCLIENT
+ * wins), logged with its fingerprint. An unusable control/tlsclients is a
+ * temporary failure as for the other control files: the alert is logged,
+ * one Z reply goes inside TLS, exit 111. The Received line says
+ * "with QMTPS (TLSv1.3 cipher NAME bits N)". A failed handshake is one
+ * refusal line (stage qmtps, code "-"); exit 0 when the client went away,
+ * 111 at the deadline, 100 for no TLS or a failed handshake.
+ *
  * Exit: 0 client done (EOF between packages) or package cap reached;
  * 100 malformed or oversized netstring or bad encoding byte (the package
  * is dropped unanswered, earlier replies are still sent); 111 timeout, EOF
@@ -42,6 +58,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <tls.h>
 #include "buffer.h"
 #include "stralloc.h"
 #include "q_control.h"
@@ -53,12 +70,15 @@
 #include "q_qq.h"
 #include "q_qqstatus.h"
 #include "q_sa.h"
+#include "q_tls.h"
 #include "nsconf.h"
 #include "nsqueue.h"
 #include "nsread.h"
 #include "rcptcheck.h"
 #include "rcpthosts.h"
 #include "received.h"
+#include "refuselog.h"
+#include "tlsclients.h"
 
 #define TIMEOUT_DEFAULT 60
 
@@ -69,6 +89,9 @@ static char outspace[8192];
 static buffer out;
 static stralloc local;
 static const char *relayclient;
+static struct qtls tls;
+static int intls;      /* the session is inside TLS */
+static stralloc proto; /* for the Received line */
 
 static void die_control(const char *name) __attribute__((noreturn));
 static void die_control(const char *name) { nsconf_fail(name, control_strerror(errno)); }
@@ -140,7 +163,12 @@ static ssize_t read_op(int fd, char *buf, size_t len, void *b)
   p.events = POLLIN;
   p.revents = 0;
   if (poll(&p, 1, 0) <= 0 && buffer_flush(&out) < 0) return -1;
-  return io_bread(fd, buf, len, b);
+  return intls ? qtls_read(&tls, buf, len) : io_bread(fd, buf, len, b);
+}
+
+static ssize_t write_op(int fd, const char *buf, size_t len, void *b)
+{
+  return intls ? qtls_write(&tls, buf, len) : io_bwrite(fd, buf, len, b);
 }
 
 /* finish: send what is held (with a fresh timeout: the session deadline
@@ -149,6 +177,7 @@ static void finish(int code)
 {
   lim.deadline_ms = 0;
   if (buffer_flush(&out) < 0 && code == 0) code = 111;
+  if (intls) qtls_close(&tls);
   _exit(code);
 }
 
@@ -173,6 +202,105 @@ static void answer(const struct nsr_pkg *pkg, const stralloc *kept)
   stralloc_free(&reply);
 }
 
+/* ---- QMTPS ---------------------------------------------------------------------- */
+
+static int qmtps(void)
+{
+  const char *s = getenv("QMTPS");
+  return s && *s;
+}
+
+static void tls_unavailable(const stralloc *why) __attribute__((noreturn));
+static void tls_unavailable(const stralloc *why)
+{
+  err_print("alert", 0, "QMTPS not available: ", why->len ? why->s : "out of memory", (const char *)0);
+  _exit(111);
+}
+
+/* tls_refused: one refusal line for a failed handshake (no reply: "-") */
+static void tls_refused(const stralloc *why)
+{
+  struct refusal r;
+  r.stage = "qmtps";
+  r.code = "-";
+  r.enh = 0;
+  r.reason = why->len ? why->s : "TLS handshake failed";
+  r.reasonlen = why->len ? why->len - 1 : strlen(r.reason);
+  r.input = 0;
+  r.inputlen = 0;
+  refuselog(&r);
+}
+
+/* tls_begin: certificate, key and ciphers; a client certificate asked for
+ * but optional, its chain left to tls_relay (libtls would refuse a
+ * self-signed one pinned by fingerprint); the handshake on fds 0 and 1. */
+static void tls_begin(void)
+{
+  stralloc why = {0};
+  struct tls_config *cfg;
+  if (qtls_config(&cfg, &why) < 0) tls_unavailable(&why);
+  tls_config_verify_client_optional(cfg);
+  tls_config_insecure_noverifycert(cfg);
+  if (qtls_server(&tls, cfg, &why) < 0) tls_unavailable(&why);
+  if (qtls_accept(&tls, 0, 1, &lim, &lim, &why) < 0) {
+    int code = errno == ETIMEDOUT ? 111 : tls.eof ? 0 : 100;
+    tls_refused(&why);
+    _exit(code);
+  }
+  intls = 1;
+  stralloc_free(&why);
+  if (!stralloc_copys(&proto, "QMTPS (") || !qtls_describe(&tls, &proto) ||
+      !stralloc_cats(&proto, ")") || !stralloc_0(&proto))
+    fatal_nomem();
+}
+
+/* tls_badconf: control/tlsclients unusable: nsconf_fail's answer, inside
+ * TLS (one Z, the client's input drained a moment, exit 111) */
+static void tls_badconf(const stralloc *why) __attribute__((noreturn));
+static void tls_badconf(const stralloc *why)
+{
+  stralloc z = {0};
+  char buf[4096];
+  size_t total = 0;
+  ssize_t r;
+  err_print("alert", 0, "cannot use control/" TLSCLIENTS_FILE ": ", why->len ? why->s : "out of memory",
+            (const char *)0);
+  lim.deadline_ms = io_now_ms() + NSCONF_LINGER_MS;
+  if (ns_cats(&z, "Zunable to read controls (#4.3.0)") && buffer_put(&out, z.s, z.len) == 0 &&
+      buffer_flush(&out) == 0)
+    while (total < 1024 * 1024 && (r = qtls_read(&tls, buf, sizeof buf)) > 0) total += (size_t)r;
+  qtls_close(&tls);
+  _exit(111);
+}
+
+/* tls_relay: a client certificate listed in control/tlsclients relays as
+ * RELAYCLIENT="" does (a RELAYCLIENT from the tcp rules stays as it is) */
+static void tls_relay(void)
+{
+  struct tlsclients tc = { {0, 0, 0}, 0, 0 };
+  stralloc why = {0};
+  const char *hash, *how = 0, *ip = getenv("TCPREMOTEIP");
+  const uint8_t *pem;
+  size_t len = 0;
+  int r;
+  if (tlsclients_load(&tc, &why) < 0) tls_badconf(&why);
+  if (tls_peer_cert_provided(tls.conn)) {
+    hash = tls_peer_cert_hash(tls.conn);
+    if (tlsclients_fp(&tc, hash)) how = " (fingerprint listed)";
+    else {
+      pem = tls_peer_cert_chain_pem(tls.conn, &len);
+      r = tlsclients_ca(&tc, (const char *)pem, pem ? len : 0);
+      if (r < 0) fatal_nomem();
+      if (r) how = " (issued under a ca: file)";
+    }
+    if (how && !relayclient) relayclient = "";
+    err_print("info", 0, how ? "relay by certificate " : "client certificate ", hash ? hash : "unknown",
+              how ? how : " not in control/tlsclients: no relay by it", " from ", ip ? ip : "unknown",
+              (const char *)0);
+  }
+  tlsclients_free(&tc);
+}
+
 int main(void)
 {
   struct nsr_policy pol;
@@ -183,12 +311,16 @@ int main(void)
   signal(SIGPIPE, SIG_IGN);
   perip_gate(progname, 0);   /* docs/limits.md: PERIP */
   config(&pol);
-  nsq_init("QMTP", local.s, &lim, relayclient);
   maxpkgs = limit_get(LIM_QMTPPKGS);
   buffer_init(&in, (ssize_t (*)())read_op, 0, inspace, sizeof inspace);
   in.cookie = &lim;
-  buffer_init(&out, (ssize_t (*)())io_bwrite, 1, outspace, sizeof outspace);
+  buffer_init(&out, (ssize_t (*)())write_op, 1, outspace, sizeof outspace);
   out.cookie = &lim;
+  if (qmtps()) {   /* implicit TLS: the handshake before the first package */
+    tls_begin();
+    tls_relay();
+  }
+  nsq_init(intls ? proto.s : "QMTP", local.s, &lim, relayclient);
   for (n = 0; n < maxpkgs; ++n) {
     int r = nsr_qmtp(&in, &pol, &nsq_callbacks, &pkg);
     if (r == NS_EOF) finish(0);

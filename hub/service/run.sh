@@ -29,12 +29,15 @@ if [ ! -f "$rules" ]; then
   sleep 5; exit 111
 fi
 # TLS (docs/tls.md): without control/servercert.pem qmail-smtpd offers no
-# STARTTLS, and an SMTPS service (SMTPS=1) cannot work at all
-if [ "@PROG@" = qmail-smtpd ] && [ ! -f "$home/control/servercert.pem" ]; then
-  case " @SET@ " in *" SMTPS=1 "*)
-    echo "@NAME@: $home/control/servercert.pem is missing: run qmailctl tlscert (SMTPS needs a certificate)"
-    sleep 5; exit 111 ;;
+# STARTTLS, and an SMTPS service (SMTPS=1) or a QMTPS one (QMTPS=1)
+# cannot work at all
+for tls in SMTPS QMTPS; do
+  case " @SET@ " in *" $tls=1 "*) [ -f "$home/control/servercert.pem" ] ||
+    { echo "@NAME@: $home/control/servercert.pem is missing: run qmailctl tlscert ($tls needs a certificate)"
+      sleep 5; exit 111; } ;;
   esac
+done
+if [ "@PROG@" = qmail-smtpd ] && [ ! -f "$home/control/servercert.pem" ]; then
   echo "@NAME@: $home/control/servercert.pem is missing: STARTTLS is not offered (qmailctl tlscert makes one)"
 fi
 # POP3 (docs/pop3.md): qmail-popup HOSTNAME CHECKPASSWORD qmail-pop3d

@@ -57,7 +57,7 @@ hub_install() {
   echo 0 > "$HUB/control/rcptcheck"   # unknown users bounce here; rcptcheck.t turns it on
   # qmail-smtps is installed down: its port is set here, a test that wants
   # it removes service/qmail-smtps/down before hub_start
-  for s in qmail-smtpd qmail-qmtpd qmail-qmqpd qmail-smtps qmail-submission; do
+  for s in qmail-smtpd qmail-qmtpd qmail-qmqpd qmail-smtps qmail-submission qmail-qmtps; do
     echo 127.0.0.1 > "$HUB/service/$s/env/IP"; _port > "$HUB/service/$s/env/PORT"
   done
   SMTP=$(cat "$HUB/service/qmail-smtpd/env/PORT") SMTPS_PORT=$(cat "$HUB/service/qmail-smtps/env/PORT")
