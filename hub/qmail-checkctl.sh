@@ -37,7 +37,8 @@ num_files="databytes maxrcpt maxsmtpline maxaddress maxheader maxheaderfield max
   maxnetstring maxqmtppackages maxinjectrcpt timeoutsession timeoutsmtpd timeoutqmtpd
   timeoutqmqpd timeoutconnect timeoutremote timeoutidle timeoutdelivery timeoutprogram
   concurrencylocal concurrencyremote sessionsperhost queuelifetime bouncemaxbytes
-  qmqptimeoutconnect qmqptimeout checkpwshadow authfailures authdelay rcptcheck"
+  qmqptimeoutconnect qmqptimeout checkpwshadow authfailures authdelay rcptcheck
+  authguard authguardtime"
 # host files: one host name
 host_files="me defaultdomain defaulthost plusdomain idhost envnoathost bouncehost
   doublebouncehost helohost localiphost"

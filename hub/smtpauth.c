@@ -11,12 +11,15 @@
 #include "case.h"
 #include "q_control.h"
 #include "q_err.h"
+#include "authguard.h"
 #include "smtpauth.h"
 
 static char **checkpw;          /* the command, NULL-terminated; 0: AUTH off */
 static char *defargs[3];
 static unsigned long maxfail = SMTPAUTH_FAILURES, basedelay = SMTPAUTH_DELAY;
 static unsigned long checkms = SMTPAUTH_CHECKTIME * 1000UL;
+static unsigned long guardmax = SMTPAUTH_GUARD, guardtime = SMTPAUTH_GUARDTIME;
+static const char *guardtable;  /* $AUTHGUARDTABLE; 0: no guard */
 static stralloc senders;
 static int have_senders;
 static unsigned long failures;
@@ -135,6 +138,12 @@ int smtpauth_init(char **args, int timeout_ms, const char **name)
   if (control_readnum(&maxfail, "authfailures", 1) < 0) return -1;
   *name = "authdelay";
   if (control_readulong(&basedelay, "authdelay") < 0) return -1;
+  *name = "authguard";
+  if (control_readulong(&guardmax, "authguard") < 0) return -1;
+  *name = "authguardtime";
+  if (control_readnum(&guardtime, "authguardtime", 1) < 0) return -1;
+  guardtable = getenv("AUTHGUARDTABLE");
+  if (guardtable && !*guardtable) guardtable = 0;
   *name = "authsenders";
   r = control_readlist(&senders, "authsenders");
   if (r < 0) return -1;
@@ -249,10 +258,32 @@ static void sleep_ms(unsigned long ms)
   while (nanosleep(&ts, &ts) == -1 && errno == EINTR) ;
 }
 
+/* guard: is the client over control/authguard refused attempts in
+ * control/authguardtime seconds, counted across connections (add: count
+ * one more first)? Then AUTH ends the connection without asking
+ * checkpassword. A table that cannot be used fails closed (454). 1 when
+ * answered. */
+static int guard(const struct smtpauth_io *io, int add)
+{
+  long n;
+  if (!guardtable || guardmax == 0) return 0;
+  n = authguard_count(guardtable, getenv("TCPREMOTEIP"), guardtime, time(0), add);
+  if (n < 0) {
+    err_print("warning", errno, "AUTH: cannot use the guard table ", guardtable, (const char *)0);
+    if (add) return 0;   /* the failure is answered anyway */
+    io->reply("454 4.7.0 temporary authentication failure");
+    return 1;
+  }
+  if (add || (unsigned long)n < guardmax) return 0;
+  io->drop("421 4.7.0 too many failed authentication attempts from your address, try again later");
+  return 1;
+}
+
 /* failed: a refused attempt costs a delay; the last one ends the session */
 static void failed(const struct smtpauth_io *io, const char *msg)
 {
   ++failures;
+  guard(io, 1);
   sleep_ms(smtpauth_delay(basedelay, failures));
   if (failures >= maxfail) {
     io->reply(msg);
@@ -355,6 +386,7 @@ void smtpauth_cmd(const struct smtpauth_io *io, const char *arg, size_t len, int
   i = m;
   while (i < len && arg[i] == ' ') ++i;
   if (m == 0) { io->reply("501 5.5.4 syntax: AUTH mechanism [initial-response]"); return; }
+  if (guard(io, 0)) return;
   if (m == 5 && case_diffb(arg, 5, "PLAIN") == 0) auth_plain(io, arg + i, len - i);
   else if (m == 5 && case_diffb(arg, 5, "LOGIN") == 0) auth_login(io, arg + i, len - i);
   else io->reply("504 5.5.4 unrecognized authentication type");

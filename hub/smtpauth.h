@@ -16,7 +16,10 @@
  * $AUTH_CLEARTEXT_LOOPBACK is 0 (then never); elsewhere TLS first (538).
  * With $SUBMISSION set (the submission service, RFC 6409) MAIL needs AUTH.
  * A failed AUTH costs a delay that doubles each time; the Nth is answered
- * with 421 and the connection ends. Passwords are never logged. */
+ * with 421 and the connection ends. Across connections, an address with
+ * control/authguard refused attempts in control/authguardtime seconds
+ * gets 421 at AUTH without checkpassword being run (authguard.h; the table
+ * is $AUTHGUARDTABLE, no guard without it). Passwords are never logged. */
 #ifndef SMTPAUTH_H
 #define SMTPAUTH_H
 
@@ -28,6 +31,9 @@
 #define SMTPAUTH_DELAY 1000         /* default control/authdelay, ms */
 #define SMTPAUTH_MAXDELAY 30000     /* one failure's delay at most, ms */
 #define SMTPAUTH_CHECKTIME 300      /* default checkpassword time limit, s */
+#define SMTPAUTH_GUARD 30           /* default control/authguard: refused
+                                       attempts of one address per window */
+#define SMTPAUTH_GUARDTIME 3600     /* default control/authguardtime, s */
 
 /* what qmail-smtpd lends the dialogue */
 struct smtpauth_io {

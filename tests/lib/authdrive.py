@@ -20,11 +20,11 @@ usage: authdrive.py flood PORT TOTAL PER LOGIN TOKEN B64FILE SRC...
 
 Sends TOTAL wrong passwords for LOGIN to 127.0.0.1:PORT: each connection
 (EHLO, then AUTH until the server drops it, at most PER passwords, then
-QUIT) from one of the SRC addresses, two connections at a time per
+QUIT) from one of the SRC addresses, one connection at a time per
 address. A connection sets its PER passwords aside when it starts (those
 it did not send go back), so that with TOTAL a multiple of PER and a
-server that drops after PER failures every connection has PER. The mechanisms take
-turns: PLAIN with the initial response, LOGIN with the user name as the
+server that drops after PER failures every connection has PER. The
+mechanisms take turns: PLAIN with the initial response, LOGIN with the user name as the
 initial response, PLAIN after 334, LOGIN after two 334s. Each password is
 TOKEN-number-random; every base64 form of a password sent is written to
 B64FILE, one a line. Prints key=value lines: conns, failures (535
@@ -246,7 +246,7 @@ def flood(argv):
     port, total, per = int(argv[0]), int(argv[1]), int(argv[2])
     login, token, b64file, srcs = argv[3], argv[4], argv[5], argv[6:]
     f = Flood(port, total, per, login, token)
-    ts = [threading.Thread(target=f.worker, args=(s,)) for s in srcs for _ in range(2)]
+    ts = [threading.Thread(target=f.worker, args=(s,)) for s in srcs]
     for t in ts:
         t.start()
     for t in ts:
