@@ -200,6 +200,7 @@ int poprun_tls(char **argv, const char *cred, size_t n, struct qtls *t, buffer *
   int sv[2], res;
   pid_t pid;
   ssize_t k;
+  struct io_limits idle;
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) return POPRUN_TEMP;
   pid = spawn(argv, cred, n, sv[1]);
   close(sv[1]);
@@ -229,7 +230,9 @@ int poprun_tls(char **argv, const char *cred, size_t n, struct qtls *t, buffer *
   if (rel.uplen > sizeof rel.up) rel.uplen = sizeof rel.up;   /* cannot be: in is no larger */
   memcpy(rel.up, in->x + in->p, rel.uplen);
   in->p = in->n = 0;
-  while (step(&rel, lim)) ;
+  idle = *lim;   /* qmail-pop3d's own timeout ends an idle session first, with its words */
+  if (idle.timeout_ms > 0 && idle.timeout_ms <= 0x7fffffff - POPRELAY_GRACE_MS) idle.timeout_ms += POPRELAY_GRACE_MS;
+  while (step(&rel, &idle)) ;
   if (!rel.neteof) qtls_close(t);
   close(sv[0]);
   reap(pid);

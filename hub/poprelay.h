@@ -29,6 +29,7 @@
 
 #define POPRELAY_BUF 16384 /* one TLS record's plaintext at most */
 #define POPRELAY_REAP_MS 5000   /* after the end: how long the child may take to exit */
+#define POPRELAY_GRACE_MS 5000  /* the relay's idle timeout is the child's and this */
 
 /* poprun_plain: the child on the client's socket (fds 0 and 1) with cred
  * (n bytes, at most 512) on its fd 3; waits for it. At deadline_ms
@@ -41,7 +42,9 @@ int poprun_plain(char **argv, const char *cred, size_t n, long long deadline_ms)
  * leaves the client's pipelined bytes in `in` for qmail-popup); once it
  * has written, started() is called (to log the login), what is left in
  * `in` goes to the child first and the relay runs until either side ends,
- * nothing moves for lim->timeout_ms, or lim's deadline. Then close_notify,
+ * nothing moves for lim->timeout_ms and POPRELAY_GRACE_MS (so that the
+ * child's own timeout, the same, comes first and is told), or lim's
+ * deadline. Then close_notify,
  * and the child gets end of file. POPRUN_*. */
 int poprun_tls(char **argv, const char *cred, size_t n, struct qtls *t, buffer *in,
                const struct io_limits *lim, void (*started)(void));

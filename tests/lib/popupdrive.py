@@ -19,6 +19,8 @@ Special steps:
   +t:STEP         STEP; its reply prefixed with the seconds it took
   +sleep:S        wait S seconds
   +drop           close the connection without QUIT (the last step)
+  +waitclose      wait (60 s at most) for the server to close; prints
+                  "closed after S s"
 """
 import base64
 import re
@@ -134,6 +136,12 @@ def main():
         if step.startswith("+sleep:"):
             time.sleep(float(step[7:]))
             continue
+        if step == "+waitclose":
+            t0 = time.time()
+            while c.line() is not None:
+                pass
+            print("closed after %.1f s" % (time.time() - t0))
+            return
         if step == "+drop":
             c.s.close()
             print("dropped")

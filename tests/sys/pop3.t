@@ -272,6 +272,10 @@ t=$(python3 "$T/stall.py" "$P3" stls)
 ok "$(awk -v t="$t" 'BEGIN { exit !(t >= 1.5 && t < 15) }'; echo $?)" "after STLS the same ($t s)"
 like "$(slog qmail-pop3s)" "qmail-popup: refused: 127\.0\.0\.1 pop3s - - reason=\"TLS handshake: timeout\"" \
   "the stalled handshake is logged"
+out=$(drive "$P3" 127.0.0.1 +stls "USER alice" "PASS $PW" +waitclose)
+t=$(line 6 | sed -n 's/^closed after \([0-9.]*\) s$/\1/p')
+ok "$(awk -v t="$t" 'BEGIN { exit !(t >= 1.5 && t < 6) }'; echo $?)" \
+  "an idle session inside TLS ends when qmail-pop3d's timeoutpop3d (2 s) ends it (${t:-?} s)"
 rm "$HUB/control/timeoutpop3d"
 echo 4 > "$HUB/control/timeoutsession"
 out=$(drive "$P3" 127.0.0.1 +stls "USER alice" "PASS $PW" +sleep:1.5 NOOP +sleep:1.5 NOOP +sleep:1.5 NOOP +sleep:1.5 NOOP)
