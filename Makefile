@@ -100,12 +100,12 @@ $(STATIC_PROGS:%=$(BUILD)/hub/%): ALL_LDFLAGS += $(STATIC_LDFLAGS)
 CRYPT_PROGS := qmail-checkpassword qmail-passwd
 $(CRYPT_PROGS:%=$(BUILD)/hub/%) $(BUILD)/tests/unit/pwcheck: LDLIBS += -lcrypt
 # qmail-remote uses glibc's resolver (hub/rdns.c; glibc >= 2.34 has it in libc too)
-$(BUILD)/hub/qmail-remote $(BUILD)/tests/unit/dane: LDLIBS += -lresolv
+$(BUILD)/hub/qmail-remote $(BUILD)/tests/unit/dane $(BUILD)/tests/unit/tlsc: LDLIBS += -lresolv
 # TLS (common/q_tls.c, libtls from libtls-dev on OpenSSL): only the
 # programs that speak it, and their unit test (install: TLS_PROGS)
 TLS_PROGS := qmail-smtpd qmail-remote qmail-popup qmail-qmtpd
 TLS_LIBS := -ltls -lssl -lcrypto
-$(TLS_PROGS:%=$(BUILD)/hub/%) $(BUILD)/tests/unit/tls $(BUILD)/tests/unit/dane $(BUILD)/tests/unit/tlsclients: LDLIBS += $(TLS_LIBS)
+$(TLS_PROGS:%=$(BUILD)/hub/%) $(BUILD)/tests/unit/tls $(BUILD)/tests/unit/dane $(BUILD)/tests/unit/tlsclients $(BUILD)/tests/unit/tlsc: LDLIBS += $(TLS_LIBS)
 $(BUILD)/leaf/%: $(BUILD)/leaf/%.o $(BUILD)/auto_home.o $(LIBLEAF) $(LIBCOMMON)
 	$(LINK)
 $(BUILD)/hub/%: $(BUILD)/hub/%.o $(BUILD)/auto_home.o $(LIBHUB) $(LIBLEAF) $(LIBCOMMON)

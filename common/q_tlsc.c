@@ -88,7 +88,11 @@ static const char *conn_error(struct qtlsc *t)
 static int failed(struct qtlsc *t, stralloc *why)
 {
   if (t->err == ETIMEDOUT) { why_set(why, "TLS handshake", "timed out"); errno = ETIMEDOUT; }
-  else if (t->eof) { why_set(why, "TLS handshake", "the server closed the connection"); errno = 0; }
+  else if (t->eof || t->err == EPIPE || t->err == ECONNRESET) {
+    t->eof = 1;
+    why_set(why, "TLS handshake", "the server closed the connection");
+    errno = 0;
+  }
   else if (t->err) { why_set(why, "TLS handshake", strerror(t->err)); errno = t->err; }
   else { why_set(why, "TLS", conn_error(t)); errno = EPROTO; }
   return -1;

@@ -8,6 +8,8 @@ prints the port on the first line of stdout. Options:
   --no-starttls          do not offer STARTTLS
   --starttls-close       offer STARTTLS, and close the connection when asked
   --starttls-refuse      offer STARTTLS, answer 454
+  --starttls-inject      answer STARTTLS with 220 and, in the same write, a
+                         plain-text "250 injected" (a response injection)
   --stall                (with --smtps, or after STARTTLS's 220) read the
                          ClientHello and then say nothing until the client
                          goes away
@@ -30,6 +32,7 @@ ap.add_argument('--smtps', action='store_true')
 ap.add_argument('--no-starttls', action='store_true')
 ap.add_argument('--starttls-close', action='store_true')
 ap.add_argument('--starttls-refuse', action='store_true')
+ap.add_argument('--starttls-inject', action='store_true')
 ap.add_argument('--stall', action='store_true')
 ap.add_argument('--auth', default='')
 ap.add_argument('--user', default=''); ap.add_argument('--password', default='')
@@ -147,7 +150,10 @@ class Conn:
                 if a.starttls_refuse:
                     self.send('454 4.7.0 TLS not available')
                     continue
-                self.send('220 2.0.0 go ahead')
+                if a.starttls_inject:
+                    self.s.sendall(b'220 2.0.0 go ahead\r\n250 injected\r\n')
+                else:
+                    self.send('220 2.0.0 go ahead')
                 self.handshake()
             elif cmd == 'AUTH':
                 self.auth(args)

@@ -190,6 +190,9 @@ policy
 srv good --starttls-close; route; remote
 like "$(last)" "^Z.*died during STARTTLS" "STARTTLS then close: deferred"
 unlike "$(cmds)" "MAIL" "STARTTLS then close: no plain-text fallback on that connection"
+srv good --starttls-inject; route; remote
+like "$(last)" "^Z.*TLS failed: the server sent more after its answer to STARTTLS \(#4\.7\.5\)" "bytes after the 220 to STARTTLS: refused"
+is "$(hs)" "0" "bytes after the 220 to STARTTLS: no handshake"
 printf '3\n' > "$H/control/timeoutremote"
 srv good --stall; route; remote
 like "$(last)" "^ZConnected to 127\.0\.0\.1 but TLS failed: TLS handshake: timed out \(#4\.7\.5\)" "STARTTLS handshake stalls: deferred, timed out"
