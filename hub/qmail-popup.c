@@ -317,6 +317,10 @@ static void attempt(const char *stage, const char *pass, size_t plen)
     if (!tlson) logged_in();
     _exit(0);   /* the session was the child's; TLS is closed */
   }
+  if (in_lim.deadline_ms > 0 && io_now_ms() >= in_lim.deadline_ms) {   /* the child was killed */
+    logrefusal(stage, "-", "session deadline");
+    leave(111);
+  }
   if (r == POPRUN_REFUSED) failed(stage);
   else refuse(stage, "temporary failure, try again later");
 }

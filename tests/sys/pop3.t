@@ -280,6 +280,26 @@ rm "$HUB/control/timeoutpop3d"
 echo 4 > "$HUB/control/timeoutsession"
 out=$(drive "$P3" 127.0.0.1 +stls "USER alice" "PASS $PW" +sleep:1.5 NOOP +sleep:1.5 NOOP +sleep:1.5 NOOP +sleep:1.5 NOOP)
 like "$out" "closed" "the session deadline (control/timeoutsession 4) ends a TLS session that goes on"
+# outside TLS qmail-popup only waits for its child: at the deadline it
+# kills it (here a subprogram that never ends, run directly on pipes)
+cat > "$T/deadline.py" <<'PY'
+import subprocess, sys, time
+hub, me, pw = sys.argv[1:4]
+t0 = time.time()
+p = subprocess.Popen([hub + "/bin/qmail-popup", me, hub + "/bin/qmail-checkpassword", "/bin/sleep", "60"],
+                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                     env={"TCPREMOTEIP": "127.0.0.1"})
+p.stdin.write(("USER alice\r\nPASS %s\r\n" % pw).encode()); p.stdin.flush()
+try:
+    out, err = p.communicate(timeout=30)
+    print("%.1f %d %s" % (time.time() - t0, p.returncode, "deadline" if b"session deadline" in err else err))
+except subprocess.TimeoutExpired:
+    p.kill(); print("still running after 30 s")
+PY
+echo 3 > "$HUB/control/timeoutsession"
+out=$(python3 "$T/deadline.py" "$HUB" "$ME" "$PW" 2>&1)
+like "$out" " 111 deadline$" "outside TLS the child is killed at the session deadline: exit 111, logged ($out)"
+ok "$(awk -v t="${out%% *}" 'BEGIN { exit !(t >= 2.5 && t < 10) }'; echo $?)" "after about 3 s"
 rm "$HUB/control/timeoutsession"
 
 # ---- a client that never QUITs -------------------------------------------
