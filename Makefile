@@ -39,7 +39,7 @@ HUB_PROGS := qmail-queue qmail-smtpd qmail-qmtpd qmail-qmqpd qmail-local \
              preline condredirect bouncesaying except qreceipt qmail-send qmail-start \
              qmail-clean qmail-lspawn qmail-getpw qmail-newu qmail-pw2u qmail-rcptcdb qmail-qread qmail-qstat qmail-rspawn \
              qmail-remote qmail-tcpto qmail-tcpok qmail-svcrun qmail-checkpassword qmail-passwd \
-             qmail-pop3d qmail-popup
+             qmail-pop3d qmail-popup qmail-dkimsign
 # A listed program without its source is an error, not a program quietly
 # left out of the build, the install and the tests (whose checks of it
 # would then be skipped).
@@ -106,6 +106,9 @@ $(BUILD)/hub/qmail-remote $(BUILD)/tests/unit/dane $(BUILD)/tests/unit/tlsc: LDL
 TLS_PROGS := qmail-smtpd qmail-remote qmail-popup qmail-qmtpd
 TLS_LIBS := -ltls -lssl -lcrypto
 $(TLS_PROGS:%=$(BUILD)/hub/%) $(BUILD)/tests/unit/tls $(BUILD)/tests/unit/dane $(BUILD)/tests/unit/tlsclients $(BUILD)/tests/unit/tlsc: LDLIBS += $(TLS_LIBS)
+# DKIM signing (hub/dkimsign.c, OpenSSL's libcrypto): docs/dkim.md
+DKIM_PROGS := qmail-dkimsign
+$(DKIM_PROGS:%=$(BUILD)/hub/%) $(BUILD)/tests/unit/dkimsign: LDLIBS += -lcrypto
 $(BUILD)/leaf/%: $(BUILD)/leaf/%.o $(BUILD)/auto_home.o $(LIBLEAF) $(LIBCOMMON)
 	$(LINK)
 $(BUILD)/hub/%: $(BUILD)/hub/%.o $(BUILD)/auto_home.o $(LIBHUB) $(LIBLEAF) $(LIBCOMMON)
@@ -122,7 +125,7 @@ $(BUILD)/tests/unit/%.o: tests/unit/%.c
 # plus the test tools (make check). tests/lib/deps.sh installs what is
 # missing as root; as a normal user it prints the apt-get line and fails.
 RUN_PKGS := libowfat-dev ucspi-tcp-ipv6 daemontools python3 libtls-dev openssl
-DEB_PKGS := $(RUN_PKGS) tinycdb swaks libio-socket-ssl-perl faketime clang libclang-rt-14-dev strace dnsmasq-base man-db postfix libsasl2-modules fetchmail getmail6
+DEB_PKGS := $(RUN_PKGS) tinycdb swaks libio-socket-ssl-perl faketime clang libclang-rt-14-dev strace dnsmasq-base man-db postfix libsasl2-modules fetchmail getmail6 python3-dkim python3-nacl
 deps:
 	@sh tests/lib/deps.sh $(DEB_PKGS)
 deps-run:
@@ -215,7 +218,7 @@ bench-pop3: all
 install: all
 	@DOMAIN='$(DOMAIN)' STATIC_PROGS='$(STATIC_PROGS)' STATIC_LDFLAGS='$(STATIC_LDFLAGS)' \
 	  CRYPT_PROGS='$(CRYPT_PROGS)' \
-	  TLS_PROGS='$(TLS_PROGS)' TLS_LIBS='$(TLS_LIBS)' \
+	  TLS_PROGS='$(TLS_PROGS) $(DKIM_PROGS)' TLS_LIBS='$(TLS_LIBS)' \
 	  sh hub/install-hub.sh '$(QMAILHOME)' '$(BUILD)' '$(CC) $(ALL_LDFLAGS)' '$(LDLIBS) -lresolv' \
 	  '$(LEAF_PROGS)' '$(LEAF_SCRIPTS)' '$(HUB_PROGS)'
 

@@ -9,6 +9,7 @@
 #include "q_qq.h"
 #include "q_qqstatus.h"
 #include "q_sa.h"
+#include "dkimsign.h"
 #include "nsqueue.h"
 #include "received.h"
 #include "refuselog.h"
@@ -29,9 +30,14 @@ void nsq_init(const char *p, const char *l, const struct io_limits *li, const ch
 static void q_start(void *ctx)
 {
   struct received_info ri = { 0, 0, 0, 0, 0, 0 };
-  stralloc line = {0};
+  stralloc line = {0}, p = {0};
   (void)ctx;
   ri.proto = proto;
+  if (relayclient) {   /* qmail-remote signs a relay client's mail (docs/dkim.md) */
+    if (!stralloc_copys(&p, proto) || !stralloc_cats(&p, DKIM_RELAYMARK) || !stralloc_0(&p))
+      fatal_nomem();
+    ri.proto = p.s;
+  }
   ri.local = local;
   ri.remoteip = getenv("TCPREMOTEIP");
   ri.remotehost = getenv("TCPREMOTEHOST");
@@ -41,6 +47,7 @@ static void q_start(void *ctx)
   if (!received_line(&line, &ri, (long long)time(0))) fatal_nomem();
   qq_put(&qq, line.s, line.len);
   stralloc_free(&line);
+  stralloc_free(&p);
 }
 
 static void q_put(void *ctx, const char *buf, size_t len) { (void)ctx; qq_put(&qq, buf, len); }

@@ -61,6 +61,7 @@
 #include "rblast.h"
 #include "rconn.h"
 #include "rdest.h"
+#include "rdkim.h"
 #include "rdns.h"
 #include "rjob.h"
 #include "rroute.h"
@@ -480,6 +481,7 @@ int main(int argc, char **argv)
   config();
   if (raddr_job(&job)) finish();
   message();
+  if (rdkim_job(&job) < 0) finish();   /* DKIM signature (docs/dkim.md) */
   if (tls_dest(&job) == 0 && rdest_find(job.host, &conf, &dest, &job) == 0) deliver();
   finish();
 }

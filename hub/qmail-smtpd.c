@@ -57,6 +57,7 @@
 #include "q_qq.h"
 #include "q_qqstatus.h"
 #include "q_sa.h"
+#include "dkimsign.h"
 #include "rcptcheck.h"
 #include "rcpthosts.h"
 #include "received.h"
@@ -475,6 +476,10 @@ static void put_received(void)
   stralloc r = {0, 0, 0}, proto = {0, 0, 0};
   struct received_info ri;
   if (!smtptls_with(&proto, esmtp, smtpauth_user() != 0)) die_nomem();
+  if (relayclient && !smtpauth_user()) {   /* qmail-remote signs its mail (docs/dkim.md) */
+    --proto.len;
+    if (!stralloc_cats(&proto, DKIM_RELAYMARK) || !stralloc_0(&proto)) die_nomem();
+  }
   ri.proto = proto.s;
   ri.local = localname;
   ri.remoteip = getenv("TCPREMOTEIP");

@@ -26,6 +26,10 @@
 #                     in control/servercert.pem (ECDSA P-256, or RSA 2048),
 #                     mode 0640 qmaild:qmail as root, 0600 otherwise; an
 #                     existing one is replaced only with -f (docs/tls.md)
+#   qmailctl dkimkey DOMAIN [SELECTOR] [-ed25519] [-f]   a DKIM key in
+#                     control/dkim/DOMAIN/SELECTOR.key (RSA 2048 or Ed25519,
+#                     0600 qmailr as root) and the DNS TXT record to publish
+#                     (printed, and in SELECTOR.txt beside it; docs/dkim.md)
 #   qmailctl check    check the control files, cdbs, services and users
 #                     (bin/qmail-checkctl): one line per problem
 #   qmailctl trace ID|MESSAGE-ID   one message's history from the logs
@@ -173,6 +177,57 @@ tlscert() {
   echo "control/servercert.pem: self-signed for $me, 10 years; $(openssl x509 -noout -fingerprint -sha256 -in "$f")"
 }
 
+# dkimkey DOMAIN [SELECTOR] [-ed25519] [-f]: a DKIM signing key in
+# control/dkim/DOMAIN/SELECTOR.key (RSA 2048, or Ed25519), readable by
+# qmailr alone (qmail-remote signs; 0600 qmailr:qmail as root, 0600 the
+# user's otherwise); prints the DNS TXT record (also in SELECTOR.txt),
+# in strings of at most 255 bytes (docs/dkim.md)
+dkimkey() {
+  dom="" sel="" alg=rsa force=0
+  for a in "$@"; do
+    case $a in
+      -ed25519) alg=ed25519 ;; -f) force=1 ;; -*) usage >&2; return 100 ;;
+      *) if [ -z "$dom" ]; then dom=$a; elif [ -z "$sel" ]; then sel=$a; else usage >&2; return 100; fi ;;
+    esac
+  done
+  dom=$(printf '%s' "$dom" | tr 'A-Z' 'a-z')
+  case $dom in ''|*[!a-z0-9.-]*|.*|*.|*..*)
+    echo "qmailctl: dkimkey: '$dom' is not a domain name" >&2; return 100 ;; esac
+  [ -n "$sel" ] || sel=$( [ $alg = rsa ] && echo rsa || echo ed )-$(date -u +%Y%m)
+  case $sel in *[!A-Za-z0-9_.-]*|.*|*.|*..*)
+    echo "qmailctl: dkimkey: '$sel' is not a selector (letters, digits, '-', '_', '.')" >&2; return 100 ;; esac
+  d=$home/control/dkim/$dom f=$home/control/dkim/$dom/$sel.key
+  if [ -e "$f" ] && [ $force = 0 ]; then
+    echo "qmailctl: control/dkim/$dom/$sel.key exists: kept (dkimkey -f replaces it)" >&2; return 100
+  fi
+  command -v openssl >/dev/null 2>&1 ||
+    { echo "qmailctl: openssl is not installed: no key made" >&2; return 111; }
+  mkdir -p "$d" || return 111
+  chmod 755 "$home/control/dkim"
+  root=0; [ "$(id -u)" = 0 ] && id qmailr >/dev/null 2>&1 && root=1
+  if [ $root = 1 ]; then chown root:qmail "$d" && chmod 750 "$d" || return 111; else chmod 700 "$d"; fi
+  t=$(umask 077 && mktemp "$d/.key.XXXXXX") || return 111
+  if [ $alg = rsa ]; then set -- -algorithm RSA -pkeyopt rsa_keygen_bits:2048
+  else set -- -algorithm ED25519; fi
+  if ! (umask 077 && openssl genpkey "$@" -out "$t" 2> "$t.err"); then
+    echo "qmailctl: openssl failed: $(tail -n 1 "$t.err")" >&2; rm -f "$t" "$t.err"; return 111
+  fi
+  rm -f "$t.err"
+  # the public key: RSA as its DER SubjectPublicKeyInfo, Ed25519 as the
+  # raw 32 bytes (RFC 8463), both in base64
+  if [ $alg = rsa ]; then p=$(openssl pkey -in "$t" -pubout -outform DER | openssl base64 -A)
+  else p=$(openssl pkey -in "$t" -pubout -outform DER | tail -c 32 | openssl base64 -A); fi
+  [ -n "$p" ] || { echo "qmailctl: openssl could not give the public key" >&2; rm -f "$t"; return 111; }
+  if [ $root = 1 ]; then chown qmailr:qmail "$t" || { rm -f "$t"; return 111; }; fi
+  mv -f "$t" "$f" || { rm -f "$t"; return 111; }
+  printf 'v=DKIM1; k=%s; p=%s' $alg "$p" |
+    awk -v n="$sel._domainkey.$dom." '{ printf "%s IN TXT (", n
+      for (i = 1; i <= length($0); i += 255) printf " \"%s\"", substr($0, i, 255)
+      print " )" }' > "$d/$sel.txt" && chmod 644 "$d/$sel.txt" || return 111
+  echo "control/dkim/$dom/$sel.key: $( [ $alg = rsa ] && echo RSA 2048 || echo Ed25519 ); publish this record in DNS:" >&2
+  cat "$d/$sel.txt"
+}
+
 count() { find "$1" -type f 2>/dev/null | wc -l; }
 
 # qstat: the queue counts (bin/qmail-qstat; a find fallback for a home
@@ -211,6 +266,7 @@ usage: qmailctl VERB
   cdb       compile control/tcp.*, morercpthosts, users/passwd, users/assign
             and the recipient table (control/recipients.cdb)
   tlscert [-f] [-rsa]   a self-signed certificate for control/me (TLS)
+  dkimkey DOMAIN [SELECTOR] [-ed25519] [-f]   a DKIM key; prints its DNS record
   check     check the control files, cdbs, services and users
   trace ID|MESSAGE-ID   one message's history from the logs
   help      this text
@@ -237,6 +293,7 @@ case ${1:-} in
   reload) signal_send HUP || exit 111; echo "qmail-send: told to reread its control files (HUP)" ;;
   cdb) cdb || exit 111 ;;
   tlscert) shift; tlscert "$@" || exit $? ;;
+  dkimkey) shift; dkimkey "$@" || exit $? ;;
   check) exec "$home/bin/qmail-checkctl" ;;
   trace) shift; exec "$home/bin/qmail-trace" "$@" ;;
   help|-h|--help) usage ;;

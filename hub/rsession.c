@@ -15,6 +15,7 @@
 #include "q_io.h"
 #include "raddr.h"
 #include "rblast.h"
+#include "rdkim.h"
 #include "rjobq.h"
 #include "rsession.h"
 
@@ -126,6 +127,7 @@ static int job_start(struct sjob *sj)
   sj->j.msglfs = f.lfs;
   sj->j.msgcrlfs = f.crlfs;
   sj->j.eightbit = f.eightbit;
+  if (rdkim_job(&sj->j) < 0) { job_closefd(sj); return -1; }   /* DKIM (docs/dkim.md) */
   return 0;
 fail:
   rjob_all(&sj->j, 's', 'Z', "Unable to read the message ", sj->path, ": ", strerror(errno),
