@@ -160,11 +160,13 @@ def basics():
     finish(p)
     # the contract: -ERR and exit 0 before a session
     p, s = start(("./Nope/",))
+    s.settimeout(30)
     out = s.makefile("rb").read()
     check(out == b"-ERR [SYS/PERM] this user has no $HOME/Maildir\r\n", "no Maildir: one -ERR line", repr(out))
     check(finish(p) == 0, "and exit 0 (popup writes nothing more)")
     control("timeoutpop3d", "junk\n")
     p, s = start()
+    s.settimeout(30)
     out = s.makefile("rb").read()
     control("timeoutpop3d", None)
     check(out == b"-ERR [SYS/TEMP] unable to read controls\r\n", "junk control/timeoutpop3d: -ERR, no session", repr(out))
@@ -352,4 +354,8 @@ def limits():
 
 
 for block in sys.argv[1:]:
-    globals()[block]()
+    try:
+        globals()[block]()
+    except Exception as e:  # a check that cannot run is a failure, never a silence
+        check(False, "block %s ran to its end" % block, "%s: %s" % (type(e).__name__, e))
+        sys.exit(1)

@@ -36,9 +36,10 @@ drive() {
     case $line in
       "PASS "*) ok 0 "${line#PASS }" ;;
       "FAIL "*) ok 1 "${line#FAIL }" ;;
+      "EXIT "*) ok "${line#EXIT }" "pop3drive.py $*: every check ran" ;;
       *) echo "# $line" ;;
     esac
-  done < <(cd "$T" && env -i PATH="$PATH" POP3D="$POP3D" HOMEDIR="$T/u" SAN=$SAN "$PY" "$SRCDIR/tests/lib/pop3drive.py" "$@" 2>&1)
+  done < <(cd "$T" && env -i PATH="$PATH" POP3D="$POP3D" HOMEDIR="$T/u" SAN=$SAN "$PY" "$SRCDIR/tests/lib/pop3drive.py" "$@" 2>&1; echo "EXIT $?")
 }
 
 mkdir -p "$T/u"
