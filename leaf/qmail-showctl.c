@@ -668,6 +668,9 @@ int main(int argc, char **argv)
     /* the installer copies control/README.md into every home */
     if (!strcmp(unknown[i], "README.md"))
       cat(" The documentation of the control files; no program reads it.\n");
+    else if (!strcmp(unknown[i], "dkim"))   /* a directory (docs/dkim.md) */
+      cat(" DKIM signing keys, dkim/DOMAIN/SELECTOR.key: qmail-remote signs the mail of DOMAIN"
+          " with each (qmailctl dkimkey makes them).\n");
     else
       cat(" I have no idea what this file does.\n");
   }

@@ -60,6 +60,7 @@ ctl dkimkey 'exa mple.org' > /dev/null 2>&1; is $? 100 "a domain with a blank: 1
 ctl dkimkey example.org ../x > /dev/null 2>&1; is $? 100 "a selector with a slash: 100"
 ctl dkimkey "$ME" > /dev/null 2>&1; ok $? "dkimkey $ME (default selector)"
 cat "$HUB"/control/dkim/*/*.txt > "$T/records"
+like "$("$HUB/bin/qmail-showctl" 2>&1 | grep -A1 '^dkim')" 'DKIM signing keys' "qmail-showctl explains control/dkim"
 
 # ---- qmail-dkimsign ------------------------------------------------------------
 verify() { $PY "$SRCDIR/tests/lib/dkimverify.py" "$T/records" "$@"; }
