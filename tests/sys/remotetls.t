@@ -115,6 +115,7 @@ cmds() { [ -f "$T/log/conn-1.cmds" ] && cut -d' ' -f1-2 "$T/log/conn-1.cmds" | t
 hs() { [ -f "$T/log/handshakes" ] && wc -l < "$T/log/handshakes" | tr -d ' ' || echo 0; }
 conns() { [ -f "$T/log/connections" ] && wc -l < "$T/log/connections" | tr -d ' ' || echo 0; }
 ca() { cp "$T/ca/ca.pem" "$H/control/remoteca.pem"; }
+unlike() { _n=$((_n + 1)); if printf '%s' "$1" | grep -qE -- "$2"; then echo "not ok $_n - $3"; _fail=$((_fail + 1)); else echo "ok $_n - $3"; fi; }
 
 # ---- opportunistic (no control/tlsdestinations) ---------------------------------
 policy
@@ -136,7 +137,6 @@ like "$(last)" "^K127\.0\.0\.1 accepted message\. Remote host said" "may: a refu
 policy "example.com:none"
 srv good; route; remote
 is "$(letters)/$(hs)" "rK/0" "none: delivered without TLS"
-unlike() { _n=$((_n + 1)); if printf '%s' "$1" | grep -qE -- "$2"; then echo "not ok $_n - $3"; _fail=$((_fail + 1)); else echo "ok $_n - $3"; fi; }
 unlike "$(cmds)" "STARTTLS" "none: STARTTLS is not even tried"
 
 # ---- encrypt: downgrade and certificates not checked --------------------------------
@@ -256,6 +256,48 @@ EOF
 is "$(printf '%s\n' "$OUT" | awk '$1 == "J" { printf "%s ", $3 }')" "$(printf 'rK %.0s' $(seq 10))" "session: 10 jobs delivered"
 is "$(conns)/$(hs)" "1/1" "session: one connection, one handshake for 10 messages"
 is "$(printf '%s\n' "$OUT" | grep -c 'accepted message over TLS (TLSv1\.[23] cipher .* verify none)')" "10" "session: each delivery logs its TLS"
+
+# ---- an installed hub: qmail-send, qmail-rspawn, qmail-remote -S as qmailr ------------------
+hub=$T/hub
+export QMAILHOME=$hub
+if qmake install QMAILHOME="$hub" > "$T/install.log" 2>&1; then
+  echo hub.example.org > "$hub/control/me"; echo hub.example.org > "$hub/control/locals"
+  for s in qmail-smtpd qmail-qmtpd qmail-qmqpd; do rm -rf "$hub/service/$s"; done
+  cp "$H/control/dnsservers" "$hub/control/"
+  echo 1 > "$hub/control/queuelifetime"      # the first deferral after 1 s bounces
+  srv good --auth "PLAIN LOGIN" --user alice --password s3cr3t-Pass --require-auth --lifetime 120
+  printf 'example.com:mx.test:%s:auth\n' "$FPORT" > "$hub/control/smtproutes"
+  (umask 077; printf 'mx.test:alice:Wr0ng-Pass\n' > "$hub/control/remoteauth")
+  [ "$(id -u)" = 0 ] && chown qmailr "$hub/control/remoteauth"
+  "$hub/bin/qmailctl" start > "$T/start.log" 2>&1
+  ok $? "installed hub: qmailctl start"
+  log=$hub/log/qmail-send/current
+  wait_file() { local i; for i in $(seq 600); do eval "$1" && return 0; sleep 0.1; done; return 1; }
+  printf 'Subject: one\n\nhello\n' | "$hub/bin/qmail-inject" -f postmaster@hub.example.org u@example.com
+  wait_file 'grep -q "deferral: .*AUTH.PLAIN.was.refused" "$log"'
+  sleep 1.5; "$hub/bin/qmailctl" flush > /dev/null 2>&1   # the retry, now past queuelifetime
+  wait_file '[ -n "$(ls "$hub/alias/Maildir/new" 2>/dev/null)" ]'
+  ok $? "installed hub: the refused AUTH ends in a bounce (queuelifetime 1)"
+  b64w=$(printf '\0alice\0Wr0ng-Pass' | base64)
+  bounce=$(cat "$hub"/alias/Maildir/new/* 2>/dev/null)
+  like "$(cat "$log")" "AUTH PLAIN was refused" "installed hub: qmail-send logs the refused AUTH"
+  like "$bounce" "AUTH PLAIN was refused" "installed hub: the bounce says why"
+  unlike "$(cat "$log")$bounce" "Wr0ng-Pass|$b64w" "installed hub: no password, no base64 of it in the log or the bounce"
+  echo 1000 > "$hub/control/queuelifetime"
+  (umask 077; printf 'mx.test:alice:s3cr3t-Pass\n' > "$hub/control/remoteauth")
+  [ "$(id -u)" = 0 ] && chown qmailr "$hub/control/remoteauth"
+  "$hub/bin/qmailctl" reload > /dev/null 2>&1
+  printf 'Subject: two\n\nhello\n' | "$hub/bin/qmail-inject" -f postmaster@hub.example.org u@example.com
+  wait_file 'grep -q "success: .*accepted.message.over.TLS" "$log"'
+  ok $? "installed hub: delivered through the auth route, the log line names the TLS"
+  like "$(grep 'success: .*over.TLS' "$log")" "TLSv1\.[23].cipher.*verify.none" "installed hub: version, cipher and verification in qmail-send's log"
+  unlike "$(cat "$log")" "s3cr3t" "installed hub: the good password is nowhere in the log"
+  "$hub/bin/qmailctl" stop > /dev/null 2>&1
+else
+  sed 's/^/# /' "$T/install.log" | tail -5
+  ok 1 "make install"
+fi
+export QMAILHOME=$H
 
 # ---- Postfix, TLS required ------------------------------------------------------------------------
 pf=$SRCDIR/tests/lib/postfix-tls.sh
