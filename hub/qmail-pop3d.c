@@ -73,8 +73,9 @@ static void leave(const char *why, int flushit)
     buffer_flush(&out);
   }
   if (why && stralloc_copys(&l, why) && stralloc_cats(&l, ": ") && sa_catnum(&l, nretr)
-      && stralloc_cats(&l, " retrieved, ") && sa_catnum(&l, octets)
-      && stralloc_cats(&l, " octets") && stralloc_0(&l))
+      && stralloc_cats(&l, " retrieved (") && sa_catnum(&l, octets)
+      && stralloc_cats(&l, " octets), ") && sa_catnum(&l, ndele)
+      && stralloc_cats(&l, " deleted") && stralloc_0(&l))
     err_print("info", 0, l.s, (const char *)0);
   _exit(0);
 }
@@ -82,7 +83,7 @@ static void bye(const char *why) __attribute__((noreturn));
 static void bye(const char *why) { leave(why, 1); }
 
 static void gone(void) __attribute__((noreturn));
-static void gone(void) { leave("client gone or too slow: nothing deleted", 0); }
+static void gone(void) { leave("client gone or too slow", 0); }
 
 static void put(const char *s, size_t n) { if (buffer_put(&out, s, n) < 0) gone(); }
 static void puts_(const char *s) { put(s, strlen(s)); }
@@ -328,7 +329,7 @@ static void skip_rest(stralloc *line)
   for (;;) {
     int r = getln(&in, line, POP3D_LINEMAX);
     if (r == GETLN_LINE) return;
-    if (r != GETLN_TOOLONG) bye("client gone without QUIT: nothing deleted");
+    if (r != GETLN_TOOLONG) bye("client gone without QUIT");
     skipped += line->len;
     if (skipped > POP3D_SKIPMAX) {
       err("closing: line far too long");
@@ -356,8 +357,8 @@ int main(int argc, char **argv)
     int r = getln(&in, &line, POP3D_LINEMAX);
     if (r == GETLN_TOOLONG) { bad(&nbad, "line too long"); skip_rest(&line); continue; }
     if (r == GETLN_NOMEM) bye("out of memory");
-    if (r == GETLN_ERR) bye(errno == ETIMEDOUT ? "timeout: nothing deleted" : "read error: nothing deleted");
-    if (r == GETLN_EOF) bye("client gone without QUIT: nothing deleted");
+    if (r == GETLN_ERR) bye(errno == ETIMEDOUT ? "timeout" : "read error");
+    if (r == GETLN_EOF) bye("client gone without QUIT");
     --line.len;
     if (line.len && line.s[line.len - 1] == '\r') --line.len;
     switch (pop3_parse(line.s, line.len, &c)) {
