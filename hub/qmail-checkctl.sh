@@ -13,6 +13,8 @@
 #     and the tcp rules compile
 #   - each service's env/: address, port, numbers; no two on one port
 #   - users/assign homes exist; the alias home and its Maildir exist
+#   - DKIM keys (control/dkim/DOMAIN/SELECTOR.key) can be used, by qmailr
+#     alone
 # Exit: 0 nothing found, 1 problems found, 111 the home cannot be read.
 home=@QMAILHOME@
 ctl=$home/control
@@ -202,6 +204,39 @@ check_users() {
   count cat "$tmp/u"
 }
 
+# check_dkim: each control/dkim/DOMAIN/SELECTOR.key is one qmail-remote can
+# use (docs/dkim.md; a broken one defers the domain's mail): the selector a
+# DNS name, a PEM RSA key of 1024 bits or more or an Ed25519 key without a
+# passphrase (when openssl is there), readable by qmailr and by no one else
+check_dkim() {
+  for d in "$ctl"/dkim/*/; do
+    [ -d "$d" ] || continue
+    dom=${d%/}; dom=${dom##*/}
+    ishost "$dom" || echo "control/dkim/$dom: not a domain name: never used"
+    for f in "$d"*.key; do
+      [ -e "$f" ] || continue
+      sel=${f##*/}; sel=${sel%.key}; n=control/dkim/$dom/$sel.key
+      case $sel in *[!A-Za-z0-9_.-]*|.*|*.|*..*)
+        echo "$n: the selector is no DNS name: mail of $dom is deferred"; continue ;; esac
+      if command -v openssl >/dev/null 2>&1; then
+        t=$(openssl pkey -in "$f" -passin pass: -noout -text 2>/dev/null | head -n 1)
+        case $t in
+          "ED25519 Private-Key:"*) ;;
+          "Private-Key: ("*) b=${t#*(}; b=${b%% *}
+            [ "$b" -ge 1024 ] 2>/dev/null || echo "$n: an RSA key of $b bits (at least 1024): mail of $dom is deferred" ;;
+          *) echo "$n: not a PEM RSA or Ed25519 key without a passphrase: mail of $dom is deferred" ;;
+        esac
+      fi
+      set -- $(stat -L -c '%U %G %A' "$f")
+      case $3 in ???????r*) echo "$n: every user can read this private key (chmod 600)" ;; esac
+      if [ "$(id -u)" = 0 ] && id qmailr >/dev/null 2>&1; then
+        case $1:$3 in qmailr:?r*) ;; *) case $2:$3 in qmail:????r*) ;; *)
+          echo "$n: qmailr cannot read it (owner $1:$2): mail of $dom is deferred" ;; esac ;; esac
+      fi
+    done
+  done
+}
+
 tmp=$(mktemp -d) || exit 111
 trap 'rm -rf "$tmp"' EXIT
 check_numbers
@@ -218,6 +253,7 @@ check_local_names
 check_cdbs
 check_services
 check_users
+count check_dkim
 if [ $problems = 0 ]; then echo "qmail-checkctl: $home: no problems found"; exit 0; fi
 echo "qmail-checkctl: $home: $problems problem(s)"
 exit 1

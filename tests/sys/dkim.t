@@ -118,8 +118,22 @@ printf 'From: a@example.org\n\nx\n' > "$T/m"
 cat "$T/m" | sign alice@example.org | verify 2 > /dev/null; ok $? "a message on a pipe (spooled first)"
 mkdir -p "$HUB/control/dkim/broken.example"
 echo junk > "$HUB/control/dkim/broken.example/s.key"
+chmod 600 "$HUB/control/dkim/broken.example/s.key"
+[ "$(id -u)" != 0 ] || chown qmailr "$HUB/control/dkim/broken.example/s.key"
 printf 'From: a@broken.example\n\nx\n' | sign a@broken.example > "$T/s" 2> "$T/err"; is $? 111 "a damaged key: 111"
 like "$(cat "$T/err")" "control/dkim/broken.example/s.key: not a PEM private key" "  naming the file"
+out=$(ctl check 2>&1 | grep 'control/dkim')
+is "$out" "control/dkim/broken.example/s.key: not a PEM RSA or Ed25519 key without a passphrase: mail of broken.example is deferred" \
+  "qmailctl check names the damaged key, and no good one"
+chmod 644 "$D/ed1.key"
+like "$(ctl check 2>&1)" "control/dkim/example.org/ed1.key: every user can read this private key" \
+  "qmailctl check: a key every user can read"
+chmod 600 "$D/ed1.key"
+if [ "$(id -u)" = 0 ]; then
+  chown root "$D/ed1.key"
+  like "$(ctl check 2>&1)" "control/dkim/example.org/ed1.key: qmailr cannot read it" "qmailctl check: a key qmailr cannot read"
+  chown qmailr "$D/ed1.key"
+else ok 0 "# skip the qmailr check needs root"; fi
 
 # ---- end to end: qmail-remote signs --------------------------------------------
 python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.2", 0))' 2>/dev/null && ALT=1 || ALT=0
