@@ -33,7 +33,7 @@ LDLIBS := -l:libowfat.a
 # Programs: one C file each, man page beside it. Everything else in leaf/
 # and hub/ is a module linked into the programs that need it.
 LEAF_PROGS := qmail-inject sendmail qmail-qmqpc forward predate \
-              maildirmake maildir2mbox qmail-showctl
+              maildirmake maildir2mbox qmail-showctl qmail-qmtpsc
 LEAF_SCRIPTS := datemail mailsubj
 HUB_PROGS := qmail-queue qmail-smtpd qmail-qmtpd qmail-qmqpd qmail-local \
              preline condredirect bouncesaying except qreceipt qmail-send qmail-start \
@@ -105,6 +105,10 @@ $(BUILD)/hub/qmail-remote $(BUILD)/tests/unit/dane $(BUILD)/tests/unit/tlsc: LDL
 # programs that speak it, and their unit test (install: TLS_PROGS)
 TLS_PROGS := qmail-smtpd qmail-remote qmail-popup qmail-qmtpd
 TLS_LIBS := -ltls -lssl -lcrypto
+# the leaf's QMTPS helper, run only for qmtps: lines: the leaf's other
+# programs never link libtls (docs/qmtps.md)
+TLS_PROGS += qmail-qmtpsc
+$(BUILD)/leaf/qmail-qmtpsc: LDLIBS += $(TLS_LIBS)
 $(TLS_PROGS:%=$(BUILD)/hub/%) $(BUILD)/tests/unit/tls $(BUILD)/tests/unit/dane $(BUILD)/tests/unit/tlsclients $(BUILD)/tests/unit/tlsc: LDLIBS += $(TLS_LIBS)
 # DKIM signing (hub/dkimsign.c, OpenSSL's libcrypto): docs/dkim.md
 DKIM_PROGS := qmail-dkimsign
@@ -149,7 +153,7 @@ check-slow: deps
 # ---- install ------------------------------------------------------------
 # install-leaf: bin/ (programs relinked for DIR), control/, man/. No root needed.
 install-leaf: all
-	@DOMAIN='$(DOMAIN)' sh leaf/install-leaf.sh '$(QMAILHOME)' '$(BUILD)' '$(CC) $(ALL_LDFLAGS)' '$(LDLIBS)' \
+	@DOMAIN='$(DOMAIN)' TLS_PROGS='$(TLS_PROGS)' TLS_LIBS='$(TLS_LIBS)' sh leaf/install-leaf.sh '$(QMAILHOME)' '$(BUILD)' '$(CC) $(ALL_LDFLAGS)' '$(LDLIBS)' \
 	  '$(LEAF_PROGS)' '$(LEAF_SCRIPTS)' '$(SENDMAIL_LINKS)'
 
 # ---- fuzzing (clang libFuzzer) -------------------------------------------

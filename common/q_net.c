@@ -131,11 +131,17 @@ static int parse_plain(const char *s, size_t len, struct net_server *srv, char *
   return after_host(s + hl, len - hl, srv, why);
 }
 
-/* take_prefix: consume "qmtp:" or "qmqp:" (any case) and set the protocol. */
+/* take_prefix: consume "qmtp:", "qmqp:" or "qmtps:" (any case) and set
+ * the protocol. */
 static size_t take_prefix(const char *s, size_t len, struct net_server *srv)
 {
   srv->proto = NET_QMQP;
   srv->port = NET_PORT_QMQP;
+  if (len >= 6 && strncasecmp(s, "qmtps:", 6) == 0) {
+    srv->proto = NET_QMTPS;
+    srv->port = NET_PORT_QMTPS;
+    return 6;
+  }
   if (len < 5 || s[4] != ':') return 0;
   if (strncasecmp(s, "qmtp", 4) == 0) {
     srv->proto = NET_QMTP;

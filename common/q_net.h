@@ -4,7 +4,7 @@
  * One qmqpservers line (after control_readlist dropped blank and '#'
  * lines and trailing blanks; leading blanks are skipped here):
  *
- *     [qmtp:|qmqp:]HOST[:PORT]
+ *     [qmtp:|qmqp:|qmtps:]HOST[:PORT]
  *
  *   HOST  an IPv4 dotted quad    192.0.2.7
  *         a bracketed address    [2001:db8::25]  [::1]  (also [192.0.2.7])
@@ -13,7 +13,8 @@
  *                                253 bytes; resolved with getaddrinfo, all
  *                                addresses tried in the order returned)
  *   PORT  decimal 1..65535, at most 5 digits; default 628 for qmqp (the
- *         default protocol), 209 for qmtp.
+ *         default protocol), 209 for qmtp, 6209 for qmtps (QMTP inside
+ *         TLS: q_qmqpc.c, docs/qmtps.md).
  *
  * A line of a plain qmail file (one IPv4 address) is a valid line. The
  * protocol prefix is always read as a prefix, so a host literally named
@@ -29,11 +30,12 @@
 #define NET_HOSTMAX 253
 #define NET_PORT_QMQP 628
 #define NET_PORT_QMTP 209
+#define NET_PORT_QMTPS 6209
 
-enum net_proto { NET_QMQP = 0, NET_QMTP = 1 };
+enum net_proto { NET_QMQP = 0, NET_QMTP = 1, NET_QMTPS = 2 };
 
 struct net_server {
-  int proto;                   /* NET_QMQP or NET_QMTP */
+  int proto;                   /* NET_QMQP, NET_QMTP or NET_QMTPS */
   char host[NET_HOSTMAX + 1];  /* NUL-terminated, brackets removed */
   int family;                  /* AF_INET/AF_INET6 for a literal; 0 for a name */
   unsigned char ip[16];        /* the literal address (4 or 16 bytes used) */

@@ -19,6 +19,15 @@
  *         pending and the text is remembered.
  *   QMTP  one package ns("\n" message) ns(sender) ns(ns(rcpt)...), then one
  *         reply per recipient, in order, with the same meanings.
+ *   QMTPS a qmtps: line: QMTP inside TLS. The connection made here is
+ *         handed to bin/qmail-qmtpsc (fork and exec, so that the programs
+ *         running this in-process never load libtls), which makes the
+ *         handshake, checks the hub's certificate (control/qmtpsca.pem
+ *         and/or control/qmtpspins), says "K<tls>" or "Z<why>" in one line
+ *         and relays; QMTP then runs on the socket to it as above. Neither
+ *         file: the line is not used (a problem "control/qmqpservers line
+ *         N: qmtps: ...", as for a name that does not resolve). A failed
+ *         handshake or certificate is a broken session of that hub.
  * A server that cannot be reached, or whose connection breaks or times out
  * before every answer arrived (or answers garbage), leaves the unanswered
  * recipients pending for the next candidate: a duplicate is possible, a
@@ -49,16 +58,20 @@
  * accepted recipients are accepted as the price of never losing one.
  * Out of memory is 51. SIGPIPE is ignored while this runs. */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include "buffer.h"
 #include "fmt.h"
 #include "q_control.h"
 #include "q_err.h"
+#include "q_home.h"
 #include "q_io.h"
 #include "q_limits.h"
 #include "q_net.h"
@@ -75,6 +88,8 @@
 #define MAXSECONDS 86400UL   /* cap on a timeout control file */
 
 enum { R_PENDING = 0, R_K, R_D, R_SENT };      /* recipient states */
+#define QMTPS_HELPER "bin/qmail-qmtpsc"
+#define QMTPS_STATUSMAX 512
 enum { S_DONE = 0, S_BROKEN = -1, S_NOMEM = -2 };  /* session results */
 
 struct env {
@@ -95,6 +110,7 @@ struct job {
   unsigned char *cproto;      /* enum net_proto */
   int *cerr;                  /* errno of a failed connect */
   size_t *clabel;             /* offset of its label in labels */
+  size_t *chost;              /* offset of its host name in labels (QMTPS) */
   size_t ncand;
   stralloc labels;            /* "192.0.2.7:628", "hub.example (192.0.2.7:628)" */
   size_t w;                   /* the candidate in session */
@@ -467,6 +483,8 @@ static int grow(struct job *j, size_t n)
   j->cerr = p;
   if (!(p = realloc(j->clabel, n * sizeof *j->clabel))) return -1;
   j->clabel = p;
+  if (!(p = realloc(j->chost, n * sizeof *j->chost))) return -1;
+  j->chost = p;
   if (!(p = realloc(j->cstate, n))) return -1;
   j->cstate = p;
   if (!(p = realloc(j->cproto, n))) return -1;
@@ -478,11 +496,13 @@ static int grow(struct job *j, size_t n)
 static int cand_add(struct job *j, const struct net_addr *a, size_t k,
                     const struct net_server *srv)
 {
-  size_t n = j->ncand + k, i;
+  size_t n = j->ncand + k, i, host = j->labels.len;
   char f[NET_FMT];
   if (n < k || grow(j, n) < 0) return -1;
+  if (!stralloc_cats(&j->labels, srv->host) || !stralloc_0(&j->labels)) return -1;
   for (i = 0; i < k; ++i) {
     net_fmt(f, &a[i]);
+    j->chost[j->ncand] = host;
     j->clabel[j->ncand] = j->labels.len;
     if (srv->family == 0 && (!stralloc_cats(&j->labels, srv->host) ||
                              !stralloc_cats(&j->labels, " ("))) return -1;
@@ -509,14 +529,43 @@ static int config_text(stralloc *text, const char *a, const char *b, const char 
 /* add_line: qmqpservers line number no, line[0..len); a name that does not
  * resolve is skipped (it counts as a refused connection). 0 ok, else the
  * exit code (an invalid line: 82 with its text). */
+/* qmtps_ready: a qmtps: line can be used only when the hub's certificate
+ * can be checked: control/qmtpsca.pem or control/qmtpspins (fail closed).
+ * 1 yes, 0 no (what in *missing), -1 no memory. */
+static int qmtps_ready(const char **missing)
+{
+  static const char *const files[] = { "qmtpsca.pem", "qmtpspins" };
+  stralloc p = {0};
+  size_t i;
+  int ok = 0;
+  *missing = "qmtps: no way to check the hub's certificate: neither control/qmtpsca.pem "
+             "nor control/qmtpspins exists";
+  for (i = 0; i < 2 && !ok; ++i) {
+    if (!control_path(&p, files[i])) { stralloc_free(&p); return -1; }
+    ok = access(p.s, F_OK) == 0;
+  }
+  stralloc_free(&p);
+  return ok;
+}
+
 static int add_line(struct job *j, size_t no, const char *line, size_t len, stralloc *text)
 {
   struct net_server srv;
   struct net_addr a[MAXADDRS];
   char why[NET_WHY], where[64];
+  const char *missing;
   size_t k;
   snprintf(where, sizeof where, "control/qmqpservers line %zu: ", no);
   if (net_parse_why(line, len, &srv, why) < 0) return config_text(text, where, why, "");
+  if (srv.proto == NET_QMTPS) {
+    int r = qmtps_ready(&missing);
+    if (r < 0) return 51;
+    if (r == 0) {
+      j->problem = 73;
+      where[strlen(where) - 2] = 0;   /* no ": " */
+      return trouble(j, "", where, missing) ? 0 : 51;
+    }
+  }
   if (net_resolve(&srv, a, MAXADDRS, &k) < 0) {
     if (errno == ENOMEM) return 51;
     j->problem = 73;
@@ -657,6 +706,123 @@ static int failed_connects(struct job *j, const unsigned char *before)
   return 1;
 }
 
+/* ---- QMTPS: bin/qmail-qmtpsc holds the TLS ------------------------------ */
+
+/* helper_exec: in the child: fd 0 the plaintext socket, fd 3 the hub's. */
+static void helper_exec(const char *path, int plain, int fd, char **argv)
+{
+  char *envp[2] = { 0, 0 };
+  const char *home = getenv("QMAILHOME");
+  stralloc e = {0};
+  if (home && stralloc_copys(&e, "QMAILHOME=") && stralloc_cats(&e, home) && stralloc_0(&e))
+    envp[0] = e.s;
+  if (dup2(plain, 0) < 0 || (fd == 3 ? fcntl(3, F_SETFD, 0) : dup2(fd, 3)) < 0) _exit(111);
+  closefrom(4);
+  execve(path, argv, envp);
+  (void)!write(0, "Zcannot run " QMTPS_HELPER "\n", sizeof "Zcannot run " QMTPS_HELPER);
+  _exit(111);
+}
+
+/* status_line: the helper's first line into line (NUL-terminated, no LF).
+ * 0 ok, -1 (j->broke set). */
+static int status_line(struct job *j, int fd, char *line, size_t max)
+{
+  struct io_limits lim;
+  size_t n = 0;
+  lim.deadline_ms = j->deadline;
+  lim.timeout_ms = j->tio_ms + 5000;   /* the helper's handshake has tio_ms */
+  for (;;) {
+    ssize_t r = io_read(fd, line + n, 1, &lim);
+    if (r <= 0) {
+      if (r < 0) broke(j, errno, "waiting for the TLS handshake");
+      else snprintf(j->broke, sizeof j->broke, "TLS: " QMTPS_HELPER " ended without a word");
+      return -1;
+    }
+    if (line[n] == '\n') break;
+    if (++n >= max - 1) {
+      snprintf(j->broke, sizeof j->broke, "TLS: " QMTPS_HELPER " said too much");
+      return -1;
+    }
+  }
+  line[n] = 0;
+  return 0;
+}
+
+/* tunnel_close: end the helper: it sees EOF, sends close_notify and exits;
+ * waited for 3 s at most, then killed. */
+static void tunnel_close(int fd, pid_t pid)
+{
+  int i, st;
+  close(fd);
+  for (i = 0; i < 300; ++i) {
+    if (waitpid(pid, &st, WNOHANG) != 0) return;
+    usleep(10000);
+  }
+  kill(pid, SIGKILL);
+  (void)waitpid(pid, &st, 0);
+}
+
+/* tunnel_open: run bin/qmail-qmtpsc on the hub's socket fd (closed here)
+ * for candidate w and read its status. The plaintext socket (*pid the
+ * helper), or -1 with j->broke set (-2: no memory). */
+static int tunnel_open(struct job *j, int fd, size_t w, pid_t *pid)
+{
+  char tmo[24], dl[24], line[QMTPS_STATUSMAX];
+  char *argv[5];
+  stralloc path = {0};
+  long long left = j->deadline - io_now_ms();
+  int sp[2];
+  if (!home_path(&path, QMTPS_HELPER)) { close(fd); return -2; }
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0) {
+    broke(j, errno, "starting " QMTPS_HELPER);
+    stralloc_free(&path);
+    close(fd);
+    return -1;
+  }
+  snprintf(tmo, sizeof tmo, "%d", j->tio_ms);
+  snprintf(dl, sizeof dl, "%lld", left > 0 ? left : 1);
+  argv[0] = (char *)"qmail-qmtpsc";
+  argv[1] = j->labels.s + j->chost[w];
+  argv[2] = tmo;
+  argv[3] = dl;
+  argv[4] = 0;
+  *pid = fork();
+  if (*pid == 0) helper_exec(path.s, sp[1], fd, argv);
+  stralloc_free(&path);
+  close(sp[1]);
+  close(fd);
+  if (*pid < 0) { broke(j, errno, "starting " QMTPS_HELPER); close(sp[0]); return -1; }
+  if (status_line(j, sp[0], line, sizeof line) < 0) { tunnel_close(sp[0], *pid); return -1; }
+  if (line[0] != 'K') {
+    snprintf(j->broke, sizeof j->broke, "%s", line[0] == 'Z' ? line + 1 : "TLS: a bad status");
+    tunnel_close(sp[0], *pid);
+    return -1;
+  }
+  say("hub ", label(j, w), ": connected (QMTPS) ", line + 1, strlen(line + 1));
+  return sp[0];
+}
+
+/* converse: the session with candidate w on the connected socket fd
+ * (closed here). */
+static int converse(struct job *j, int fd, size_t w)
+{
+  pid_t pid;
+  int res;
+  if (j->cproto[w] != NET_QMTPS) {
+    say("hub ", label(j, w), j->cproto[w] == NET_QMTP ? ": connected (QMTP)"
+                                                     : ": connected (QMQP)", "", 0);
+    res = session(j, fd, j->cproto[w]);
+    close(fd);
+    return res;
+  }
+  fd = tunnel_open(j, fd, w, &pid);
+  if (fd == -2) return S_NOMEM;
+  if (fd < 0) return S_BROKEN;
+  res = session(j, fd, NET_QMTP);
+  tunnel_close(fd, pid);
+  return res;
+}
+
 /* attempts: connect and offer the pending recipients until none is left
  * pending or no candidate is left. 0, or 51. */
 static int attempts(struct job *j, unsigned char *before)
@@ -674,10 +840,7 @@ static int attempts(struct job *j, unsigned char *before)
       return 0;
     }
     j->w = w;
-    say("hub ", label(j, w), j->cproto[w] == NET_QMTP ? ": connected (QMTP)"
-                                                     : ": connected (QMQP)", "", 0);
-    res = session(j, fd, j->cproto[w]);
-    close(fd);
+    res = converse(j, fd, w);
     if (res == S_NOMEM) return 51;
     if (res == S_BROKEN) {
       j->problem = 74;
@@ -705,6 +868,7 @@ static void job_free(struct job *j)
   free(j->cproto);
   free(j->cerr);
   free(j->clabel);
+  free(j->chost);
   stralloc_free(&j->labels);
   stralloc_free(&j->ztext);
   stralloc_free(&j->dfirst);

@@ -1,5 +1,6 @@
 /* q_tlsc.c: client-side TLS over libtls with timed I/O (see q_tlsc.h). */
 #include <errno.h>
+#include <poll.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
@@ -59,10 +60,16 @@ static int configure(struct tls_config **out, const struct qtlsc_opts *o, strall
 }
 
 /* the transport: io_read/io_write within the limits of the call */
+/* nowait: the limits of qtlsc_read_nowait's calls: read only what is there */
+static const struct io_limits nowait = { 0, 0 };
+
 static ssize_t cb_read(struct tls *ctx, void *buf, size_t len, void *arg)
 {
   struct qtlsc *t = arg;
-  ssize_t r = io_read(t->rfd, buf, len, t->lim);
+  struct pollfd p = { t->rfd, POLLIN, 0 };
+  ssize_t r;
+  if (t->lim == &nowait && poll(&p, 1, 0) == 0) return TLS_WANT_POLLIN;
+  r = t->lim == &nowait ? read(t->rfd, buf, len) : io_read(t->rfd, buf, len, t->lim);
   (void)ctx;
   if (r < 0) t->err = errno;
   if (r == 0) t->eof = 1;
@@ -117,8 +124,7 @@ int qtlsc_connect(struct qtlsc *t, int rfd, int wfd, const struct qtlsc_opts *o,
   if (configure(&cfg, o, why) < 0) return -1;
   t->conn = tls_client();
   r = t->conn ? tls_configure(t->conn, cfg) : -1;
-  tls_config_clear_keys(cfg);
-  tls_config_free(cfg);
+  if (!t->conn || r < 0) { tls_config_clear_keys(cfg); tls_config_free(cfg); }
   if (!t->conn) { errno = ENOMEM; return why_set(why, "out of memory", 0); }
   if (r < 0) { errno = EINVAL; return why_set(why, "TLS", conn_error(t)); }
   if (lim->timeout_ms > 0) {
@@ -126,7 +132,12 @@ int qtlsc_connect(struct qtlsc *t, int rfd, int wfd, const struct qtlsc_opts *o,
     if (hs.deadline_ms <= 0 || end < hs.deadline_ms) hs.deadline_ms = end;
   }
   t->lim = &hs;
-  if (tls_connect_cbs(t->conn, cb_read, cb_write, t, o->servername) < 0) {
+  /* the client's key is read from cfg here (tls_connect_*), so it is
+   * cleared only afterwards */
+  r = tls_connect_cbs(t->conn, cb_read, cb_write, t, o->servername);
+  tls_config_clear_keys(cfg);
+  tls_config_free(cfg);
+  if (r < 0) {
     t->lim = 0;
     errno = EINVAL;
     return why_set(why, "TLS", conn_error(t));
@@ -156,6 +167,20 @@ ssize_t qtlsc_read(struct qtlsc *t, char *buf, size_t len, const struct io_limit
   t->lim = 0;
   if (r >= 0) return r;
   if (t->eof && !t->err) return 0;   /* a TCP close without close_notify */
+  errno = t->err ? t->err : EPROTO;
+  return -1;
+}
+
+ssize_t qtlsc_read_nowait(struct qtlsc *t, char *buf, size_t len)
+{
+  ssize_t r;
+  t->err = 0;
+  t->lim = &nowait;
+  r = tls_read(t->conn, buf, len);
+  t->lim = 0;
+  if (r == TLS_WANT_POLLIN || r == TLS_WANT_POLLOUT) { errno = EAGAIN; return -1; }
+  if (r >= 0) return r;
+  if (t->eof && !t->err) return 0;
   errno = t->err ? t->err : EPROTO;
   return -1;
 }

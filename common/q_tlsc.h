@@ -76,6 +76,13 @@ int qtlsc_connect(struct qtlsc *t, int rfd, int wfd, const struct qtlsc_opts *o,
  * (close_notify or the peer's TCP close), -1 error (errno: ETIMEDOUT,
  * EPROTO, ...). qtlsc_pending: bytes already decrypted and waiting. */
 ssize_t qtlsc_read(struct qtlsc *t, char *buf, size_t len, const struct io_limits *lim);
+/* qtlsc_read_nowait: qtlsc_read that never waits for the socket: what
+ * the bytes already there give, or -1 with errno EAGAIN when that is no
+ * plaintext yet (e.g. only a TLS 1.3 session ticket came); for a caller
+ * that polls the socket itself (leaf/qmail-qmtpsc.c). Plaintext may stay
+ * decrypted inside after a read that filled len: call again until EAGAIN
+ * before polling. */
+ssize_t qtlsc_read_nowait(struct qtlsc *t, char *buf, size_t len);
 /* qtlsc_write: some of buf within lim: > 0 written, -1 error. */
 ssize_t qtlsc_write(struct qtlsc *t, const char *buf, size_t len, const struct io_limits *lim);
 /* qtlsc_free: send close_notify when the connection is up (within lim,

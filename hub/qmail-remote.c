@@ -228,20 +228,31 @@ static void tls_files(void)
 static int tls_dest(struct rjob *j)
 {
   struct rroute r;
-  int routed = 0;
+  int routed = 0, qmtp = 0;
   stralloc why = {0};
   memset(&r, 0, sizeof r);
   tdest.smtps = tdest.auth = tdest.authnotls = 0;
   explicit_bzero(tdest.pass, sizeof tdest.pass);
-  if (j->host[0] != '[' && rroute_find(qroutes.s, qroutes.len, j->host, &r) == 0)
+  if (j->host[0] != '[') qmtp = rroute_find(qroutes.s, qroutes.len, j->host, &r);
+  if (j->host[0] != '[' && qmtp == 0)
     routed = rroute_find(sroutes.s, sroutes.len, j->host, &r) == 1;
+  if (qmtp == 1) routed = 1;
   if (!routed) memset(&r, 0, sizeof r);
+  /* QMTPS (docs/qmtps.md): qmtps belongs in qmtproutes, the SMTP options
+   * in smtproutes; tdest.smtps then means TLS from the first byte */
+  if (routed && (qmtp == 1 ? r.smtps || r.auth : r.qmtps)) {
+    rjob_all(j, 's', 'Z', "Sorry, the route for ", j->host, qmtp == 1 ?
+             " in control/qmtproutes takes no SMTP option. (#4.3.5)" :
+             " in control/smtproutes has the qmtps option of qmtproutes. (#4.3.5)",
+             (const char *)0);
+    return -1;
+  }
   if (rtls_lookup(tlsdests.s, tlsdests.len, j->host, r.kind == RROUTE_MX ? 0 : r.name, &tdest.policy) < 0) {
     rjob_all(j, 's', 'Z', "Sorry, the line for ", j->host, " in control/" RTLS_DESTS
              " is not valid. (#4.3.5)", (const char *)0);
     return -1;
   }
-  tdest.smtps = r.smtps;
+  tdest.smtps = r.smtps || r.qmtps;
   tdest.auth = r.auth;
   tdest.authnotls = r.authnotls;
   if (!r.auth) return 0;
@@ -344,7 +355,7 @@ static int keep_conn(struct attempt *at, struct rconn *c, int qmtp)
 {
   int r = RSESS_READY;
   c->session = 1;
-  if (!qmtp) r = rsmtp_open(jp, c, keep_ext);
+  r = qmtp ? rqmtp_open(jp, c) : rsmtp_open(jp, c, keep_ext);
   if (r == RSESS_NORESPONSE) {
     at->silent = 1;
     memcpy(at->lastip, c->ip, sizeof at->lastip);
@@ -365,12 +376,13 @@ static int converse(struct attempt *at, int fd, size_t i)
   struct rconn c;
   int r;
   rconn_open(&c, fd, &dest.c[i].a, jp->timeout_ms, jp->deadline_ms);
-  if (!dest.c[i].qmtp) {
+  if (!dest.c[i].qmtp || tdest.smtps) {   /* SMTP, or a qmtps route */
     c.td = &tdest;
     memcpy(c.name, dest.c[i].name, sizeof c.name);
   }
   if (session_mode) return keep_conn(at, &c, dest.c[i].qmtp);
-  r = dest.c[i].qmtp ? rqmtp_deliver(jp, &c) : rsmtp_deliver(jp, &c);
+  if (dest.c[i].qmtp) r = rqmtp_open(jp, &c) == RSESS_READY ? rqmtp_deliver(jp, &c) : RSESS_DONE;
+  else r = rsmtp_deliver(jp, &c);
   if (r == RSESS_NORESPONSE) {
     at->silent = 1;
     memcpy(at->lastip, c.ip, sizeof at->lastip);

@@ -1,5 +1,5 @@
 /* rqmtp.c: qmail-remote's QMTP client (see rsess.h; docs/protocols.md): one
- * package per connection, the message in the LF encoding (rblast.h: no
+ * package per connection (inside TLS for a qmtps route: rqmtps.c), the message in the LF encoding (rblast.h: no
  * lone CR), streamed from the queue file in RSESS_COPYBUF chunks; the
  * envelope raw, checked by raddr_job; responses of at most RCONN_NSMAX
  * bytes. The pieces of a package and the response reader are shared with
@@ -12,6 +12,9 @@
 #include "raddr.h"
 #include "rblast.h"
 #include "rsess.h"
+
+/* rqmtp_tlsnote: set by rqmtp_open (rqmtps.c) */
+char rqmtp_tlsnote[RQMTP_TLSNOTE];
 
 /* send_message: "<len>:\n" + the message. 0 ok, 1 failed (reported
  * unless nothing was received: then 2), -1 no memory. */
@@ -111,7 +114,7 @@ void rqmtp_finish(struct rjob *j, const char *ip, const char *why)
     rjob_all(j, 's', 'Z', "Connected to ", ip, " but the QMTP connection ", why,
              " (#4.4.2)", (const char *)0);
   if (rjob_count(j, 'r'))
-    rjob_msg(j, 'K', ip, " accepted message (QMTP)", (const char *)0);
+    rjob_msg(j, 'K', ip, " accepted message (QMTP)", rqmtp_tlsnote, (const char *)0);
   else if (rjob_count(j, 'h') == j->nrcpt)
     rjob_msg(j, 'D', "Giving up on ", ip, ": no recipient was accepted (QMTP)", (const char *)0);
   else

@@ -62,7 +62,7 @@ static int parse_port(const char *s, size_t len, unsigned short *port)
   return 0;
 }
 
-/* parse_opts: "smtps", "auth", "auth-notls", comma-separated. */
+/* parse_opts: "smtps", "auth", "auth-notls", "qmtps", comma-separated. */
 static int parse_opts(const char *s, size_t len, struct rroute *r)
 {
   while (len) {
@@ -71,6 +71,7 @@ static int parse_opts(const char *s, size_t len, struct rroute *r)
     if (wl == 5 && strncasecmp(s, "smtps", 5) == 0) r->smtps = 1;
     else if (wl == 4 && strncasecmp(s, "auth", 4) == 0) r->auth = 1;
     else if (wl == 10 && strncasecmp(s, "auth-notls", 10) == 0) r->auth = r->authnotls = 1;
+    else if (wl == 5 && strncasecmp(s, "qmtps", 5) == 0) r->qmtps = 1;
     else return bad();
     if (!comma) break;
     s += wl + 1;
@@ -88,6 +89,7 @@ static int port_opts(const char *s, size_t len, struct rroute *r)
   if (parse_port(s, pl, &r->port) < 0) return -1;
   if (colon && parse_opts(colon + 1, len - pl - 1, r) < 0) return -1;
   if (r->smtps && !r->port) r->port = RROUTE_PORT_SMTPS;
+  if (r->qmtps && !r->port) r->port = RROUTE_PORT_QMTPS;
   return 0;
 }
 

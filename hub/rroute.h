@@ -24,6 +24,8 @@
  *             auth-notls  auth, and allowed without TLS too
  *           e.g. ":smtp.example.net:587:auth" (submission with STARTTLS),
  *           ":smtp.example.net:465:smtps,auth".
+ *           qmtproutes: only qmtps: QMTP inside TLS from the first byte
+ *           (QMTPS, port 6209 by default; docs/qmtps.md).
  *
  * A matching line that does not parse is an error (the caller defers the
  * message), lines for other domains are not looked at. Caps: host names
@@ -45,9 +47,11 @@ struct rroute {
   unsigned char ip[16];
   unsigned short port;              /* 0: the protocol's default */
   int smtps, auth, authnotls;       /* the options */
+  int qmtps;                        /* the qmtps option (qmtproutes) */
 };
 
 #define RROUTE_PORT_SMTPS 465
+#define RROUTE_PORT_QMTPS 6209
 
 /* rroute_find: the route for host in list[0..len) (NUL-separated lines as
  * control_readlist gives them). 1 found (*r set), 0 no route, -1 the

@@ -84,6 +84,20 @@ int rqmtp_head(const struct rjob *j, stralloc *out);
 int rqmtp_tail(const struct rjob *j, stralloc *out);
 int rqmtp_answer(struct rjob *j, const char *ip, size_t i, const char *a, size_t len);
 void rqmtp_finish(struct rjob *j, const char *ip, const char *why);
+/* QMTPS (a qmtproutes line with the qmtps option; c->td->smtps set):
+ * rqmtp_open (rqmtps.c): before rqmtp_deliver or the session's first
+ * package: the TLS handshake on a fresh connection (rtls_start, the policy
+ * of control/tlsdestinations for the certificate; no TLS asked: nothing).
+ * RSESS_READY, or RSESS_DONE with j reported (#4.7.5). It sets
+ * rqmtp_tlsnote (" over TLS (TLSv1.3 cipher ... verify ...)", or "") for
+ * the K reports of the connection.
+ * rqmtp_tlsread: what the TLS connection has without waiting (-1 EAGAIN:
+ * nothing yet); rqmtp_tlswrite: some of buf (rconn's limits). */
+int rqmtp_open(struct rjob *j, struct rconn *c);
+#define RQMTP_TLSNOTE 240
+extern char rqmtp_tlsnote[RQMTP_TLSNOTE];
+ssize_t rqmtp_tlsread(struct rconn *c, char *buf, size_t len);
+ssize_t rqmtp_tlswrite(struct rconn *c, const char *buf, size_t len);
 
 /* rqmtp_ns: an incremental reader of response netstrings (at most
  * RCONN_NSMAX bytes): rqmtp_ns_feed consumes in[0..len) up to the end of

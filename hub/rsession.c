@@ -47,6 +47,7 @@ static unsigned long long unacked, sendleft;
 static struct sjob *sending;      /* the package being written */
 static struct rqmtp_ns ns;
 static long long lastio;
+static int tlsmore;               /* QMTPS: qmtp_read may find more at once */
 
 #define AT(i) q[(qhead + (i)) % RSESSION_PENDING]
 
@@ -362,7 +363,7 @@ static void qmtp_read(void)
 {
   char buf[RCONN_INBUF];
   size_t pos = 0;
-  ssize_t n = read(c.fd, buf, sizeof buf);
+  ssize_t n = c.tls ? rqmtp_tlsread(&c, buf, sizeof buf) : read(c.fd, buf, sizeof buf);
   if (n < 0 && (errno == EINTR || errno == EAGAIN)) return;
   if (n <= 0) {
     if (inflight) qmtp_break(n == 0 ? "died: connection closed" : "died");
@@ -377,11 +378,13 @@ static void qmtp_read(void)
     if (r == 1 && qmtp_answer(ns.buf, ns.len) == 0) continue;
     if (r != 0) { qmtp_break("gave an invalid response"); return; }
   }
+  tlsmore = c.tls != 0;   /* TLS may hold more decrypted: read until EAGAIN */
 }
 
 static void qmtp_write(void)
 {
-  ssize_t n = write(c.fd, c.out.s + outpos, c.out.len - outpos);
+  ssize_t n = c.tls ? rqmtp_tlswrite(&c, c.out.s + outpos, c.out.len - outpos)
+                    : write(c.fd, c.out.s + outpos, c.out.len - outpos);
   if (n < 0 && (errno == EINTR || errno == EAGAIN)) return;
   if (n < 0) { qmtp_break("died"); return; }
   outpos += (size_t)n;
@@ -470,7 +473,8 @@ static int step(void)
   if (r > 0 && sock >= 0 && p[sock].revents) {
     if (!qmtp) conn_close();   /* SMTP between jobs: 421 or EOF */
     else {
-      if (p[sock].revents & (POLLIN | POLLHUP | POLLERR)) qmtp_read();
+      if (p[sock].revents & (POLLIN | POLLHUP | POLLERR))
+        do { tlsmore = 0; qmtp_read(); } while (conn && tlsmore);
       if (conn && (p[sock].revents & POLLOUT)) qmtp_write();
     }
   }

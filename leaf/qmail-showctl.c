@@ -345,7 +345,7 @@ static void hub_line(const struct known *k, const char *s, size_t len)
     cat("\n");
     return;
   }
-  cat(srv.proto == NET_QMTP ? "QMTP" : "QMQP");
+  cat(srv.proto == NET_QMTPS ? "QMTPS" : srv.proto == NET_QMTP ? "QMTP" : "QMQP");
   cat(" to ");
   cat(srv.family == AF_INET ? "IPv4 address " : srv.family == AF_INET6 ? "IPv6 address "
                                                                       : "host name ");
