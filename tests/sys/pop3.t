@@ -313,11 +313,41 @@ is "$(inbox)" 2 "both sessions ended without QUIT: nothing deleted"
 out=$(drive "$P3" 127.0.0.1 +stls "USER alice" "PASS $PW" "DELE 1" QUIT)
 wait_until eval '[ "$(inbox)" = 1 ]'; ok $? "with QUIT the DELE is done (through the relay)"
 
-# ---- no USER/PASS in the clear with AUTH_CLEARTEXT_LOOPBACK 0 ------------------
+# ---- who runs the relay -----------------------------------------------------
+# popupuids: the uids of this hub's qmail-popup processes
+popupuids() {
+  local p
+  for p in /proc/[0-9]*; do
+    [ "$(readlink "$p/exe" 2>/dev/null)" = "$HUB/bin/qmail-popup" ] && awk '/^Uid:/ { print $2 }' "$p/status"
+  done 2>/dev/null | sort -u | tr '\n' ' '
+}
+held() { sed -n "$1p" "$T/held" | grep -q '^+OK'; }
+PYTHONUNBUFFERED=1 drive "$P3" 127.0.0.1 +stls "USER alice" "PASS $PW" +sleep:3 QUIT > "$T/held" &
+hold=$!
+wait_until held 5
+uids=$(popupuids)
+wait "$hold"
+if [ "$(id -u)" = 0 ]; then
+  is "$uids" "$(id -u qmaild) " "as root, the relay after a TLS login runs as qmaild"
+else
+  is "$uids" "$(id -u) " "as a normal user, the relay runs as that user"
+fi
+
+# ---- no USER/PASS in the clear with AUTH_CLEARTEXT_LOOPBACK 0; PERIP ---------
 hub_stop
 echo 0 > "$HUB/service/qmail-pop3d/env/AUTH_CLEARTEXT_LOOPBACK"
-hub_start; ok $? "hub restarted with AUTH_CLEARTEXT_LOOPBACK 0 for qmail-pop3d"
+echo 1 > "$HUB/service/qmail-pop3s/env/PERIP"
+hub_start; ok $? "hub restarted with AUTH_CLEARTEXT_LOOPBACK 0 for qmail-pop3d, PERIP 1 for qmail-pop3s"
 wait_until listening "$P3"
+PYTHONUNBUFFERED=1 drive "$P3S" 127.0.0.1 -s +sleep:3 QUIT > "$T/held" &
+hold=$!
+wait_until held 1
+out=$(drive "$P3S" 127.0.0.1 -s QUIT)
+wait "$hold"
+like "$(line 1)" "^closed|^connect failed: .*(EOF|reset)" "PERIP 1: a second POP3S connection from the address is closed (no cleartext reply there)"
+like "$(slog qmail-pop3s)" "qmail-popup: refused: 127\.0\.0\.1 connect - .*too many connections" "and logged"
+out=$(drive "$P3S" 127.0.0.1 -s QUIT)
+like "$(line 1)" "^\+OK" "once the first has gone, the next is served"
 out=$(drive "$P3" 127.0.0.1 CAPA "USER alice" "PASS $PW" "AUTH PLAIN [[%alice%$PW]]" +stls CAPA "USER alice" "PASS $PW" STAT QUIT)
 is "$(line 2)" "+OK capability list follows|STLS|TOP|UIDL" "CAPA in the clear offers no USER, no SASL"
 like "$(line 3)" "^-ERR login only after STLS" "USER in the clear: -ERR"
