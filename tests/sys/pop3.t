@@ -19,6 +19,9 @@
 #    a client that stalls in the TLS handshake (POP3S and STLS: the
 #    deadline holds), a client that never QUITs (nothing deleted)
 . "$(dirname "$0")/../lib/common.sh"
+# a long script (about 100 s, several clients, deliberate delays and
+# timeouts): a wait budget of its own, doubled for the sanitizer build
+case $BUILD in *-san) : "${HUB_BUDGET:=1200}" ;; *) : "${HUB_BUDGET:=600}" ;; esac
 . "$SRCDIR/tests/lib/hub.sh"
 hub_skip_unless_built
 command -v tcprules > /dev/null || { echo "1..0 # skip no tcprules"; exit 0; }
