@@ -15,6 +15,70 @@
 
 static char buf[COPYBUF];
 
+/* The keys last loaded are kept for the next job of the session (OpenSSL
+ * takes milliseconds to decode a PEM key), as long as the directory and
+ * each key file look the same: device, inode, size, mtime and ctime. */
+struct stamp { dev_t dev; ino_t ino; off_t size; struct timespec m, c; };
+static struct dkim_keys ks;
+static struct stamp stamps[DKIM_MAXKEYS + 1];   /* [0]: the directory */
+static int cached;
+
+static void stamp(struct stamp *s, const struct stat *st)
+{
+  s->dev = st->st_dev;
+  s->ino = st->st_ino;
+  s->size = st->st_size;
+  s->m = st->st_mtim;
+  s->c = st->st_ctim;
+}
+
+static int same(const struct stamp *a, const struct stamp *b)
+{
+  return a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
+         a->m.tv_sec == b->m.tv_sec && a->m.tv_nsec == b->m.tv_nsec &&
+         a->c.tv_sec == b->c.tv_sec && a->c.tv_nsec == b->c.tv_nsec;
+}
+
+/* keystamps: the stamps of ks's key files into s[1..]; 0 when one cannot
+ * be read (no caching then). */
+static int keystamps(struct stamp *s)
+{
+  stralloc p = {0};
+  size_t i;
+  int ok = 1;
+  for (i = 0; ok && i < ks.n; ++i) {
+    struct stat st;
+    ok = home_path(&p, "control/dkim/") && (--p.len, stralloc_cats(&p, ks.domain)) &&
+         stralloc_cats(&p, "/") && stralloc_cats(&p, ks.k[i].selector) &&
+         stralloc_cats(&p, ".key") && stralloc_0(&p) && stat(p.s, &st) == 0;
+    if (ok) stamp(&s[1 + i], &st);
+  }
+  stralloc_free(&p);
+  return ok;
+}
+
+/* keys: the keys of dom (dir: its directory's stat), from the cache when
+ * nothing changed. As dkim_loadkeys. */
+static int keys(const char *dom, const struct stat *dir)
+{
+  struct stamp now[DKIM_MAXKEYS + 1];
+  size_t i;
+  int r;
+  stamp(&now[0], dir);
+  if (cached && !strcmp(ks.domain, dom) && same(&now[0], &stamps[0]) && keystamps(now)) {
+    for (i = 1; i <= ks.n && same(&now[i], &stamps[i]); ++i) ;
+    if (i > ks.n) return (int)ks.n;
+  }
+  cached = 0;
+  dkim_freekeys(&ks);
+  r = dkim_loadkeys(&ks, dom);
+  if (r > 0 && keystamps(stamps)) {
+    stamps[0] = now[0];
+    cached = 1;
+  }
+  return r;
+}
+
 static int failed(struct rjob *j, const char *what, const char *why)
 {
   rjob_all(j, 's', 'Z', "Sorry, qmail-remote cannot sign the message: ", what, ": ", why,
@@ -24,16 +88,15 @@ static int failed(struct rjob *j, const char *what, const char *why)
 
 /* wanted: the sender's domain has a key directory and the message may be
  * signed. 1 yes, 0 no, -1 the message cannot be read. */
-static int wanted(const struct rjob *j, char dom[DKIM_DOMMAX + 1])
+static int wanted(const struct rjob *j, char dom[DKIM_DOMMAX + 1], struct stat *st)
 {
   stralloc p = {0};
-  struct stat st;
   ssize_t n;
   int r;
   if (!dkim_domain(j->sender, dom)) return 0;
   if (!home_path(&p, "control/dkim/")) return -1;
   --p.len;
-  r = stralloc_cats(&p, dom) && stralloc_0(&p) ? stat(p.s, &st) == 0 || errno != ENOENT : -1;
+  r = stralloc_cats(&p, dom) && stralloc_0(&p) ? stat(p.s, st) == 0 || errno != ENOENT : -1;
   stralloc_free(&p);
   if (r != 1) return r;
   do n = pread(j->msgfd, buf, DKIM_PEEK, 0); while (n < 0 && errno == EINTR);
@@ -85,22 +148,21 @@ fail:
 
 int rdkim_job(struct rjob *j)
 {
-  static struct dkim_keys ks;
   struct dkimsign d;
+  struct stat dir;
   stralloc sig = {0};
   char dom[DKIM_DOMMAX + 1];
   const char *why = 0;
-  int r = wanted(j, dom);
+  int r = wanted(j, dom, &dir);
   if (r < 0) return failed(j, "unable to read it", strerror(errno));
   if (r == 0) return 0;
-  r = dkim_loadkeys(&ks, dom);
+  r = keys(dom, &dir);
   if (r < 0) return failed(j, ks.file.s, ks.why);
   if (r == 0) return 0;
-  if (!dkimsign_start(&d)) { dkim_freekeys(&ks); return failed(j, "libcrypto", "out of memory"); }
+  if (!dkimsign_start(&d)) return failed(j, "libcrypto", "out of memory");
   if (hash(j, &d) < 0) why = strerror(errno);
   else r = dkimsign_finish(&d, &ks, (long long)time(0), "\n", &sig, &why);
   dkimsign_free(&d);
-  dkim_freekeys(&ks);
   if (!why && rewrite(j, &sig) < 0) why = strerror(errno);
   stralloc_free(&sig);
   if (r == 0) return 0;            /* no From, header too big: unsigned */

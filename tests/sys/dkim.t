@@ -258,6 +258,23 @@ like "$(cat "$T/nsout")" ':K' "QMQP from a trusted leaf: accepted"
 wait_until arrived qmqp; ok $? "  delivered"
 verify 2 < "$T/got.qmqp" > /dev/null; ok $? "  signed, both verify"
 
+# a key rewritten in place (same inode, same size) between two messages of
+# one session: the second is signed with the new key (the session's key
+# cache sees the new mtime)
+openssl genpkey -algorithm ED25519 -out "$T/ed1.new" 2> /dev/null
+p=$(openssl pkey -in "$T/ed1.new" -pubout -outform DER | tail -c 32 | openssl base64 -A)
+grep -v '^ed1\._domainkey' "$T/records" > "$T/records.new"
+printf 'ed1._domainkey.example.org. IN TXT ( "v=DKIM1; k=ed25519; p=%s" )\n' "$p" >> "$T/records.new"
+msg alice@example.org rot1 | send alice@example.org carol@remote.example
+wait_until arrived rot1; verify 2 < "$T/got.rot1" > /dev/null; ok $? "before the rewrite: signed with the old keys"
+cat "$T/ed1.new" > "$D/ed1.key"
+msg alice@example.org rot2 | send alice@example.org carol@remote.example
+wait_until arrived rot2; ok $? "a message right after the key was rewritten in place: delivered"
+$PY "$SRCDIR/tests/lib/dkimverify.py" "$T/records.new" 2 < "$T/got.rot2" > "$T/v"
+ok $? "  signed with the new key (both verify against the new records)"
+[ $? = 0 ] || sed 's/^/# /' "$T/v"
+cp "$T/records.new" "$T/records"
+
 # a damaged key: deferred, not sent unsigned
 msg a@broken.example broken | "$HUB/bin/qmail-inject" -fa@broken.example carol@remote.example
 wait_until inlog 'cannot sign the message: .*control/dkim/broken.example/s.key'
