@@ -14,6 +14,7 @@ void rconn_open(struct rconn *c, int fd, const struct net_addr *a,
   c->lim.timeout_ms = timeout_ms;
   c->lim.deadline_ms = deadline_ms;
   c->port = a->port;
+  c->addr = *a;
 }
 
 void rconn_close(struct rconn *c)
@@ -34,6 +35,24 @@ static int tls_writeall(struct rconn *c, const char *buf, size_t len)
     buf += w;
     len -= (size_t)w;
   }
+  return 0;
+}
+
+int rconn_reconnect(struct rconn *c)
+{
+  unsigned char st = NET_UNTRIED;
+  size_t w;
+  int err = 0, fd;
+  if (c->tlsfree) c->tlsfree(c);
+  c->tlsfree = 0;
+  if (c->fd >= 0) close(c->fd);
+  c->fd = -1;
+  c->out.len = 0;
+  c->inpos = c->inlen = 0;
+  c->gotany = c->eof = c->broken = 0;
+  fd = net_connect(&c->addr, &st, 1, 0, c->lim.timeout_ms, c->lim.deadline_ms, &w, &err);
+  if (fd < 0) { c->err = err; return -1; }
+  c->fd = fd;
   return 0;
 }
 

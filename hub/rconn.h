@@ -38,6 +38,9 @@ struct rconn {
                                   NULL: plain text, no AUTH */
   char name[RDNS_NAMEMAX + 1]; /* the host's name: SNI, verify, DANE */
   unsigned short port;
+  struct net_addr addr;        /* the peer, for rconn_reconnect */
+  int plainretry;              /* TLS failed under may: this is the plain
+                                  connection made after it */
   struct qtlsc *tls;           /* TLS is on: reads and writes go through it */
   /* set by rtls.c, so that rconn.c itself needs no libtls */
   ssize_t (*tlsread)(struct qtlsc *, char *, size_t, const struct io_limits *);
@@ -63,6 +66,9 @@ int rconn_reply(struct rconn *c, struct rreply *r);
 /* rconn_netstring: flush, then read one netstring of at most RCONN_NSMAX
  * bytes into sa. 0 ok; -1 malformed or too long; -2 EOF/timeout/error. */
 int rconn_netstring(struct rconn *c, stralloc *sa);
+/* rconn_reconnect: drop the connection (TLS and buffers too) and connect
+ * to the same address again within c's limits. 0 ok; -1 failed (c->err). */
+int rconn_reconnect(struct rconn *c);
 /* rconn_pending: input bytes read but not consumed yet. */
 size_t rconn_pending(const struct rconn *c);
 /* rconn_why: a short text for c's failure ("timed out", "connection

@@ -12,7 +12,10 @@
  * (rblast.h), QUIT. TLS and AUTH (rtls.h, c->td): an SMTPS route's
  * handshake comes before the greeting; STARTTLS (then EHLO again) after
  * EHLO when offered and the policy is not none, required by encrypt,
- * verify and dane (a deferral #4.7.5 otherwise); AUTH PLAIN (else LOGIN)
+ * verify and dane (a deferral #4.7.5 otherwise; where TLS is not required
+ * a failed handshake is followed by a new connection to the same address
+ * without TLS, its K report saying "without TLS (its TLS handshake
+ * failed)"); AUTH PLAIN (else LOGIN)
  * after that for an auth route, only over TLS unless auth-notls. A
  * message accepted over TLS says so in its K report: "accepted message
  * over TLS (TLSv1.3 cipher ... verify ok|none|pin|dane)". Success only after a 2xx to the final dot.

@@ -201,6 +201,31 @@ static int smtps(struct rjob *j, struct rconn *c)
   return r;
 }
 
+/* plain_again: the handshake failed where TLS was not required (may, or
+ * dane without usable TLSA records): the same address again without TLS,
+ * as RFC 7435 allows (whoever can break the handshake could as well have
+ * removed the STARTTLS offer). Credentials still need TLS (auth). */
+static int plain_again(struct rjob *j, struct rconn *c, struct rsmtp_ext *x, struct rreply *r)
+{
+  static struct rtls_dest plain;
+  int s;
+  plain = *c->td;
+  plain.policy = RTLS_NONE;
+  if (rconn_reconnect(c) < 0) {
+    c->broken = 1;
+    rjob_all(j, 's', 'Z', "Connected to ", c->ip, " but the TLS handshake failed, and so did"
+             " the connection without TLS: ", rconn_why(c), " (#4.4.2)", (const char *)0);
+    return 1;
+  }
+  c->td = &plain;
+  c->plainretry = 1;
+  rreply_start(r);
+  s = rconn_reply(c, r);
+  if (s != RREPLY_DONE) return lost(j, c, s, "the greeting");
+  if (rreply_class(r->code) != 2) { c->broken = 1; return refused(j, c, "greeting failed", r); }
+  return hello(j, c, x, r);
+}
+
 /* starttls: after EHLO: STARTTLS as the policy says, then EHLO again. */
 static int starttls(struct rjob *j, struct rconn *c, struct rsmtp_ext *x, struct rreply *r)
 {
@@ -221,7 +246,11 @@ static int starttls(struct rjob *j, struct rconn *c, struct rsmtp_ext *x, struct
     if (need) return tls_refused(j, c, "it refused STARTTLS, and TLS is required");
     return 0;   /* may: go on in plain text, the session is still in step */
   }
-  if (rtls_start(c, &why) < 0) { st = tls_failed(j, c, &why); stralloc_free(&why); return st; }
+  if (rtls_start(c, &why) < 0) {
+    st = need || c->td->smtps ? tls_failed(j, c, &why) : plain_again(j, c, x, r);
+    stralloc_free(&why);
+    return st;
+  }
   stralloc_free(&why);
   return hello(j, c, x, r);
 }
@@ -464,7 +493,8 @@ static int data(struct rjob *j, struct rconn *c, struct rreply *r)
   if (s != RREPLY_DONE) return lost(j, c, s, "the end of the message");
   if (rreply_class(r->code) == 2)
     rjob_msg(j, 'K', c->ip, " accepted message", c->tls ? " over TLS (" : "", c->tls ? c->tlsinfo : "",
-             c->tls ? ")" : "", ". Remote host said: ", r->text, (const char *)0);
+             c->tls ? ")" : "", c->plainretry ? " without TLS (its TLS handshake failed)" : "",
+             ". Remote host said: ", r->text, (const char *)0);
   else
     rjob_msg(j, rreply_class(r->code) == 5 ? 'D' : 'Z', c->ip,
              " failed after I sent the message. Remote host said: ", r->text, (const char *)0);

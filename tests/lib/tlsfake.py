@@ -8,6 +8,8 @@ prints the port on the first line of stdout. Options:
   --no-starttls          do not offer STARTTLS
   --starttls-close       offer STARTTLS, and close the connection when asked
   --starttls-refuse      offer STARTTLS, answer 454
+  --starttls-garbage     answer STARTTLS with 220, then bytes that are no
+                         TLS, and close (a broken TLS stack)
   --starttls-inject      answer STARTTLS with 220 and, in the same write, a
                          plain-text "250 injected" (a response injection)
   --stall                (with --smtps, or after STARTTLS's 220) read the
@@ -33,6 +35,7 @@ ap.add_argument('--no-starttls', action='store_true')
 ap.add_argument('--starttls-close', action='store_true')
 ap.add_argument('--starttls-refuse', action='store_true')
 ap.add_argument('--starttls-inject', action='store_true')
+ap.add_argument('--starttls-garbage', action='store_true')
 ap.add_argument('--stall', action='store_true')
 ap.add_argument('--auth', default='')
 ap.add_argument('--user', default=''); ap.add_argument('--password', default='')
@@ -150,6 +153,10 @@ class Conn:
                 if a.starttls_refuse:
                     self.send('454 4.7.0 TLS not available')
                     continue
+                if a.starttls_garbage:
+                    self.send('220 2.0.0 go ahead')
+                    self.s.sendall(b'this is no TLS record\r\n' * 4)
+                    return
                 if a.starttls_inject:
                     self.s.sendall(b'220 2.0.0 go ahead\r\n250 injected\r\n')
                 else:

@@ -74,6 +74,7 @@ ok "$(for c in good expired wrong self; do [ -s "$T/ca/$c.pem" ] || exit 1; done
 
 # ---- DNS: mx.test is 127.0.0.1 ------------------------------------------------
 for i in 1 2 3 4 5; do
+  : > "$T/dnsmasq.log"
   DNSIP=$(loopback_ip)
   DNSPORT=$(python3 -c 'import socket, sys; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind((sys.argv[1], 0)); print(s.getsockname()[1])' "$DNSIP")
   "$DNSMASQ" --keep-in-foreground --log-facility=- --no-resolv --no-hosts --conf-file=/dev/null --pid-file= \
@@ -133,6 +134,15 @@ like "$(last)" "^K127\.0\.0\.1 accepted message\. Remote host said" "default: no
 srv good --starttls-refuse; route; remote
 like "$(last)" "^K127\.0\.0\.1 accepted message\. Remote host said" "may: a refused STARTTLS goes on in plain text"
 
+srv good --starttls-garbage; route; remote
+like "$(last)" "^K127\.0\.0\.1 accepted message without TLS \(its TLS handshake failed\)\. Remote host said: 250" "may: a failed handshake: the same address again without TLS, said in the report"
+is "$(conns)" "2" "may: a failed handshake: a second connection"
+policy "example.com:encrypt"
+srv good --starttls-garbage; route; remote
+like "$(last)" "^ZConnected to 127\.0\.0\.1 but TLS failed: .*\(#4\.7\.5\)" "encrypt: a failed handshake: deferred #4.7.5"
+is "$(conns)" "1" "encrypt: a failed handshake: no plain-text retry"
+policy
+
 # ---- none -------------------------------------------------------------------------
 policy "example.com:none"
 srv good; route; remote
@@ -190,6 +200,7 @@ policy
 srv good --starttls-close; route; remote
 like "$(last)" "^Z.*died during STARTTLS" "STARTTLS then close: deferred"
 unlike "$(cmds)" "MAIL" "STARTTLS then close: no plain-text fallback on that connection"
+policy "example.com:encrypt"   # under may, these go on without TLS on a new connection
 srv good --starttls-inject; route; remote
 like "$(last)" "^Z.*TLS failed: the server sent more after its answer to STARTTLS \(#4\.7\.5\)" "bytes after the 220 to STARTTLS: refused"
 is "$(hs)" "0" "bytes after the 220 to STARTTLS: no handshake"
@@ -201,6 +212,7 @@ srv good --smtps --stall; route smtps; remote
 like "$(last)" "TLS handshake: timed out \(#4\.7\.5\)" "SMTPS handshake stalls: deferred, timed out"
 ok "$([ "$EL" -le 15 ]; echo $?)" "SMTPS handshake stall: the deadline holds ($EL s)"
 rm -f "$H/control/timeoutremote"
+policy
 
 # ---- SMTPS and submission routes -------------------------------------------------------------
 srv good --smtps; route smtps; remote
