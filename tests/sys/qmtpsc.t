@@ -14,7 +14,8 @@
 # stalls mid-handshake is given up within qmqptimeout; plain sends link
 # no libtls. qmail-remote: a qmtproutes line with the qmtps option sends a
 # batch over one TLS connection in session mode (handshakes counted in the
-# hub's log), and a wrong CA defers (#4.7.5) without sending.
+# hub's log), and a wrong CA defers (#4.7.5) without sending; answers per
+# recipient; a relay stalling mid-handshake is given up at timeoutremote.
 . "$(dirname "$0")/../lib/common.sh"
 . "$SRCDIR/tests/lib/hub.sh"
 hub_skip_unless_built
@@ -164,7 +165,7 @@ is "$RC" 82 "neither control/qmtpsca.pem nor control/qmtpspins: exit 82"
 like "$FD6" "^Zno hub took the message: control/qmqpservers line 1: qmtps: no way to check the hub's certificate" \
   "  fails closed with a clear text"
 vq neither-v "$PM"
-ok "$(printf '%s' "$VERB" | grep -q connected; [ $? != 0 ]; echo $?)" "  and connects nowhere"
+ok "$(printf '%s' "$VERB" | grep -qE "hub 127\.0\.0\.1:$QP|connected"; [ $? != 0 ]; echo $?)" "  and tries no hub at all"
 
 # both: the CA and a pin must both hold
 cp "$C/testca.crt" "$leaf/control/qmtpsca.pem"
@@ -258,5 +259,32 @@ printf 'hubhost.test:may\n' > "$R/control/tlsdestinations"
 like "$(rsingle | tail -1)" "^K.*over TLS \(TLSv1\.[23] .*verify none\)" "policy may: TLS all the same (the route asks for it), certificate not checked"
 printf 'hub.example.org:hubhost.test:%s:qmtps\n' "$QP" > "$R/control/smtproutes"; rm "$R/control/qmtproutes"
 like "$(rsingle | tail -1)" "^Z.*smtproutes has the qmtps option of qmtproutes\. \(#4\.3\.5\)" "qmtps in smtproutes: deferred, said clearly"
+
+# per-recipient answers over QMTPS: without the client certificate the
+# remote recipient is refused (h), the local one accepted (r)
+printf 'hub.example.org:hubhost.test:%s:qmtps\n' "$QP" > "$R/control/qmtproutes"; rm "$R/control/smtproutes"
+mv "$R/control/clientcert.pem" "$R/control/clientcert.pem.away"
+OUT=$(cd "$R" && QMAILHOME=$R timeout 60 "$QR" hub.example.org a@relay.example.org "$REMOTE" "$PM" < "$T/rmsg" | tr '\0' '\n')
+is "$(printf '%s\n' "$OUT" | cut -c1 | tr -d '\n')" "hrK" "no client certificate: the remote recipient refused, the local one accepted, per recipient"
+mv "$R/control/clientcert.pem.away" "$R/control/clientcert.pem"
+# a TLS server that stalls mid-handshake: the delivery gives up at timeoutremote
+python3 - "$T/stall2.port" > /dev/null 2>&1 <<'PY' &
+import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(5)
+open(sys.argv[1], "w").write("%d\n" % s.getsockname()[1])
+s.settimeout(60)
+c, _ = s.accept()
+c.recv(4096)
+c.sendall(b"\x16\x03\x03\x00\x40\x02\x00\x00")
+time.sleep(60)
+PY
+STALL_PID=$!
+wait_until test -s "$T/stall2.port"
+printf 'hub.example.org:hubhost.test:%s:qmtps\n' "$(cat "$T/stall2.port")" > "$R/control/qmtproutes"
+echo 2 > "$R/control/timeoutremote"
+t0=$(date +%s%N); OUT=$(rsingle | tail -1); ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+kill "$STALL_PID" 2> /dev/null; wait "$STALL_PID" 2> /dev/null
+like "$OUT" "^Z.*TLS failed \(QMTPS\): TLS handshake: timed out" "qmail-remote, a relay stalling mid-handshake: deferred, timed out"
+ok "$([ "$ms" -ge 1500 ] && [ "$ms" -lt 15000 ]; echo $?)" "  given up at timeoutremote (2 s; took $ms ms)"
 
 done_testing
