@@ -36,7 +36,7 @@ install_man "$dir" "$src/docs/man"  # section 5: files and formats
 default_controls "$dir"
 [ -e "$dir/control/qmqpservers" ] || cat > "$dir/control/qmqpservers" <<'EOT'
 # qmqpservers: the hubs this leaf sends through, tried in order.
-# One per line: [qmtp:|qmqp:]HOST[:PORT]; HOST is 1.2.3.4, [2001:db8::1] or a name.
+# One per line: [qmtp:|qmqp:|qmtps:]HOST[:PORT]; HOST is 1.2.3.4, [2001:db8::1] or a name.
 # Examples:
 #   192.0.2.25
 #   qmtp:hub.example.org

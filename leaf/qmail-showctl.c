@@ -133,7 +133,7 @@ static const struct known known[] = {
     "replaces a trailing + in host names; $QMAILPLUSDOMAIN overrides" },
   { "qmqpservers", K_QMQP, 0, 0, 0, 0,
     "No hubs: qmail-qmqpc cannot send anything (exit 55).", "qmail-qmqpc", "leaf",
-    "hubs to try in order: [qmtp:|qmqp:]HOST[:PORT], HOST IPv4, [IPv6] or a name" },
+    "hubs to try in order: [qmtp:|qmqp:|qmtps:]HOST[:PORT], HOST IPv4, [IPv6] or a name" },
   { "qmqptimeout", K_NUM, "60", 0, "QMQP/QMTP read and write timeout is ", " seconds.", 0,
     "qmail-qmqpc", "leaf", "seconds to wait for each read or write to a hub" },
   { "qmqptimeoutconnect", K_NUM, "10", 0, "QMQP/QMTP connection timeout is ", " seconds.", 0,
@@ -339,7 +339,7 @@ static void hub_line(const struct known *k, const char *s, size_t len)
   struct net_server srv;
   (void)k;
   if (net_parse(s, len, &srv) < 0) {
-    cat("Not understood (wanted [qmtp:|qmqp:]HOST[:PORT]; qmail-qmqpc sends nothing"
+    cat("Not understood (wanted [qmtp:|qmqp:|qmtps:]HOST[:PORT]; qmail-qmqpc sends nothing"
         " while this line is here): ");
     catsafe(s, len);
     cat("\n");
