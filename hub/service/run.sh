@@ -60,16 +60,19 @@ fi
 table=$home/service/@NAME@/perip.table
 rm -f "$table" && : > "$table" && chmod 600 "$table" || exit 111
 # qmail-smtpd's failed-AUTH count per address (hub/authguard.h): kept
-# across restarts
-guard=$home/service/@NAME@/authguard.table
-[ -f "$guard" ] || { : > "$guard" && chmod 600 "$guard"; } || exit 111
+# across restarts; the other servers take no AUTH and get no table
+guard=""
+if [ "@PROG@" = qmail-smtpd ]; then
+  guard=$home/service/@NAME@/authguard.table
+  [ -f "$guard" ] || { : > "$guard" && chmod 600 "$guard"; } || exit 111
+fi
 ids=""
 if [ "$(id -u)" = 0 ]; then
-  chown qmaild "$table" "$guard" || exit 111
+  chown qmaild "$table" ${guard:+"$guard"} || exit 111
   # qmail-popup stays root: checkpassword becomes the user (docs/pop3.md)
   [ "@PROG@" = qmail-popup ] ||
   ids="-u $(id -u qmaild) -g $(getent group nofiles | cut -d: -f3)"
 fi
 # shellcheck disable=SC2086
-exec "$home/bin/qmail-svcrun" ./env @SET@ PERIP="$PERIP" PERIPTABLE="$table" AUTHGUARDTABLE="$guard" CONCURRENCY="$CONC" \
+exec "$home/bin/qmail-svcrun" ./env @SET@ PERIP="$PERIP" PERIPTABLE="$table" ${guard:+"AUTHGUARDTABLE=$guard"} CONCURRENCY="$CONC" \
   tcpserver -v -DHRl0 -b "$BACKLOG" -c "$CONC" -x "$rules" $ids "$IP" "$PORT" "$home/bin/@PROG@" "$@"

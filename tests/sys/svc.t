@@ -79,8 +79,8 @@ ok "$([ -n "$pids" ]; echo $?)" "the hub's processes are found by their groups"
 is "$(envs $pids | grep -cE '^(SECRET|RELAYCLIENT|DATABYTES|QMAILQUEUE|QMAILREMOTE)=')" 0 \
   "no process of the hub has SECRET, RELAYCLIENT, DATABYTES, QMAILQUEUE or QMAILREMOTE"
 tcps=$(for p in $pids; do [ "$(cat /proc/$p/comm 2>/dev/null)" = tcpserver ] && echo "$p"; done)
-is "$(envs $tcps | cut -d= -f1 | sort -u | paste -sd ' ')" "CONCURRENCY IP PATH PERIP PERIPTABLE PORT" \
-  "tcpserver's environment is PATH, env/ and the per-address settings"
+is "$(envs $tcps | cut -d= -f1 | sort -u | paste -sd ' ')" "AUTHGUARDTABLE CONCURRENCY IP PATH PERIP PERIPTABLE PORT" \
+  "tcpserver's environment is PATH, env/ and the per-address settings (smtpd's AUTH guard table)"
 fd251=0; for p in $pids; do [ -e "/proc/$p/fd/251" ] && fd251=$((fd251 + 1)); done
 is "$fd251" 0 "no process of the hub holds the caller's fd 251"
 
