@@ -20,6 +20,8 @@ prints the port on the first line of stdout. Options:
                          (PLAIN and LOGIN); a failed AUTH answers
                          "535 5.7.8 bad credentials for <what was sent>"
   --require-auth         refuse MAIL (530) before a successful AUTH
+  --client-ca PEM        require a client certificate from this CA (the
+                         handshakes log gets client=CN)
   --lifetime S           exit after S seconds (default 60)
 Logs in --logdir: "connections" (one line a connection), "handshakes"
 (one line a completed handshake: version cipher sni=NAME), conn-N.cmds
@@ -36,6 +38,7 @@ ap.add_argument('--starttls-close', action='store_true')
 ap.add_argument('--starttls-refuse', action='store_true')
 ap.add_argument('--starttls-inject', action='store_true')
 ap.add_argument('--starttls-garbage', action='store_true')
+ap.add_argument('--client-ca')
 ap.add_argument('--stall', action='store_true')
 ap.add_argument('--auth', default='')
 ap.add_argument('--user', default=''); ap.add_argument('--password', default='')
@@ -50,6 +53,9 @@ if a.cert:
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(a.cert, a.key)
     ctx.sni_callback = lambda obj, name, c: sni.__setitem__('name', name)
+    if a.client_ca:
+        ctx.verify_mode = ssl.CERT_REQUIRED
+        ctx.load_verify_locations(a.client_ca)
 
 def log(name, line):
     with open(os.path.join(a.logdir, name), 'a') as f:
@@ -86,7 +92,10 @@ class Conn:
         sni.clear()
         self.s = ctx.wrap_socket(self.s, server_side=True)
         self.tls = True
-        log('handshakes', '%s %s sni=%s' % (self.s.version(), self.s.cipher()[0], sni.get('name', '-')))
+        peer = self.s.getpeercert() or {}
+        cn = [v for rdn in peer.get('subject', ()) for k, v in rdn if k == 'commonName']
+        log('handshakes', '%s %s sni=%s client=%s' % (self.s.version(), self.s.cipher()[0], sni.get('name', '-'),
+                                                     cn[0] if cn else '-'))
 
     def ehlo(self):
         caps = ['PIPELINING', '8BITMIME', 'SIZE 10000000']

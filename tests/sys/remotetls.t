@@ -65,6 +65,7 @@ openssl req -x509 -new -key ca.key -subj "/CN=remotetls test CA" -days 30 -out c
 signed good mx.test "$(date -u -d '-1 day' +%Y%m%d%H%M%SZ)" "$(date -u -d '+30 days' +%Y%m%d%H%M%SZ)"
 signed expired mx.test 20200101000000Z 20200201000000Z
 signed wrong other.test "$(date -u -d '-1 day' +%Y%m%d%H%M%SZ)" "$(date -u -d '+30 days' +%Y%m%d%H%M%SZ)"
+signed client hub.example.org "$(date -u -d '-1 day' +%Y%m%d%H%M%SZ)" "$(date -u -d '+30 days' +%Y%m%d%H%M%SZ)"
 key self
 openssl req -x509 -new -key self.key -subj "/CN=mx.test" -addext subjectAltName=DNS:mx.test -days 30 \
   -out self.pem > /dev/null 2>&1
@@ -189,6 +190,17 @@ like "$(last)" "expired" "verify: the deferral says the certificate expired"
 rm -f "$H/control/remoteca.pem"
 srv good; route; remote
 like "$(last)" "^Z.*TLS failed.*\(#4\.7\.5\)" "verify: no remoteca.pem: the system store does not know our CA: deferred"
+
+# ---- a client certificate (control/clientcert.pem) ----------------------------------------------
+policy "example.com:encrypt"
+srv good --client-ca "$T/ca/ca.pem"; route; remote
+# (TLS 1.3: the server's refusal comes after the client's Finished, at the first read)
+like "$(last)" "^ZConnected to 127\.0\.0\.1 but (TLS failed|the connection died during EHLO)" "a server that requires a client certificate, none configured: deferred"
+cat "$T/ca/client.pem" "$T/ca/client.key" > "$H/control/clientcert.pem"
+srv good --client-ca "$T/ca/ca.pem"; route; remote
+like "$(last)" "^K.*over TLS" "control/clientcert.pem: delivered to a server that requires a client certificate"
+like "$(cat "$T/log/handshakes")" "client=hub\.example\.org" "the server saw our client certificate"
+rm -f "$H/control/clientcert.pem"
 
 # ---- dane (hub/dane.c; tests/sys/dane.t has the TLSA cases) ---------------------------------
 policy "example.com:dane"
