@@ -287,4 +287,45 @@ kill "$STALL_PID" 2> /dev/null; wait "$STALL_PID" 2> /dev/null
 like "$OUT" "^Z.*TLS failed \(QMTPS\): TLS handshake: timed out" "qmail-remote, a relay stalling mid-handshake: deferred, timed out"
 ok "$([ "$ms" -ge 1500 ] && [ "$ms" -lt 15000 ]; echo $?)" "  given up at timeoutremote (2 s; took $ms ms)"
 
+# ---- the dial-up flush: an installed relay hub's queue over one QMTPS connection -----------
+# a second installed hub (no services of its own but qmail-send) holds 5
+# messages for the first hub while its route points at a dead port, then
+# the route is fixed and qmailctl flush sends them (qmail-tcpok first:
+# the dead port was on the same address): qmail-rspawn runs
+# qmail-remote -S as qmailr, sessionsperhost 1, one TLS handshake
+RH=$T/relayhub
+if qmake install QMAILHOME="$RH" > "$T/install2.log" 2>&1; then
+  echo relay.example.org > "$RH/control/me"; echo relay.example.org > "$RH/control/locals"
+  for s in qmail-smtpd qmail-qmtpd qmail-qmqpd qmail-smtps qmail-submission qmail-qmtps qmail-pop3d qmail-pop3s; do
+    rm -rf "$RH/service/$s"
+  done
+  cp "$R/control/dnsservers" "$RH/control/"
+  echo 1 > "$RH/control/sessionsperhost"
+  echo 1 > "$RH/control/timeoutidle"   # the sessions that met the dead route end soon
+  cp "$C/testca.crt" "$RH/control/remoteca.pem"
+  (umask 077; cat "$C/leaf.crt" "$C/leaf.key" > "$RH/control/clientcert.pem")
+  [ "$(id -u)" = 0 ] && chown qmailr "$RH/control/clientcert.pem"
+  printf 'hubhost.test:verify\n' > "$RH/control/tlsdestinations"
+  printf 'hub.example.org:hubhost.test:%s:qmtps\n' "$DEAD" > "$RH/control/qmtproutes"
+  qmailctl_start "$RH" "$T/start2.log"; ok $? "relay hub started (qmail-send only)"
+  for i in 1 2 3 4 5; do
+    printf 'Subject: flush %s\n\nhello\n' "$i" | "$RH/bin/qmail-inject" -f postmaster@relay.example.org "$PM"
+  done
+  rlog() { cat "$RH/log/qmail-send/current" 2>/dev/null; }
+  wait_until eval '[ "$(rlog | grep -c "deferral:")" -ge 5 ]'; ok $? "  5 messages deferred while the route is dead"
+  sleep 3                                 # past timeoutidle: no session with the old route
+  c0=$(certlines)
+  printf 'hub.example.org:hubhost.test:%s:qmtps\n' "$QP" > "$RH/control/qmtproutes"
+  "$RH/bin/qmail-tcpok" > /dev/null 2>&1   # 127.0.0.1 refused: the tcpto table would skip it
+  "$RH/bin/qmailctl" flush > /dev/null 2>&1
+  wait_until eval '[ "$(got "flush [1-5]")" -ge 5 ]'; ok $? "  qmailctl flush: the 5 reach the hub's Maildir"
+  is "$(( $(certlines) - c0 ))" 1 "  over one TLS connection (one handshake in the hub's log)"
+  like "$(rlog | grep 'success:' | tail -1)" "accepted.message.\(QMTP\).over.TLS.\(TLSv1\.[23].*verify.ok\)" \
+    "  qmail-send's log names the TLS and its verification"
+  "$RH/bin/qmailctl" stop > /dev/null 2>&1
+else
+  sed 's/^/# /' "$T/install2.log" | tail -5
+  ok 1 "make install of the relay hub"
+fi
+
 done_testing
