@@ -15,7 +15,9 @@
 # no libtls. qmail-remote: a qmtproutes line with the qmtps option sends a
 # batch over one TLS connection in session mode (handshakes counted in the
 # hub's log), and a wrong CA defers (#4.7.5) without sending; answers per
-# recipient; a relay stalling mid-handshake is given up at timeoutremote.
+# recipient; a relay stalling mid-handshake is given up at timeoutremote;
+# the dial-up flush of a second installed hub (qmail-send, qmail-rspawn,
+# qmail-remote -S as qmailr) over one TLS connection.
 . "$(dirname "$0")/../lib/common.sh"
 . "$SRCDIR/tests/lib/hub.sh"
 hub_skip_unless_built
