@@ -47,7 +47,7 @@ ok $? "qmail-passwd --stdin alice"
 printf '300\n' > "$HUB/control/authdelay"
 printf '3\n' > "$HUB/control/authfailures"
 hub_start; ok $? "hub started"
-P3=$(cat "$HUB/service/qmail-pop3d/env/PORT") P3S=$(cat "$HUB/service/qmail-pop3s/env/PORT")
+P3=$(cat "$HUB/service/qmail-pop3d/env/PORT") P3S=$(cat "$HUB/service/qmail-pop3s/env/PORT")   # maybe picked again
 listening() { python3 -c "import socket; socket.create_connection(('127.0.0.1',$1),0.5)" 2>/dev/null; }
 wait_until listening "$P3"; ok $? "qmail-pop3d listens"
 wait_until listening "$P3S"; ok $? "qmail-pop3s listens"
@@ -325,7 +325,7 @@ popupuids() {
   done 2>/dev/null | sort -u | tr '\n' ' '
 }
 held() { sed -n "$1p" "$T/held" | grep -q '^+OK'; }
-PYTHONUNBUFFERED=1 drive "$P3" 127.0.0.1 +stls "USER alice" "PASS $PW" +sleep:3 QUIT > "$T/held" &
+PYTHONUNBUFFERED=1 drive "$P3" 127.0.0.1 +stls "USER alice" "PASS $PW" +sleep:5 QUIT > "$T/held" &
 hold=$!
 wait_until held 5
 uids=$(popupuids)
@@ -341,8 +341,9 @@ hub_stop
 echo 0 > "$HUB/service/qmail-pop3d/env/AUTH_CLEARTEXT_LOOPBACK"
 echo 1 > "$HUB/service/qmail-pop3s/env/PERIP"
 hub_start; ok $? "hub restarted with AUTH_CLEARTEXT_LOOPBACK 0 for qmail-pop3d, PERIP 1 for qmail-pop3s"
-wait_until listening "$P3"
-PYTHONUNBUFFERED=1 drive "$P3S" 127.0.0.1 -s +sleep:3 QUIT > "$T/held" &
+P3=$(cat "$HUB/service/qmail-pop3d/env/PORT") P3S=$(cat "$HUB/service/qmail-pop3s/env/PORT")   # maybe picked again
+wait_until listening "$P3"; wait_until listening "$P3S"
+PYTHONUNBUFFERED=1 drive "$P3S" 127.0.0.1 -s +sleep:8 QUIT > "$T/held" &
 hold=$!
 wait_until held 1
 out=$(drive "$P3S" 127.0.0.1 -s QUIT)
