@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include "q_control.h"
 #include "rconn.h"
+#include "rdns.h"
 #include "rroute.h"
 #include "rtls.h"
 #include "dane.h"
@@ -149,21 +150,36 @@ static void release(struct rconn *c)
   rtls_dane_free(&c->dane);
 }
 
+/* dane_applies: does the DANE step run for host under d's policy? Always
+ * under dane; under may (RFC 7672 sec 2.2, RFC 7435) when host came from
+ * an authenticated MX answer (or is the domain, authenticated without MX
+ * records). rdns_mx_named says 1 only when the resolver is trusted for
+ * the AD bit (control/dnsservers or trust-ad): without one, no TLSA
+ * lookup at all. */
+static int dane_applies(const struct rtls_dest *d, const char *host)
+{
+  const char *domain;
+  if (d->policy == RTLS_DANE) return 1;
+  return d->policy == RTLS_MAY && host[0] && rdns_mx_named(host, &domain) == 1;
+}
+
 int rtls_need(struct rconn *c, stralloc *why)
 {
   const struct rtls_dest *d = c->td;
   int r;
   if (!d) return 0;
-  if (d->policy == RTLS_DANE) {
+  c->dane.on = 0;
+  if (dane_applies(d, c->name)) {
     struct qtlsc_opts o;
     memset(&o, 0, sizeof o);
     c->tlsfree = release;
     r = rtls_dane(RTLS_DANE_BEFORE, &c->dane, c->name, c->port, &o, 0, why);
     if (r == RTLS_DANE_DEFER) return -1;
-    c->tlsneed = r == RTLS_DANE_OK;
-    return c->tlsneed;
+    c->dane.on = r == RTLS_DANE_OK;
   }
-  c->tlsneed = d->smtps || d->policy >= RTLS_ENCRYPT;
+  /* authenticated TLSA records (RFC 7672 sec 2.2): TLS required and the
+   * AFTER match, under may too (no plain text after a failed handshake) */
+  c->tlsneed = c->dane.on || d->smtps || (d->policy >= RTLS_ENCRYPT && d->policy != RTLS_DANE);
   return c->tlsneed;
 }
 
@@ -171,7 +187,7 @@ int rtls_start(struct rconn *c, stralloc *why)
 {
   const struct rtls_dest *d = c->td;
   struct qtlsc_opts o;
-  int dane = d && d->policy == RTLS_DANE && c->tlsneed;
+  int dane = c->dane.on;
   if (rconn_pending(c))
     return why_set(why, "the server sent more after its answer to STARTTLS", 0);
   memset(&o, 0, sizeof o);
@@ -250,4 +266,5 @@ int rtls_dane(int phase, struct rtls_dane_state *st, const char *host, unsigned 
 void rtls_dane_free(struct rtls_dane_state *st)
 {
   dane_hook_free(&st->p);
+  st->on = 0;
 }

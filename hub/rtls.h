@@ -13,12 +13,16 @@
  *           line (if any), then the default line.
  *   policy  none     never STARTTLS
  *           may      STARTTLS when offered, certificate not checked; a
- *                    refused STARTTLS goes on in plain text (the default)
+ *                    refused STARTTLS goes on in plain text (the default).
+ *                    But an MX host from an authenticated MX answer with
+ *                    secure, usable TLSA records gets `dane` (RFC 7672
+ *                    sec 2.2): TLS required and matched, no plain text
  *           encrypt  TLS required, certificate not checked
  *           verify   TLS required, the certificate valid for the MX host
  *                    or relay name, against control/remoteca.pem or the
  *                    system's CA store
- *           dane     RFC 7672 (hub/dane.c, rtls_dane below)
+ *           dane     RFC 7672 (hub/dane.c, rtls_dane below), also for
+ *                    relays from smtproutes
  * A policy that cannot be met (no STARTTLS offered or a refused one under
  * encrypt/verify/dane, a failed handshake, a bad certificate) is a
  * temporary failure "... (#4.7.5)": never plain text instead. A line that
@@ -86,11 +90,12 @@ int rtls_creds(const char *relay, struct rtls_dest *d, stralloc *why);
 
 /* ---- the TLS step of a connection (rsmtp.c) --------------------------------
  * rtls_need: is TLS required on connection c (c->td's policy; for dane,
- * the BEFORE phase of rtls_dane decides)? 1 yes, 0 no (may, none), -1
- * the delivery defers (why).
+ * and for may on an MX host from an authenticated MX answer, the BEFORE
+ * phase of rtls_dane decides)? 1 yes, 0 no (may, none), -1 the delivery
+ * defers (why).
  * rtls_start: the handshake on c (STARTTLS answered, or an SMTPS route's
- * fresh connection) with c->name as SNI and verify name; with dane, the
- * AFTER phase. Input already buffered in c is an error (a server that
+ * fresh connection) with c->name as SNI and verify name; with DANE on
+ * (c->dane.on), the AFTER phase. Input already buffered in c is an error (a server that
  * pipelines bytes after its 220 to STARTTLS could inject them). 0 ok:
  * c->tls set and c->tlsinfo filled; -1 failed (why), the connection is
  * unusable. */
@@ -105,7 +110,9 @@ int rtls_b64(stralloc *out, const char *s, size_t n);
 void rtls_scrub(char *text, const char *const *secrets);
 
 /* ---- DANE: filled in by hub/dane.[ch] ----------------------------------
- * rtls_dane is called for the `dane` policy, twice per connection:
+ * rtls_dane is called for the `dane` policy, and for `may` when the host
+ * came from an authenticated MX answer (rdns_mx_named 1: never without a
+ * resolver trusted for AD), twice per connection:
  *   phase RTLS_DANE_BEFORE: after the TCP connect, before STARTTLS (or the
  *     SMTPS handshake). host is the MX host (or relay) name, port the TCP
  *     port. Look up the TLSA records (_port._tcp.host) through a
@@ -116,16 +123,17 @@ void rtls_scrub(char *text, const char *const *secrets);
  *     Return RTLS_DANE_OK: TLS is required and the chain will be matched
  *     after the handshake; RTLS_DANE_NONE: no usable TLSA records (RFC
  *     7672 sec 2.2): the connection goes on as under `may` (opportunistic);
+ *     under `may` any other result is taken as under `dane`;
  *     RTLS_DANE_DEFER: why set (ending "(#4.7.5)"), the delivery defers.
  *   phase RTLS_DANE_AFTER: after a successful handshake, t->conn is the
  *     libtls struct tls * (tls_peer_cert_chain_pem gives the chain).
  *     Return RTLS_DANE_OK when a TLSA record matches (set t->verified =
- *     QTLSC_DANE for the log), else RTLS_DANE_DEFER with why.
- * For now (before hub/dane.c) every call defers: "DANE not supported yet". */
+ *     QTLSC_DANE for the log), else RTLS_DANE_DEFER with why. */
 enum rtls_dane_phase { RTLS_DANE_BEFORE = 0, RTLS_DANE_AFTER = 1 };
 enum rtls_dane_result { RTLS_DANE_OK = 0, RTLS_DANE_NONE = 1, RTLS_DANE_DEFER = -1 };
 struct rtls_dane_state {
   void *p;                     /* the hook's own data */
+  int on;                      /* BEFORE said OK: TLS required, AFTER runs */
 };
 int rtls_dane(int phase, struct rtls_dane_state *st, const char *host, unsigned short port,
               struct qtlsc_opts *o, struct qtlsc *t, stralloc *why);

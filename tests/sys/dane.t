@@ -23,6 +23,12 @@
 #   authentication (deferred when the server has no STARTTLS);
 #   a server without STARTTLS and insecure TLSA: plain text as under `may`;
 #   a relay named in smtproutes: no MX answer needed, its TLSA decides.
+# Then the default policy `may` (no tlsdestinations line), RFC 7672 sec
+# 2.2: secure usable TLSA make it `dane` (matching: delivered, verify dane;
+# another key: deferred on one connection, no plain retry; TLSA SERVFAIL
+# with a secure MX: deferred; no STARTTLS: deferred); TLSA or MX without
+# AD: opportunistic as before; without control/dnsservers (resolv.conf
+# swapped in a mount namespace, as root): no TLSA query at all.
 # Every server is started here and killed by pid; every wait is bounded.
 . "$(dirname "$0")/../lib/common.sh"
 case $BUILD in /*) B=$BUILD ;; *) B=$SRCDIR/$BUILD ;; esac
@@ -190,6 +196,76 @@ is "$(letters)" "sZ" "no STARTTLS and only PKIX TLSA records: deferred (TLS stil
 zone ad ad noad "3 1 1 $GOOD"
 remote
 is "$(letters)" "rK" "no STARTTLS and TLSA without AD: delivered in plain text (no DANE)"
+
+# ---- the default policy, `may` (no tlsdestinations line): RFC 7672 sec 2.2
+# applies DANE to an MX host with secure, usable TLSA records whatever the
+# local policy; then TLS is required and matched, no plain text after it.
+rm -f "$H/control/tlsdestinations"
+smtp
+zone ad ad ad "3 1 1 $GOOD"
+DM=$(wc -l < "$T/dns.log")
+remote
+is "$(letters)" "rK" "may, secure TLSA of the server's key: delivered"
+like "$OUT" "verify dane" "... matched by DANE"
+tail -n +$((DM + 1)) "$T/dns.log" | grep -q "q _$MXP._tcp.mx.dane.test TLSA"
+ok $? "... qmail-remote asked for the TLSA records"
+
+zone ad ad ad "3 1 1 $OTHER"
+remote
+is "$(letters)" "sZ" "may, secure TLSA of another key: deferred"
+like "$OUT" "#4\.7\.5" "... with #4.7.5"
+ok "$(sent_nothing)" "... nothing sent, no plain text"
+is "$(grep -c '^connect' "$T/smtp.log")" "1" "... one connection (no retry without TLS)"
+
+zone ad ad servfail
+remote
+is "$(letters)" "sZ" "may, secure MX, SERVFAIL for TLSA: deferred (not taken as no TLSA)"
+ok "$(sent_nothing)" "... nothing sent"
+
+zone ad ad noad "3 1 1 $OTHER"
+remote
+is "$(letters)" "rK" "may, TLSA without AD: no DANE, delivered as before"
+ok "$(tls)" "... with opportunistic TLS"
+printf '%s\n' "$OUT" | grep -q "verify dane" && r=1 || r=0
+ok $r "... not matched by DANE"
+
+zone noad ad ad "3 1 1 $OTHER"
+remote
+is "$(letters)" "rK" "may, MX without AD: no DANE, delivered"
+
+smtp --notls
+zone ad ad ad "3 1 1 $GOOD"
+remote
+is "$(letters)" "sZ" "may, no STARTTLS and secure TLSA: deferred"
+ok "$(sent_nothing)" "... and no mail in plain text"
+
+# without control/dnsservers the AD bit is not trusted: no TLSA query at
+# all. /etc/resolv.conf is replaced in a mount namespace of its own by one
+# naming a second dnsfake.py on port 53 (root and unshare(1) needed).
+smtp
+zone ad ad ad "3 1 1 $OTHER"
+if [ "$(id -u)" = 0 ] && unshare -m true 2>/dev/null; then
+  DNS2IP=$(loopback_ip)
+  python3 "$SRCDIR/tests/lib/dnsfake.py" "$Z" --bind "$DNS2IP" --port 53 > "$T/dns2.port" 2> "$T/dns2.log" &
+  DNS2=$!; _pids+=("$DNS2")
+  up "$T/dns2.port" "$DNS2" || { sed 's/^/# /' "$T/dns2.log"; echo "Bail out! dnsfake.py did not start on port 53"; exit 1; }
+  printf 'nameserver %s\n' "$DNS2IP" > "$T/resolv.conf"
+  mv "$H/control/dnsservers" "$T/dnsservers"
+  : > "$T/smtp.log"
+  QMAILHOME=$H timeout 60 unshare -m sh -c 'mount --bind "$1" /etc/resolv.conf && shift && exec "$@"' \
+    sh "$T/resolv.conf" "$QR" dane.test a@b.org u@dane.test < "$T/msg" > "$T/out" 2> "$T/err"
+  OUT=$(tr '\0' '\n' < "$T/out")
+  printf "%s\n" "$OUT" | sed "s/^/# /"
+  mv "$T/dnsservers" "$H/control/dnsservers"
+  is "$(letters)" "rK" "may, no control/dnsservers (AD not trusted): delivered, the TLSA of another key ignored"
+  grep -q "q dane.test MX" "$T/dns2.log"
+  ok $? "... the resolver of resolv.conf was asked for the MX"
+  grep -q " TLSA " "$T/dns2.log" && r=1 || r=0
+  ok $r "... and no TLSA query was made"
+  stop "$DNS2"
+else
+  for i in 1 2 3; do ok 0 "# skip no TLSA query without dnsservers: needs root and unshare -m"; done
+fi
 
 stop "$SPID"
 stop "$DNS"
