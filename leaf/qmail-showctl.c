@@ -15,7 +15,8 @@
  * Values are printed with non-printable bytes as \ooo.
  * Caps: control files are read through q_control.h (16 MB each).
  * -c checks the leaf's files instead (qmqpservers line by line, with the
- * parser of qmail-qmqpc and a lookup of every name; the timeout files and
+ * parser of qmail-qmqpc and a lookup of every name, and for a qmtps: line
+ * its CA file or pins (docs/qmtps.md); the timeout files and
  * spoollifetime; spool and spoolmax; me,
  * defaultdomain, defaulthost, plusdomain, idhost as host names) and prints
  * one line per problem, "control/qmqpservers line 2: bad port "99999"",
@@ -577,8 +578,19 @@ static void check_spool(void)
   stralloc_free(&v);
 }
 
+/* qmtps_checkable: control/qmtpsca.pem or control/qmtpspins exists (a
+ * qmtps: line is not used without one; docs/qmtps.md). */
+static int qmtps_checkable(void)
+{
+  stralloc p = {0};
+  int ok = control_path(&p, "qmtpsca.pem") && access(p.s, F_OK) == 0;
+  if (!ok) ok = control_path(&p, "qmtpspins") && access(p.s, F_OK) == 0;
+  stralloc_free(&p);
+  return ok;
+}
+
 /* check_hub: qmqpservers line no, as qmail-qmqpc reads it; a name must
- * resolve now. */
+ * resolve now; a qmtps: line needs a way to check the hub's certificate. */
 static void check_hub(size_t no, const char *line, size_t len)
 {
   struct net_server srv;
@@ -592,6 +604,9 @@ static void check_hub(size_t no, const char *line, size_t len)
     if (errno == ENOMEM) fatal_nomem();
     snprintf(why, sizeof why, "%s: %s", srv.host, net_strerror(errno));
     problem(name, why, "", 0, 0);
+  } else if (srv.proto == NET_QMTPS && !qmtps_checkable()) {
+    problem(name, "qmtps: neither control/qmtpsca.pem nor control/qmtpspins exists:"
+            " nothing is sent to this hub", "", 0, 0);
   }
 }
 

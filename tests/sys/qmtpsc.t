@@ -166,6 +166,9 @@ qq neither "$PM"
 is "$RC" 82 "neither control/qmtpsca.pem nor control/qmtpspins: exit 82"
 like "$FD6" "^Zno hub took the message: control/qmqpservers line 1: qmtps: no way to check the hub's certificate" \
   "  fails closed with a clear text"
+out=$("$leaf/bin/qmail-showctl" -c 2>&1); rc=$?
+is "$rc" 1 "qmail-showctl -c: exit 1 for a qmtps: line without CA or pin"
+like "$out" "qmqpservers line 1: qmtps: neither control/qmtpsca\.pem nor control/qmtpspins exists" "  naming the line"
 vq neither-v "$PM"
 ok "$(printf '%s' "$VERB" | grep -qE "hub 127\.0\.0\.1:$QP|connected"; [ $? != 0 ]; echo $?)" "  and tries no hub at all"
 
