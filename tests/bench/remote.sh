@@ -29,6 +29,23 @@
 #     tests/bench/delayproxy.py (a relay adding RTT/2 each way), a link
 #     like the ones a dial-up hub has (the SMTP session at 1 message per
 #     few RTTs is left out there: ND * 3 RTT is too long).
+#  e. drain with TLS: as a, NT held messages to x@tlssink.test, routed to
+#     tests/bench/tlssink.py (127.0.0.1, a sink offering STARTTLS with hub
+#     A's certificate; smtp-sink has no TLS), the same sink for both.
+#     Ours: control/tlsdestinations "tlssink.test:encrypt" (session mode
+#     keeps the TLS connection). Postfix: smtp_tls_security_level=encrypt
+#     and a peer_transport line for the run (its default: no TLS
+#     connection reuse). Handshakes per message from the sink's log.
+#  f. the dial-up flush with TLS on a slow link: NF held messages from hub
+#     A to hub B through delayproxy.py (FLUSH_RTT_MS, default 50: half each
+#     way), QMTPS (qmtproutes "qmtps", sessionsperhost 1, B's qmail-qmtps)
+#     against SMTP+STARTTLS one message per connection (sessionsperhost 0,
+#     tlsdestinations ":encrypt", B's qmail-smtpd), at hub A's
+#     concurrencyremote (20 connections at once) and, FLUSH_SERIAL=1 (the
+#     default), at concurrencyremote 1 (one connection after the other, as
+#     a flush over one modem line goes). A network namespace
+#     with tc netem would be the other way to make the link; this kernel
+#     has no sch_netem, so the relay it is, as in d.
 # Figures (tests/bench/remotedrive.py, built on acceptdrive.py): msgs/s;
 # server CPU = machine busy CPU (/proc/stat) - client CPU - driver CPU per
 # message; hub-tree = CPU of the hub's processes (ours: the qmailctl
@@ -36,7 +53,7 @@
 # processes (0.2 s sampling), connections accepted by the sink / hub B.
 # Env: N (2000; QUICK=1: 200), SIZE (2048), C (10), PROTOS ("smtp qmqp"),
 # NRCPT (1000; QUICK: 200), NDOM (10), ND (1000; QUICK: 200), CASES
-# ("a b c d"), LINK_RTT_MS ("0 50"), CONCREMOTE (hub A's
+# ("a b c d e f"), NT (N), NF (100), FLUSH_RTT_MS (50), FLUSH_SERIAL (1), LINK_RTT_MS ("0 50"), CONCREMOTE (hub A's
 # control/concurrencyremote; unset: the default, 20), TIMEOUT (600 s per case), PF_WAIT (600), PF_REUSE, BUILD.
 # Output: summary on stdout and in $BUILD/bench/remote.txt. Root on Debian
 # 12, loopback only. Stops what it started (both hubs, Postfix, the sink
@@ -56,7 +73,11 @@ PROTOS=${PROTOS:-"smtp qmqp"}
 NRCPT=${NRCPT:-1000}
 NDOM=${NDOM:-10}
 ND=${ND:-1000}
-CASES=${CASES:-"a b c d"}
+CASES=${CASES:-"a b c d e f"}
+NT=${NT:-$N}
+NF=${NF:-100}
+FLUSH_RTT_MS=${FLUSH_RTT_MS:-50}
+FLUSH_SERIAL=${FLUSH_SERIAL:-1}
 LINK_RTT_MS=${LINK_RTT_MS:-"0 50"}
 TIMEOUT=${TIMEOUT:-600}
 PF_WAIT=${PF_WAIT:-600}
@@ -86,13 +107,14 @@ RESULTS=$tmp/results
 : > "$RESULTS"
 
 # ---- cleanup: only what this run started ---------------------------------
-sink_pid='' strace_pid='' hubb_up=0 pf_held=0 pf_transport='' proxy_pids=''
+sink_pid='' strace_pid='' hubb_up=0 pf_held=0 pf_transport='' proxy_pids='' tsink_pid='' pf_tlslevel=''
 cleanup() {
   trap - EXIT INT TERM
   if [ -n "$bg_pid" ]; then kill -TERM "$bg_pid" 2>/dev/null; wait "$bg_pid" 2>/dev/null; fi
   if [ "$hub_up" = 1 ]; then "$H/bin/qmailctl" stop > /dev/null; fi
   if [ "$hubb_up" = 1 ]; then "$HB/bin/qmailctl" stop > /dev/null; fi
   if [ "$pf_held" = 1 ]; then postsuper -d ALL hold > /dev/null 2>&1; fi
+  if [ -n "$pf_tlslevel" ]; then pf_tls_restore; fi
   if [ -n "$pf_transport" ]; then
     printf '%s\n' "$pf_transport" > /etc/postfix/peer_transport; postmap /etc/postfix/peer_transport
     [ "$pf_started" = 1 ] || postfix reload > /dev/null 2>&1
@@ -100,8 +122,9 @@ cleanup() {
   if [ "$pf_started" = 1 ]; then bash "$PEERS/postfix-peer-stop.sh" > /dev/null; fi
   if [ -n "$proxy_pids" ]; then kill -TERM $proxy_pids 2>/dev/null; wait $proxy_pids 2>/dev/null; fi
   if [ -n "$sink_pid" ]; then kill -TERM "$sink_pid" 2>/dev/null; fi
+  if [ -n "$tsink_pid" ]; then kill -TERM "$tsink_pid" 2>/dev/null; wait "$tsink_pid" 2>/dev/null; fi
   if [ -n "$strace_pid" ]; then kill -TERM "$strace_pid" 2>/dev/null; wait "$strace_pid" 2>/dev/null; fi
-  rm -rf "$tmp" "$SD"
+  rm -rf "$tmp" "$SD" "$SD.tls"
 }
 trap cleanup EXIT
 trap 'echo "remote.sh: interrupted, cleaning up" >&2; exit 130' INT TERM
@@ -124,9 +147,9 @@ echo localhost > "$H/control/locals"
 [ -n "${CONCREMOTE:-}" ] && echo "$CONCREMOTE" > "$H/control/concurrencyremote"
 echo ":127.0.0.1:$SINK_PORT" > "$H/control/smtproutes"
 # hub B: accepts only (no qmail-send, no qmqpd)
-B_SMTP=$(free_port) B_QMTP=$(free_port)
+B_SMTP=$(free_port) B_QMTP=$(free_port) B_QMTPS=$(free_port)
 mkdir -p "$HB/control"; echo b.test > "$HB/control/me"; echo b.test > "$HB/control/rcpthosts"
-for s in qmail-smtpd:$B_SMTP qmail-qmtpd:$B_QMTP; do
+for s in qmail-smtpd:$B_SMTP qmail-qmtpd:$B_QMTP qmail-qmtps:$B_QMTPS; do
   mkdir -p "$HB/service/${s%%:*}/env"
   echo 127.0.0.1 > "$HB/service/${s%%:*}/env/IP"; echo "${s#*:}" > "$HB/service/${s%%:*}/env/PORT"
   echo 1000 > "$HB/service/${s%%:*}/env/PERIP"   # every client is 127.0.0.1
@@ -134,6 +157,7 @@ done
 make -s -C "$top" -o all install QMAILHOME="$HB" BUILD="$BUILD" > "$tmp/install.b.log" 2>&1 ||
   { cat "$tmp/install.b.log"; die "make install QMAILHOME=$HB failed"; }
 chmod -x "$HB/service/qmail-send/run" "$HB/service/qmail-qmqpd/run"
+rm -f "$HB/service/qmail-qmtps/down"   # installed down; case f uses it
 SCOPE_OURS="pgidfiles:$H/service/*/qmailctl.pid"
 mess_count() { find "$H/queue/mess" -type f | wc -l; }
 todo_count() { find "$H/queue/todo" -type f | wc -l; }
@@ -159,7 +183,7 @@ ours_wait_held() {
 bconns() { cat "$HB/log/$1"/@* "$HB/log/$1/current" 2>/dev/null | grep -c 'tcpserver: ok'; }
 
 # ---- Postfix -----------------------------------------------------------------
-case " $CASES " in *" a "*|*" b "*|*" c "*) pf_acquire ;; *) note "cases $CASES: no Postfix needed" ;; esac
+case " $CASES " in *" a "*|*" b "*|*" c "*|*" e "*) pf_acquire ;; *) note "cases $CASES: no Postfix needed" ;; esac
 pf_idle() {
   local i; for i in $(seq 1200); do [ "$(pf_queue_count)" = 0 ] && break; sleep 0.1; done
   [ "$(pf_queue_count)" = 0 ] || note "Postfix: $(pf_queue_count) messages still queued before a case"
@@ -301,12 +325,125 @@ case_d() {
   echo ":127.0.0.1:$SINK_PORT" > "$H/control/smtproutes"
 }
 
+# ---- e. drain to a TLS sink ----------------------------------------------------
+TDOM=tlssink.test
+tsink_start() {
+  TSINK_PORT=$(free_port)
+  mkdir -p "$SD.tls"; : > "$tmp/tsink.log"
+  "$PY" "$top/tests/bench/tlssink.py" "$TSINK_PORT" "$H/control/servercert.pem" "$SD.tls" "$tmp/tsink.log" 2 \
+    > "$tmp/tsink.out" 2>&1 &
+  tsink_pid=$!
+  local i; for i in $(seq 100); do listening "$TSINK_PORT" && return 0; sleep 0.05; done
+  cat "$tmp/tsink.out"; die "tlssink.py does not listen on $TSINK_PORT"
+}
+tsink_count() { grep -c "^$1\$" "$tmp/tsink.log"; }
+# tls_result: the line with the sink's connections and handshakes of the case
+tls_result() {  # conns0 hs0
+  local c h; sleep 0.3
+  c=$(( $(tsink_count c) - $1 )) h=$(( $(tsink_count h) - $2 ))
+  sed -i "s/\$/ hs=$h/" "$tmp/line"
+  result "$c"
+}
+pf_tls_restore() {
+  if [ "$pf_tlslevel" = - ]; then postconf -X smtp_tls_security_level 2> /dev/null
+  else postconf -e "smtp_tls_security_level=$pf_tlslevel"; fi
+  pf_tlslevel=''
+}
+case_e() {
+  tsink_start
+  local c0 h0
+  log "e. drain of $NT held messages to a TLS sink (tlssink.py, STARTTLS): ours, tlsdestinations encrypt"
+  ours_idle; find "$SD.tls" -type f -delete
+  printf '%s:127.0.0.1:%s\n:127.0.0.1:%s\n' "$TDOM" "$TSINK_PORT" "$SINK_PORT" > "$H/control/smtproutes"
+  echo "$TDOM:encrypt" > "$H/control/tlsdestinations"
+  ours_restart; ours_hold
+  N0=$N; N=$NT; bgrun "$tmp/inj" $(src smtp "$OUR_SMTP" "x@$TDOM"); N=$N0
+  ours_wait_held "$NT"
+  c0=$(tsink_count c) h0=$(tsink_count h)
+  drive --label ours --case "e-drain-tls" --n "$NT" --count "dir:$SD.tls" --scope "$SCOPE_OURS" \
+    --release "$H/bin/qmailctl flush"
+  tls_result "$c0" "$h0"
+  local i; for i in $(seq 1200); do [ "$(mess_count)" = 0 ] && break; sleep 0.1; done
+  rm -f "$H/control/tlsdestinations"
+  echo ":127.0.0.1:$SINK_PORT" > "$H/control/smtproutes"
+  ours_restart
+  [ "$have_pf" = 1 ] || return 0
+  log "e. drain of $NT held messages to the TLS sink: Postfix, smtp_tls_security_level=encrypt"
+  pf_transport=$(cat /etc/postfix/peer_transport)
+  printf '%s\n%s smtp:[127.0.0.1]:%s\n' "$pf_transport" "$TDOM" "$TSINK_PORT" > /etc/postfix/peer_transport
+  postmap /etc/postfix/peer_transport
+  pf_tlslevel=$(postconf -nh smtp_tls_security_level 2> /dev/null); [ -n "$pf_tlslevel" ] || pf_tlslevel=-
+  postconf -e smtp_tls_security_level=encrypt
+  postfix reload > /dev/null 2>&1; sleep 1
+  pf_idle; find "$SD.tls" -type f -delete; pf_held=1
+  N0=$N; N=$NT; bgrun "$tmp/inj" $(src smtp "$SMTP_PORT" "x@$TDOM" peer-hold); N=$N0
+  for i in $(seq 1200); do [ "$(pf_hold_count)" -ge "$NT" ] && break; sleep 0.1; done
+  [ "$(pf_hold_count)" -ge "$NT" ] || note "Postfix TLS drain: $(pf_hold_count) of $NT held before the release"
+  c0=$(tsink_count c) h0=$(tsink_count h)
+  drive --label postfix --case "e-drain-tls" --n "$NT" --count "dir:$SD.tls" --scope "tree:$(pf_master)" \
+    --release "postsuper -H ALL 2>/dev/null; postqueue -f"
+  pf_held=0
+  tls_result "$c0" "$h0"
+  pf_tls_restore
+  printf '%s\n' "$pf_transport" > /etc/postfix/peer_transport; postmap /etc/postfix/peer_transport
+  postfix reload > /dev/null 2>&1; pf_transport=''
+}
+
+# ---- f. the dial-up flush with TLS on a slow link --------------------------------
+case_f_one() {  # label sessionsperhost qmtps(0|1) [concurrencyremote]
+  local label=$1 s0 q0 NSAVE=$N
+  log "f. dial-up flush of $NF messages: $label, link RTT $FLUSH_RTT_MS ms"
+  ours_idle
+  if [ -n "${4:-}" ]; then echo "$4" > "$H/control/concurrencyremote"
+  elif [ -n "${CONCREMOTE:-}" ]; then echo "$CONCREMOTE" > "$H/control/concurrencyremote"
+  else rm -f "$H/control/concurrencyremote"; fi
+  echo "$2" > "$H/control/sessionsperhost"
+  echo ":encrypt" > "$H/control/tlsdestinations"
+  echo ":127.0.0.1:$PX_SMTP" > "$H/control/smtproutes"
+  if [ "$3" = 1 ]; then echo ":127.0.0.1:$PX_QMTPS:qmtps" > "$H/control/qmtproutes"; else rm -f "$H/control/qmtproutes"; fi
+  ours_restart; ours_hold
+  N=$NF; bgrun "$tmp/inj" $(src smtp "$OUR_SMTP" x@dial.test); N=$NSAVE
+  ours_wait_held "$NF"
+  s0=$(bconns qmail-smtpd) q0=$(bconns qmail-qmtps)
+  drive --label "$label" --case "f-flush-tls-$NF-rtt${FLUSH_RTT_MS}ms" --n "$NF" --count "tree:$HB/queue/todo" \
+    --scope "$SCOPE_OURS" --release "$H/bin/qmailctl flush"
+  sleep 0.3
+  result "$(( $(bconns qmail-smtpd) - s0 + $(bconns qmail-qmtps) - q0 ))"
+  local i; for i in $(seq 1200); do [ "$(mess_count)" = 0 ] && break; sleep 0.1; done
+}
+case_f() {
+  if [ "$hubb_up" = 0 ]; then
+    "$HB/bin/qmailctl" start > "$tmp/qmailctl.b.log" 2>&1 || { cat "$tmp/qmailctl.b.log"; die "hub B: qmailctl start failed"; }
+    hubb_up=1
+  fi
+  local i p
+  for i in $(seq 100); do listening "$B_SMTP" && listening "$B_QMTPS" && break; sleep 0.1; done
+  listening "$B_QMTPS" || { note "f: hub B's qmail-qmtps does not listen on $B_QMTPS: case f skipped"; return 0; }
+  PX_SMTP=$(free_port) PX_QMTPS=$(free_port)
+  for p in "$PX_SMTP:$B_SMTP" "$PX_QMTPS:$B_QMTPS"; do
+    "$PY" "$top/tests/bench/delayproxy.py" "${p%%:*}" "${p#*:}" "$FLUSH_RTT_MS" > "$tmp/proxy.${p%%:*}" 2>&1 &
+    proxy_pids="$proxy_pids $!"
+  done
+  for i in $(seq 100); do listening "$PX_SMTP" && listening "$PX_QMTPS" && break; sleep 0.05; done
+  case_f_one ours-qmtps-s1 1 1
+  case_f_one ours-starttls-classic 0 0
+  [ "$FLUSH_SERIAL" = 1 ] && case_f_one ours-starttls-serial 0 0 1
+  kill -TERM $proxy_pids 2>/dev/null; wait $proxy_pids 2>/dev/null; proxy_pids=''
+  "$HB/bin/qmailctl" stop > /dev/null; hubb_up=0
+  rm -f "$H/control/qmtproutes" "$H/control/sessionsperhost" "$H/control/tlsdestinations" "$H/control/concurrencyremote"
+  [ -n "${CONCREMOTE:-}" ] && echo "$CONCREMOTE" > "$H/control/concurrencyremote"
+  echo ":127.0.0.1:$SINK_PORT" > "$H/control/smtproutes"
+  ours_restart
+}
+
 # ---- the run -----------------------------------------------------------------
 start=$(date +%s)
 {
   echo "# remote.sh $(date -u '+%Y-%m-%d %H:%M:%S UTC') on $(uname -n), $(nproc) CPUs, kernel $(uname -r), load average $(cut -d' ' -f1-3 /proc/loadavg) at the start; git $(git -C "$top" describe --always --dirty 2>/dev/null)"
   echo "# N=$N SIZE=$SIZE C=$C protos: $PROTOS; NRCPT=$NRCPT over NDOM=$NDOM; ND=$ND; cases: $CASES; clients smtp-source/qmqp-source (Postfix $(postconf -h mail_version 2>/dev/null || echo '?'))"
   echo "# sink: smtp-sink 127.0.0.1:$SINK_PORT (dumps to $SD, tmpfs), accepts counted by strace; ours: hub A $H (concurrencyremote $(cat "$H/control/concurrencyremote" 2>/dev/null || echo 20), sessionsperhost default 4), hub B $HB (accept only)"
+  case " $CASES " in *" e "*) echo "# e: tests/bench/tlssink.py (STARTTLS, hub A's certificate, 2 processes) for both; NT=$NT; ours tlsdestinations encrypt, Postfix smtp_tls_security_level=encrypt" ;; esac
+  case " $CASES " in *" f "*) echo "# f: NF=$NF, hub B's qmail-qmtps and qmail-smtpd (STARTTLS) behind delayproxy.py, RTT $FLUSH_RTT_MS ms (half each way; no tc netem in this kernel)" ;; esac
   if [ "$have_pf" = 1 ]; then echo "# Postfix: peer kit $PEERS, smtpd :$SMTP_PORT qmqpd :$QMQP_PORT -> smtp:[127.0.0.1]:$SINK_PORT"
   else echo "# Postfix: not measured"; fi
 } > "$tmp/head"
@@ -314,7 +451,7 @@ cat "$tmp/head"
 hub_start
 for c in $CASES; do
   case $c in
-    a) case_a ;; b) case_b ;; c) case_c ;; d) case_d ;;
+    a) case_a ;; b) case_b ;; c) case_c ;; d) case_d ;; e) case_e ;; f) case_f ;;
     *) note "unknown case $c" ;;
   esac
 done

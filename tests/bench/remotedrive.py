@@ -135,6 +135,35 @@ def run(argv):
     print(" ".join("%s=%s" % (k, v) for k, v in kv.items()))
 
 
+def tls_ratios(rows, idx):
+    """Case e (drain to the TLS sink) against case a (no TLS), handshakes
+    per message; case f (QMTPS vs SMTP+STARTTLS on a slow link)."""
+    out = []
+    for r in rows:
+        if r["case"] == "e-drain-tls" and "hs" in r:
+            out.append("e-drain-tls %s: %s TLS handshakes for %s messages (%.3f per message), %s connections" % (
+                r["label"], r["hs"], r["got"], int(r["hs"]) / max(int(r["got"]), 1), r["conns"]))
+    for lab in ("ours", "postfix"):
+        e, a = idx.get(("e-drain-tls", lab)), idx.get(("a-drain", lab))
+        if e and a and a["rate"]:
+            out.append("%s: TLS/no-TLS drain msgs/s %.2fx (%.0f vs %.0f msgs/s)" % (
+                lab, e["rate"] / a["rate"], e["rate"], a["rate"]))
+    e, ep = idx.get(("e-drain-tls", "ours")), idx.get(("e-drain-tls", "postfix"))
+    if e and ep and ep["rate"]:
+        out.append("e-drain-tls: ours/Postfix %.2fx (goal >= 1.5x): %s" % (
+            e["rate"] / ep["rate"], "met" if e["rate"] >= 1.5 * ep["rate"] else "NOT met"))
+    for case in sorted({k[0] for k in idx if k[0].startswith("f-flush-tls")}):
+        q = idx.get((case, "ours-qmtps-s1"))
+        for lab, how in (("ours-starttls-classic", "20 connections at once"),
+                         ("ours-starttls-serial", "one connection at a time")):
+            s = idx.get((case, lab))
+            if q and s and q["secs"]:
+                x = s["secs"] / q["secs"]
+                out.append("%s: QMTPS session %.2f s vs SMTP+STARTTLS one message per connection, %s, %.2f s: %.2fx (goal >= 5x): %s" % (
+                    case, q["secs"], how, s["secs"], x, "met" if x >= 5 else "NOT met"))
+    return out
+
+
 def report(results, out):
     rows = []
     with open(results) as f:
@@ -177,6 +206,7 @@ def report(results, out):
             if s and idx[k]["secs"]:
                 ratios.append("%s: QMTP session vs %s: %.2fx faster (%.2f s vs %.2f s; goal >= 5x vs classic)" % (
                     k[0], other, s["secs"] / idx[k]["secs"], idx[k]["secs"], s["secs"]))
+    ratios.extend(tls_ratios(rows, idx))
     if ratios:
         say("")
         lines.extend(ratios)
