@@ -11,7 +11,7 @@
 #   make bench-leaf           leaf benchmark against nullmailer and Postfix
 #   make bench-spool          a leaf send with an empty spool, before and after the spool
 #   make bench-local          local delivery end to end and drain against Postfix
-#   make bench-remote         remote delivery (drain, end to end, 1000 recipients, dial-up flush) against Postfix
+#   make bench-remote         remote delivery (drain, end to end, 1000 recipients, dial-up flush; TLS drain, QMTPS flush) against Postfix
 #   make bench-tls            STARTTLS and SMTPS sessions and messages per second, CPU per handshake, against Postfix
 #   make bench-pop3           POP3 RETR+DELE of 10,000 messages and a UIDL poll against Dovecot
 #
@@ -208,7 +208,7 @@ bench-local: all
 bench-scale: all
 	bash tests/bench/scale.sh
 bench-remote: all
-	bash tests/bench/remote.sh
+	BUILD=$(BUILD) bash tests/bench/remote.sh
 bench-spool: all
 	BUILD=$(BUILD) bash tests/bench/spool.sh
 bench-tls: all
