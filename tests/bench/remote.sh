@@ -483,6 +483,8 @@ echo
   echo "a/b/c: arrivals counted at smtp-sink (c: recipients, so its rates and CPU are per recipient); conns = connections smtp-sink accepted."
   echo "d: arrivals = messages in hub B's queue/todo (B accepts only); conns = B's tcpserver 'ok' lines; the CPU is hub A's."
   echo "d-...-rttNms: through tests/bench/delayproxy.py, a relay adding N/2 ms each way (a slow link); QMTP pipelines, SMTP waits for each reply."
+  echo "e: arrivals counted at tests/bench/tlssink.py (STARTTLS offered); conns and TLS handshakes from its log."
+  echo "f: as d, with TLS (QMTPS; SMTP+STARTTLS under tlsdestinations :encrypt), through delayproxy.py at FLUSH_RTT_MS; -serial = concurrencyremote 1."
   echo "server CPU = machine busy CPU (/proc/stat) - client CPU - driver CPU; hub-tree = the hub's own processes (/proc/PID/stat); peak PSS of the same."
   if [ "${#NOTES[@]}" -gt 0 ]; then
     echo
