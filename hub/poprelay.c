@@ -1,8 +1,7 @@
-/* poprelay.c: qmail-popup's child (checkpassword, then qmail-pop3d) and,
- * inside TLS, the relay between it and the client (see poprelay.h). */
+/* poprelay.c: inside TLS, the relay between qmail-popup's child
+ * (checkpassword, then qmail-pop3d) and the client (see poprelay.h). */
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
@@ -12,86 +11,22 @@
 #include "q_err.h"
 #include "poprelay.h"
 
-static int dropping;
-static uid_t drop_uid;
-static gid_t drop_gid;
+static int ctl = -1;
 
-void poprun_dropto(unsigned long uid, unsigned long gid)
+void poprun_split(int fd)
 {
-  dropping = 1;
-  drop_uid = (uid_t)uid;
-  drop_gid = (gid_t)gid;
+  ctl = fd;
 }
 
-/* spawn: fork; the child has io (when >= 0) as fds 0 and 1, the reading
- * end of a pipe holding cred as fd 3, and execs argv. The pid, or -1. */
-static pid_t spawn(char **argv, const char *cred, size_t n, int io)
-{
-  int p[2];
-  pid_t pid;
-  if (pipe2(p, O_CLOEXEC) == -1) return -1;
-  pid = fork();
-  if (pid == -1) { close(p[0]); close(p[1]); return -1; }
-  if (pid == 0) {
-    if (io >= 0 && (dup2(io, 0) == -1 || dup2(io, 1) == -1)) _exit(111);
-    if (p[0] == 3) { if (fcntl(3, F_SETFD, 0) == -1) _exit(111); }
-    else if (dup2(p[0], 3) == -1) _exit(111);
-    signal(SIGPIPE, SIG_DFL);
-    execv(argv[0], argv);
-    err_print("alert", errno, "unable to run ", argv[0], (const char *)0);
-    _exit(111);
-  }
-  close(p[0]);
-  /* at most 512 bytes into an empty pipe: one write that cannot block */
-  while (write(p[1], cred, n) == -1 && errno == EINTR) ;
-  close(p[1]);
-  return pid;
-}
-
-/* verdict: the child's exit status as POPRUN_* */
-static int verdict(int st)
-{
-  if (WIFEXITED(st) && WEXITSTATUS(st) == 0) return POPRUN_OK;
-  if (WIFEXITED(st) && WEXITSTATUS(st) == 1) return POPRUN_REFUSED;
-  return POPRUN_TEMP;
-}
-
-static pid_t victim;
-static void on_alarm(int sig)
-{
-  (void)sig;
-  if (victim > 0) kill(victim, SIGKILL);
-}
-
-int poprun_plain(char **argv, const char *cred, size_t n, long long deadline_ms)
-{
-  int st;
-  pid_t pid = spawn(argv, cred, n, -1);
-  if (pid == -1) return POPRUN_TEMP;
-  victim = pid;
-  if (deadline_ms > 0) {
-    long long left = deadline_ms - io_now_ms();
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_alarm;
-    sigaction(SIGALRM, &sa, 0);
-    alarm(left <= 0 ? 1 : (unsigned)((left + 999) / 1000));
-  }
-  while (waitpid(pid, &st, 0) == -1)
-    if (errno != EINTR) { alarm(0); return POPRUN_TEMP; }
-  alarm(0);
-  victim = 0;
-  return verdict(st);
-}
-
-/* reap: wait for the child at most POPRELAY_REAP_MS, then kill it (which
- * may fail once the ids are dropped; it has end of file on everything) */
+/* reap: wait for the child at most POPRELAY_REAP_MS, then kill it; split
+ * (poprun_split), the privileged half's answer instead */
 static int reap(pid_t pid)
 {
   int st, ms = 0, step = 1;
+  if (ctl >= 0) return popriv_answer(ctl);
   for (;;) {
     pid_t r = waitpid(pid, &st, WNOHANG);
-    if (r == pid) return verdict(st);
+    if (r == pid) return popriv_verdict(st);
     if (r == -1 && errno != EINTR) return POPRUN_TEMP;
     if (ms >= POPRELAY_REAP_MS) {
       if (kill(pid, SIGKILL) == -1) return POPRUN_TEMP;
@@ -102,14 +37,6 @@ static int reap(pid_t pid)
     ms += step;
     if (step < 64) step *= 2;
   }
-}
-
-/* drop: the relay's ids, when asked for (poprun_dropto) */
-static int drop(void)
-{
-  if (!dropping) return 0;
-  if (setgroups(0, 0) == -1 || setgid(drop_gid) == -1 || setuid(drop_uid) == -1) return -1;
-  return 0;
 }
 
 /* tls_put: all of buf to the client */
@@ -202,7 +129,8 @@ int poprun_tls(char **argv, const char *cred, size_t n, struct qtls *t, buffer *
   ssize_t k;
   struct io_limits idle;
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) return POPRUN_TEMP;
-  pid = spawn(argv, cred, n, sv[1]);
+  if (ctl >= 0) pid = popriv_ask(ctl, cred, n, sv[1]);   /* 0 or -1 */
+  else pid = popriv_spawn(argv, cred, n, sv[1]);
   close(sv[1]);
   if (pid == -1) { close(sv[0]); return POPRUN_TEMP; }
   memset(&rel, 0, sizeof rel);
@@ -215,15 +143,9 @@ int poprun_tls(char **argv, const char *cred, size_t n, struct qtls *t, buffer *
     return k < 0 && res == POPRUN_REFUSED ? POPRUN_TEMP : res;
   }
   started();
-  if (drop() == -1) {
-    err_print("alert", errno, "unable to drop privileges after the login", (const char *)0);
-    close(sv[0]);
-    reap(pid);
-    return POPRUN_OK;   /* the child has answered; the session is over */
-  }
   if (fcntl(sv[0], F_SETFL, O_NONBLOCK) == -1 || tls_put(t, rel.down, (size_t)k) < 0) {
     close(sv[0]);
-    reap(pid);
+    if (ctl < 0) reap(pid);
     return POPRUN_OK;
   }
   rel.uplen = (size_t)(in->n - in->p);   /* pipelined after PASS: the child's now */
@@ -235,6 +157,6 @@ int poprun_tls(char **argv, const char *cred, size_t n, struct qtls *t, buffer *
   while (step(&rel, &idle)) ;
   if (!rel.neteof) qtls_close(t);
   close(sv[0]);
-  reap(pid);
+  if (ctl < 0) reap(pid);   /* split: the privileged half waits for it */
   return POPRUN_OK;
 }

@@ -9,6 +9,9 @@
  * of a socketpair as fds 0 and 1, and qmail-popup relays plaintext both
  * ways between it and the TLS connection.
  *
+ * As root the relay runs in qmail-popup's unprivileged half (popriv.h):
+ * the privileged half runs the child on the socketpair end it is sent.
+ *
  * The contract with qmail-pop3d (qmail's): after a good password it
  * prints the "+OK" that answers PASS itself; when the password is refused
  * checkpassword exits 1 having printed nothing; qmail-pop3d never exits 1.
@@ -22,20 +25,12 @@
 #include "buffer.h"
 #include "q_io.h"
 #include "q_tls.h"
+#include "popriv.h"   /* POPRUN_*, poprun_plain */
 
-#define POPRUN_OK 0        /* the child answered: its session ran and ended */
-#define POPRUN_REFUSED 1   /* checkpassword refused the login, nothing was sent */
-#define POPRUN_TEMP 2      /* could not run it, it crashed, exited 2 or 111 */
 
 #define POPRELAY_BUF 16384 /* one TLS record's plaintext at most */
 #define POPRELAY_REAP_MS 5000   /* after the end: how long the child may take to exit */
 #define POPRELAY_GRACE_MS 5000  /* the relay's idle timeout is the child's and this */
-
-/* poprun_plain: the child on the client's socket (fds 0 and 1) with cred
- * (n bytes, at most 512) on its fd 3; waits for it. At deadline_ms
- * (io_now_ms() clock; 0: none) the child is killed (nothing it has not
- * done at QUIT happens). POPRUN_*. */
-int poprun_plain(char **argv, const char *cred, size_t n, long long deadline_ms);
 
 /* poprun_tls: the child on a socketpair, relayed through t. Before the
  * child's first byte nothing is read from the client (a refused login
@@ -49,9 +44,9 @@ int poprun_plain(char **argv, const char *cred, size_t n, long long deadline_ms)
 int poprun_tls(char **argv, const char *cred, size_t n, struct qtls *t, buffer *in,
                const struct io_limits *lim, void (*started)(void));
 
-/* poprun_dropto: after the login, the relay needs no root: with
- * poprun_dropto(uid, gid) set (qmail-popup does it as root, for qmaild),
- * the relay's process takes these ids once the child has answered. */
-void poprun_dropto(unsigned long uid, unsigned long gid);
+/* poprun_split: as root qmail-popup is split (popriv.h): from now on
+ * poprun_tls asks the privileged half over ctl to run the child on its
+ * socketpair end, and its answer is the verdict. */
+void poprun_split(int ctl);
 
 #endif

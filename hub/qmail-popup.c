@@ -5,6 +5,9 @@
  *   qmail-popup hostname checkpassword subprogram [arg ...]
  * Run by tcpserver (as root, so that checkpassword can become the user);
  * fds 0 and 1 are the client. Man page: qmail-popup.8; docs/pop3.md.
+ * As root it splits at once (popriv.h): a child with qmaild's ids does
+ * all of the dialogue below, TLS included; the root parent never reads
+ * the client and only runs the logins the child hands it.
  *
  * $POP3S set: implicit TLS (RFC 8314), the handshake before the greeting.
  * Inside TLS the session goes on through poprelay.c after the login.
@@ -35,6 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include "buffer.h"
@@ -56,7 +60,7 @@
 #define POPUP_USER 256          /* a login name */
 #define POPUP_TIMEOUT 600       /* default control/timeoutpop3d, seconds */
 #define POPUP_TIMEOUT_MAX 86400
-#define RELAY_USER "qmaild"     /* the relay's ids after a login, as root */
+#define POPUP_USER_IDS "qmaild" /* as root, the ids of the half that talks to the client */
 
 static char inbuf[POPRELAY_BUF], outbuf[4096];
 static buffer in, out;
@@ -69,6 +73,7 @@ static char **childargs;
 static unsigned long maxfail = SMTPAUTH_FAILURES, basedelay = SMTPAUTH_DELAY, failures, ncmds;
 static stralloc line, user;
 static int seenuser;
+static int ctl = -1;            /* split as root: to the privileged half (popriv.h) */
 
 /* ---- I/O ---------------------------------------------------------- */
 
@@ -260,14 +265,19 @@ static void sleep_ms(unsigned long ms)
   while (nanosleep(&ts, &ts) == -1 && errno == EINTR) ;
 }
 
-/* failed: the delay, the log line, the drop after the last allowed one */
-static void failed(const char *stage)
+/* failed_after: the delay (less spent ms already waited), the log line,
+ * the drop after the last allowed one */
+static void failed_after(const char *stage, unsigned long spent)
 {
+  unsigned long d;
   ++failures;
-  sleep_ms(smtpauth_delay(basedelay, failures));
+  d = smtpauth_delay(basedelay, failures);
+  if (d > spent) sleep_ms(d - spent);
   if (failures >= maxfail) drop(stage, "authorization failed, too many failures: closing");
   refuse(stage, "authorization failed");
 }
+
+static void failed(const char *stage) { failed_after(stage, 0); }
 
 /* logged_in: "info: login ok: IP login="NAME"", the name escaped */
 static void logged_in(void)
@@ -299,6 +309,7 @@ static void wipe(stralloc *sa)
 static void attempt(const char *stage, const char *pass, size_t plen)
 {
   stralloc cred = {0};
+  long long t0;
   int r;
   seenuser = 0;
   if (user.len + plen + 3 > SMTPAUTH_MAXCRED || memchr(pass, 0, plen) || memchr(user.s, 0, user.len)) {
@@ -309,7 +320,9 @@ static void attempt(const char *stage, const char *pass, size_t plen)
       !stralloc_0(&cred) || !stralloc_0(&cred))   /* no APOP: an empty timestamp */
     die_nomem();
   if (buffer_flush(&out) < 0) die_io(0);
+  t0 = io_now_ms();
   if (tlson) r = poprun_tls(childargs, cred.s, cred.len, &tls, &in, &in_lim, logged_in);
+  else if (ctl >= 0) r = popriv_ask(ctl, cred.s, cred.len, -1);   /* the socket is the child's */
   else r = poprun_plain(childargs, cred.s, cred.len, in_lim.deadline_ms);
   wipe(&cred);
   stralloc_free(&cred);
@@ -321,7 +334,7 @@ static void attempt(const char *stage, const char *pass, size_t plen)
     logrefusal(stage, "-", "session deadline");
     leave(111);
   }
-  if (r == POPRUN_REFUSED) failed(stage);
+  if (r == POPRUN_REFUSED) failed_after(stage, (unsigned long)(io_now_ms() - t0));   /* split: the parent has waited too */
   else refuse(stage, "temporary failure, try again later");
 }
 
@@ -497,18 +510,45 @@ static void read_controls(void)
   if (control_readulong(&basedelay, "authdelay") < 0) die_control("authdelay");
 }
 
-/* relay_ids: as root, the relay after a TLS login runs as qmaild */
-static void relay_ids(void)
+/* parent: the privileged half: logins only, never a byte of the
+ * client's; its exit code is the child's */
+static void __attribute__((noreturn)) parent(int fd, pid_t child)
+{
+  int st;
+  if (popriv_serve(fd, childargs, in_lim.deadline_ms, maxfail, basedelay) < 0) kill(child, SIGKILL);
+  close(fd);
+  while (waitpid(child, &st, 0) == -1)
+    if (errno != EINTR) _exit(111);
+  _exit(WIFEXITED(st) ? WEXITSTATUS(st) : 111);
+}
+
+/* split: as root, fork; the parent stays root for the logins, the child
+ * takes qmaild's ids before it reads a byte from the client */
+static void split(void)
 {
   struct passwd *pw;
-  if (getuid() != 0) return;
-  pw = getpwnam(RELAY_USER);
+  int sv[2];
+  pid_t pid;
+  if (getuid() != 0) return;   /* a normal user's home: one process */
+  pw = getpwnam(POPUP_USER_IDS);
   if (!pw) {
-    err_print("alert", 0, "no user " RELAY_USER " for the TLS relay", (const char *)0);
+    err_print("alert", 0, "no user " POPUP_USER_IDS " for the dialogue", (const char *)0);
     reply("-ERR temporary failure, try again later");
     leave(111);
   }
-  poprun_dropto(pw->pw_uid, pw->pw_gid);
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1 || (pid = fork()) == -1) {
+    err_print("alert", errno, "unable to split", (const char *)0);
+    reply("-ERR temporary failure, try again later");
+    leave(111);
+  }
+  if (pid) { close(sv[1]); parent(sv[0], pid); }
+  close(sv[0]);
+  if (popriv_drop(pw->pw_uid, pw->pw_gid) < 0) {
+    err_print("alert", errno, "unable to take the ids of " POPUP_USER_IDS, (const char *)0);
+    _exit(111);
+  }
+  ctl = sv[1];
+  poprun_split(ctl);
 }
 
 int main(int argc, char **argv)
@@ -528,7 +568,7 @@ int main(int argc, char **argv)
   childargs = argv + 2;
   perip_gate(progname, implicit() ? 0 : "-ERR too many connections from your address\r\n");
   read_controls();
-  relay_ids();
+  split();
   if (implicit()) {   /* POP3S (RFC 8314): TLS before the greeting */
     if (prepare() < 0) leave(111);
     handshake();

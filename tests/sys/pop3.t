@@ -18,6 +18,9 @@
 #  - a line over the cap, NUL, commands before login, too many commands,
 #    a client that stalls in the TLS handshake (POP3S and STLS: the
 #    deadline holds), a client that never QUITs (nothing deleted)
+#  - as root, before the login (POP3S and plain) the process that does the
+#    handshake and reads the commands has qmaild's ids and the root parent
+#    reads nothing; after a TLS login the relay is that qmaild process
 . "$(dirname "$0")/../lib/common.sh"
 # a long script (about 100 s, several clients, deliberate delays and
 # timeouts): a wait budget of its own, doubled for the sanitizer build
@@ -316,24 +319,53 @@ is "$(inbox)" 2 "both sessions ended without QUIT: nothing deleted"
 out=$(drive "$P3" 127.0.0.1 +stls "USER alice" "PASS $PW" "DELE 1" QUIT)
 wait_until eval '[ "$(inbox)" = 1 ]'; ok $? "with QUIT the DELE is done (through the relay)"
 
-# ---- who runs the relay -----------------------------------------------------
-# popupuids: the uids of this hub's qmail-popup processes
-popupuids() {
+# ---- privileges: who reads the client ---------------------------------------
+# roles: one line per qmail-popup process of this hub, "ROLE UID RCHAR"
+# sorted: ROLE parent for the one tcpserver started, child for one that
+# qmail-popup forked; RCHAR its bytes read so far (/proc/PID/io)
+roles() {
   local p
   for p in /proc/[0-9]*; do
-    [ "$(readlink "$p/exe" 2>/dev/null)" = "$HUB/bin/qmail-popup" ] && awk '/^Uid:/ { print $2 }' "$p/status"
-  done 2>/dev/null | sort -u | tr '\n' ' '
+    [ "$(readlink "$p/exe" 2>/dev/null)" = "$HUB/bin/qmail-popup" ] || continue
+    echo "${p#/proc/} $(awk '/^PPid:/ { pp = $2 } /^Uid:/ { u = $2 } END { print pp, u }' "$p/status") $(awk '/^rchar:/ { print $2 }' "$p/io")"
+  done 2>/dev/null | awk '{ pid[$1] = 1; l[NR] = $0 }
+    END { for (i = 1; i <= NR; ++i) { split(l[i], f, " "); print (f[2] in pid ? "child" : "parent"), f[3], f[4] } }' | sort
 }
 held() { sed -n "$1p" "$T/held" | grep -q '^+OK'; }
+col() { awk -v r="$1" -v c="$2" '$1 == r { print $c }' "$3"; }
+QD=$(id -u qmaild 2>/dev/null)
+# a client in the AUTHORIZATION state over POP3S and plain (4 s between
+# the greeting and CAPA: time enough for the first look, even loaded): the TLS
+# handshake, CAPA and USER are done by a process with qmaild's ids; the
+# root parent reads nothing meanwhile
+for mode in pop3s plain; do
+  if [ $mode = pop3s ]; then set -- "$P3S" 127.0.0.1 -s; else set -- "$P3" 127.0.0.1; fi
+  PYTHONUNBUFFERED=1 drive "$@" +sleep:4 CAPA "USER alice" +sleep:4 QUIT > "$T/held" &
+  hold=$!
+  wait_until held 1; roles > "$T/r1"
+  wait_until held 3; roles > "$T/r2"
+  wait "$hold"
+  if [ "$(id -u)" = 0 ]; then
+    is "$(awk '{ print $1, $2 }' "$T/r2" | tr '\n' ' ')" "child $QD parent 0 " \
+      "$mode, before the login: the process that reads the client runs as qmaild; only the idle parent is root"
+    is "$(col parent 3 "$T/r2")" "$(col parent 3 "$T/r1")" "$mode: the root parent read nothing while CAPA and USER were read"
+    ok "$([ "$(col child 3 "$T/r2")" -gt "$(col child 3 "$T/r1")" ]; echo $?)" "$mode: the qmaild child read them"
+  else
+    is "$(awk '{ print $1, $2 }' "$T/r2" | tr '\n' ' ')" "parent $(id -u) " "$mode, as a normal user: one process, the user's"
+    ok 0 "# skip nothing to drop as a normal user"; ok 0 "# skip nothing to drop as a normal user"
+  fi
+done
+# after a TLS login: the relay is the qmaild child, the parent only waits
 PYTHONUNBUFFERED=1 drive "$P3" 127.0.0.1 +stls "USER alice" "PASS $PW" +sleep:5 QUIT > "$T/held" &
 hold=$!
 wait_until held 5
-uids=$(popupuids)
+roles > "$T/r2"
 wait "$hold"
 if [ "$(id -u)" = 0 ]; then
-  is "$uids" "$(id -u qmaild) " "as root, the relay after a TLS login runs as qmaild"
+  is "$(awk '{ print $1, $2 }' "$T/r2" | tr '\n' ' ')" "child $QD parent 0 " \
+    "as root, the relay after a TLS login runs as qmaild (the root parent waits for qmail-pop3d)"
 else
-  is "$uids" "$(id -u) " "as a normal user, the relay runs as that user"
+  is "$(awk '{ print $1, $2 }' "$T/r2" | tr '\n' ' ')" "parent $(id -u) " "as a normal user, the relay runs as that user"
 fi
 
 # ---- no USER/PASS in the clear with AUTH_CLEARTEXT_LOOPBACK 0; PERIP ---------
