@@ -5,7 +5,8 @@
  * padding byte set, credentials not "login\0password\0\0", a length over
  * 512, a descriptor where none belongs, none or a non-socket where one
  * does) ends popriv_serve with -1 and checkpassword never runs; nor does
- * it after control/authfailures refusals. An empty message is the end. */
+ * it after control/authfailures refusals. An empty message is the end.
+ * The parent waits the failure delay itself. */
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 #include <unistd.h>
 #include "tap.h"
 #include "popriv.h"
+#include "q_io.h"
 
 static char counter[64];
 static char script[128];
@@ -65,6 +67,7 @@ static void msg(struct popriv_msg *m, int kind, const char *cred, size_t n)
 /* serve: the messages already queued on a fresh pair, then end of file:
  * popriv_serve's result; *answers gets the bytes it answered */
 struct one { const void *buf; size_t len; int fd; };
+static unsigned long basedelay;
 static int serve(const struct one *q, size_t nq, unsigned long maxfail, char *answers, size_t *nans)
 {
   int sv[2], r;
@@ -74,7 +77,7 @@ static int serve(const struct one *q, size_t nq, unsigned long maxfail, char *an
   if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) == -1) { perror("socketpair"); exit(1); }
   for (i = 0; i < nq; ++i) put(sv[1], q[i].buf, q[i].len, q[i].fd);
   shutdown(sv[1], SHUT_WR);
-  r = popriv_serve(sv[0], argv_, 0, maxfail, 0);
+  r = popriv_serve(sv[0], argv_, 0, maxfail, basedelay);
   close(sv[0]);
   *nans = 0;
   while ((k = read(sv[1], answers + *nans, 1)) == 1) ++*nans;
@@ -135,6 +138,18 @@ int main(void)
   q[0].buf = ""; q[0].len = 0; q[0].fd = -1;   /* on SOCK_SEQPACKET: as the end of file */
   is_int(serve(q, 1, 3, ans, &n), 0, "an empty message ends it as the end does");
   is_int(runs(), 0, "  and checkpassword did not run");
+  basedelay = 200;   /* the parent's own delay: 200 then 400 ms, whatever the child does */
+  {
+    long long t0 = io_now_ms(), ms;
+    q[0].buf = &m; q[0].len = sizeof m; q[0].fd = -1;
+    msg(&m, POPRIV_PLAIN, good, 14);
+    q[1] = q[0];
+    is_int(serve(q, 2, 3, ans, &n), 0, "two refused attempts sent at once");
+    ms = io_now_ms() - t0;
+    ok(ms >= 600, "  the parent delays them itself: 200 + 400 ms");
+    ok(n == 2, "  both answered");
+  }
+  basedelay = 0;
   bad("a short message", &m, sizeof m - 1, -1);
   memcpy(big, &m, sizeof m);
   big[sizeof m] = 0;
