@@ -15,8 +15,9 @@
 # makes it); without it the service refuses to start.
 # -D: no Nagle delay, so a reply that follows a full output buffer is not
 # held back 40 ms waiting for the client's delayed ACK.
-# As root the server runs as qmaild:nofiles (qmail-popup as root, for
-# checkpassword); as a normal user, as that user.
+# As root the server runs as qmaild:nofiles (qmail-popup starts as root for
+# checkpassword and talks to the client as qmaild); as a normal user, as
+# that user.
 home=@QMAILHOME@
 cd "$home/service/@NAME@" || exit 111
 exec 2>&1
@@ -69,7 +70,8 @@ fi
 ids=""
 if [ "$(id -u)" = 0 ]; then
   chown qmaild "$table" ${guard:+"$guard"} || exit 111
-  # qmail-popup stays root: checkpassword becomes the user (docs/pop3.md)
+  # qmail-popup starts as root for checkpassword, which becomes the user;
+  # it reads the client only in a child that is qmaild (docs/pop3.md)
   [ "@PROG@" = qmail-popup ] ||
   ids="-u $(id -u qmaild) -g $(getent group nofiles | cut -d: -f3)"
 fi
