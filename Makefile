@@ -129,7 +129,7 @@ $(BUILD)/tests/unit/%.o: tests/unit/%.c
 # plus the test tools (make check). tests/lib/deps.sh installs what is
 # missing as root; as a normal user it prints the apt-get line and fails.
 RUN_PKGS := libowfat-dev ucspi-tcp-ipv6 daemontools python3 libtls-dev openssl
-DEB_PKGS := $(RUN_PKGS) tinycdb swaks libio-socket-ssl-perl faketime clang libclang-rt-14-dev strace dnsmasq-base man-db postfix libsasl2-modules fetchmail getmail6 python3-dkim python3-nacl
+DEB_PKGS := $(RUN_PKGS) tinycdb swaks libio-socket-ssl-perl faketime clang libclang-rt-14-dev strace dnsmasq-base man-db postfix libsasl2-modules sasl2-bin fetchmail getmail6 python3-dkim python3-nacl
 deps:
 	@sh tests/lib/deps.sh $(DEB_PKGS)
 deps-run:
