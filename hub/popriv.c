@@ -98,21 +98,15 @@ int popriv_answer(int ctl)
   return c;
 }
 
-int popriv_ask(int ctl, const char *cred, size_t n, int fd)
+ssize_t popriv_sendfd(int s, const void *buf, size_t len, int fd)
 {
-  struct popriv_msg m;
   struct msghdr mh;
   struct iovec iov;
   union { struct cmsghdr h; char b[CMSG_SPACE(sizeof(int))]; } cm;
   ssize_t r;
-  if (n > POPRIV_CRED) return fd >= 0 ? -1 : POPRUN_TEMP;
-  memset(&m, 0, sizeof m);
-  m.kind = fd >= 0 ? POPRIV_TLS : POPRIV_PLAIN;
-  m.len = (unsigned short)n;
-  memcpy(m.cred, cred, n);
   memset(&mh, 0, sizeof mh);
-  iov.iov_base = &m;
-  iov.iov_len = sizeof m;
+  iov.iov_base = (void *)buf;
+  iov.iov_len = len;
   mh.msg_iov = &iov;
   mh.msg_iovlen = 1;
   if (fd >= 0) {
@@ -124,7 +118,20 @@ int popriv_ask(int ctl, const char *cred, size_t n, int fd)
     cm.h.cmsg_len = CMSG_LEN(sizeof(int));
     memcpy(CMSG_DATA(&cm.h), &fd, sizeof fd);
   }
-  while ((r = sendmsg(ctl, &mh, MSG_NOSIGNAL)) == -1 && errno == EINTR) ;
+  while ((r = sendmsg(s, &mh, MSG_NOSIGNAL)) == -1 && errno == EINTR) ;
+  return r;
+}
+
+int popriv_ask(int ctl, const char *cred, size_t n, int fd)
+{
+  struct popriv_msg m;
+  ssize_t r;
+  if (n > POPRIV_CRED) return fd >= 0 ? -1 : POPRUN_TEMP;
+  memset(&m, 0, sizeof m);
+  m.kind = fd >= 0 ? POPRIV_TLS : POPRIV_PLAIN;
+  m.len = (unsigned short)n;
+  memcpy(m.cred, cred, n);
+  r = popriv_sendfd(ctl, &m, sizeof m, fd);
   explicit_bzero(&m, sizeof m);
   if (r != (ssize_t)sizeof m) return fd >= 0 ? -1 : POPRUN_TEMP;
   return fd >= 0 ? 0 : popriv_answer(ctl);

@@ -64,6 +64,9 @@ int popriv_drop(unsigned long uid, unsigned long gid);
  * returned). With fd: 0 sent (the answer comes later, popriv_answer), -1
  * not. */
 int popriv_ask(int ctl, const char *cred, size_t n, int fd);
+/* popriv_sendfd: one datagram of len bytes on s, with fd passed along
+ * (SCM_RIGHTS) unless it is -1; sendmsg's result */
+ssize_t popriv_sendfd(int s, const void *buf, size_t len, int fd);
 
 /* popriv_answer: the parent's one byte, POPRUN_*; its end or a bad byte:
  * POPRUN_TEMP */

@@ -33,27 +33,10 @@ static long runs(void)
   return n;
 }
 
-/* sendmsgs: the raw bytes (len of them) with fd (or -1) */
+/* put: the raw bytes (len of them) with fd (or -1) */
 static void put(int s, const void *buf, size_t len, int fd)
 {
-  struct msghdr mh;
-  struct iovec iov;
-  union { struct cmsghdr h; char b[CMSG_SPACE(sizeof(int))]; } cm;
-  memset(&mh, 0, sizeof mh);
-  iov.iov_base = (void *)buf;
-  iov.iov_len = len;
-  mh.msg_iov = &iov;
-  mh.msg_iovlen = 1;
-  if (fd >= 0) {
-    memset(&cm, 0, sizeof cm);
-    mh.msg_control = cm.b;
-    mh.msg_controllen = sizeof cm.b;
-    cm.h.cmsg_level = SOL_SOCKET;
-    cm.h.cmsg_type = SCM_RIGHTS;
-    cm.h.cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(&cm.h), &fd, sizeof fd);
-  }
-  if (sendmsg(s, &mh, 0) != (ssize_t)len) { perror("sendmsg"); exit(1); }
+  if (popriv_sendfd(s, buf, len, fd) != (ssize_t)len) { perror("sendmsg"); exit(1); }
 }
 
 static void msg(struct popriv_msg *m, int kind, const char *cred, size_t n)
