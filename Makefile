@@ -43,19 +43,26 @@ HUB_PROGS := qmail-queue qmail-smtpd qmail-qmtpd qmail-qmqpd qmail-local \
 # A listed program without its source is an error, not a program quietly
 # left out of the build, the install and the tests (whose checks of it
 # would then be skipped).
-missing_src := $(filter-out $(wildcard leaf/*.c hub/*.c),$(LEAF_PROGS:%=leaf/%.c) $(HUB_PROGS:%=hub/%.c))
+missing_src := $(filter-out $(notdir $(wildcard leaf/*.c hub/*/*.c)),$(LEAF_PROGS:%=%.c) $(HUB_PROGS:%=%.c))
 ifneq ($(MAKECMDGOALS),clean)
 $(if $(missing_src),$(error listed programs without a source file: $(missing_src)))
 endif
 
 COMMON_SRC := $(wildcard common/*.c)
 LEAF_MOD_SRC := $(filter-out $(LEAF_PROGS:%=leaf/%.c),$(wildcard leaf/*.c))
-HUB_MOD_SRC := $(filter-out $(HUB_PROGS:%=hub/%.c),$(wildcard hub/*.c))
+HUB_MOD_SRC := $(filter-out $(addprefix %/,$(HUB_PROGS:%=%.c)),$(wildcard hub/*/*.c))
 UNIT_SRC := $(wildcard tests/unit/*.c)
 
 LIBCOMMON := $(BUILD)/libcommon.a
 LIBLEAF := $(BUILD)/libleaf.a
 LIBHUB := $(BUILD)/libhub.a
+# hub/ holds one folder per subsystem (servers, pop3, queue, send, local,
+# remote, admin: docs/architecture.md); the objects and programs are built
+# flat into $(BUILD)/hub/, so a program is $(BUILD)/hub/NAME wherever its
+# source lives, and every hub folder is on the include path.
+HUB_DIRS := $(sort $(dir $(wildcard hub/*/*.c hub/*/*.h)))
+HUB_INC := $(addprefix -I,$(HUB_DIRS:%/=%))
+vpath %.c $(HUB_DIRS)
 LEAF_BIN := $(LEAF_PROGS:%=$(BUILD)/leaf/%)
 HUB_BIN := $(HUB_PROGS:%=$(BUILD)/hub/%)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%)
@@ -67,12 +74,15 @@ all: $(LEAF_BIN) $(HUB_BIN) $(UNIT_BIN)
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+$(BUILD)/hub/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(HUB_INC) -c -o $@ $<
 
 $(LIBCOMMON): $(COMMON_SRC:%.c=$(BUILD)/%.o)
 	@rm -f $@; ar rcs $@ $^
 $(LIBLEAF): $(LEAF_MOD_SRC:%.c=$(BUILD)/%.o) | $(LIBCOMMON)
 	@rm -f $@; ar rcs $@ $^ $(BUILD)/empty.o
-$(LIBHUB): $(HUB_MOD_SRC:%.c=$(BUILD)/%.o) | $(LIBCOMMON)
+$(LIBHUB): $(addprefix $(BUILD)/hub/,$(notdir $(HUB_MOD_SRC:%.c=%.o))) | $(LIBCOMMON)
 	@rm -f $@; ar rcs $@ $^ $(BUILD)/empty.o
 
 # auto_home.o for the build tree names the default home; install makes its own.
@@ -95,11 +105,11 @@ LINK = $(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
 STATIC_PROGS := $(if $(SAN),,qmail-local qmail-smtpd qmail-qmqpd qmail-qmtpd)
 STATIC_LDFLAGS := -static -Wl,--no-warnings
 $(STATIC_PROGS:%=$(BUILD)/hub/%): ALL_LDFLAGS += $(STATIC_LDFLAGS)
-# crypt(3) (hub/pwcheck.c, libcrypt from libxcrypt): only the password
+# crypt(3) (hub/servers/pwcheck.c, libcrypt from libxcrypt): only the password
 # programs and their unit test (install: CRYPT_PROGS)
 CRYPT_PROGS := qmail-checkpassword qmail-passwd
 $(CRYPT_PROGS:%=$(BUILD)/hub/%) $(BUILD)/tests/unit/pwcheck: LDLIBS += -lcrypt
-# qmail-remote uses glibc's resolver (hub/rdns.c; glibc >= 2.34 has it in libc too)
+# qmail-remote uses glibc's resolver (hub/remote/rdns.c; glibc >= 2.34 has it in libc too)
 $(BUILD)/hub/qmail-remote $(BUILD)/tests/unit/dane $(BUILD)/tests/unit/tlsc: LDLIBS += -lresolv
 # TLS (common/q_tls.c, libtls from libtls-dev on OpenSSL): only the
 # programs that speak it, and their unit test (install: TLS_PROGS)
@@ -110,7 +120,7 @@ TLS_LIBS := -ltls -lssl -lcrypto
 TLS_PROGS += qmail-qmtpsc
 $(BUILD)/leaf/qmail-qmtpsc: LDLIBS += $(TLS_LIBS)
 $(TLS_PROGS:%=$(BUILD)/hub/%) $(BUILD)/tests/unit/tls $(BUILD)/tests/unit/dane $(BUILD)/tests/unit/tlsclients $(BUILD)/tests/unit/tlsc: LDLIBS += $(TLS_LIBS)
-# DKIM signing (hub/dkimsign.c, OpenSSL's libcrypto): docs/dkim.md
+# DKIM signing (hub/remote/dkimsign.c, OpenSSL's libcrypto): docs/dkim.md
 DKIM_PROGS := qmail-dkimsign
 $(DKIM_PROGS:%=$(BUILD)/hub/%) $(BUILD)/tests/unit/dkimsign: LDLIBS += -lcrypto
 $(BUILD)/leaf/%: $(BUILD)/leaf/%.o $(BUILD)/auto_home.o $(LIBLEAF) $(LIBCOMMON)
@@ -122,7 +132,7 @@ $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(BUILD)/auto_home.o $(LIBHUB) $(
 	$(LINK)
 $(BUILD)/tests/unit/%.o: tests/unit/%.c
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -Itests/lib -Ileaf -Ihub -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) -Itests/lib -Ileaf $(HUB_INC) -c -o $@ $<
 
 # ---- dependencies (Debian 12) -------------------------------------------
 # RUN_PKGS: what building and running a hub needs (make run); DEB_PKGS: that
@@ -170,7 +180,7 @@ FUZZ_TIME ?= 30
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
 FUZZ_OBJ := $(COMMON_SRC:%.c=$(FUZZ_BUILD)/obj/%.o) $(HUB_MOD_SRC:%.c=$(FUZZ_BUILD)/obj/%.o)
-FUZZ_BASE := -std=gnu11 -g -O1 -Dpure= -D_GNU_SOURCE -Icommon -Ihub -MMD -MP
+FUZZ_BASE := -std=gnu11 -g -O1 -Dpure= -D_GNU_SOURCE -Icommon $(HUB_INC) -MMD -MP
 FUZZ_CFLAGS := $(FUZZ_BASE) -fsanitize=fuzzer$(comma)address$(comma)undefined
 FUZZ_OBJFLAGS := $(FUZZ_BASE) -fsanitize=fuzzer-no-link$(comma)address$(comma)undefined
 .PHONY: fuzz-build

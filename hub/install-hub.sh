@@ -50,12 +50,11 @@ link_progs "$dir" "$build" hub "$cc" "$libs" "$tmp" $plainprogs
 link_progs "$dir" "$build" hub "$cc" "$libs -lcrypt" "$tmp" $cryptprogs
 # shellcheck disable=SC2086
 install_scripts "$dir" "$src/leaf" $leafscripts
-install_scripts "$dir" "$src/hub" qmailctl qmail-checkctl
-install_scripts "$dir" "$src/hub" qmail-trace
+install_scripts "$dir" "$src/hub/admin" qmailctl qmail-checkctl qmail-trace
 ln -sfn sendmail "$dir/bin/mailq"
 ln -sfn sendmail "$dir/bin/newaliases"
 install_man "$dir" "$src/leaf"
-install_man "$dir" "$src/hub"
+for d in "$src"/hub/*/; do install_man "$dir" "${d%/}"; done
 install_man "$dir" "$src/docs/man"  # section 5: files and formats
 if [ $root = 1 ]; then
   chown -R root:qmail "$dir/bin"
@@ -75,7 +74,7 @@ if [ $root = 1 ]; then
   done
 fi
 
-if [ -f "$src/hub/mkqueue.sh" ]; then sh "$src/hub/mkqueue.sh" "$dir"; fi
+if [ -f "$src/hub/queue/mkqueue.sh" ]; then sh "$src/hub/queue/mkqueue.sh" "$dir"; fi
 
 # recipient checks at RCPT time (docs/rcptcheck.md): on for a new hub; a
 # hub upgraded in place keeps qmail's behaviour (accept, bounce later)

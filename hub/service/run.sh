@@ -60,7 +60,7 @@ fi
 # the per-address table: one 64-byte slot per connection (common/q_perip.c)
 table=$home/service/@NAME@/perip.table
 rm -f "$table" && : > "$table" && chmod 600 "$table" || exit 111
-# qmail-smtpd's failed-AUTH count per address (hub/authguard.h): kept
+# qmail-smtpd's failed-AUTH count per address (hub/servers/authguard.h): kept
 # across restarts; the other servers take no AUTH and get no table
 guard=""
 if [ "@PROG@" = qmail-smtpd ]; then

@@ -13,7 +13,7 @@ BUILD=${BUILD:-build}
 QSEND=$top/$BUILD/hub/qmail-send
 N=${SCALE_N:-100000} M=${SCALE_M:-20000}
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-mk() { sh "$top/hub/mkqueue.sh" -s "$1"; mkdir -p "$1/control"; echo hub.example.org > "$1/control/me"; echo hub.example.org > "$1/control/locals"; }
+mk() { sh "$top/hub/queue/mkqueue.sh" -s "$1"; mkdir -p "$1/control"; echo hub.example.org > "$1/control/me"; echo hub.example.org > "$1/control/locals"; }
 run() { # HOME MODE: MODE load = wait for the load line; drain = wait for M end msg
   python3 - "$1" "$QSEND" "$2" "$M" <<'PY'
 import os, subprocess, sys, time, threading

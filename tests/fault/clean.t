@@ -1,7 +1,7 @@
 #!/bin/bash
 # clean.t: fault injection on hub/qmail-clean, comparing what it
 # acknowledged with what is left in the queue (issue 17 item 15; the
-# order and the crash points are argued in hub/QUEUE.md sec 2).
+# order and the crash points are argued in hub/queue/QUEUE.md sec 2).
 # A driver plays qmail-send: one request at a time, each answer read
 # before the next request (as qmail-send's clean() does), on a queue with
 # a known set of files. The model (in the driver): every request is a
@@ -32,7 +32,7 @@ QC=$B/hub/qmail-clean
 command -v strace > /dev/null || { echo "1..0 # skip no strace"; exit 0; }
 H=$T/home
 export QMAILHOME=$H ASAN_OPTIONS=detect_leaks=0
-sh "$SRCDIR/hub/mkqueue.sh" -s "$H" > /dev/null || { echo "Bail out! mkqueue.sh failed"; exit 1; }
+sh "$SRCDIR/hub/queue/mkqueue.sh" -s "$H" > /dev/null || { echo "Bail out! mkqueue.sh failed"; exit 1; }
 
 cat > "$T/clean.py" <<'PY'
 """The driver and the model. Usage: clean.py Q MODE [ARG]

@@ -1,8 +1,8 @@
 #!/bin/bash
 # lspawn.t: fault injection on local delivery, hub/qmail-lspawn with the
 # real hub/qmail-local, comparing every report with what is in the mailbox
-# (issue 17 item 15; the delivery order is argued in hub/maildir.c and
-# hub/mboxappend.h, the report mapping in qmail-lspawn.8).
+# (issue 17 item 15; the delivery order is argued in hub/local/maildir.c and
+# hub/local/mboxappend.h, the report mapping in qmail-lspawn.8).
 # qmail-lspawn runs in single-user mode (as nobody when the test runs as
 # root, as lspawn.t does) and is given three jobs on a pipe, as qmail-send
 # would: md1 (3 KB) and md2 (150 KB) to HOME/alias/Maildir/, box (150 KB,
@@ -17,7 +17,7 @@
 #   Z job has at most one copy and at most an unfinished last mbox entry.
 #   Then the jobs not reported K are run again (qmail-send's retry): all
 #   K, each message at least once and whole, no unfinished mbox entry (the
-#   retry takes it back: hub/mboxappend.h), so each mbox message once (or
+#   retry takes it back: hub/local/mboxappend.h), so each mbox message once (or
 #   twice when the kill came after its record was removed).
 #  L0 the reference run under strace -f: each K is written after the
 #     delivery's flushes, in this order: Maildir file written, fsync of the

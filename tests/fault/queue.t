@@ -1,6 +1,6 @@
 #!/bin/bash
 # queue.t: fault injection on hub/qmail-queue (docs/bad-input.md, faults; the crash
-# points are argued in hub/QUEUE.md).
+# points are argued in hub/queue/QUEUE.md).
 # Every run queues the same 200 KB message with an envelope of its own and
 # is written into a ledger: acknowledged when qmail-queue exits 0. After
 # each run tests/lib/qledger.py compares the whole queue with the ledger,
@@ -37,7 +37,7 @@
 . "$(dirname "$0")/../lib/common.sh"
 case $BUILD in /*) B=$BUILD ;; *) B=$SRCDIR/$BUILD ;; esac
 QQ=$B/hub/qmail-queue
-MKQ=$SRCDIR/hub/mkqueue.sh
+MKQ=$SRCDIR/hub/queue/mkqueue.sh
 H=$T/home
 Q=$H/queue
 skip() { _n=$((_n + 1)); echo "ok $_n # skip $1"; }

@@ -3,7 +3,7 @@
 # real hub/qmail-remote against the recording SMTP server
 # tests/lib/smtpfake.py, comparing every K with what the server accepted
 # (issue 17 item 15; the report mapping is in qmail-rspawn.8, the session
-# retry rule in hub/rpool.h).
+# retry rule in hub/remote/rpool.h).
 # qmail-rspawn gets four jobs on a pipe, as qmail-send would:
 #   a  m1 (small, dot lines)  ok1 bad1 ok2   -> K D K   (bad: 550 to RCPT)
 #   b  m2 (150 KB)            ok3 temp1      -> K Z     (temp: 451 to RCPT)
@@ -26,7 +26,7 @@
 #  R2 kill -9 the qmail-remote session (control/sessionsperhost 1: one
 #     session carries every job) before each of its syscalls from main's
 #     first (SIGPIPE) to exit_group, memory calls left out: the job it was
-#     on goes once to a fresh session (hub/rpool.h), so everything ends
+#     on goes once to a fresh session (hub/remote/rpool.h), so everything ends
 #     as in a clean run, and the server has each K.
 #  R3 kill -9 the session between fork and exec (dup2; strace -f, so the
 #     fresh session dies too): every recipient Z, nothing accepted.

@@ -1,6 +1,6 @@
 #!/bin/bash
 # send.t: crash and bad-input tests of delivery (docs/bad-input.md F2, F3,
-# F12; the crash points are argued in hub/QUEUE.md sec 2 and hub/todo.h).
+# F12; the crash points are argued in hub/queue/QUEUE.md sec 2 and hub/send/todo.h).
 # A hub home is installed in $T; qmail-send (under qmail-start, log on its
 # stdout) and qmail-local are replaced by wrappers that run the real binary,
 # under strace when the test asks: "-e inject=SYSCALL:signal=SIGKILL:when=N"
@@ -15,7 +15,7 @@
 #     the link into new/, before new/'s fsync: no partial file in new/ (a
 #     tmp/ leftover is tolerated), the crash is a deferral, the retry (ALRM)
 #     delivers it complete; mid-mbox append and before the mbox fsync: the
-#     next delivery truncates the unfinished entry (hub/mboxappend.h), so the
+#     next delivery truncates the unfinished entry (hub/local/mboxappend.h), so the
 #     final mbox is valid mboxrd with each message exactly once.
 #  F12 hand-written damaged queue files (envelope without terminator, todo
 #     without mess, garbage in a channel file, info without channel files,

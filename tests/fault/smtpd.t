@@ -52,7 +52,7 @@ if ! command -v strace > /dev/null; then
   echo "1..0 # skip no strace"; exit 0
 fi
 [ -x "$BIN" ] && [ -x "$QQ" ] || { echo "Bail out! $BIN or $QQ not built"; exit 1; }
-sh "$SRCDIR/hub/mkqueue.sh" -s "$H" > /dev/null || { echo "Bail out! mkqueue.sh failed"; exit 1; }
+sh "$SRCDIR/hub/queue/mkqueue.sh" -s "$H" > /dev/null || { echo "Bail out! mkqueue.sh failed"; exit 1; }
 mkdir -p "$H/control"
 echo hub.example.org > "$H/control/me"
 echo example.org > "$H/control/rcpthosts"

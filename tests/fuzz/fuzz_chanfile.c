@@ -1,6 +1,6 @@
-/* tests/fuzz/fuzz_chanfile.c: libFuzzer harness for hub/chanfile.c, the
+/* tests/fuzz/fuzz_chanfile.c: libFuzzer harness for hub/send/chanfile.c, the
  * reader of qmail-send's channel files (and of the envelope files of
- * hub/todo.c). The first two input bytes put the rest after a run of
+ * hub/send/todo.c). The first two input bytes put the rest after a run of
  * filler records (none, or 12..19 of 4000 bytes, then 0..255 bytes more)
  * so that it may straddle the reader's 64 KB buffer; the third picks which
  * records are pushed back with chanfile_unread; the first T record gets
@@ -15,7 +15,7 @@
  *  - after chanfile_unread the same item comes back;
  *  - chanfile_count and chanfile_alldone agree with the items, and after
  *    chanfile_markdone the marked byte is 'D'.
- * Build: make fuzz-build (links hub/chanfile.c). */
+ * Build: make fuzz-build (links hub/send/chanfile.c). */
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>

@@ -1,4 +1,4 @@
-/* tests/fuzz/fuzz_dotqmail.c: libFuzzer harness for hub/dotqmail.c, what
+/* tests/fuzz/fuzz_dotqmail.c: libFuzzer harness for hub/local/dotqmail.c, what
  * qmail-local makes of a .qmail file and of an address extension. The
  * input is "dash\0ext\0sender\0" (any missing part is empty) followed by
  * the .qmail text; the first byte of the dash part also picks at which line
@@ -18,7 +18,7 @@
  *    with '.' as ':' up to defpos, and holds no '.' after ".qmail" that
  *    was not in dash;
  *  - dotqmail_name and dotqmail_newsender follow their contracts.
- * Build: make fuzz-build (links hub/dotqmail.c). */
+ * Build: make fuzz-build (links hub/local/dotqmail.c). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

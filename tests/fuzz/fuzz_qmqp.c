@@ -1,5 +1,5 @@
 /* tests/fuzz/fuzz_qmqp.c: libFuzzer harness for the QMQP request reader
- * (hub/nsread.c nsr_qmqp) with a queue stub that discards. The first two
+ * (hub/servers/nsread.c nsr_qmqp) with a queue stub that discards. The first two
  * input bytes pick the read chunk size and small caps (databytes, maxaddr,
  * maxrcpts, maxhops) so every refusal path is reachable; the rest is the
  * request. Beyond "no crash, no leak" it checks the queue protocol:
@@ -7,7 +7,7 @@
  * abort, every address within maxaddr and free of NUL, no more than
  * databytes message bytes, and on return either an accepted request with
  * an open message holding a sender and >= 1 recipient, or nothing open.
- * Build: make fuzz (links hub/nsread.c and hub/hops.c from its archive). */
+ * Build: make fuzz (links hub/servers/nsread.c and hub/servers/hops.c from its archive). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

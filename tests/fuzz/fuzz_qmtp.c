@@ -1,5 +1,5 @@
 /* tests/fuzz/fuzz_qmtp.c: libFuzzer harness for the QMTP package reader
- * (hub/nsread.c nsr_qmtp), packages read back to back from one input as a
+ * (hub/servers/nsread.c nsr_qmtp), packages read back to back from one input as a
  * pipelining client sends them, with a queue stub that discards. The first
  * two bytes pick the read chunk size and small caps; a recipient is
  * refused for relaying when it ends in 'r' and temporarily when it ends in
@@ -8,7 +8,7 @@
  * number of NSR_ACCEPT outcomes, nothing left open after a refusal or a
  * drop, at most blockcap / 3 outcomes, and message bytes as stored never
  * more than databytes.
- * Build: make fuzz (links hub/nsread.c and hub/hops.c from its archive). */
+ * Build: make fuzz (links hub/servers/nsread.c and hub/servers/hops.c from its archive). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-/* tests/fuzz/fuzz_rdns.c: libFuzzer harness for hub/rdns.c, qmail-remote's
+/* tests/fuzz/fuzz_rdns.c: libFuzzer harness for hub/remote/rdns.c, qmail-remote's
  * use of DNS answers. rdns.c is included here with res_ninit and
  * res_nquery replaced by stand-ins that hand out packets from the input,
  * so glibc's ns_initparse/ns_parserr/dn_expand and our code around them
@@ -17,7 +17,7 @@
  *    most max, sets the port, and its result follows rdns.h;
  *  - rdns_parse_server accepts exactly a dotted quad with an optional
  *    ":port" of 1..65535 (at most 5 digits).
- * Build: make fuzz-build (compiles hub/rdns.c in here; links rroute.c). */
+ * Build: make fuzz-build (compiles hub/remote/rdns.c in here; links rroute.c). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

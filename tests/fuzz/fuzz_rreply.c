@@ -1,4 +1,4 @@
-/* tests/fuzz/fuzz_rreply.c: libFuzzer harness for hub/rreply.c, the SMTP
+/* tests/fuzz/fuzz_rreply.c: libFuzzer harness for hub/remote/rreply.c, the SMTP
  * reply parser of qmail-remote. The first input byte picks the chunk size
  * the server's bytes arrive in; the rest is what the server sends: replies
  * back to back, as a pipelining server answers. Each reply (at most 100)
@@ -13,7 +13,7 @@
  *    "..." after it; it is NUL-terminated and printable;
  *  - the online callback sees each line's text while nothing was cut;
  *  - rreply_class is 2..5; the chunking never changes the outcome.
- * Build: make fuzz-build (links hub/rreply.c). */
+ * Build: make fuzz-build (links hub/remote/rreply.c). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-/* tests/fuzz/fuzz_smtpcmd.c: libFuzzer harness for hub/smtpcmd.c (the
+/* tests/fuzz/fuzz_smtpcmd.c: libFuzzer harness for hub/servers/smtpcmd.c (the
  * qmail-smtpd command parser). The first input byte picks the address cap
  * (1..256, or 1000) and the keyword (FROM with SIZE/BODY allowed, or TO
  * with no parameters); the rest is a command line. Checks, beyond "no
@@ -10,7 +10,7 @@
  *  - re-encoding the address as <...> with every special byte escaped
  *    parses back to the same address (no route stripping, no unquoting
  *    surprises).
- * Build: make fuzz-build (links hub/smtpcmd.c). */
+ * Build: make fuzz-build (links hub/servers/smtpcmd.c). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-/* tests/fuzz/fuzz_smtpdata.c: libFuzzer harness for hub/smtpdata.c, the
+/* tests/fuzz/fuzz_smtpdata.c: libFuzzer harness for hub/servers/smtpdata.c, the
  * DATA state machine of qmail-smtpd (end of message, dot-unstuffing, the
  * bare-LF smuggling defence, the size, header and hop caps). The first
  * byte picks the chunk size the bytes arrive in, the second the caps; the
@@ -16,7 +16,7 @@
  *    message passes one; then the stored bytes are a prefix of the model's
  *    and never more than databytes;
  *  - the same input in one chunk gives the same end, state and bytes.
- * Build: make fuzz-build (links hub/smtpdata.c and hub/hops.c). */
+ * Build: make fuzz-build (links hub/servers/smtpdata.c and hub/servers/hops.c). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-/* tests/fuzz/fuzz_users.c: libFuzzer harness for hub/users.c, the
+/* tests/fuzz/fuzz_users.c: libFuzzer harness for hub/local/users.c, the
  * users/assign compiler (qmail-newu) and the users/cdb lookup
  * (qmail-lspawn). The input is the assign text, then after a NUL byte
  * local parts to look up, NUL-separated. The cdb is written to a memfd.
@@ -14,7 +14,7 @@
  *    the lowercased local, else the first line of the longest matching
  *    wildcard prefix with ext = pre + the rest as given; the answer is six
  *    NUL-terminated fields (users_fields agrees).
- * Build: make fuzz-build (links hub/users.c). */
+ * Build: make fuzz-build (links hub/local/users.c). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

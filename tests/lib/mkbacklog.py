@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """mkbacklog.py QUEUEDIR COUNT [STATE] [RCPT]: write COUNT messages straight
-into a queue made by hub/mkqueue.sh, as qmail-queue and qmail-send would
+into a queue made by hub/queue/mkqueue.sh, as qmail-queue and qmail-send would
 leave them, for scale tests and benchmarks (BAD-INPUT L7):
   S5 (default): mess/S/N + info/S/N (F<sender>) + local/S/N (T<rcpt>)
                 whose mtime is an hour ahead (a deferred message);

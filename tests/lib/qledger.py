@@ -14,7 +14,7 @@ top: HOPS of them (1: qmail-queue's own line; 2: a receiver's field under
 it). Only todo/ is read: no qmail-send runs in these fixtures, so nothing
 moves on to info/.
 
-Every todo/S/N entry must be a whole message (hub/QUEUE.md, S4): S = N % 23,
+Every todo/S/N entry must be a whole message (hub/queue/QUEUE.md, S4): S = N % 23,
 mess/S/N with inode N, intd/S/N (when there) the same inode as todo/S/N,
 the envelope u<uid>\\0 p<pid>\\0 i<id>\\0 [m<mid>\\0] followed by exactly one
 ledger entry's envelope, the message qmail-queue's Received line (with the

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""rsessdrive.py: drive `qmail-remote -S HOST` for tests (hub/rsession.h).
+"""rsessdrive.py: drive `qmail-remote -S HOST` for tests (hub/remote/rsession.h).
 
   rsessdrive.py QMAIL-REMOTE HOST < SCRIPT
 

@@ -18,7 +18,7 @@
 #    or delivered (no message was ever sent); checkpassword ran once for
 #    each attempt (env/CHECKPASSWORD is a wrapper that counts its runs)
 # The flood runs with control/authguard 0; then the guard across
-# connections (hub/authguard.h), with authguard 10 and authguardtime 600:
+# connections (hub/servers/authguard.h), with authguard 10 and authguardtime 600:
 #  - from 127.0.0.20, two connections of 5 refused attempts each; then
 #    AUTH from that address, even with the right password, is 421 4.7.0
 #    at once, checkpassword not run, a refusal line logged; the table

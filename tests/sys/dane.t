@@ -1,5 +1,5 @@
 #!/bin/bash
-# dane.t: qmail-remote with DANE (RFC 7672; hub/dane.c, docs/dane.md) end
+# dane.t: qmail-remote with DANE (RFC 7672; hub/remote/dane.c, docs/dane.md) end
 # to end on loopback. tests/lib/dnsfake.py plays a validating resolver on a
 # random loopback address and port (control/dnsservers IP:PORT), setting or
 # clearing the AD bit as each case says; tests/lib/danesmtp.py is the MX

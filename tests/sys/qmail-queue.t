@@ -1,6 +1,6 @@
 #!/bin/bash
-# qmail-queue.t: end-to-end tests of hub/mkqueue.sh and hub/qmail-queue
-# (hub/QUEUE.md): the queue tree (and, as root, its owners and modes) and
+# qmail-queue.t: end-to-end tests of hub/queue/mkqueue.sh and hub/qmail-queue
+# (hub/queue/QUEUE.md): the queue tree (and, as root, its owners and modes) and
 # that mkqueue.sh never touches what exists; one message lands as exactly
 # one mess + intd + todo entry with the exact bytes (Received line first,
 # NUL bytes, a last line without newline), the envelope with u/p items;
@@ -21,7 +21,7 @@
 . "$(dirname "$0")/../lib/common.sh"
 case $BUILD in /*) B=$BUILD ;; *) B=$SRCDIR/$BUILD ;; esac
 QQ=$B/hub/qmail-queue
-MKQ=$SRCDIR/hub/mkqueue.sh
+MKQ=$SRCDIR/hub/queue/mkqueue.sh
 H=$T/home
 Q=$H/queue
 skip() { _n=$((_n + 1)); echo "ok $_n # skip $1"; }

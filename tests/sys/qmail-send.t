@@ -32,7 +32,7 @@ while True:
     d = os.read(0, 4096)
     if not d: break
     buf += d
-    # a job: slot byte, id, sender, recipient(s), empty item (hub/qspawn.h)
+    # a job: slot byte, id, sender, recipient(s), empty item (hub/send/qspawn.h)
     while True:
         parts = buf[1:].split(b"\0", 4)
         if len(parts) < 5: break

@@ -142,7 +142,7 @@ is "$(cat "$O/logger.out")" "log line from qmail-send" "qmail-send's log reaches
 
 # ---- with the real qmail-clean: a request through fds 5 and 6 -----------
 setup "$T/h5"
-sh "$SRCDIR/hub/mkqueue.sh" -s "$H" || echo "# mkqueue.sh failed"
+sh "$SRCDIR/hub/queue/mkqueue.sh" -s "$H" || echo "# mkqueue.sh failed"
 touch "$H/queue/mess/5/28" "$H/queue/intd/5/28"
 [ "$(id -u)" = 0 ] && chown -R 65534:65534 "$H/queue"
 ln -sf "$B/qmail-clean" "$H/bin/qmail-clean"
@@ -190,7 +190,7 @@ fi
 
 # ---- qmail-clean -----------------------------------------------------------
 Q=$T/q
-sh "$SRCDIR/hub/mkqueue.sh" -s "$Q" || echo "# mkqueue.sh failed"
+sh "$SRCDIR/hub/queue/mkqueue.sh" -s "$Q" || echo "# mkqueue.sh failed"
 [ "$(id -u)" = 0 ] && chown -R 65534:65534 "$Q"
 qc() { asuser env QMAILHOME="$Q" "$B/qmail-clean"; }
 mk() { asuser touch "$Q/queue/$1"; }

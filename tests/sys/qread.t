@@ -1,6 +1,6 @@
 #!/bin/bash
 # qread.t: qmail-qstat and qmail-qread on a real hub home (docs/queue.md sec 10;
-# queue layout hub/QUEUE.md). Messages are queued with bin/qmail-queue while
+# queue layout hub/queue/QUEUE.md). Messages are queued with bin/qmail-queue while
 # qmail-send is not running, so they wait in todo/: qmail-qstat counts them
 # as not yet preprocessed and qmail-qread says so. Then qmail-send (under
 # qmail-start) preprocesses them: the local recipient is delivered, the

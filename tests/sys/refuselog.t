@@ -2,7 +2,7 @@
 # refuselog.t: every refusal of qmail-smtpd, qmail-qmtpd and qmail-qmqpd is
 # one line in the service's log (QMAILHOME/log/<service>/current) with the
 # client address, the stage, the code sent and the reason, the client's
-# bytes escaped (issue 10 item 16; format in hub/refuselog.h and the man
+# bytes escaped (issue 10 item 16; format in hub/servers/refuselog.h and the man
 # pages). On a running hub whose rules give 127.0.0.1 no RELAYCLIENT
 # (control/maxrcpt 2, databytes 300), each server is driven into several
 # refusals: relay denied, a bad address, too many recipients, a message

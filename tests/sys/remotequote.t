@@ -1,6 +1,6 @@
 #!/bin/bash
 # remotequote.t: what qmail-remote puts on the wire for hostile envelopes
-# and message bodies (hub/raddr.h, hub/rblast.h).
+# and message bodies (hub/remote/raddr.h, hub/remote/rblast.h).
 #  1. qmail-remote run by hand (classic mode) against the scripted SMTP
 #     server tests/lib/smtpfake.py: local parts with '>', blanks, quotes,
 #     backslashes, '@' go out as RFC 5321 Quoted-strings, routed on the

@@ -1,6 +1,6 @@
 #!/bin/bash
 # remotesess.t: qmail-remote's session mode (qmail-remote -S host, many
-# jobs over one connection; hub/rsession.h, hub/rjobq.h), driven by
+# jobs over one connection; hub/remote/rsession.h, hub/remote/rjobq.h), driven by
 # tests/lib/rsessdrive.py (jobs on fd 0, tagged reports on fd 1) against:
 # the scripted SMTP server (tests/lib/smtpfake.py: transactions in a row
 # on one connection, RSET after a failed one, bad jobs, a missing message,

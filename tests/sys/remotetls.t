@@ -1,6 +1,6 @@
 #!/bin/bash
 # remotetls.t: qmail-remote's outbound TLS and AUTH (docs/remote-tls.md,
-# hub/rtls.h). Against tests/lib/tlsfake.py (Python's ssl module) with
+# hub/remote/rtls.h). Against tests/lib/tlsfake.py (Python's ssl module) with
 # certificates made here by openssl: a CA and, for the name mx.test, a good
 # certificate, an expired one, a self-signed one, and one for another name.
 # mx.test resolves to 127.0.0.1 through a dnsmasq on a loopback address of
@@ -202,7 +202,7 @@ like "$(last)" "^K.*over TLS" "control/clientcert.pem: delivered to a server tha
 like "$(cat "$T/log/handshakes")" "client=hub\.example\.org" "the server saw our client certificate"
 rm -f "$H/control/clientcert.pem"
 
-# ---- dane (hub/dane.c; tests/sys/dane.t has the TLSA cases) ---------------------------------
+# ---- dane (hub/remote/dane.c; tests/sys/dane.t has the TLSA cases) ---------------------------------
 policy "example.com:dane"
 srv good --no-starttls; route; remote
 like "$(last)" "^K127\.0\.0\.1 accepted message\. " "dane without authenticated TLSA records (dnsmasq sets no AD): as may"

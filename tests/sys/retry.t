@@ -2,7 +2,7 @@
 # retry.t: retries on a running hub (installed in $T, started by qmailctl,
 # mail sent over SMTP) without waiting for the schedule: a recipient whose
 # .qmail program exits 111 is deferred with the next try kept as the local
-# channel file's mtime, birth + (isqrt(age) + 10)^2 (hub/retry.h); a
+# channel file's mtime, birth + (isqrt(age) + 10)^2 (hub/send/retry.h); a
 # restart keeps that time and does not retry early; qmailctl flush
 # (SIGALRM) retries at once; an always-deferred recipient is not retried
 # in a busy loop (docs/bad-input.md L8); after queuelifetime the next temporary

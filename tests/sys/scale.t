@@ -34,7 +34,7 @@ print("%.2f %s" % (dt, rss))
 PY
 }
 mk() {
-  sh "$SRCDIR/hub/mkqueue.sh" -s "$1" && mkdir -p "$1/control" &&
+  sh "$SRCDIR/hub/queue/mkqueue.sh" -s "$1" && mkdir -p "$1/control" &&
   echo hub.example.org > "$1/control/me" && echo hub.example.org > "$1/control/locals"
 }
 mk "$T/empty" && mk "$T/big" || { echo "Bail out! mkqueue"; exit 1; }

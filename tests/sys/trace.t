@@ -169,7 +169,7 @@ is "$dups" 0 "no two new msg lines with the same number share an id"
 # ---- a made-up log: reuse, a restart, the date(1) fallback -------------------
 F=$T/fake
 mkdir -p "$F/bin" "$F/log/qmail-send" "$T/nobin"
-sed "s|@QMAILHOME@|$F|g" "$SRCDIR/hub/qmail-trace.sh" > "$F/bin/qmail-trace"; chmod 755 "$F/bin/qmail-trace"
+sed "s|@QMAILHOME@|$F|g" "$SRCDIR/hub/admin/qmail-trace.sh" > "$F/bin/qmail-trace"; chmod 755 "$F/bin/qmail-trace"
 st() { printf '@40000000%08x%08x' $(($1 + 10)) "$2"; }  # a tai64n stamp for unix time $1
 S0=1733600000
 {

@@ -1,4 +1,4 @@
-/* tests/unit/authguard.c: TAP tests for hub/authguard.c: the key of an
+/* tests/unit/authguard.c: TAP tests for hub/servers/authguard.c: the key of an
  * address (IPv4, IPv6 /64, IPv4-mapped, junk), counting refused attempts
  * per address in a window, other addresses apart, the window's end, a
  * full probe range taking the oldest record, the record format, and a

@@ -1,4 +1,4 @@
-/* tests/unit/bounce.c: TAP tests for hub/bounce.c with golden strings:
+/* tests/unit/bounce.c: TAP tests for hub/send/bounce.c with golden strings:
  * a single bounce (header, intro starting "Hi. This is the", recipient
  * paragraphs, break, Return-Path), Message-ID optional, a double bounce
  * (envelope "#@[]" to doublebounceto@doublebouncehost), the triple-bounce

@@ -1,4 +1,4 @@
-/* tests/unit/chanfile.c: TAP tests for hub/chanfile.c: reading T/D records
+/* tests/unit/chanfile.c: TAP tests for hub/send/chanfile.c: reading T/D records
  * with their offsets, markdone (one byte overwritten, nothing else
  * changed), alldone and count, items spanning the reader's buffer
  * boundary, an item at and over the cap (ENAMETOOLONG), a file ending

@@ -1,4 +1,4 @@
-/* tests/unit/cleanreq.c: TAP tests for hub/cleanreq.c, the strict check
+/* tests/unit/cleanreq.c: TAP tests for hub/queue/cleanreq.c, the strict check
  * of qmail-clean's requests T<S/N> and M<S/N>. */
 #include <string.h>
 #include "tap.h"

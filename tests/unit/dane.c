@@ -1,5 +1,5 @@
-/* tests/unit/dane.c: TAP tests for hub/dane.c and the DNSSEC parts of
- * hub/rdns.c. rdns.c is included with res_ninit and res_nquery replaced by
+/* tests/unit/dane.c: TAP tests for hub/remote/dane.c and the DNSSEC parts of
+ * hub/remote/rdns.c. rdns.c is included with res_ninit and res_nquery replaced by
  * a scripted zone (as tests/fuzz/fuzz_rdns.c does), so answers with and
  * without the AD bit, NXDOMAIN, NODATA and SERVFAIL are built here:
  *   rdns_tlsa: the query name (_PORT._tcp.HOST), records parsed, an

@@ -1,4 +1,4 @@
-/* tests/unit/dkimsign.c: hub/dkimsign.c. Relaxed canonicalization as RFC
+/* tests/unit/dkimsign.c: hub/remote/dkimsign.c. Relaxed canonicalization as RFC
  * 6376 sec 3.4 describes it (the sec 3.4.5 example among the cases), on
  * the body wherever the input is cut into chunks, LF or CRLF line ends
  * and the CR rule of rblast.h; the header block kept and the body split

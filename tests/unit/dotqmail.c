@@ -1,5 +1,5 @@
 /* tests/unit/dotqmail.c: .qmail line types and the .qmail-ext lookup order
- * (hub/dotqmail.h). */
+ * (hub/local/dotqmail.h). */
 #include <stdlib.h>
 #include "tap.h"
 #include "dotqmail.h"

@@ -1,5 +1,5 @@
-/* tests/unit/envelope.c: TAP tests for hub/envelope.c (the streaming
- * qmail-queue envelope check) and hub/qname.c (queue file names):
+/* tests/unit/envelope.c: TAP tests for hub/queue/envelope.c (the streaming
+ * qmail-queue envelope check) and hub/queue/qname.c (queue file names):
  * good envelopes with 0, 1 and 3 recipients and a null sender, whole and
  * byte by byte; the byte count up to the final empty item when more
  * follows; every kind of format error (empty, lone NUL, T first, F twice,

@@ -1,4 +1,4 @@
-/* tests/unit/maildir.c: Maildir delivery (hub/maildir.h).
+/* tests/unit/maildir.c: Maildir delivery (hub/local/maildir.h).
  * Checks: unique-name shape and host escaping, exact content with the
  * prefix and NUL bytes, one file in new/ and none left in tmp/ after a
  * success and after forced failures (new/ replaced by a plain file, which

@@ -1,5 +1,5 @@
 /* tests/unit/mboxappend.c: the unfinished-append record on an mbox
- * (hub/mboxappend.h): an entry cut short is taken back, a finished one is
+ * (hub/local/mboxappend.h): an entry cut short is taken back, a finished one is
  * kept, a file changed since (other data at start, grown beyond end) is
  * never cut; the record goes away in every case. A file with two links or
  * one that is not regular is refused. */

@@ -1,4 +1,4 @@
-/* tests/unit/msgid.c: TAP tests for hub/msgid.c: the queue id's format
+/* tests/unit/msgid.c: TAP tests for hub/queue/msgid.c: the queue id's format
  * (nine-digit nanoseconds, zero and 2^64-1 parts, the same inode at two
  * times gives two ids) and qid_check on good and bad forms; the Message-ID
  * scanner on a plain header, any case of the name, blanks before the

@@ -1,4 +1,4 @@
-/* tests/unit/nsread.c: TAP tests for hub/nsread.c. The low-level readers
+/* tests/unit/nsread.c: TAP tests for hub/servers/nsread.c. The low-level readers
  * (header caps and enclosing budgets, streaming with every chunking from
  * one byte per read up, commas, truncation, addresses at and over the cap,
  * NUL and the other control bytes: CR, LF, ESC, DEL) and the QMQP and QMTP

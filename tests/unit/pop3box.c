@@ -1,4 +1,4 @@
-/* tests/unit/pop3box.c: listing a Maildir for qmail-pop3d (hub/pop3box.h).
+/* tests/unit/pop3box.c: listing a Maildir for qmail-pop3d (hub/pop3/pop3box.h).
  * Checks: the scan moves nothing; pop3box_tocur moves new/ to cur/ with
  * ":2," (a name with ':' kept as it is), never over a name already in
  * cur/; two files with one unique part listed once; dot names

@@ -1,4 +1,4 @@
-/* tests/unit/pop3cmd.c: POP3 command lines and unique ids (hub/pop3cmd.h).
+/* tests/unit/pop3cmd.c: POP3 command lines and unique ids (hub/pop3/pop3cmd.h).
  * Checks: keywords without regard to case, arguments split on spaces,
  * trailing spaces allowed, more than two arguments and NUL refused, an
  * empty line; message numbers (0, negative, huge, non-numeric, trailing

@@ -1,4 +1,4 @@
-/* tests/unit/pop3msg.c: a Maildir message as POP3 sends it (hub/pop3msg.h).
+/* tests/unit/pop3msg.c: a Maildir message as POP3 sends it (hub/pop3/pop3msg.h).
  * Checks: LF becomes CRLF, a CRLF stays one, a bare CR stays, a "." at
  * the start of a line is doubled (only there), a last line without LF
  * gets one, an empty file sends nothing; the announced size is the output

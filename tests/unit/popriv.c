@@ -1,4 +1,4 @@
-/* tests/unit/popriv.c: TAP tests for hub/popriv.c, the privileged half
+/* tests/unit/popriv.c: TAP tests for hub/pop3/popriv.c, the privileged half
  * of qmail-popup as root: a well-formed message runs checkpassword (here
  * a shell that counts its runs and refuses) and is answered in one byte;
  * every malformed one (a short or long message, an unknown kind, a

@@ -1,4 +1,4 @@
-/* tests/unit/prioq.c: TAP tests for hub/prioq.c: empty queue (min fails,
+/* tests/unit/prioq.c: TAP tests for hub/send/prioq.c: empty queue (min fails,
  * delmin harmless), one element, a small known order, equal times (ordered
  * by id, none lost), negative and extreme times, 100,000 random inserts
  * coming out sorted, interleaved insert/delete, reuse after prioq_free. */

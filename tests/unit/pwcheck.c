@@ -1,4 +1,4 @@
-/* tests/unit/pwcheck.c: TAP tests for hub/pwcheck.c: new hashes are
+/* tests/unit/pwcheck.c: TAP tests for hub/servers/pwcheck.c: new hashes are
  * yescrypt with a fresh salt each time; a hash accepts its password only;
  * no login, an empty, locked or invalid hash refuse every password; and
  * each of those costs about what a real check costs (the dummy hash): a

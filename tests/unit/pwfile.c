@@ -1,4 +1,4 @@
-/* tests/unit/pwfile.c: TAP tests for hub/pwfile.c: users/passwd lines
+/* tests/unit/pwfile.c: TAP tests for hub/servers/pwfile.c: users/passwd lines
  * (both forms, each kind of bad line, the caps), compiling (comments,
  * case, a duplicate login named by its later line, a missing final
  * newline), cdb lookups (case, not found, impossible logins, a malformed

@@ -1,4 +1,4 @@
-/* tests/unit/raddr.c: hub/raddr.c, envelope addresses written by
+/* tests/unit/raddr.c: hub/remote/raddr.c, envelope addresses written by
  * qmail-remote: a Dot-string local part goes out as it is, anything else
  * as a Quoted-string with '"' and '\' escaped, split at the last '@'
  * (the domain qmail-send routed on); control bytes, 8-bit bytes, no '@',

@@ -1,4 +1,4 @@
-/* tests/unit/rblast.c: hub/rblast.c, qmail-remote's message encoders.
+/* tests/unit/rblast.c: hub/remote/rblast.c, qmail-remote's message encoders.
  * SMTP DATA: LF -> CRLF, leading dots doubled, a last line without LF
  * completed, the final dot; QMTP's LF encoding: lines as they are. Both:
  * no lone CR (a CR before an LF is part of the line end, any other CR

@@ -1,4 +1,4 @@
-/* tests/unit/rcpttab.c: TAP tests for hub/rcpttab.c, the recipient
+/* tests/unit/rcpttab.c: TAP tests for hub/servers/rcpttab.c, the recipient
  * table's matcher: users/cdb exact and wildcard records (case, longest
  * prefix, the empty prefix, the first record of a key), passwd users
  * (longest name, case kept, a longer name's ext is not a shorter name's),

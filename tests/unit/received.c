@@ -1,4 +1,4 @@
-/* tests/unit/received.c: TAP tests for hub/received.c, the Received line
+/* tests/unit/received.c: TAP tests for hub/servers/received.c, the Received line
  * of qmail-smtpd, qmail-qmtpd and qmail-qmqpd: the plain line, and that
  * a HELO, host, ident, IP or local name holding CR, LF, ESC, DEL, TAB,
  * 8-bit bytes or spaces comes out as '?' (the line stays two lines, no

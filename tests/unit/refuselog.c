@@ -1,4 +1,4 @@
-/* tests/unit/refuselog.c: TAP tests for hub/refuselog.c, the refusal log
+/* tests/unit/refuselog.c: TAP tests for hub/servers/refuselog.c, the refusal log
  * line of the three servers: the exact line for an SMTP and a QMTP
  * refusal, escaping of every byte outside printable ASCII (a client's CR,
  * LF, ESC, NUL, DEL and 8-bit bytes) and of '"' and '\', the caps on the

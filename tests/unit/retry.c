@@ -1,4 +1,4 @@
-/* tests/unit/retry.c: TAP tests for hub/retry.c: retry_isqrt exact at
+/* tests/unit/retry.c: TAP tests for hub/send/retry.c: retry_isqrt exact at
  * squares, around them and at ULLONG_MAX; the on-time schedules (local
  * 0, 100, 400, 900 ... = (10k)^2, remote 0, 400, 1600, 3600 ... = (20k)^2);
  * 39 remote tries within 604800 s; late attempts; a birth in the future

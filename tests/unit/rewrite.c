@@ -1,4 +1,4 @@
-/* tests/unit/rewrite.c: TAP tests for hub/rewrite.c: envnoathost (given,
+/* tests/unit/rewrite.c: TAP tests for hub/send/rewrite.c: envnoathost (given,
  * defaulting to me, to "envnoathost" without me), percenthack (once,
  * repeated, unlisted domain, no '%'), locals (case-insensitive, defaulting
  * to me, refused without locals and me), virtualdomains in every form

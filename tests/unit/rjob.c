@@ -1,4 +1,4 @@
-/* tests/unit/rjob.c: hub/rjob.c, qmail-remote's reports: the output
+/* tests/unit/rjob.c: hub/remote/rjob.c, qmail-remote's reports: the output
  * format (r/h/s per recipient, one K/Z/D, NUL-terminated), sanitizing,
  * the RJOB_TEXTMAX cap, first report wins, rjob_all and the defaults for
  * missing reports. */

@@ -1,7 +1,7 @@
-/* tests/unit/rjobq.c: hub/rjobq.c, the job protocol of qmail-remote -S
+/* tests/unit/rjobq.c: hub/remote/rjobq.c, the job protocol of qmail-remote -S
  * (parsing: complete, incomplete at every cut, NUL tag, empty sender, bad
  * S/N, no or too many recipients, the RJOBQ_MAXJOB cap; tagged output),
- * and rqmtp_ns_feed, the incremental QMTP response reader of hub/rqmtp.c
+ * and rqmtp_ns_feed, the incremental QMTP response reader of hub/remote/rqmtp.c
  * (fed whole, byte by byte, two in one chunk, malformed). */
 #include <string.h>
 #include <stdlib.h>

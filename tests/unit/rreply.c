@@ -1,4 +1,4 @@
-/* tests/unit/rreply.c: hub/rreply.c, the SMTP reply parser of qmail-remote:
+/* tests/unit/rreply.c: hub/remote/rreply.c, the SMTP reply parser of qmail-remote:
  * single and multi-line replies fed whole and byte by byte, bare "DDD",
  * LF without CR, short lines (BAD-INPUT C1), odd codes and classes (C4),
  * control bytes (C3), the text cap and the read cap (C2), the per-line

@@ -1,4 +1,4 @@
-/* tests/unit/rroute.c: hub/rroute.c, control/smtproutes and qmtproutes
+/* tests/unit/rroute.c: hub/remote/rroute.c, control/smtproutes and qmtproutes
  * lookup: exact domains, .suffix wildcards in qmail's order, the default
  * route, empty relay (MX), ports, address literals (IPv4, IPv6, IPv6:),
  * plain dotted quads, case, and malformed matching lines. */

@@ -1,4 +1,4 @@
-/* tests/unit/smtpauth.c: TAP tests for the pieces of hub/smtpauth.c,
+/* tests/unit/smtpauth.c: TAP tests for the pieces of hub/servers/smtpauth.c,
  * qmail-smtpd's AUTH: the strict base64 decoder (RFC 4648 test vectors;
  * a wrong length, a byte outside the alphabet, '=' inside, unused bits set
  * are all invalid), the PLAIN message split (authzid empty or the authcid,

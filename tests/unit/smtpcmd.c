@@ -1,4 +1,4 @@
-/* tests/unit/smtpcmd.c: TAP tests for hub/smtpcmd.c: splitting command
+/* tests/unit/smtpcmd.c: TAP tests for hub/servers/smtpcmd.c: splitting command
  * lines (CRLF, bare LF, blanks, NUL), verb matching, MAIL/RCPT paths
  * (brackets, lenient bare form S10, space after the colon, source routes
  * R6/R7, quoting R5, NUL S9, control characters, the address cap S12,

@@ -1,4 +1,4 @@
-/* tests/unit/tcpto.c: hub/tcpto.c, the recent-failure table: key form
+/* tests/unit/tcpto.c: hub/remote/tcpto.c, the recent-failure table: key form
  * (v4-mapped), the record layout (64-bit little-endian time), skip rule
  * and backoff, clearing on success, slot reuse when full, and the file
  * functions (wrong size and missing file disable the table). */

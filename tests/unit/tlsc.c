@@ -1,7 +1,7 @@
 /* tests/unit/tlsc.c: the client TLS module common/q_tlsc.c (a handshake
  * against a silent peer ends at its deadline, a peer that closes is EOF,
  * verify without a name and a missing CA file are refused before any
- * byte is sent) and qmail-remote's settings in hub/rtls.c and hub/rroute.c:
+ * byte is sent) and qmail-remote's settings in hub/remote/rtls.c and hub/remote/rroute.c:
  * policy words, the tlsdestinations lookup order (domain, .suffix, relay,
  * default), smtproutes options (smtps, auth, auth-notls, SMTPS's port),
  * base64 (RFC 4648 vectors) and the scrubbing of secrets from replies.

@@ -1,4 +1,4 @@
-/* tests/unit/tlsclients.c: TAP tests for hub/tlsclients.c (control/
+/* tests/unit/tlsclients.c: TAP tests for hub/servers/tlsclients.c (control/
  * tlsclients). Certificates are made at run time with openssl(1) in a
  * temporary home ($QMAILHOME):
  *   parse: sha256: with and without ':', either case, the keyword in

@@ -1,5 +1,5 @@
-/* tests/unit/todo.c: TAP tests for hub/todo.c on a temporary queue made by
- * hub/mkqueue.sh -s: a normal message (local, virtual-domain and remote
+/* tests/unit/todo.c: TAP tests for hub/send/todo.c on a temporary queue made by
+ * hub/queue/mkqueue.sh -s: a normal message (local, virtual-domain and remote
  * recipients; info, local, remote contents; counts, uid, pid, bytes,
  * birth), todo_clean (intd then todo, ENOENT is success), an entry already
  * gone, a todo without its mess (dropped), malformed or incomplete
@@ -332,7 +332,7 @@ int main(void)
   char cmd[1200];
   const char *src = getenv("SRCDIR");
   snprintf(qd, sizeof qd, "/tmp/todo-test.%d", (int)getpid());
-  snprintf(cmd, sizeof cmd, "sh %s/hub/mkqueue.sh -s %s", src ? src : ".", qd);
+  snprintf(cmd, sizeof cmd, "sh %s/hub/queue/mkqueue.sh -s %s", src ? src : ".", qd);
   if (system(cmd) != 0) { printf("Bail out! mkqueue.sh failed\n"); return 1; }
   strcat(qd, "/queue");
   if (rewrite_load_text(&rw, "me.test\n", "me.test\n", "virt.test:alice\n", 0, "noat.test") != 0) {

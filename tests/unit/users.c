@@ -1,4 +1,4 @@
-/* tests/unit/users.c: TAP tests for hub/users.c: users/assign parsing
+/* tests/unit/users.c: TAP tests for hub/local/users.c: users/assign parsing
  * (good file, each kind of bad line with its line number, missing "."),
  * cdb lookups (exact before wildcard, longest prefix, empty prefix, case,
  * first line wins, not found), users_fields, users_getpw's alias

@@ -1,4 +1,4 @@
-/* cleanreq.h: qmail-clean's request syntax (hub/QUEUE.md, qmail-clean(8)).
+/* cleanreq.h: qmail-clean's request syntax (hub/queue/QUEUE.md, qmail-clean(8)).
  * A request is one kind byte and a message name S/N, ended by a NUL byte:
  *   T<S/N>  the message was preprocessed: unlink intd/S/N, then todo/S/N
  *   M<S/N>  the message is gone: unlink intd/S/N, then mess/S/N

@@ -1,7 +1,7 @@
 /* qconf.h: the queue's compile-time constants, shared by qmail-queue and
  * the future qmail-send / qmail-clean. The layout, the states and the order
- * of operations are described in hub/QUEUE.md; the owners and modes are
- * qmail's (hier.c; docs/architecture.md sec 4), and hub/mkqueue.sh creates exactly this
+ * of operations are described in hub/queue/QUEUE.md; the owners and modes are
+ * qmail's (hier.c; docs/architecture.md sec 4), and hub/queue/mkqueue.sh creates exactly this
  * tree (it repeats the names and modes below in shell: change both). */
 #ifndef QCONF_H
 #define QCONF_H

@@ -1,5 +1,5 @@
 /* todo.h: qmail-send's preprocessing of one queued message, S4 -> S5
- * (hub/QUEUE.md sec 2; docs/queue.md sec 4).
+ * (hub/queue/QUEUE.md sec 2; docs/queue.md sec 4).
  *
  * todo_process reads todo/S/N (the envelope file
  * "u<uid>\0p<pid>\0[i<id>\0][m<msgid>\0]F<sender>\0T<rcpt>\0...\0\0", at most

@@ -1,17 +1,17 @@
-/* qmail-send: the hub's queue manager (docs/queue.md; hub/QUEUE.md).
+/* qmail-send: the hub's queue manager (docs/queue.md; hub/queue/QUEUE.md).
  * No arguments; started by qmail-start in HOME with these descriptors:
  *   0 log out, 1/2 jobs to / reports from qmail-lspawn,
  *   3/4 jobs to / reports from qmail-rspawn (optional: without them remote
  *   recipients are deferred, never lost),
  *   5/6 requests to / answers from qmail-clean (optional: without them
  *   qmail-send unlinks itself).
- * It preprocesses todo/S/N (hub/todo.h) in batches of TODO_BATCH between
+ * It preprocesses todo/S/N (hub/send/todo.h) in batches of TODO_BATCH between
  * delivery rounds, then delivers each recipient of the
  * local and remote channel files through the spawners, one job per
- * recipient (wire format: hub/qspawn.h), checkpoints results in the channel
- * files (hub/chanfile.h), collects failures in bounce/N and injects the
+ * recipient (wire format: hub/send/qspawn.h), checkpoints results in the channel
+ * files (hub/send/chanfile.h), collects failures in bounce/N and injects the
  * bounce through qmail-queue (common/q_qq.h) when the message is done.
- * Deferred channels are retried on the quadratic schedule (hub/retry.h);
+ * Deferred channels are retried on the quadratic schedule (hub/send/retry.h);
  * the next try is kept as the channel file's mtime across restarts.
  * Stale files (mess/ without info/ or todo/, older than QUEUE_STALE) are
  * removed through qmail-clean at start and every CLEAN_EVERY.
@@ -99,7 +99,7 @@ struct slot {
   unsigned n, next;       /* recipients; the next one to get a report */
   struct jrcpt r[JOB_RCPT_MAX];
   stralloc addrs;
-  stralloc job;           /* wire form being built (hub/qspawn.h) */
+  stralloc job;           /* wire form being built (hub/send/qspawn.h) */
 };
 
 struct chan {
@@ -395,7 +395,7 @@ static void scan_info(void)
 }
 
 /* Preprocessed messages of the current batch, not yet durable: they are
- * flushed together by one todo_sync (hub/todo.h, TODO_NOSYNC), and only
+ * flushed together by one todo_sync (hub/send/todo.h, TODO_NOSYNC), and only
  * then logged, cleaned from todo/ and scheduled. */
 struct pend {
   unsigned long long id, bytes, pid, uid;

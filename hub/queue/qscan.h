@@ -1,4 +1,4 @@
-/* qscan.h: walking one split directory of the queue (hub/QUEUE.md sec 1:
+/* qscan.h: walking one split directory of the queue (hub/queue/QUEUE.md sec 1:
  * DIR/0 .. DIR/22, entries named by the decimal inode N with N % 23 = S),
  * for the read-only admin tools qmail-qread and qmail-qstat. Streaming:
  * one directory handle at a time, nothing kept per message. Entries whose

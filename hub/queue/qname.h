@@ -1,4 +1,4 @@
-/* qname.h: names of queue files (hub/QUEUE.md). A message is named by the
+/* qname.h: names of queue files (hub/queue/QUEUE.md). A message is named by the
  * inode number N of its mess/ file; split directories hold it under
  * N % QUEUE_SPLIT: "mess/S/N", "intd/S/N", "todo/S/N", "info/S/N", ...
  * Inode numbers are 64-bit (unsigned long long) everywhere. */

@@ -21,7 +21,7 @@
  *           verify   TLS required, the certificate valid for the MX host
  *                    or relay name, against control/remoteca.pem or the
  *                    system's CA store
- *           dane     RFC 7672 (hub/dane.c, rtls_dane below), also for
+ *           dane     RFC 7672 (hub/remote/dane.c, rtls_dane below), also for
  *                    relays from smtproutes
  * A policy that cannot be met (no STARTTLS offered or a refused one under
  * encrypt/verify/dane, a failed handshake, a bad certificate) is a

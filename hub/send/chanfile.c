@@ -1,5 +1,5 @@
 /* chanfile.c: reading and checkpointing qmail-send's channel files
- * (contract in chanfile.h; format in hub/QUEUE.md sec 1). */
+ * (contract in chanfile.h; format in hub/queue/QUEUE.md sec 1). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>

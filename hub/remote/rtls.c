@@ -253,7 +253,7 @@ void rtls_scrub(char *text, const char *const *secrets)
 }
 
 /* ---- DANE ---------------------------------------------------------------------
- * THE DANE HOOK: hub/dane.c does the work (dane_hook; see rtls.h for what
+ * THE DANE HOOK: hub/remote/dane.c does the work (dane_hook; see rtls.h for what
  * each phase must do and docs/dane.md). The handshake options stay as they
  * are: no CA check, the TLSA match decides. */
 int rtls_dane(int phase, struct rtls_dane_state *st, const char *host, unsigned short port,

@@ -1,6 +1,6 @@
 #!/bin/sh
 # mkqueue.sh [-s] DIR: create the queue tree DIR/queue of a hub home
-# (hub/QUEUE.md; names and modes: hub/qconf.h, docs/queue.md sec 1):
+# (hub/queue/QUEUE.md; names and modes: hub/queue/qconf.h, docs/queue.md sec 1):
 #   queue/ pid/ mess/0..22/ intd/0..22/ todo/0..22/ info/0..22/
 #   local/0..22/ remote/0..22/ bounce/ lock/{sendmutex,trigger,tcpto}
 # Run as root, it gives each entry qmail's owner (qmailq, qmails, qmailr;

@@ -24,7 +24,7 @@
  *   no record for the recipient            Z
  * That is the classic mode: one qmail-remote run per job, used when
  * $QMAILREMOTE is set or control/sessionsperhost is 0. By default jobs go
- * to sessions instead (hub/rpool.h): long-lived "qmail-remote -S host"
+ * to sessions instead (hub/remote/rpool.h): long-lived "qmail-remote -S host"
  * processes, at most control/sessionsperhost (default SESSIONS_DEFAULT)
  * per domain, each keeping its connection for job after job; their
  * records are mapped exactly as above.

@@ -1,5 +1,5 @@
 /* qmail-tcpok: clear qmail-remote's table of recently failed addresses
- * (HOME/queue/lock/tcpto, hub/tcpto.h), so that every host is tried again
+ * (HOME/queue/lock/tcpto, hub/remote/tcpto.h), so that every host is tried again
  * at the next delivery. Run it as the table's owner (qmailr) or root.
  * Exit 0; 111 when the table cannot be opened, locked or written. */
 #include "stralloc.h"

@@ -1,5 +1,5 @@
 /* chanfile.h: qmail-send's channel files local/S/N and remote/S/N
- * (hub/QUEUE.md sec 1, docs/queue.md sec 5, per-recipient
+ * (hub/queue/QUEUE.md sec 1, docs/queue.md sec 5, per-recipient
  * checkpointing): a sequence of NUL-terminated records "T<addr>\0"
  * (still to do) or "D<addr>\0" (done). A delivery result is checkpointed
  * by chanfile_markdone, which overwrites the one T byte with D: a single
@@ -7,7 +7,7 @@
  * loss never).
  *
  * The reader is a generic streaming reader of NUL-terminated items, also
- * used by hub/todo.c for envelope files: memory is one fixed buffer
+ * used by hub/send/todo.c for envelope files: memory is one fixed buffer
  * whatever the file size. Caps: one item (type byte + address + NUL) is
  * at most CHANFILE_ITEM_MAX bytes; a longer one is an error (ENAMETOOLONG),
  * as is a file that ends inside an item (EPROTO). */

@@ -1,7 +1,7 @@
 /* qmail-clean: remove queue files on qmail-send's behalf (docs/protocols.md;
- * hub/QUEUE.md section 2). Started by qmail-start as qmailq (the owner of
+ * hub/queue/QUEUE.md section 2). Started by qmail-start as qmailq (the owner of
  * pid/ mess/ intd/ todo/), or as the single user; works in HOME/queue.
- * Requests on fd 0, each ended by a NUL byte (syntax: hub/cleanreq.h):
+ * Requests on fd 0, each ended by a NUL byte (syntax: hub/queue/cleanreq.h):
  *   T<S/N>  unlink intd/S/N, then todo/S/N (after preprocessing)
  *   M<S/N>  unlink intd/S/N, then mess/S/N (message done, or garbage)
  * One answer byte per request on fd 1: '+' done (ENOENT counts as done),

@@ -5,7 +5,7 @@
  * process nor a connection, and a queue bound for one smarthost goes over
  * a few connections (QMTP: packages pipelined on each).
  *
- * Jobs from qmail-send (hub/qspawn.h wire format) go to a session of their
+ * Jobs from qmail-send (hub/send/qspawn.h wire format) go to a session of their
  * domain: the least busy one; a new one is started when every session of
  * the domain already has a job pending and there are fewer than perhost;
  * when all of them hold RPOOL_PENDING jobs, the job waits in rpool until

@@ -1,4 +1,4 @@
-/* msgid.h: what identifies a message in the logs (hub/QUEUE.md sec 1,
+/* msgid.h: what identifies a message in the logs (hub/queue/QUEUE.md sec 1,
  * qmail-trace.8).
  *
  * The queue id: qmail's message number N is the inode of mess/S/N and is

@@ -1,5 +1,5 @@
 /* todo.c: preprocessing of one todo/S/N entry (contract and crash
- * reasoning in todo.h; layout in hub/QUEUE.md). Streams the envelope with
+ * reasoning in todo.h; layout in hub/queue/QUEUE.md). Streams the envelope with
  * the chanfile reader, so memory does not grow with the recipient count;
  * output goes through one 64 KB buffer per channel file. */
 #include <errno.h>

@@ -11,7 +11,7 @@
  * .qmail-ext-owner file exists, see dotqmail.h), /path or ./path mbox
  * (mboxrd, only a regular file of ours with one link and never through a
  * symlink, flock with a 30 s timeout, truncated back on error, and after a
- * crash by the next delivery: hub/mboxappend.h), path ending in / Maildir
+ * crash by the next delivery: hub/local/mboxappend.h), path ending in / Maildir
  * (hub/maildir; the default delivery creates a missing one).
  * The environment is rebuilt at start: qmail-local's own settings
  * (QMAILHOME, QMAILQUEUE) are kept, PATH is fixed, nothing else of the
@@ -540,7 +540,7 @@ static int flush_out(int fd, stralloc *out)
   return 0;
 }
 
-/* flush_marked: flush_out, with the unfinished-append record (hub/mboxappend.h)
+/* flush_marked: flush_out, with the unfinished-append record (hub/local/mboxappend.h)
  * saying how far the file will reach; *end = its size after this write. */
 static int flush_marked(int fd, off_t start, off_t *end, stralloc *out)
 {

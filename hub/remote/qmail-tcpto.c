@@ -1,5 +1,5 @@
 /* qmail-tcpto: print qmail-remote's table of addresses that failed to
- * connect recently (HOME/queue/lock/tcpto, format in hub/tcpto.h), one
+ * connect recently (HOME/queue/lock/tcpto, format in hub/remote/tcpto.h), one
  * line per used slot:
  *
  *   <address> failed <n> times (<timeout|refused>), last <s> seconds ago[; skipped for <s> more seconds]

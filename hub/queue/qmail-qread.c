@@ -1,5 +1,5 @@
 /* qmail-qread: list the messages in the hub's queue (docs/queue.md sec 10;
- * layout and states in hub/QUEUE.md). No arguments. For each preprocessed
+ * layout and states in hub/queue/QUEUE.md). No arguments. For each preprocessed
  * message (info/S/N) one line
  *   DD Mon YYYY HH:MM:SS GMT  #N  BYTES  <sender>[  bouncing]
  * (date = info's mtime = when it was preprocessed; BYTES = size of mess/S/N,
@@ -12,7 +12,7 @@
  * not known to be local or remote yet).
  * Addresses and senders are printed with bytes outside printable ASCII as
  * \ooo. Memory does not grow with the queue: one directory and one channel
- * file (hub/chanfile.h, 64 KB buffer) are open at a time.
+ * file (hub/send/chanfile.h, 64 KB buffer) are open at a time.
  * Must run as root or as the owner of info/ local/ remote/ (qmails in a
  * root install, the installing user in a single-user home).
  * Exit: 0 listed; 111 the queue cannot be read (a clear message on fd 2),

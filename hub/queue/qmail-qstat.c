@@ -1,4 +1,4 @@
-/* qmail-qstat: summarize the hub's queue (docs/queue.md sec 10; hub/QUEUE.md).
+/* qmail-qstat: summarize the hub's queue (docs/queue.md sec 10; hub/queue/QUEUE.md).
  * No arguments. Prints, as qmail's script did:
  *   messages in queue: N                          (files in mess/S/)
  *   messages in queue but not yet preprocessed: M (files in todo/S/)

@@ -1,5 +1,5 @@
 /* qmail-queue.c: the hub's queue entry point (qmail's "straight paper
- * path" with Linux durability). Spec: hub/QUEUE.md (states, exact syscall
+ * path" with Linux durability). Spec: hub/queue/QUEUE.md (states, exact syscall
  * order, why each fsync is there and why each crash point is safe),
  * docs/protocols.md (the queue interface) and docs/queue.md.
  *
@@ -29,7 +29,7 @@
  * environment variable is trusted then (home_dir() ignores $QMAILHOME under
  * AT_SECURE; the date is UTC, so TZ is never read), and the real uid is
  * looked up with getpwuid only in that case. Cost per message: one
- * process, 4 fsyncs (hub/qconf.h QUEUE_SYNC_MESSDIR), 26 syscalls from main on (40 in all when linked
+ * process, 4 fsyncs (hub/queue/qconf.h QUEUE_SYNC_MESSDIR), 26 syscalls from main on (40 in all when linked
  * statically, 58 dynamically): QUEUE.md sections 4, 5 and 7. */
 #include <errno.h>
 #include <fcntl.h>
