@@ -106,7 +106,7 @@ static long number(const char *name, long dflt)
 
 static void say(int fd, const char *s) { if (s && write(fd, s, strlen(s)) < 0) return; }
 
-/* refuse: the refusal line in the servers' format (hub/refuselog.h:
+/* refuse: the refusal line in the servers' format (hub/servers/refuselog.h:
  * "PROG: refused: IP connect CODE ENH reason=..."; the IP comes from
  * tcpserver), the reply if any, and exit */
 static void refuse(const char *prog, const char *ip, const char *enh,

@@ -34,7 +34,7 @@ int perip_take(const char *path, const char *ip, unsigned long max,
  * on stderr, writes refusal (when
  * not NULL, e.g. an SMTP 421 line) to fd 1 and exits 0; a table that
  * cannot be used fails closed the same way. The line has the format of
- * the servers' other refusals (hub/refuselog.h):
+ * the servers' other refusals (hub/servers/refuselog.h):
  *   PROG: refused: IP connect 421 4.7.0 reason="too many connections ..."
  * with "-" for the code when there is no reply (QMTP, QMQP). */
 void perip_gate(const char *prog, const char *refusal);

@@ -1,7 +1,7 @@
 /* q_tlsc.h: client-side TLS over libtls (libretls on OpenSSL), with the
  * timed I/O of the plain path (q_io.h). The server side is q_tls.h; this
  * is its mirror for programs that connect out: qmail-remote's STARTTLS and
- * SMTPS (hub/rtls.h), and any other protocol that wants TLS on a socket
+ * SMTPS (hub/remote/rtls.h), and any other protocol that wants TLS on a socket
  * it has connected (nothing here knows SMTP).
  *
  * Protocols TLS 1.2 and TLS 1.3. Options (struct qtlsc_opts):
