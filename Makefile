@@ -14,6 +14,7 @@
 #   make bench-remote         remote delivery (drain, end to end, 1000 recipients, dial-up flush; TLS drain, QMTPS flush) against Postfix
 #   make bench-tls            STARTTLS and SMTPS sessions and messages per second, CPU per handshake, against Postfix
 #   make bench-pop3           POP3 RETR+DELE of 10,000 messages and a UIDL poll against Dovecot
+#   make bench-goals          issue 14's goals table in one run against Postfix (accept, local, dial-up rows; not part of make bench)
 #
 # Programs find their home through a compiled-in path: install links each
 # program again with an auto_home object naming DIR, so a home works with no
@@ -68,7 +69,7 @@ HUB_BIN := $(HUB_PROGS:%=$(BUILD)/hub/%)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%)
 
 .SECONDARY:
-.PHONY: all deps deps-run check test install install-leaf fuzz bench bench-leaf bench-accept bench-local bench-scale bench-remote bench-spool bench-tls clean run
+.PHONY: all deps deps-run check test install install-leaf fuzz bench bench-leaf bench-accept bench-local bench-scale bench-remote bench-spool bench-tls bench-goals clean run
 all: $(LEAF_BIN) $(HUB_BIN) $(UNIT_BIN)
 
 $(BUILD)/%.o: %.c
@@ -224,6 +225,8 @@ bench-spool: all
 	BUILD=$(BUILD) bash tests/bench/spool.sh
 bench-tls: all
 	BUILD=$(BUILD) bash tests/bench/tls.sh
+bench-goals: all
+	BUILD=$(BUILD) bash tests/bench/goals.sh
 # packages only the benchmarks need (installed by their targets, not by make deps)
 BENCH_PKGS := dovecot-core dovecot-pop3d
 .PHONY: bench-pop3

@@ -1,8 +1,9 @@
 #!/bin/bash
 # accept.sh: `make bench-accept` (never part of make check). Acceptance
 # benchmark of the hub's network servers against Postfix, in one run:
-# qmail-smtpd and qmail-qmqpd (tcpserver -> server -> qmail-queue, mail
-# stays in DIR/queue: the qmail-send service is not started) against Postfix's smtpd
+# qmail-smtpd and qmail-qmqpd (the services as installed: today tcpserver
+# -> server -> qmail-queue; mail stays in DIR/queue: the qmail-send service
+# is not started, OURS_MODE=hold) against Postfix's smtpd
 # and qmqpd from the peer kit (../shared/peers or /work/shared/peers:
 # postfix-peer-setup.sh + postfix-peer-start.sh, 127.0.0.1:2525 and :6628).
 #
@@ -10,7 +11,11 @@
 # bytes), CONCS ("1 10"), PROTOS ("smtp qmqp"), TIMEOUT (300 s per client
 # run), FSYNC_N (messages of the strace run that counts flushes, 100),
 # PF_MODE (hold: Postfix delivers nothing during a case; live: it delivers
-# as it accepts, as the peer kit's load.sh measures), BUILD (build).
+# as it accepts, as the peer kit's load.sh measures), BUILD (build),
+# OURS_MODE (auto: hold when our servers accept with the qmail-send service
+# down, as they do today; if they do not (a design where the queue writer
+# is a daemon of that service), live: the hub delivers into a Maildir as it
+# accepts, Postfix too (PF_MODE=live), and the run says so; hold, live).
 # A Postfix already running was started by someone else (another benchmark):
 # it is left alone; the run waits up to PF_WAIT (600) s for it to stop, then
 # starts its own, or measures ours alone. PF_REUSE=1 uses it anyway (it then
@@ -35,19 +40,24 @@
 #                 run, divided by N: the device cache flushes actually sent
 #                 to the disk (machine-wide)
 # Flushes per message are also counted exactly, in a separate strace run of
-# FSYNC_N messages (strace -f -c on ours' tcpserver, on every Postfix
-# process): fsync + fdatasync + syncfs + sync calls; sync_file_range calls
+# FSYNC_N messages (strace -f -c on every process of the server's service
+# process group, ours; on every Postfix process): fsync + fdatasync + syncfs + sync calls; sync_file_range calls
 # are traced too but reported apart (they start writeback, flush nothing).
 # (The jbd2 commit counter in /proc/fs/jbd2/DEV/info is read when the queue
 # filesystem has a journal; on a journal-less ext4 there is none.)
 # Processes created per message (ours and Postfix): strace -f of a 20
 # message run (new pids, execve calls), divided by 20.
+# The hub's processes are every process of its cgroup (the services are
+# started in a cgroup of the run when one can be made: its CPU counter keeps
+# the CPU of exited processes), else of the qmailctl process groups; the
+# same for Postfix (the master's tree moved into a cgroup of its own).
 # Postfix, PF_MODE=hold: its qmgr is stopped (SIGSTOP) during each case, so
 # nothing is delivered and acceptance is measured alone, as for ours; with
 # qmgr stopped Postfix's inflow control would stall every message for
 # in_flow_delay (1 s) for want of tokens, so in_flow_delay is set to 0 for
-# the run (and restored). Between cases ours is stopped, the files under
-# queue/{mess,intd,todo}/*/ removed and restarted; Postfix's incoming queue
+# the run (and restored). Ours keeps what it accepted (hold: the queue
+# grows over the run, counted by qmail-qstat, whatever the queue's format;
+# live: each case waits for the queue to empty); Postfix's incoming queue
 # is emptied with postsuper -d.
 # Output: summary on stdout and in $BUILD/bench/accept.txt.
 # Stops what it started (our hub, Postfix, strace, the driver), restores
@@ -70,7 +80,7 @@ PF_MODE=${PF_MODE:-hold}
 PF_WAIT=${PF_WAIT:-600}
 PY=/usr/bin/python3; [ -x "$PY" ] || PY=$(command -v python3)
 DRIVE=$top/tests/bench/acceptdrive.py
-OUTDIR=$top/$BUILD/bench
+OUTDIR=${BENCH_OUTDIR:-$top/$BUILD/bench}
 OUT=$OUTDIR/accept.txt
 
 BENCH=accept.sh
@@ -106,6 +116,7 @@ cleanup() {
     bash "$PEERS/postfix-peer-stop.sh" > /dev/null
     [ "$PF_MODE" = live ] && find "$MAILDIR/new" -type f -delete 2>/dev/null
   fi
+  cg_release
   rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -113,20 +124,46 @@ trap 'echo "accept.sh: interrupted, cleaning up" >&2; exit 130' INT TERM
 # ---- our hub ---------------------------------------------------------------
 log "installing a hub home in $H"
 hub_install
+hub_maildir   # mbox@hub.test into $MD, for OURS_MODE=live
+cg_make HUB_CG hub
+OURS_MODE=${OURS_MODE:-auto}
 # acceptance only: the queue keeps what the servers accept (qmailctl starts
 # only services whose run is executable; qmail-send would deliver the mail)
-[ -f "$H/service/qmail-send/run" ] && chmod -x "$H/service/qmail-send/run"
+[ "$OURS_MODE" != live ] && [ -f "$H/service/qmail-send/run" ] && chmod -x "$H/service/qmail-send/run"
 log "hub home: smtpd 127.0.0.1:$OUR_SMTP, qmqpd 127.0.0.1:$OUR_QMQP"
-hub_clean() {  # stop, remove the queued messages only, restart
-  hub_stop
-  find "$H/queue/mess" "$H/queue/intd" "$H/queue/todo" -mindepth 2 -type f -delete
-  hub_start
+# qstat_mess: messages in our queue, as qmail-qstat counts them
+qstat_mess() { "$H/bin/qmail-qstat" 2>/dev/null | sed -n 's/^messages in queue: \([0-9]*\).*/\1/p'; }
+qstat_todo() { "$H/bin/qmail-qstat" 2>/dev/null | sed -n 's/^messages in queue but not yet preprocessed: \([0-9]*\).*/\1/p'; }
+hub_clean() {  # before a case: live, wait (60 s at most) for the queue to empty, clear the Maildir
+  [ "$OURS_MODE" = live ] || return 0
+  local i; for i in $(seq 600); do [ "$(qstat_mess)" = 0 ] && break; sleep 0.1; done
+  [ "$(qstat_mess)" = 0 ] || note "ours: $(qstat_mess) messages still queued before a case"
+  find "$MD/new" -type f -delete
 }
-todo_count() { find "$H/queue/todo" -type f | wc -l; }
-mess_count() { find "$H/queue/mess" -type f | wc -l; }
+ours_count() {  # hold: messages queued; live: messages delivered once the queue is empty
+  if [ "$OURS_MODE" = live ]; then
+    local i; for i in $(seq 1200); do [ "$(qstat_mess)" = 0 ] && break; sleep 0.1; done
+    count_new "$MD"
+  else qstat_mess; fi
+}
+count_new() { find "$1/new" -type f | wc -l; }
+hub_start
+if [ "$OURS_MODE" = auto ]; then
+  # do our servers accept with the qmail-send service down?
+  q0=$(qstat_mess)
+  "$PY" "$DRIVE" case --proto smtp --port "$OUR_SMTP" --n 3 --c 1 --size "$SIZE" --scope none: --timeout 20 > "$tmp/probe"
+  if grep -q ' rc=0 ' "$tmp/probe" && [ "$(( $(qstat_mess) - ${q0:-0} ))" = 3 ]; then OURS_MODE=hold
+  else
+    note "ours: the servers do not accept with the qmail-send service down ($(sed -n 's/.* err=\([^ ]*\).*/\1/p' "$tmp/probe")): OURS_MODE=live, the hub delivers into $MD as it accepts, and so does Postfix (PF_MODE=live)"
+    OURS_MODE=live PF_MODE=live
+    hub_stop; chmod +x "$H/service/qmail-send/run"; hub_start
+  fi
+fi
+[ "$OURS_MODE" = live ] && PF_MODE=live
 
 # ---- Postfix ---------------------------------------------------------------
 pf_acquire
+pf_cg
 command -v smtp-source > /dev/null && command -v qmqp-source > /dev/null ||
   die "Postfix's smtp-source and qmqp-source are needed as clients (Debian package postfix; the peer kit installs it)"
 
@@ -180,17 +217,18 @@ run_case() {  # server proto c
   if [ "$server" = ours ]; then
     hub_clean
     [ "$proto" = qmqp ] && port=$OUR_QMQP || port=$OUR_SMTP
-    scope=pgid:$(hub_pgids)
+    scope=$(hub_scope)
   else
     pf_begin
     [ "$proto" = qmqp ] && port=$QMQP_PORT || port=$SMTP_PORT
-    scope=tree:$(pf_master)
+    scope=$(pf_scope)
   fi
   # warm-up (processes started, binaries and control files cached)
   "$PY" "$DRIVE" case --proto "$proto" --port "$port" --n 20 --c "$w" --size "$SIZE" \
     --scope "$scope" --timeout 60 > /dev/null
   [ "$server" = postfix ] && [ "$PF_MODE" = live ] && pf_begin
-  if [ "$server" = ours ]; then base=$(todo_count); else base=$( [ "$PF_MODE" = hold ] && pf_count || count_dir "$MAILDIR/new"); fi
+  [ "$server" = ours ] && hub_clean
+  if [ "$server" = ours ]; then base=$(ours_count); else base=$( [ "$PF_MODE" = hold ] && pf_count || count_dir "$MAILDIR/new"); fi
   j0=$(jbd2_commits)
   bgrun "$tmp/line" "$PY" "$DRIVE" case --proto "$proto" --port "$port" --n "$N" --c "$c" --size "$SIZE" \
     --scope "$scope" --devs "$DEVS" --timeout "$TIMEOUT" --bg 1 --label "$server" \
@@ -198,9 +236,8 @@ run_case() {  # server proto c
   line=$(cat "$tmp/line")
   j1=$(jbd2_commits)
   if [ "$server" = ours ]; then
-    after=$(todo_count)
-    local m; m=$(mess_count)
-    [ "$m" = "$after" ] || note "ours $proto c=$c: $m mess files but $after todo files"
+    after=$(ours_count)
+    [ "$OURS_MODE" = live ] || [ "$(qstat_todo)" = "$after" ] || note "ours $proto c=$c: qmail-qstat: $after messages queued but $(qstat_todo) not yet preprocessed"
   else
     after=$(pf_accepted)
   fi
@@ -219,7 +256,7 @@ strace_run() {  # server proto kind(fsync|procs) n ; the counter line goes to $t
   if [ "$server" = ours ]; then
     hub_clean
     [ "$proto" = qmqp ] && port=$OUR_QMQP || port=$OUR_SMTP
-    pids=$(hub_tcpserver "qmail-${proto}d")
+    pids=$(svc_pids "qmail-${proto}d")
   else
     pf_begin
     [ "$proto" = qmqp ] && port=$QMQP_PORT || port=$SMTP_PORT
@@ -246,11 +283,12 @@ strace_run() {  # server proto kind(fsync|procs) n ; the counter line goes to $t
 
 # ---- the run -----------------------------------------------------------------
 start=$(date +%s)
+[ "$hub_up" = 1 ] || hub_start
 servers="ours"; [ "$have_pf" = 1 ] && servers="ours postfix"
 {
   echo "# accept.sh $(date -u '+%Y-%m-%d %H:%M:%S UTC') on $(uname -n), $(nproc) CPUs, kernel $(uname -r)"
   echo "# N=$N SIZE=$SIZE concurrency: $CONCS protos: $PROTOS; clients smtp-source/qmqp-source (Postfix $(postconf -h mail_version 2>/dev/null || echo '?'))"
-  echo "# ours: $H (tcpserver + qmail-{smtp,qmqp}d + qmail-queue); queue fs: $fsinfo"
+  echo "# ours: $H (services qmail-smtpd, qmail-qmqpd as installed), OURS_MODE=$OURS_MODE$( [ "$OURS_MODE" = live ] && echo ' (delivering into a Maildir while accepting)'); measured by $( [ -n "${HUB_CG:-}" ] && echo "cgroup $HUB_CG" || echo "process groups"); queue fs: $fsinfo"
   if [ "$have_pf" = 1 ]; then
     echo "# Postfix: peer kit $PEERS, smtpd :$SMTP_PORT qmqpd :$QMQP_PORT, PF_MODE=$PF_MODE$( [ "$PF_MODE" = hold ] && echo ' (qmgr stopped during each case, in_flow_delay=0: acceptance only, nothing delivered)' || echo ' (delivering into Maildir while accepting, as load.sh)')"
   else
@@ -258,7 +296,6 @@ servers="ours"; [ "$have_pf" = 1 ] && servers="ours postfix"
   fi
 } > "$tmp/head"
 cat "$tmp/head"
-hub_start
 for proto in $PROTOS; do
   for c in $CONCS; do
     for server in $servers; do
@@ -334,7 +371,7 @@ echo
   echo "flush calls per accepted message (strace -f -c -e fsync,fdatasync,sync_file_range,syncfs,sync, $FSYNC_N messages, c=1):"
   cat "$tmp/flushes"
   echo
-  echo "processes per accepted message (strace -f -e execve,clone,clone3,vfork,fork, $PROC_N messages, c=1; ours: tcpserver's tree):"
+  echo "processes per accepted message (strace -f -e execve,clone,clone3,vfork,fork, $PROC_N messages, c=1; ours: the server service's process group and its children):"
   cat "$tmp/procs"
   if [ "${#NOTES[@]}" -gt 0 ]; then
     echo

@@ -3,7 +3,8 @@
 tests/bench/local.sh.
 
   acceptdrive.py case --proto smtp|qmqp --port P --n N --c C --size S
-                      --scope pgid:G1,G2,... | pgidfiles:GLOB | tree:PID | none:
+                      --scope pgid:G1,G2,... | pgidfiles:GLOB | tree:PID |
+                              cgroup:DIR | none:
                       [--devs vda,...] [--timeout SECS] [--label X]
                       [--bg SECS] [--errfile FILE] [--maildir DIR]
                       [--subject S (smtp only: smtp-source -S)]
@@ -29,6 +30,8 @@ tests/bench/local.sh.
                    every 0.2 s (smaps_rollup)
         bg_ms_s    busy CPU of the machine per second over --bg SECS just
                    before the run (other work running beside the benchmark)
+        bg_flush_s block-layer flushes per second on --devs over the same
+                   SECS (other work's flushes, to set against devflush)
         rc, err    the client's exit status and first stderr line
       With --maildir DIR the run goes on after the client's exit until N
       more files are in DIR/new (or --timeout): end to end. CPU, flushes
@@ -36,6 +39,9 @@ tests/bench/local.sh.
         e2e_secs   client start .. the Nth new file in DIR/new
         e2e_rate   delivered / e2e_secs
         delivered  new files in DIR/new
+      Scope cgroup:DIR is every process in the cgroup DIR (its
+      cgroup.procs); its CPU is the cgroup's own counter (cpuacct.usage or
+      cpu.stat), which keeps the CPU of processes that have exited.
       Scope pgidfiles:GLOB is every process whose process group is named
       in a file matching GLOB (qmailctl.pid files), reread at each sample,
       so a service (re)started during the run is counted.
@@ -106,10 +112,35 @@ def all_procs():
     return out
 
 
+def cgroup_pids(d):
+    try:
+        with open(os.path.join(d, "cgroup.procs")) as f:
+            return [int(x) for x in f.read().split()]
+    except (OSError, ValueError):
+        return []
+
+
+def cgroup_cpu_ms(d):
+    """CPU of every process that ran in the cgroup d (exited ones too):
+    cgroup v1 cpuacct.usage (ns) or v2 cpu.stat usage_usec"""
+    try:
+        with open(os.path.join(d, "cpuacct.usage")) as f:
+            return int(f.read()) / 1e6
+    except OSError:
+        pass
+    with open(os.path.join(d, "cpu.stat")) as f:
+        for line in f:
+            if line.startswith("usage_usec "):
+                return int(line.split()[1]) / 1e3
+    return 0.0
+
+
 def scope_pids(scope, procs):
     kind, arg = scope.split(":", 1)
     if kind == "none":
         return []
+    if kind == "cgroup":
+        return [p for p in cgroup_pids(arg) if p in procs]
     if kind == "pgidfiles":
         groups = set()
         for fn in glob.glob(arg):
@@ -135,6 +166,8 @@ def scope_pids(scope, procs):
 
 
 def tree_cpu(scope):
+    if scope.startswith("cgroup:"):
+        return cgroup_cpu_ms(scope.split(":", 1)[1])
     procs = all_procs()
     return sum(procs[p][2] for p in scope_pids(scope, procs))
 
@@ -189,14 +222,16 @@ def wait_maildir(maildir, target, deadline):
     return t, got
 
 
-def bg_load(o):
-    """the machine's load from other work (ms busy per s), just before a run"""
+def bg_load(o, devs=()):
+    """the machine's load from other work just before a run: ms busy per s,
+    and block-layer flushes per s on devs"""
     bg = float(o.get("bg", 0))
     if bg <= 0:
-        return "NA"
-    b0 = proc_stat_busy()
+        return "NA", "NA"
+    b0, f0 = proc_stat_busy(), dev_flushes(devs)
     time.sleep(bg)
-    return "%.0f" % ((proc_stat_busy() - b0) / bg)
+    return ("%.0f" % ((proc_stat_busy() - b0) / bg),
+            "%.1f" % ((dev_flushes(devs) - f0) / bg) if devs else "NA")
 
 
 def opts(argv):
@@ -229,7 +264,7 @@ def case(argv):
     errf = o.get("errfile", "/dev/null")
     maildir = o.get("maildir")
 
-    bg_ms_s = bg_load(o)
+    bg_ms_s, bg_flush_s = bg_load(o, devs)
     base = count_new(maildir) if maildir else 0
     sampler = Sampler(scope)
     sampler.sample()
@@ -285,7 +320,7 @@ def case(argv):
               tree_ms="%.0f" % (tree1 - tree0),
               devflush=(flush1 - flush0) if devs else "NA",
               peak_pss_kb=sampler.pss, peak_rss_kb=sampler.rss, peak_procs=sampler.procs,
-              bg_ms_s=bg_ms_s, rc=rc, timeout=int(rc == -signal.SIGKILL),
+              bg_ms_s=bg_ms_s, bg_flush_s=bg_flush_s, rc=rc, timeout=int(rc == -signal.SIGKILL),
               err=re.sub(r"\s+", "_", err)[:160] or "-")
     if maildir:
         e2e = t2 - t0
@@ -297,7 +332,7 @@ def drain(argv):
     o = opts(argv)
     maildir, n, scope = o["maildir"], int(o["n"]), o["scope"]
     timeout = float(o.get("timeout", 600))
-    bg_ms_s = bg_load(o)
+    bg_ms_s, _ = bg_load(o)
     base = count_new(maildir)
     sampler = Sampler(scope)
     sampler.sample()
@@ -432,7 +467,7 @@ def report(results, out):
             goals["cpu"].append(("%s c=%s" % (proto, c), rr["server"]))
             goals["tree"].append(("%s c=%s" % (proto, c), rr["tree"]))
     say("")
-    say("goals (issue): acceptance >= 2x Postfix at c=10 and >= 1.5x at c=1; "
+    say("goals (issue 14): acceptance >= 2x Postfix at c=10 and >= 1.2x at c=1; "
         "server CPU per message <= half of Postfix's")
 
     def verdict(name, items, ok):
@@ -444,7 +479,7 @@ def report(results, out):
                                    ", ".join("%s %s" % (k, "%.2fx" % v if v is not None else "NA")
                                              for k, v in items)))
     verdict("acceptance >= 2x Postfix at c=10", goals["c10"], lambda v: v >= 2.0)
-    verdict("acceptance >= 1.5x Postfix at c=1", goals["c1"], lambda v: v >= 1.5)
+    verdict("acceptance >= 1.2x Postfix at c=1", goals["c1"], lambda v: v >= 1.2)
     verdict("server CPU per message <= half of Postfix's", goals["cpu"], lambda v: v <= 0.5)
     verdict("  (cross-check, hub-tree CPU <= half)", goals["tree"], lambda v: v <= 0.5)
     text = "\n".join(lines) + "\n"

@@ -4,9 +4,12 @@
 #   BUILD  the build directory         tmp    its temp dir (mode 755)
 #   H      the hub home to install     PY     python3
 # and gets: log, die, note (NOTES), bgrun (bg_pid), free_port, find_peers
-# (PEERS), hub_install, hub_start, hub_stop (hub_up), hub_pgids,
-# hub_tcpserver, listening, pf_acquire (have_pf, pf_started), pf_master,
-# pf_pids, dev_of.
+# (PEERS), hub_install, hub_maildir (MD), hub_start, hub_stop (hub_up),
+# hub_pgids, svc_pids, hub_pids, hub_scope, listening, pf_acquire (have_pf,
+# pf_started), pf_master, pf_pids, pf_scope, dev_of, and the cgroups
+# (cg_make, cg_join, cg_release; HUB_CG, PF_CG).
+# OUTDIR is $BENCH_OUTDIR when set (tests/bench/goals.sh runs the other
+# benchmarks with their reports in a folder of its own).
 
 log() { echo "== $*"; }
 die() { echo "$BENCH: $*" >&2; exit 1; }
@@ -61,17 +64,78 @@ hub_install() {
 
 listening() { ss -ltnH "sport = :$1" 2>/dev/null | grep -q "127.0.0.1:$1"; }
 hub_up=0
-hub_start() {
-  "$H/bin/qmailctl" start > "$tmp/qmailctl.log" 2>&1 || { cat "$tmp/qmailctl.log"; die "qmailctl start failed"; }
+hub_start() {  # in the cgroup HUB_CG when there is one: every process the services start is in it
+  ( [ -z "${HUB_CG:-}" ] || echo "$BASHPID" > "$HUB_CG/cgroup.procs"; exec "$H/bin/qmailctl" start ) \
+    > "$tmp/qmailctl.log" 2>&1 || { cat "$tmp/qmailctl.log"; die "qmailctl start failed"; }
   hub_up=1
+  if [ -n "${HUB_CG:-}" ] && [ -z "$(cat "$HUB_CG/cgroup.procs")" ]; then
+    note "the hub's processes could not be put in the cgroup $HUB_CG: measured by their process groups instead"
+    HUB_CG=''
+  fi
   local i
   for i in $(seq 100); do listening "$OUR_SMTP" && listening "$OUR_QMQP" && return 0; sleep 0.1; done
   "$H/bin/qmailctl" stat; die "our servers do not listen on $OUR_SMTP/$OUR_QMQP"
 }
 hub_stop() { "$H/bin/qmailctl" stop > /dev/null; hub_up=0; }
 hub_pgids() { cat "$H"/service/*/qmailctl.pid 2>/dev/null | paste -sd, -; }
-hub_tcpserver() {  # pid of the tcpserver of service $1
-  pgrep -g "$(head -n 1 "$H/service/$1/qmailctl.pid")" -x tcpserver | head -n 1
+# svc_pids NAME...: every process in the process groups of those services
+# (qmailctl starts each service in a group of its own): found by group, not
+# by program name, so a server that serves connections itself instead of
+# under tcpserver, or a queue daemon, is found all the same
+svc_pids() {
+  local g='' s
+  for s; do g="$g,$(head -n 1 "$H/service/$s/qmailctl.pid" 2>/dev/null)"; done
+  ps -eo pid=,pgid= | awk -v g="$g," 'index(g, "," $2 ",") { print $1 }'
+}
+hub_pids() {  # every process of the hub: its cgroup, or its services' groups
+  if [ -n "${HUB_CG:-}" ]; then cat "$HUB_CG/cgroup.procs"
+  else ps -eo pid=,pgid= | awk -v g=",$(hub_pgids)," 'index(g, "," $2 ",") { print $1 }'; fi
+}
+# the acceptdrive.py --scope of the hub's processes (CPU, memory)
+hub_scope() { if [ -n "${HUB_CG:-}" ]; then echo "cgroup:$HUB_CG"; else echo "pgidfiles:$H/service/*/qmailctl.pid"; fi; }
+# hub_maildir: mbox@hub.test delivered by the hub into $MD
+# ($H/alias/Maildir-bench/, through users/assign and alias/.qmail-mbox: the
+# peer kit's Unix user mbox would otherwise take it)
+hub_maildir() {
+  MD=$H/alias/Maildir-bench
+  echo hub.test > "$H/control/locals"
+  printf '=mbox:alias:%s:%s:%s:-:mbox:\n.\n' "$(id -u alias)" "$(id -g alias)" "$H/alias" > "$H/users/assign"
+  "$H/bin/qmail-newu" || die "qmail-newu failed"
+  echo ./Maildir-bench/ > "$H/alias/.qmail-mbox"
+  "$H/bin/maildirmake" "$MD"
+  chown -R alias:nofiles "$MD" "$H/alias/.qmail-mbox"
+  chmod 644 "$H/alias/.qmail-mbox"
+}
+
+# ---- cgroups -------------------------------------------------------------------
+# cg_make VAR NAME: a CPU-accounting cgroup of this run (cgroup v1 cpuacct,
+# or v2) in VAR, empty when none can be made (not root, no cgroupfs): the
+# scopes then fall back to process groups (ours) and the master's tree
+# (Postfix). Its CPU counter (cpuacct.usage, cpu.stat usage_usec) counts
+# every process that ran in it, exited ones included, whatever it is
+# called and whatever group or session it put itself in.
+CG_ALL=''
+cg_make() {
+  local base d
+  eval "$1=''"
+  for base in /sys/fs/cgroup/cpuacct /sys/fs/cgroup; do
+    [ -f "$base/cpuacct.usage" ] || [ -f "$base/cgroup.controllers" ] || continue
+    d=$base/bench-$2.$$
+    mkdir "$d" 2> /dev/null || continue
+    CG_ALL="$CG_ALL $d"; eval "$1=\$d"; return 0
+  done
+}
+cg_join() { local d=$1 p; shift; for p; do echo "$p" > "$d/cgroup.procs" 2> /dev/null; done; }
+# cg_release: back to the parent cgroup whatever is left (a Postfix used with
+# PF_REUSE), then remove the run's cgroups
+cg_release() {
+  local d
+  for d in $CG_ALL; do
+    [ -d "$d" ] || continue
+    cg_join "$(dirname "$d")" $(cat "$d/cgroup.procs" 2> /dev/null)
+    rmdir "$d" 2> /dev/null
+  done
+  CG_ALL=''
 }
 
 # ---- Postfix -----------------------------------------------------------------
@@ -106,6 +170,15 @@ pf_acquire() {
   fi
 }
 pf_master() { tr -d ' ' < "$PF_PIDFILE" 2>/dev/null; }
+# pf_scope: the acceptdrive.py --scope of Postfix's processes; pf_cg: put
+# them in the cgroup PF_CG (made here if cgroups can be made), so they are
+# measured as ours are
+pf_scope() { if [ -n "${PF_CG:-}" ]; then echo "cgroup:$PF_CG"; else echo "tree:$(pf_master)"; fi; }
+pf_cg() {
+  [ "$have_pf" = 1 ] || return 0
+  [ -n "${PF_CG:-}" ] || cg_make PF_CG postfix
+  [ -n "$PF_CG" ] && cg_join "$PF_CG" $(pf_pids)
+}
 pf_pids() {  # the master's tree, except pid $1 if given (a stopped qmgr strace must not touch)
   ps -e -o pid=,ppid= | awk -v r="$(pf_master)" -v x="${1:-}" '
     { pid[NR]=$1; pp[NR]=$2 }

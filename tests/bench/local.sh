@@ -58,7 +58,7 @@ TIMEOUT=${TIMEOUT:-600}
 PF_WAIT=${PF_WAIT:-600}
 PY=/usr/bin/python3; [ -x "$PY" ] || PY=$(command -v python3)
 DRIVE=$top/tests/bench/acceptdrive.py
-OUTDIR=$top/$BUILD/bench
+OUTDIR=${BENCH_OUTDIR:-$top/$BUILD/bench}
 OUT=$OUTDIR/local.txt
 . "$top/tests/bench/lib.sh"
 
@@ -73,7 +73,6 @@ find_peers
 tmp=$(mktemp -d /tmp/bench-local.XXXXXX) || exit 111
 chmod 755 "$tmp"
 H=$tmp/home
-MD=$H/alias/Maildir-bench
 RESULTS=$tmp/results
 : > "$RESULTS"
 anchors_made=0
@@ -89,6 +88,7 @@ cleanup() {
   if [ "$have_pf" = 1 ]; then find "$MAILDIR/new" -type f -delete 2>/dev/null; fi
   if [ "$pf_started" = 1 ]; then bash "$PEERS/postfix-peer-stop.sh" > /dev/null; fi
   [ "$anchors_made" = 1 ] && rm -rf /tmp/perf-anchors
+  cg_release
   rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -97,17 +97,11 @@ trap 'echo "local.sh: interrupted, cleaning up" >&2; exit 130' INT TERM
 # ---- our hub ---------------------------------------------------------------
 log "installing a hub home in $H"
 hub_install
-# mbox@hub.test -> the alias home's .qmail-mbox -> ./Maildir-bench/ (a
-# users/assign entry: the peer kit's Unix user mbox would otherwise take it)
-echo hub.test > "$H/control/locals"
-printf '=mbox:alias:%s:%s:%s:-:mbox:\n.\n' "$(id -u alias)" "$(id -g alias)" "$H/alias" > "$H/users/assign"
-"$H/bin/qmail-newu" || die "qmail-newu failed"
-echo ./Maildir-bench/ > "$H/alias/.qmail-mbox"
-"$H/bin/maildirmake" "$MD"
-chown -R alias:nofiles "$MD" "$H/alias/.qmail-mbox"
-chmod 644 "$H/alias/.qmail-mbox"
+# mbox@hub.test -> the alias home's .qmail-mbox -> ./Maildir-bench/ (MD)
+hub_maildir
+# every process of the hub in a cgroup of its own (when one can be made)
+cg_make HUB_CG hub
 log "hub home: smtpd 127.0.0.1:$OUR_SMTP, qmqpd 127.0.0.1:$OUR_QMQP, mbox@hub.test -> $MD"
-SCOPE_OURS="pgidfiles:$H/service/*/qmailctl.pid"
 mess_count() { find "$H/queue/mess" -type f | wc -l; }
 todo_count() { find "$H/queue/todo" -type f | wc -l; }
 ours_idle() {  # wait until the queue is empty, clear the Maildir
@@ -124,6 +118,7 @@ send_stop() {  # stop the qmail-send service alone (its process group)
 
 # ---- Postfix ---------------------------------------------------------------
 pf_acquire
+pf_cg
 command -v smtp-source > /dev/null && command -v qmqp-source > /dev/null ||
   die "Postfix's smtp-source and qmqp-source are needed as clients (Debian package postfix; the peer kit installs it)"
 pf_idle() {
@@ -138,7 +133,7 @@ port_of() {  # server proto
   if [ "$1" = ours ]; then [ "$2" = qmqp ] && echo "$OUR_QMQP" || echo "$OUR_SMTP"
   else [ "$2" = qmqp ] && echo "$QMQP_PORT" || echo "$SMTP_PORT"; fi
 }
-scope_of() { if [ "$1" = ours ]; then echo "$SCOPE_OURS"; else echo "tree:$(pf_master)"; fi; }
+scope_of() { if [ "$1" = ours ]; then hub_scope; else pf_scope; fi; }
 md_of() { if [ "$1" = ours ]; then echo "$MD"; else echo "$MAILDIR"; fi; }
 idle() { if [ "$1" = ours ]; then ours_idle; else pf_idle; fi; }
 
@@ -158,7 +153,7 @@ run_e2e() {  # server proto c
     --scope none: --timeout 60 --maildir "$md" > /dev/null
   idle "$server"
   bgrun "$tmp/line" "$PY" "$DRIVE" case --proto "$proto" --port "$port" --n "$N" --c "$c" --size "$SIZE" \
-    --scope "$scope" --timeout "$TIMEOUT" --bg 1 --label "$server" --maildir "$md" \
+    --scope "$scope" --devs "$DEVS" --timeout "$TIMEOUT" --bg 1 --label "$server" --maildir "$md" \
     --errfile "$tmp/err.$server.$proto.$c"
   line=$(cat "$tmp/line")
   echo "$line" >> "$RESULTS"
@@ -172,7 +167,7 @@ run_drain() {  # server
   idle "$server"
   if [ "$server" = ours ]; then
     send_stop
-    held=todo_count release="$H/bin/qmailctl start"
+    held=todo_count release="${HUB_CG:+echo \$\$ > $HUB_CG/cgroup.procs; }exec $H/bin/qmailctl start"
   else
     pf_held=1 held=pf_hold_count release="postsuper -H ALL 2>/dev/null; postqueue -f"
   fi
@@ -194,14 +189,10 @@ run_drain() {  # server
 }
 
 # ---- case 3: strace runs -------------------------------------------------------
-hub_pids() {  # every process of the hub
-  if [ "$1" = ours ]; then ps -eo pid=,pgid= | awk -v g=",$(hub_pgids)," 'index(g, "," $2 ",") { print $1 }'
-  else pf_pids; fi
-}
 strace_run() {  # server proto kind(procs|calls) n ; the result line goes to $tmp/sr
   local server=$1 proto=$2 kind=$3 n=$4 pids known out=$tmp/strace.$1.$2.$3 popts=() p
   idle "$server"
-  pids=$(hub_pids "$server")
+  if [ "$server" = ours ]; then pids=$(hub_pids); else pids=$(pf_pids); fi
   known=$(echo $pids | tr ' ' ,)
   for p in $pids; do popts+=(-p "$p"); done
   if [ "$kind" = procs ]; then
@@ -220,6 +211,9 @@ strace_run() {  # server proto kind(procs|calls) n ; the result line goes to $tm
   if [ "$kind" = procs ]; then "$PY" "$DRIVE" proc-count "$out" "$known" > "$tmp/sr"
   else head -n 17 "$out" > "$tmp/sr"; fi
 }
+
+# block devices of both queues: flush requests over each end-to-end case
+DEVS=$( { dev_of "$H/queue"; [ "$have_pf" = 1 ] && dev_of /var/spool/postfix; } | sort -u | paste -sd, -)
 
 # ---- the run -----------------------------------------------------------------
 start=$(date +%s)

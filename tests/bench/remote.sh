@@ -83,7 +83,7 @@ TIMEOUT=${TIMEOUT:-600}
 PF_WAIT=${PF_WAIT:-600}
 PY=/usr/bin/python3; [ -x "$PY" ] || PY=$(command -v python3)
 DRIVE=$top/tests/bench/remotedrive.py
-OUTDIR=$top/$BUILD/bench
+OUTDIR=${BENCH_OUTDIR:-$top/$BUILD/bench}
 OUT=$OUTDIR/remote.txt
 . "$top/tests/bench/lib.sh"
 

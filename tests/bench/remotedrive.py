@@ -89,7 +89,7 @@ def run(argv):
     scope = o["scope"]
     timeout = float(o.get("timeout", 600))
     cmd = o.get("release") or o.get("client")
-    bg_ms_s = ad.bg_load(o)
+    bg_ms_s, _ = ad.bg_load(o)
     base = count()
     conns0 = accepts(o.get("conns"))
     sampler = ad.Sampler(scope)
