@@ -36,7 +36,7 @@ LDLIBS := -l:libowfat.a
 LEAF_PROGS := qmail-inject sendmail qmail-qmqpc forward predate \
               maildirmake maildir2mbox qmail-showctl qmail-qmtpsc
 LEAF_SCRIPTS := datemail mailsubj
-HUB_PROGS := qmail-queue qmail-smtpd qmail-qmtpd qmail-qmqpd qmail-local \
+HUB_PROGS := qmail-queue qmail-queued qmail-smtpd qmail-qmtpd qmail-qmqpd qmail-local \
              preline condredirect bouncesaying except qreceipt qmail-send qmail-start \
              qmail-clean qmail-lspawn qmail-getpw qmail-newu qmail-pw2u qmail-rcptcdb qmail-qread qmail-qstat qmail-rspawn \
              qmail-remote qmail-tcpto qmail-tcpok qmail-svcrun qmail-checkpassword qmail-passwd \

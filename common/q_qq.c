@@ -1,16 +1,19 @@
-/* q_qq.c: running qmail-queue, or QMQP in-process on a leaf (see q_qq.h).
- * Cost per message in exec mode: one posix_spawn (vfork + exec); in
- * in-process mode: none. */
+/* q_qq.c: running qmail-queue, talking to qmail-queued, or QMQP in-process
+ * on a leaf (see q_qq.h). Cost per message in exec mode: one posix_spawn
+ * (vfork + exec); in socket and in-process mode: none. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "q_home.h"
 #include "q_lspool.h"
+#include "q_netstring.h"
 #include "q_qq.h"
 #include "q_qqstatus.h"
 
@@ -32,6 +35,14 @@ static int leaf_queue(const char *path)
 static ssize_t out_op(int fd, const char *buf, size_t len, void *b)
 {
   struct qq *q = (struct qq *)((buffer *)b)->cookie;
+  if (q->sock >= 0) {
+    /* one chunk: "<len>:" bytes "," in one write */
+    size_t h = ns_head(q->frame, len);
+    memcpy(q->frame + h, buf, len);
+    q->frame[h + len] = ',';
+    if (io_writeall(fd, q->frame, h + len + 1, q->lim) < 0) { if (!q->werr) q->werr = 53; return -1; }
+    return (ssize_t)len;
+  }
   if (q->inproc) {
     if (spool_put(&q->spool, buf, len) < 0) { q->werr = errno == ENOMEM ? 51 : 53; errno = EIO; return -1; }
     return (ssize_t)len;
@@ -81,24 +92,46 @@ static int spawn(struct qq *q, const char *prog)
   return 0;
 }
 
+/* connect_daemon: a connected, non-blocking socket to HOME/qq/socket, or
+ * -1 for any reason (no daemon, refused, backlog full, path too long):
+ * the caller then runs bin/qmail-queue. */
+static int connect_daemon(void)
+{
+  struct sockaddr_un sun;
+  stralloc path = {0};
+  int fd = -1;
+  if (!home_path(&path, QQ_SOCKET) || path.len >= sizeof sun.sun_path) goto done;
+  memset(&sun, 0, sizeof sun);
+  sun.sun_family = AF_UNIX;
+  memcpy(sun.sun_path, path.s, path.len + 1);
+  fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd >= 0 && connect(fd, (struct sockaddr *)&sun, sizeof sun) < 0) { close(fd); fd = -1; }
+done:
+  stralloc_free(&path);
+  return fd;
+}
+
 int qq_start(struct qq *q)
 {
   const char *prog = getenv("QMAILQUEUE");
   stralloc path = {0};
   int r = 0;
   memset(q, 0, sizeof *q);
-  q->msgfd = q->envfd = q->errfd = -1;
+  q->msgfd = q->envfd = q->errfd = q->sock = -1;
   spool_init(&q->spool);
   signal(SIGPIPE, SIG_IGN);
   if (!prog || !*prog) {
     if (!home_path(&path, "bin/qmail-queue")) { q->werr = 51; return -1; }
     prog = path.s;
     q->inproc = leaf_queue(prog);
+    if (!q->inproc) q->sock = connect_daemon();
+    /* the envelope follows the end chunk in one write (finish_sock) */
+    if (q->sock >= 0 && !stralloc_copys(&q->env, "0:,")) q->werr = 51;
   }
-  if (!q->inproc) r = spawn(q, prog);
+  if (!q->inproc && q->sock < 0) r = spawn(q, prog);
   if (r < 0) q->werr = QQ_EXECFAIL;
   stralloc_free(&path);
-  buffer_init(&q->out, (ssize_t (*)())out_op, q->msgfd, q->outbuf, sizeof q->outbuf);
+  buffer_init(&q->out, (ssize_t (*)())out_op, q->sock >= 0 ? q->sock : q->msgfd, q->outbuf, sizeof q->outbuf);
   q->out.cookie = q;
   return r;
 }
@@ -164,13 +197,58 @@ static int finish_exec(struct qq *q, stralloc *fd6)
   return code;
 }
 
+int qq_reply_parse(const char *in, size_t len, int *code, const char **text, size_t *tlen)
+{
+  const char *d;
+  size_t n, used, i = 0;
+  int c = 0;
+  if (ns_parse(in, len, QQ_REPLYMAX, &d, &n, &used) != NS_OK || used != len) return 0;
+  while (i < n && i < 3 && d[i] >= '0' && d[i] <= '9') c = c * 10 + (d[i++] - '0');
+  if (!i || c > 255 || (i > 1 && d[0] == '0')) return 0;
+  if (i < n && (d[i] != ' ' || n - i - 1 > QQ_TEXTMAX)) return 0;
+  *code = c;
+  *text = i < n ? d + i + 1 : d + n;
+  *tlen = i < n ? n - i - 1 : 0;
+  return 1;
+}
+
+/* finish_sock: the end chunk and the envelope in one write, then the
+ * reply, read to the daemon's close. A write that failed is no verdict:
+ * the daemon may have refused early and said why. No well-formed reply
+ * (the daemon died, or went away mid-message) is QQ_CRASH, temporary. */
+static int finish_sock(struct qq *q, stralloc *fd6)
+{
+  char in[QQ_REPLYMAX + 32];
+  size_t got = 0, tlen;
+  const char *text;
+  int code;
+  if (!q->werr && io_writeall(q->sock, q->env.s, q->env.len, q->lim) < 0) q->werr = 53;
+  if (q->werr && q->werr != 53) {  /* our own failure: the daemon sees EOF */
+    close(q->sock);
+    q->sock = -1;
+    return q->werr;
+  }
+  shutdown(q->sock, SHUT_WR);
+  while (got < sizeof in) {
+    ssize_t r = io_read(q->sock, in + got, sizeof in - got, q->lim);
+    if (r <= 0) break;
+    got += (size_t)r;
+  }
+  close(q->sock);
+  q->sock = -1;
+  if (!qq_reply_parse(in, got, &code, &text, &tlen)) return QQ_CRASH;
+  if (code == QQ_CUSTOM && !stralloc_copyb(fd6, text, tlen)) return 51;
+  return code;
+}
+
 int qq_finish(struct qq *q, stralloc *fd6)
 {
   int code;
   fd6->len = 0;
   if (!q->werr && buffer_flush(&q->out) < 0 && !q->werr) q->werr = 53;
   if (!q->werr && !stralloc_append(&q->env, "")) q->werr = 51;  /* envelope end */
-  if (q->pid) code = finish_exec(q, fd6);
+  if (q->sock >= 0) code = finish_sock(q, fd6);
+  else if (q->pid) code = finish_exec(q, fd6);
   else if (q->werr) code = q->werr;
   else code = lspool_send(&q->spool, q->env.s, q->env.len, fd6);
   spool_free(&q->spool);
@@ -180,6 +258,10 @@ int qq_finish(struct qq *q, stralloc *fd6)
 
 void qq_abort(struct qq *q)
 {
+  if (q->sock >= 0) {
+    close(q->sock);  /* no end chunk: the daemon must not commit */
+    q->sock = -1;
+  }
   if (q->pid) {
     close(q->msgfd);
     close(q->envfd);  /* no envelope: the queue program must not commit */

@@ -6,6 +6,13 @@
  * HOME/bin/qmail-queue is a symbolic link to qmail-qmqpc (a leaf home),
  * the same work is done in this process by lspool_send (qmqpc_send, and
  * the leaf's spool when no hub takes the message): no exec at all.
+ * On a hub (bin/qmail-queue is the real queue) with $QMAILQUEUE unset, the
+ * message goes to the queue daemon qmail-queued over its unix socket
+ * HOME/qq/socket instead (no exec either; qmail-queued(8), the wire
+ * protocol below); when no daemon listens (the socket is missing, refuses,
+ * its backlog is full, or its path is too long for a socket address),
+ * bin/qmail-queue is started as before, so everything works with
+ * qmail-send down.
  * Writes never fail loudly: the first error is remembered and qq_finish
  * reports it as a status. */
 #ifndef Q_QQ_H
@@ -16,8 +23,21 @@
 #include "stralloc.h"
 #include "q_spool.h"
 
+/* The queue socket (qmail-queued(8), hub/queue/QUEUE.md section 8):
+ * the message in chunks "<len>:<bytes>," (1..QQ_CHUNKMAX bytes), then "0:,",
+ * then the envelope exactly as qmail-queue reads it on fd 1 (at most
+ * QQ_ENVMAX bytes); the daemon answers with one netstring "<code>" or
+ * "<code> <text>" (code: a qmail-queue exit status; text: what qmail-queue
+ * would write on fd 6 with code 82, at most QQ_TEXTMAX bytes) and closes. */
+#define QQ_SOCKET "qq/socket"   /* relative to the home */
+#define QQ_CHUNKMAX 65536UL
+#define QQ_ENVMAX (16UL << 20)
+#define QQ_TEXTMAX 1000
+#define QQ_REPLYMAX (QQ_TEXTMAX + 16)  /* a reply netstring, all of it */
+
 struct qq {
   int inproc;        /* 1: QMQP/QMTP from this process */
+  int sock;          /* socket mode: connected to qmail-queued, else -1 */
   pid_t pid;         /* exec mode: the child */
   int msgfd, envfd, errfd;
   int werr;          /* first write error: a qmail-queue status code */
@@ -26,7 +46,13 @@ struct qq {
   stralloc env;
   buffer out;
   char outbuf[16384];
+  char frame[16384 + 32];  /* socket mode: one chunk with its head and comma */
 };
+
+/* qq_reply_parse: the daemon's reply in[0..len) (the whole of what it sent
+ * before closing). 1 and *code, and *text, *tlen the text (empty without
+ * one), or 0 when it is not one well-formed reply netstring. */
+int qq_reply_parse(const char *in, size_t len, int *code, const char **text, size_t *tlen);
 
 /* qq_start: start the queue program (or prepare the in-process path).
  * 0 ok; -1 if it could not be started (qq_finish then gives QQ_EXECFAIL). */

@@ -2,7 +2,8 @@
 # mkqueue.sh [-s] DIR: create the queue tree DIR/queue of a hub home
 # (hub/queue/QUEUE.md; names and modes: hub/queue/qconf.h, docs/queue.md sec 1):
 #   queue/ pid/ mess/0..22/ intd/0..22/ todo/0..22/ info/0..22/
-#   local/0..22/ remote/0..22/ bounce/ lock/{sendmutex,trigger,tcpto}
+#   local/0..22/ remote/0..22/ bounce/ lock/{sendmutex,trigger,tcpto,barrier}
+# and DIR/qq/ (qmailq 0755), where qmail-queued makes its socket.
 # Run as root, it gives each entry qmail's owner (qmailq, qmails, qmailr;
 # group qmail) and assumes those users exist (the install creates them).
 # Run by anyone else, or with -s (single-user layout even as root, e.g.
@@ -82,4 +83,6 @@ dir qmailq 750 "$q/lock"
 file qmails 600 sendmutex empty
 file qmails 622 trigger fifo
 file qmailr 644 tcpto zeros
+file qmailq 600 barrier empty
+dir qmailq 755 "$home/qq"
 exit 0

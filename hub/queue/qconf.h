@@ -55,6 +55,22 @@
 #define QMODE_FILE 0644     /* mess/ and intd/ files (after umask 033) */
 #define QUEUE_UMASK 033
 
+/* qmail-queued, the group-commit queue writer (qmail-queued.8, QUEUE.md
+ * section 8). Its socket is common/q_qq.h's QQ_SOCKET, HOME/qq/socket, in
+ * a 0755 directory of qmailq outside queue/ (0750: the servers' user
+ * qmaild is not in group qmail), mode 0666: every local user may queue
+ * mail, as with the 4711 qmail-queue. */
+#define QQ_DIR "qq"                    /* HOME/qq (qmailq 0755) */
+#define QMODE_QQ 0755
+#define QQ_LOCK "qq/lock"              /* flock'd by the one qmail-queued */
+#define QFILE_BARRIER "lock/barrier"   /* fdatasync'd after each batch's syncfs */
+#define QQD_CLIENTS 256     /* clients at once; more wait in the backlog */
+#define QQD_BACKLOG 128     /* listen backlog; a client finding it full runs qmail-queue */
+#define QQD_BATCH 256       /* messages in one commit at most */
+#define QQD_BATCH_MS 20     /* a batch waits at most this long for input to pause */
+#define QQD_IDLE 3600       /* seconds a client may send nothing: 52 */
+#define QQD_LOCKWAIT 100    /* tries, 0.1 s apart, for the lock (a daemon ending) */
+
 /* Time limits. */
 #define QUEUE_ALARM 86400            /* qmail-queue gives up after 24 h: exit 52 */
 #define QUEUE_STALE (36L * 60 * 60)  /* pid/ mess/ intd/ leftovers older than this

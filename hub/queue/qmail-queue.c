@@ -21,6 +21,9 @@
  * or DEL: envelope.h, the SMTP rule of q_addr.h).
  * Every failure before exit 0 removes what this run created.
  *
+ * The steps it shares with qmail-queued (names, queue id, Received line,
+ * envelope items, commit link, undo, trigger) are in qwrite.h.
+ *
  * Each message gets a queue id unique on this hub (msgid.h: the time and
  * the inode), written into its Received line and, with its Message-ID,
  * into the envelope file as i and m items, for qmail-send's log.
@@ -40,7 +43,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include "fmt.h"
 #include "stralloc.h"
 #include "q_err.h"
 #include "q_home.h"
@@ -49,35 +51,17 @@
 #include "msgid.h"
 #include "qconf.h"
 #include "qname.h"
+#include "qwrite.h"
 
 #define BUFSIZE 65536   /* one buffer for the message, then the envelope */
-#define PIDTRIES 9      /* pid/PID.TIME.SEQ with SEQ 1..9 */
 
 static char buf[BUFSIZE];
 static size_t buflen;
-
-static char pidfn[64];
-static char messfn[QNAME_MAX], intdfn[QNAME_MAX], todofn[QNAME_MAX];
-static int made_pid, made_mess, made_intd, made_todo;
-static unsigned long long ino;
-static int messfd = -1, intdfd = -1;
-static char qid[QID_MAX];      /* the message's queue id (msgid.h) */
-static struct midscan mids;    /* its Message-ID, found while copying */
-
-/* cleanup: remove what this run created, newest first: todo (the commit
- * link) before intd before mess, so no name ever points at a half-removed
- * message (a crash in here leaves S2/S3 garbage at worst). */
-static void cleanup(void)
-{
-  if (made_todo) unlink(todofn);
-  if (made_intd) unlink(intdfn);
-  if (made_mess) unlink(messfn);
-  if (made_pid) unlink(pidfn);
-}
+static struct qw w;            /* the message's names and files (qwrite.h) */
 
 static void __attribute__((noreturn)) die(int code)
 {
-  cleanup();
+  qw_cleanup(&w);
   _exit(code);
 }
 
@@ -89,11 +73,10 @@ static void __attribute__((noreturn)) bad_control(const char *name, const char *
   die(55);
 }
 
-/* die_make: a create or link failed; a full disk (blocks or inodes) or
- * quota is 53 wherever it happens, anything else the step's own code. */
-static void __attribute__((noreturn)) die_make(int code)
+/* check: a qwrite step's result; exit with its code on failure. */
+static void check(int code)
 {
-  die(errno == ENOSPC || errno == EDQUOT ? 53 : code);
+  if (code) die(code);
 }
 
 /* The 24 h alarm: exit at once, leaving everything for the stale-file
@@ -104,25 +87,10 @@ static void on_alarm(int sig)
   _exit(52);
 }
 
-/* writeall: 0 ok, -1 error (errno set). */
-static int writeall(int fd, const char *p, size_t len)
-{
-  while (len) {
-    ssize_t w = write(fd, p, len);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      return -1;
-    }
-    p += w;
-    len -= (size_t)w;
-  }
-  return 0;
-}
-
 /* flush: write the buffer to fd and empty it; exit 53 on error. */
 static void flush(int fd)
 {
-  if (writeall(fd, buf, buflen) == -1) die(53);
+  if (qw_writeall(fd, buf, buflen) == -1) die(53);
   buflen = 0;
 }
 
@@ -135,17 +103,6 @@ static size_t fill(int fd)
     if (r >= 0) return (size_t)r;
     if (errno != EINTR) die(54);
   }
-}
-
-static void put(const char *s, size_t len)
-{
-  memcpy(buf + buflen, s, len);  /* callers stay far below BUFSIZE */
-  buflen += len;
-}
-static void putstr(const char *s) { put(s, strlen(s)); }
-static void putnum(unsigned long long n)
-{
-  buflen += fmt_ulonglong(buf + buflen, n);
 }
 
 static void setup_signals(void)
@@ -179,134 +136,22 @@ static const char *invoked(uid_t uid)
   struct passwd *pw;
   if (!getauxval(AT_SECURE)) return 0;
   pw = getpwuid(uid);
-  if (!pw || !pw->pw_name) return 0;
-  if (!strcmp(pw->pw_name, QUSER_DAEMON)) return "invoked from network";
-  if (!strcmp(pw->pw_name, QUSER_ALIAS)) return "invoked by alias";
-  if (!strcmp(pw->pw_name, QUSER_SEND)) return "invoked for bounce";
-  return 0;
-}
-
-/* put2: two digits. */
-static void put2(unsigned int n)
-{
-  buf[buflen++] = (char)('0' + n / 10 % 10);
-  buf[buflen++] = (char)('0' + n % 10);
-}
-
-/* putdate: RFC 5322 date-time of t in UTC, "Mon, 23 Nov 2026 21:05:10
- * +0000". Our own arithmetic (days to civil date) because glibc's gmtime
- * loads /etc/localtime on first use: 7 syscalls per message for nothing. */
-static void putdate(time_t t)
-{
-  static const char wday[] = "ThuFriSatSunMonTueWed";
-  static const char mon[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
-  long long days = (long long)t / 86400, secs = (long long)t % 86400;
-  long long era, doe, yoe, doy, mp, d, m, y;
-  if (secs < 0) { secs += 86400; --days; }
-  put(wday + 3 * (((days % 7) + 7) % 7), 3);
-  put(", ", 2);
-  days += 719468;  /* days since 0000-03-01 */
-  era = (days >= 0 ? days : days - 146096) / 146097;
-  doe = days - era * 146097;
-  yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  mp = (5 * doy + 2) / 153;
-  d = doy - (153 * mp + 2) / 5 + 1;
-  m = mp < 10 ? mp + 3 : mp - 9;
-  y = yoe + era * 400 + (m <= 2);
-  putnum((unsigned long long)d);
-  put(" ", 1);
-  put(mon + 3 * (m - 1), 3);
-  put(" ", 1);
-  putnum((unsigned long long)(y < 0 ? 0 : y));
-  put(" ", 1);
-  put2((unsigned int)(secs / 3600)); put(":", 1);
-  put2((unsigned int)(secs / 60 % 60)); put(":", 1);
-  put2((unsigned int)(secs % 60));
-  put(" +0000", 6);
-}
-
-/* received: the first line of the stored message, into the empty buffer:
- * Received: (qmail PID invoked by uid U id QID); DATE
- * how is invoked()'s answer. */
-static void received(unsigned long pid, uid_t uid, const char *how, time_t now)
-{
-  putstr("Received: (qmail ");
-  putnum(pid);
-  if (how) {
-    put(" ", 1);
-    putstr(how);
-  } else {
-    putstr(" invoked by uid ");
-    putnum(uid);
-  }
-  putstr(" id ");
-  putstr(qid);
-  putstr("); ");
-  putdate(now);
-  put("\n", 1);
-}
-
-/* pidfile: create pid/PID.TIME.SEQ exclusively; its inode names the
- * message. A leftover of an earlier run with the same pid in the same
- * second is skipped by trying the next SEQ. */
-static void pidfile(unsigned long pid, time_t now)
-{
-  struct stat st;
-  int seq;
-  for (seq = 1; seq <= PIDTRIES; ++seq) {
-    size_t n = fmt_str(pidfn, QDIR_PID "/");
-    n += fmt_ulong(pidfn + n, pid);
-    pidfn[n++] = '.';
-    n += fmt_ulonglong(pidfn + n, (unsigned long long)now);
-    pidfn[n++] = '.';
-    n += fmt_ulong(pidfn + n, (unsigned long)seq);
-    pidfn[n] = 0;
-    messfd = open(pidfn, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, QMODE_FILE);
-    if (messfd != -1) break;
-    if (errno != EEXIST) die_make(63);
-  }
-  if (messfd == -1) die(63);
-  made_pid = 1;
-  if (fstat(messfd, &st) == -1) die(63);
-  ino = (unsigned long long)st.st_ino;
-}
-
-/* to_mess: give the new inode its real name mess/S/N; drop the pid name. */
-static void to_mess(void)
-{
-  if (!qname_file(messfn, QDIR_MESS, ino)) die(64);
-  if (link(pidfn, messfn) == -1) die_make(64);
-  made_mess = 1;
-  if (unlink(pidfn) == -1) die(63);
-  made_pid = 0;
-}
-
-/* make_qid: the queue id, from the clock read now that the inode is ours
- * (msgid.h: why this makes it unique). The Received line's date is the
- * same reading. clock_gettime is a vDSO call: no syscall. */
-static time_t make_qid(void)
-{
-  struct timespec ts;
-  if (clock_gettime(CLOCK_REALTIME, &ts) == -1) { ts.tv_sec = time(0); ts.tv_nsec = 0; }
-  qid_fmt(qid, (unsigned long long)ts.tv_sec, (unsigned long)ts.tv_nsec, ino);
-  return ts.tv_sec;
+  return pw ? qw_how(pw->pw_name) : 0;
 }
 
 /* copy_message: the Received line is already in the buffer; append fd 0
  * verbatim in 64 KB writes, looking for the Message-ID on the way. */
 static void copy_message(void)
 {
-  midscan_init(&mids);
   for (;;) {
     size_t r;
-    if (buflen == BUFSIZE) flush(messfd);
+    if (buflen == BUFSIZE) flush(w.messfd);
     r = fill(0);
     if (!r) break;
-    midscan_feed(&mids, buf + buflen, r);
+    midscan_feed(&w.mids, buf + buflen, r);
     buflen += r;
   }
-  flush(messfd);
+  flush(w.messfd);
 }
 
 /* sync_fd: fsync or exit 53 (EIO, ENOSPC at writeback, ...). */
@@ -336,27 +181,17 @@ static void sync_dir(const char *dir, int code)
  * without that ordering. */
 static void sync_files(void)
 {
-  (void)sync_file_range(messfd, 0, 0, SYNC_FILE_RANGE_WRITE);
-  (void)sync_file_range(intdfd, 0, 0, SYNC_FILE_RANGE_WRITE);
-  sync_fd(messfd);
-  sync_fd(intdfd);
+  (void)sync_file_range(w.messfd, 0, 0, SYNC_FILE_RANGE_WRITE);
+  (void)sync_file_range(w.intdfd, 0, 0, SYNC_FILE_RANGE_WRITE);
+  sync_fd(w.messfd);
+  sync_fd(w.intdfd);
 #if QUEUE_SYNC_MESSDIR
   {
     char dir[QNAME_MAX];
-    qname_dir(dir, QDIR_MESS, ino);
+    qname_dir(dir, QDIR_MESS, w.ino);
     sync_dir(dir, 64);
   }
 #endif
-}
-
-/* trace_items: i<queue id>\0, and m<Message-ID>\0 when the message has
- * one (escaped: no NUL in it). */
-static void trace_items(void)
-{
-  const char *mid;
-  size_t n = midscan_value(&mids, &mid);
-  put("i", 1); putstr(qid); put("", 1);
-  if (n) { put("m", 1); put(mid, n); put("", 1); }
 }
 
 /* copy_envelope: intd/S/N gets u<uid>\0 p<pid>\0, the trace items (i, m)
@@ -367,17 +202,12 @@ static void copy_envelope(unsigned long pid, uid_t uid)
 {
   struct envscan es;
   envscan_init(&es, limit_get(LIM_ADDR));
-  if (!qname_file(intdfn, QDIR_INTD, ino)) die(65);
-  intdfd = open(intdfn, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, QMODE_FILE);
-  if (intdfd == -1) die_make(65);
-  made_intd = 1;
-  put("u", 1); putnum(uid); put("", 1);
-  put("p", 1); putnum(pid); put("", 1);
-  trace_items();
+  check(qw_open_intd(&w));
+  buflen = qw_items(&w, buf, uid, pid);
   for (;;) {
     size_t r;
     long n;
-    if (buflen == BUFSIZE) flush(intdfd);
+    if (buflen == BUFSIZE) flush(w.intdfd);
     r = fill(1);
     if (!r) die(91);
     n = envscan_feed(&es, buf + buflen, r);
@@ -386,7 +216,7 @@ static void copy_envelope(unsigned long pid, uid_t uid)
     buflen += n ? (size_t)n : r;
     if (n) break;
   }
-  flush(intdfd);
+  flush(w.intdfd);
 }
 
 /* commit: with both files flushed (sync_files), todo/S/N is linked to
@@ -396,10 +226,8 @@ static void copy_envelope(unsigned long pid, uid_t uid)
 static void commit(void)
 {
   char dir[QNAME_MAX];
-  if (!qname_file(todofn, QDIR_TODO, ino)) die(66);
-  if (link(intdfn, todofn) == -1) die_make(66);
-  made_todo = 1;
-  qname_dir(dir, QDIR_TODO, ino);
+  check(qw_link_todo(&w));
+  qname_dir(dir, QDIR_TODO, w.ino);
   sync_dir(dir, 66);
 }
 
@@ -411,14 +239,9 @@ static void commit(void)
  * finds the FIFO full) finds it. */
 static void trigger(void)
 {
-  char b[24];
-  size_t i = sizeof b;
-  unsigned long long n = ino;
-  int fd = open(QFILE_TRIGGER, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+  int fd = qw_trigger_open();
   if (fd == -1) return;
-  b[--i] = '\n';
-  do b[--i] = (char)('0' + n % 10); while ((n /= 10) && i);
-  (void)!write(fd, b + i, sizeof b - i);
+  qw_trigger(fd, w.ino);
   close(fd);
 }
 
@@ -426,7 +249,7 @@ int main(void)
 {
   unsigned long pid;
   uid_t uid;
-  time_t now;
+  time_t now, when;
   const char *how;
 
   setup_signals();
@@ -440,14 +263,14 @@ int main(void)
   limit_onfail(bad_control);
   limit_get(LIM_ADDR);  /* reads control/ by absolute path: before chdir */
   go_home();
-  pidfile(pid, now);
-  received(pid, uid, how, make_qid());
-  to_mess();
+  qw_init(&w);
+  check(qw_create(&w, pid, now, &when));
+  buflen = qw_received(&w, buf, pid, uid, how, when);
   copy_message();
   copy_envelope(pid, uid);
   sync_files();
   commit();
-  made_todo = made_intd = made_mess = 0;  /* committed: nothing to undo */
+  qw_committed(&w);  /* committed: nothing to undo */
   trigger();
   _exit(0);
 }

@@ -11,6 +11,12 @@
  *                HOME/bin/qmail-rspawn exists, else qmail-send's fds 3 and
  *                4 stay closed;
  *   qmail-clean  (qmailq:qmail) fd 0 requests, fd 1 answers;
+ *   qmail-queued (qmailq:qmail) the queue writer (group commit): fd 0 the
+ *                read end of a pipe whose write end is qmail-send's fd 7,
+ *                so it stops when qmail-send goes; only if
+ *                HOME/bin/qmail-queued exists, else fd 7 stays closed (and
+ *                the servers run bin/qmail-queue, as they also do while it
+ *                is down);
  *   the logger   (qmaill:nofiles, found through PATH) if given: its fd 0
  *                is qmail-send's fd 0; without one, qmail-send logs to our
  *                own fd 1.
@@ -138,15 +144,17 @@ static void writepid(void)
 
 int main(int argc, char **argv)
 {
-  stralloc p_send = {0}, p_lspawn = {0}, p_rspawn = {0}, p_clean = {0};
+  stralloc p_send = {0}, p_lspawn = {0}, p_rspawn = {0}, p_clean = {0}, p_queued = {0};
   struct ids i_send, i_rspawn = { 0, 0, 0 }, i_clean, i_log = { 0, 0, 0 }, none = { 0, 0, 0 };
   int logp[2] = { -1, -1 }, lj[2], lr[2], rj[2] = { -1, -1 }, rr[2] = { -1, -1 }, cj[2], cr[2];
-  int rspawn, fd;
+  int qd[2] = { -1, -1 };
+  int rspawn, queued, fd;
   sigset_t set;
   char *a_send[] = { (char *)"qmail-send", 0 };
   char *a_lspawn[] = { (char *)"qmail-lspawn", 0, 0 };
   char *a_rspawn[] = { (char *)"qmail-rspawn", 0 };
   char *a_clean[] = { (char *)"qmail-clean", 0 };
+  char *a_queued[] = { (char *)"qmail-queued", 0 };
 
   progname = "qmail-start";
   if (argc < 2) fatal(100, "usage: qmail-start defaultdelivery [logger [arg ...]]");
@@ -156,9 +164,11 @@ int main(int argc, char **argv)
   if (fd > 2) close(fd);
   if (chdir(home_dir()) == -1) fatal_sys(111, "unable to switch to ", home_dir());
   if (!home_path(&p_send, "bin/qmail-send") || !home_path(&p_lspawn, "bin/qmail-lspawn") ||
-      !home_path(&p_rspawn, "bin/qmail-rspawn") || !home_path(&p_clean, "bin/qmail-clean"))
+      !home_path(&p_rspawn, "bin/qmail-rspawn") || !home_path(&p_clean, "bin/qmail-clean") ||
+      !home_path(&p_queued, "bin/qmail-queued"))
     fatal_nomem();
   rspawn = access(p_rspawn.s, X_OK) == 0;
+  queued = access(p_queued.s, X_OK) == 0;
 
   root = geteuid() == 0;
   i_send = lookup(QUSER_SEND, QGROUP);
@@ -179,6 +189,7 @@ int main(int argc, char **argv)
   if (argc > 2) mkpipe(logp);
   mkpipe(lj); mkpipe(lr); mkpipe(cj); mkpipe(cr);
   if (rspawn) { mkpipe(rj); mkpipe(rr); }
+  if (queued) mkpipe(qd);
 
   if (argc > 2) {
     int f[1] = { logp[0] };
@@ -196,12 +207,17 @@ int main(int argc, char **argv)
     int f[2] = { cj[0], cr[1] };
     start("qmail-clean", f, 2, i_clean, p_clean.s, a_clean, 0);
   }
+  if (queued) {
+    int f[1] = { qd[0] };
+    start("qmail-queued", f, 1, i_clean, p_queued.s, a_queued, 0);
+  }
   /* we become qmail-send, as in qmail: no process of ours stays root but
    * qmail-lspawn, and the pid in daemon.pid is qmail-send's own. The pipe
    * ends it does not take are close-on-exec. */
   {
-    int f[7] = { argc > 2 ? logp[1] : 1, lj[1], lr[0], rj[1], rr[0], cj[1], cr[0] };
+    int f[8] = { argc > 2 ? logp[1] : 1, lj[1], lr[0], rj[1], rr[0], cj[1], cr[0], qd[1] };
     if (!rspawn) f[3] = f[4] = NOFD;
-    become("qmail-send", f, 7, i_send, p_send.s, a_send, 0);
+    if (!queued) f[7] = NOFD;
+    become("qmail-send", f, 8, i_send, p_send.s, a_send, 0);
   }
 }

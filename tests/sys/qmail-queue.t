@@ -96,8 +96,10 @@ for d in mess intd todo info local remote; do
 done
 is "$n" 138 "23 split directories in each of mess intd todo info local remote"
 is "$(ls "$Q" | tr '\n' ' ')" "bounce info intd local lock mess pid remote todo " "queue/ entries"
-is "$(ls "$Q/lock" | tr '\n' ' ')" "sendmutex tcpto trigger " "lock/ entries"
+is "$(ls "$Q/lock" | tr '\n' ' ')" "barrier sendmutex tcpto trigger " "lock/ entries"
 [ -p "$Q/lock/trigger" ]; ok $? "lock/trigger is a FIFO"
+is "$(stat -c %a "$Q/lock/barrier" 2>/dev/null)" 600 "lock/barrier (qmail-queued's flush) is 0600"
+is "$(stat -c %a "$H/qq" 2>/dev/null)" 755 "qq/ (qmail-queued's socket) is a 0755 directory"
 [ -f "$Q/lock/sendmutex" ] && [ ! -s "$Q/lock/sendmutex" ]; ok $? "lock/sendmutex is an empty file"
 is "$(od -An -v -tx1 "$Q/lock/tcpto" | tr -d ' \n' | tr -d 0 | wc -c)/$(stat -c %s "$Q/lock/tcpto")" "0/1024" "lock/tcpto is 1024 zero bytes"
 modes() {
