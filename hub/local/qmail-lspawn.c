@@ -25,35 +25,37 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "stralloc.h"
 #include "q_err.h"
 #include "q_home.h"
 #include "qconf.h"
+#include "local.h"
 #include "qspawn.h"
 #include "users.h"
 
 #define LOOKUP_USER "qmailp"  /* the lookups run as this user (root mode) */
 #define ANSWER_MAX (80 * 1024)  /* bytes of a lookup answer (cdb data <= 64 KB) */
 
-/* child exit codes (docs/protocols.md): all Z except EXIT_EXECHARD */
+/* child exit codes (docs/protocols.md): all Z */
 #define EXIT_ROOT 113
 #define EXIT_HOME 115
 #define EXIT_LOOKUP 116
 #define EXIT_CDB 117
 #define EXIT_SYS 118
 #define EXIT_EXEC 121
-#define EXIT_EXECHARD 126
 
 static const char *defaultdelivery;
 static int singleuser;
 static uid_t lookup_uid;
 static gid_t lookup_gid;
-static stralloc qlocal, qgetpw, messpath, who, localpart, domain;
+static stralloc qgetpw, messpath, who, localpart, domain;
 
 static int zresult(stralloc *r, const char *text)
 {
@@ -170,13 +172,31 @@ static void split(const char *rcpt)
       !stralloc_copys(&domain, at ? at + 1 : "") || !stralloc_0(&domain)) fatal_nomem();
 }
 
-/* child: find the user, become that user, run qmail-local. */
+/* child_signals: what an exec would have given qmail-local: every caught
+ * signal back to its default (the ignored ones stay ignored, SIGPIPE
+ * among them, as across an exec) and nothing blocked. */
+static void child_signals(void)
+{
+  struct sigaction sa;
+  sigset_t none;
+  int sig;
+  for (sig = 1; sig < NSIG; ++sig)
+    if (sigaction(sig, 0, &sa) == 0 &&
+        ((sa.sa_flags & SA_SIGINFO) || (sa.sa_handler != SIG_IGN && sa.sa_handler != SIG_DFL)))
+      signal(sig, SIG_DFL);
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, 0);
+}
+
+/* child: find the user, become that user, run the delivery (local.h)
+ * in this process. */
 static void child(const struct spawn_job *j, int messfd, int outfd) __attribute__((noreturn));
 static void child(const struct spawn_job *j, int messfd, int outfd)
 {
   const char *f[6];
   unsigned long uid, gid;
   char *argv[11];
+  prctl(PR_SET_NAME, "qmail-local");  /* as ps showed it after the exec */
   if (dup2(outfd, 1) == -1 || dup2(outfd, 2) == -1 || dup2(messfd, 0) == -1 ||
       close_range(3, ~0U, 0) == -1)
     child_die(EXIT_SYS, "Unable to set up qmail-local's descriptors. (#4.3.0)");
@@ -194,10 +214,8 @@ static void child(const struct spawn_job *j, int messfd, int outfd)
   }
   if (!getuid() || !geteuid()) child_die(EXIT_ROOT, "Refusing to deliver as root. (#4.3.0)");
   if (chdir(f[3]) == -1) child_die(EXIT_HOME, "Unable to switch to the recipient's home directory. (#4.3.0)");
-  execv(qlocal.s, argv);
-  if (errno == ENOENT || errno == EACCES || errno == ENOEXEC)
-    child_die(EXIT_EXECHARD, "Unable to run qmail-local. (#5.3.0)");
-  child_die(EXIT_EXEC, "Unable to run qmail-local. (#4.3.0)");
+  child_signals();
+  _exit(local_main(10, argv));
 }
 
 static pid_t start(const struct spawn_job *j, int outfd, stralloc *r)
@@ -258,6 +276,6 @@ int main(int argc, char **argv)
   singleuser = getuid() != 0;
   if (!singleuser) lookup_user();
   if (chdir(home_dir()) == -1) fatal_sys(111, "unable to switch to ", home_dir());
-  if (!home_path(&qlocal, "bin/qmail-local") || !home_path(&qgetpw, "bin/qmail-getpw")) fatal_nomem();
+  if (!home_path(&qgetpw, "bin/qmail-getpw")) fatal_nomem();
   return spawn_loop(&ops, 0, 1);
 }

@@ -1,30 +1,46 @@
 #!/bin/bash
-# tests/sys/lspawn.t: qmail-lspawn end to end in single-user mode (run as
-# nobody when the test runs as root) with a fake HOME/bin/qmail-local that
-# records its argv and acts on the address: K, Z (111, 75), D (100, 42),
-# a crash, and a missing message file; users/cdb from qmail-newu decides
-# user/home/dash/ext for listed addresses, the rest go to HOME/alias.
+# tests/sys/lspawn.t: qmail-lspawn end to end with the real delivery code,
+# which its child runs in-process (hub/local/local.h), in single-user mode
+# (run as nobody when the test runs as root), then as root. The .qmail
+# files run $H/act, a program that records what the delivery sees (its
+# environment, directory, message, ids, the delivery process's
+# descriptors, signals and name) and acts on $LOCAL: K, Z (111, 75), D
+# (100, 64), a crash of the delivery, and a missing message file;
+# users/cdb from qmail-newu decides user/home/dash/ext for listed
+# addresses, the rest go to HOME/alias. strace -f shows no execve of
+# qmail-local or qmail-getpw in N deliveries. As root: the delivery runs
+# as the users/cdb uid, gid and groups; uid 0 is refused.
 source "$(dirname "$0")/../lib/common.sh"
 B=$SRCDIR/$BUILD/hub
 H=$T/home
 mkdir -p "$H/bin" "$H/users" "$H/alias" "$H/joe" "$H/queue/mess/7" "$H/log"
-cat > "$H/bin/qmail-local" <<'SH'
+chmod 777 "$H/log"
+cat > "$H/act" <<SH
 #!/bin/sh
-# fake qmail-local: record argv and the message, then act on local ($4)
-log="$(dirname "$0")/../log/$4"
-printf '%s|' "$@" > "$log"; echo >> "$log"
-cat >> "$log"
-case "$4" in
-  k*) echo "did 0+0+1"; exit 0 ;;
-  z*) echo "Temporary trouble." >&2; exit 111 ;;
+# .qmail program: record what the delivery gives, then act on \$LOCAL
+log=$H/log/\$LOCAL
+{ printf '%s|' "\$USER" "\$HOME" "\$LOCAL" "\$EXT" "\$HOST" "\$SENDER" "\$(pwd)"; echo; } > "\$log"
+cat >> "\$log"
+id -u > "\$log.uid"; id -g > "\$log.gid"; id -G > "\$log.groups"
+env > "\$log.env"
+ls -l /proc/\$PPID/fd 2> /dev/null | awk 'NR > 1 && \$9 > 2 { print \$11 }' | sed 's/:.*//' | sort > "\$log.fds"
+grep -E '^Sig(Blk|Cgt)' /proc/\$PPID/status > "\$log.sig" 2> /dev/null
+cat /proc/\$PPID/comm > "\$log.comm" 2> /dev/null
+case "\$LOCAL" in
+  k*) exit 0 ;;
+  z*) echo "Temporary trouble."; exit 111 ;;
   e75*) exit 75 ;;
-  d*) echo "Sorry, no mailbox here by that name. (#5.1.1)" >&2; exit 100 ;;
-  e42*) exit 42 ;;
-  crash*) kill -9 $$ ;;
-  *) exit 0 ;;
+  d*) echo "Sorry, no mailbox here by that name. (#5.1.1)"; exit 100 ;;
+  e64*) exit 64 ;;
+  crash*) kill -9 \$PPID; exit 0 ;;
 esac
 SH
-chmod 755 "$H/bin/qmail-local"
+chmod 755 "$H/act"
+# (exec: the program's parent is the delivery process itself)
+echo "|exec $H/act" > "$H/alias/.qmail-default"
+echo "|exec $H/act" > "$H/joe/.qmail"
+echo "|exec $H/act" > "$H/joe/.qmail-default"
+echo "./Maildir/" > "$H/alias/.qmail-md-default"
 printf 'Subject: hi\n\nbody\n' > "$H/queue/mess/7/1234"
 cat > "$H/users/assign" <<EOF2
 =joe:joe:1:2:$H/joe:::
@@ -38,26 +54,47 @@ asuser() { if [ "$(id -u)" = 0 ]; then setpriv --reuid=65534 --regid=65534 --cle
 
 job() { printf '%s7/1234\0%s\0%s\0\0' "$1" "$2" "$3"; }
 { job a s@x.org k1@ex.org; job b s@x.org z1@ex.org; job c s@x.org e75@ex.org
-  job d s@x.org d1@ex.org; job e s@x.org e42@ex.org; job f s@x.org crash@ex.org
+  job d s@x.org d1@ex.org; job e s@x.org e64@ex.org; job f s@x.org crash@ex.org
   printf 'g7/999\0s@x\0k2@ex.org\0\0'; job h '' joe@ex.org; job i s@x.org kjoe-list-x@ex.org
 } > "$T/jobs"
-asuser env QMAILHOME="$H" "$B/qmail-lspawn" ./Maildir/ < "$T/jobs" > "$T/out"
+asuser env -i SECRET=x QMAILHOME="$H" PATH="$PATH" "$B/qmail-lspawn" ./Maildir/ < "$T/jobs" > "$T/out"
 ok $? "qmail-lspawn exits 0 at end of input"
 res() { tr '\0' '\n' < "$T/out" | grep "^$1" ; }
-is "$(res a)" "aKdid 0+0+1" "exit 0 => K with qmail-local's text"
-is "$(res b)" "bZTemporary trouble." "exit 111 => Z with stderr text"
-like "$(res c)" "^cZ.*exited 75" "exit 75 => Z"
-is "$(res d)" "dDSorry, no mailbox here by that name. (#5.1.1)" "exit 100 => D"
-like "$(res e)" "^eD.*exited 42" "other exit => D"
-like "$(res f)" "^fZ.*crashed" "signal => Z"
+is "$(res a)" "aKdid 0+0+1" "delivered => K with the delivery's text"
+like "$(res b)" "^bZTemporary trouble." "program exit 111 => Z with its text"
+like "$(res c)" "^cZ.*failed temporarily .exit code 75" "program exit 75 => Z"
+is "$(res d)" "dDSorry, no mailbox here by that name. (#5.1.1)" "program exit 100 => D with its text"
+is "$(tr '\0' '\n' < "$T/out" | grep -c '^The .qmail program failed permanently (exit code 100)')" 1 "... and the delivery's own line"
+like "$(res e)" "^eD.*exit code 64" "program exit 64 => D"
+is "$(res f)" "fZqmail-local crashed. (#4.3.0)" "the delivery killed by a signal => Z"
 like "$(res g)" "^gZUnable to open the message file" "missing message => Z"
 is "$(tr -cd '\0' < "$T/out" | wc -c)" 9 "one report per job"
 me=$(asuser id -un)
-is "$(head -1 "$H/log/k1")" "--|$me|$H/alias|k1|-|k1|ex.org|s@x.org|./Maildir/|" "alias argv in single-user mode"
+is "$(head -1 "$H/log/k1")" "$me|$H/alias|k1|k1|ex.org|s@x.org|$H/alias|" "alias: user, home, local, ext in single-user mode, run in the home"
 is "$(sed -n 2p "$H/log/k1")" "Subject: hi" "message on fd 0"
-is "$(head -1 "$H/log/joe")" "--|joe|$H/joe|joe|||ex.org||./Maildir/|" "users/cdb exact entry, empty sender"
-is "$(head -1 "$H/log/kjoe-list-x")" "--|joe|$H/joe|kjoe-list-x|-|w-list-x|ex.org|s@x.org|./Maildir/|" "users/cdb wildcard entry"
+is "$(head -1 "$H/log/joe")" "joe|$H/joe|joe||ex.org||$H/joe|" "users/cdb exact entry, empty sender"
+is "$(head -1 "$H/log/kjoe-list-x")" "joe|$H/joe|kjoe-list-x|w-list-x|ex.org|s@x.org|$H/joe|" "users/cdb wildcard entry"
+# what the in-process delivery gets from qmail-lspawn: nothing
+ok "$(grep -q '^SECRET=' "$H/log/k1.env"; [ $? = 1 ]; echo $?)" "the program does not see qmail-lspawn's environment (SECRET)"
+is "$(grep '^PATH=' "$H/log/k1.env")" "PATH=$H/bin:/usr/local/bin:/usr/bin:/bin" "the program's PATH is qmail-local's"
+is "$(tr '\n' ' ' < "$H/log/k1.fds")" "anon_inode pipe " "the delivery process holds only its program's pipe and pidfd above fd 2"
+is "$(tr '\n' ' ' < "$H/log/k1.sig" | tr -s '\t ' '  ')" "SigBlk: 0000000000000000 SigCgt: 0000000000004003 " \
+  "the delivery process blocks nothing and catches only HUP, INT, TERM (its own) while the program runs"
+is "$(cat "$H/log/k1.comm")" "qmail-local" "the delivery process is named qmail-local"
 
+# no exec in N deliveries: strace -f on qmail-lspawn
+if command -v strace > /dev/null; then
+  for n in 1 2 3 4 5; do job "$n" s@x.org "md-$n@ex.org"; done > "$T/jobs5"
+  mkdir -p "$H/alias/Maildir/new" "$H/alias/Maildir/tmp" "$H/alias/Maildir/cur"
+  [ "$(id -u)" = 0 ] && chown -R 65534:65534 "$H/alias/Maildir"
+  asuser env QMAILHOME="$H" strace -f -qq -o "$H/log/tr5" -e trace=execve,clone,clone3,fork,vfork \
+    "$B/qmail-lspawn" ./Maildir/ < "$T/jobs5" > "$T/out5"
+  is "$(tr '\0' '\n' < "$T/out5" | grep -c '^.Kdid 1+0+0')" 5 "strace: five deliveries into the Maildir"
+  is "$(grep -c 'execve(' "$H/log/tr5")" 1 "strace: no execve but qmail-lspawn's own in five deliveries"
+  is "$(grep -cE 'execve\(.*qmail-(local|getpw)' "$H/log/tr5")" 0 "strace: qmail-local and qmail-getpw are never executed"
+else
+  for i in 1 2 3; do ok 1 "# skip no strace"; done
+fi
 printf 'a7/1234\0s\0k@x\0k2@x\0\0' | asuser env QMAILHOME="$H" "$B/qmail-lspawn" ./Maildir/ > /dev/null 2>&1
 is $? 111 "two recipients in one local job => exit 111"
 printf 'a7/../x\0s\0k@x\0\0' | asuser env QMAILHOME="$H" "$B/qmail-lspawn" ./Maildir/ > /dev/null 2>&1
@@ -65,16 +102,16 @@ is $? 111 "bad message id => exit 111"
 asuser env QMAILHOME="$H" "$B/qmail-lspawn" < /dev/null > /dev/null 2>&1
 is $? 111 "no defaultdelivery => exit 111"
 if [ "$(id -u)" = 0 ]; then
-  # root mode: switch to the users/cdb uid; never run qmail-local as root
-  mkdir -p "$H/nob"; chown 65534:65534 "$H/nob"
+  # root mode: switch to the users/cdb uid; never deliver as root
+  mkdir -p "$H/nob"; echo "|exec $H/act" > "$H/nob/.qmail"; chown -R 65534:65534 "$H/nob"
   printf '=knob:nobody:65534:65534:%s/nob:::\n=kroot:root:0:0:/root:::\n.\n' "$H" > "$H/users/assign"
   QMAILHOME=$H "$B/qmail-newu"
-  sed -i 's/^log=.*/&; id -u > "$log.uid"/' "$H/bin/qmail-local"
   { job a s@x knob@ex.org; job b s@x kroot@ex.org; } | QMAILHOME=$H "$B/qmail-lspawn" ./Maildir/ > "$T/out"
   is "$(res a)" "aKdid 0+0+1" "root mode: K"
-  is "$(cat "$H/log/knob.uid")" 65534 "root mode: qmail-local runs as the users/cdb uid"
+  is "$(cat "$H/log/knob.uid") $(cat "$H/log/knob.gid") $(cat "$H/log/knob.groups")" "65534 65534 65534" \
+    "root mode: the delivery runs as the users/cdb uid, gid and only that group"
   like "$(res b)" "^bZRefusing to deliver as root" "root mode: uid 0 refused"
-  ok "$([ ! -e "$H/log/kroot" ]; echo $?)" "root mode: qmail-local not run for uid 0"
+  ok "$([ ! -e "$H/log/kroot" ]; echo $?)" "root mode: nothing run for uid 0"
 fi
 printf '=a:a:1\n.\n' > "$H/users/assign"
 cp "$H/users/cdb" "$T/cdb.before"
