@@ -1,9 +1,10 @@
 #!/bin/bash
 # accept.sh: `make bench-accept` (never part of make check). Acceptance
 # benchmark of the hub's network servers against Postfix, in one run:
-# qmail-smtpd and qmail-qmqpd (the services as installed: today tcpserver
-# -> server -> qmail-queue; mail stays in DIR/queue: the qmail-send service
-# is not started, OURS_MODE=hold) against Postfix's smtpd
+# qmail-smtpd and qmail-qmqpd (every service as installed, so whatever the
+# qmail-send service starts for the queue runs too; mail stays in
+# DIR/queue: the qmail-send process itself is stopped, OURS_MODE=hold)
+# against Postfix's smtpd
 # and qmqpd from the peer kit (../shared/peers or /work/shared/peers:
 # postfix-peer-setup.sh + postfix-peer-start.sh, 127.0.0.1:2525 and :6628).
 #
@@ -12,10 +13,11 @@
 # run), FSYNC_N (messages of the strace run that counts flushes, 100),
 # PF_MODE (hold: Postfix delivers nothing during a case; live: it delivers
 # as it accepts, as the peer kit's load.sh measures), BUILD (build),
-# OURS_MODE (auto: hold when our servers accept with the qmail-send service
-# down, as they do today; if they do not (a design where the queue writer
-# is a daemon of that service), live: the hub delivers into a Maildir as it
-# accepts, Postfix too (PF_MODE=live), and the run says so; hold, live).
+# OURS_MODE (hold: our qmail-send process, found by name in the qmail-send
+# service's process group, is stopped (SIGSTOP) for the run, as Postfix's
+# qmgr is; live: the hub delivers into a Maildir as it accepts, and Postfix
+# too (PF_MODE=live); hold falls back to live, and says so, when there is
+# no qmail-send process to stop).
 # A Postfix already running was started by someone else (another benchmark):
 # it is left alone; the run waits up to PF_WAIT (600) s for it to stop, then
 # starts its own, or measures ours alone. PF_REUSE=1 uses it anyway (it then
@@ -40,8 +42,8 @@
 #                 run, divided by N: the device cache flushes actually sent
 #                 to the disk (machine-wide)
 # Flushes per message are also counted exactly, in a separate strace run of
-# FSYNC_N messages (strace -f -c on every process of the server's service
-# process group, ours; on every Postfix process): fsync + fdatasync + syncfs + sync calls; sync_file_range calls
+# FSYNC_N messages (strace -f -c on every process of the hub but the
+# stopped qmail-send, ours; on every Postfix process but the stopped qmgr): fsync + fdatasync + syncfs + sync calls; sync_file_range calls
 # are traced too but reported apart (they start writeback, flush nothing).
 # (The jbd2 commit counter in /proc/fs/jbd2/DEV/info is read when the queue
 # filesystem has a journal; on a journal-less ext4 there is none.)
@@ -99,7 +101,7 @@ H=$tmp/home
 RESULTS=$tmp/results
 : > "$RESULTS"
 # ---- cleanup: only what this run started ---------------------------------
-ifd_changed=0 ifd_old='' qmgr_stopped=''
+ifd_changed=0 ifd_old='' qmgr_stopped='' send_stopped=''
 cleanup() {
   trap - EXIT INT TERM
   if [ -n "$bg_pid" ]; then kill -TERM "$bg_pid" 2>/dev/null; wait "$bg_pid" 2>/dev/null; fi
@@ -107,6 +109,7 @@ cleanup() {
     postsuper -d ALL incoming > /dev/null 2>&1
     kill -CONT "$qmgr_stopped" 2>/dev/null
   fi
+  [ -n "$send_stopped" ] && kill -CONT "$send_stopped" 2>/dev/null
   if [ "$hub_up" = 1 ]; then "$H/bin/qmailctl" stop > /dev/null; fi
   if [ "$ifd_changed" = 1 ]; then
     if [ -n "$ifd_old" ]; then postconf -e "in_flow_delay = $ifd_old"; else postconf -X in_flow_delay; fi
@@ -117,6 +120,7 @@ cleanup() {
     [ "$PF_MODE" = live ] && find "$MAILDIR/new" -type f -delete 2>/dev/null
   fi
   cg_release
+  tracefs_umount
   rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -126,10 +130,7 @@ log "installing a hub home in $H"
 hub_install
 hub_maildir   # mbox@hub.test into $MD, for OURS_MODE=live
 cg_make HUB_CG hub
-OURS_MODE=${OURS_MODE:-auto}
-# acceptance only: the queue keeps what the servers accept (qmailctl starts
-# only services whose run is executable; qmail-send would deliver the mail)
-[ "$OURS_MODE" != live ] && [ -f "$H/service/qmail-send/run" ] && chmod -x "$H/service/qmail-send/run"
+OURS_MODE=${OURS_MODE:-hold}
 log "hub home: smtpd 127.0.0.1:$OUR_SMTP, qmqpd 127.0.0.1:$OUR_QMQP"
 # qstat_mess: messages in our queue, as qmail-qstat counts them
 qstat_mess() { "$H/bin/qmail-qstat" 2>/dev/null | sed -n 's/^messages in queue: \([0-9]*\).*/\1/p'; }
@@ -147,16 +148,22 @@ ours_count() {  # hold: messages queued; live: messages delivered once the queue
   else qstat_mess; fi
 }
 count_new() { find "$1/new" -type f | wc -l; }
+# every service runs as installed (the qmail-send service too: whatever it
+# starts for the queue, a queue daemon, is part of the acceptance path);
+# hold: qmail-send itself, the scheduler, is stopped (SIGSTOP) for the run,
+# as Postfix's qmgr is, so nothing is delivered
 hub_start
-if [ "$OURS_MODE" = auto ]; then
-  # do our servers accept with the qmail-send service down?
-  q0=$(qstat_mess)
-  "$PY" "$DRIVE" case --proto smtp --port "$OUR_SMTP" --n 3 --c 1 --size "$SIZE" --scope none: --timeout 20 > "$tmp/probe"
-  if grep -q ' rc=0 ' "$tmp/probe" && [ "$(( $(qstat_mess) - ${q0:-0} ))" = 3 ]; then OURS_MODE=hold
+send_stopped=''
+if [ "$OURS_MODE" = hold ]; then
+  i=0; sp=''
+  while [ -z "$sp" ] && [ "$i" -lt 50 ]; do
+    sp=$(pgrep -g "$(head -n 1 "$H/service/qmail-send/qmailctl.pid" 2>/dev/null)" -x qmail-send | head -n 1)
+    [ -n "$sp" ] || sleep 0.1; i=$((i + 1))
+  done
+  if [ -n "$sp" ] && kill -STOP "$sp"; then send_stopped=$sp
   else
-    note "ours: the servers do not accept with the qmail-send service down ($(sed -n 's/.* err=\([^ ]*\).*/\1/p' "$tmp/probe")): OURS_MODE=live, the hub delivers into $MD as it accepts, and so does Postfix (PF_MODE=live)"
-    OURS_MODE=live PF_MODE=live
-    hub_stop; chmod +x "$H/service/qmail-send/run"; hub_start
+    note "ours: no qmail-send process in the qmail-send service to stop: OURS_MODE=live, the hub delivers into $MD as it accepts, and so does Postfix (PF_MODE=live)"
+    OURS_MODE=live
   fi
 fi
 [ "$OURS_MODE" = live ] && PF_MODE=live
@@ -208,6 +215,8 @@ fsinfo="$(findmnt -no FSTYPE,SOURCE,OPTIONS -T "$H/queue" 2>/dev/null)"
 if [ -z "$jbd2" ]; then
   note "no /proc/fs/jbd2 entry for the queue's filesystem ($fsinfo; ext4 journal task: ${journal:-?}): no journal commit counter to read, so flushes are counted as fsync-family syscalls (strace) and as device flush requests (block layer)"
 fi
+tracefs_mount
+[ -n "$TRACEFS" ] || note "no tracefs: the flush requests of each server's own processes (flushbio) are not counted"
 jbd2_commits() { [ -n "$jbd2" ] && awk '/transactions/ {print $1; exit}' "$jbd2/info"; }
 
 # ---- one measured case -----------------------------------------------------
@@ -231,7 +240,7 @@ run_case() {  # server proto c
   if [ "$server" = ours ]; then base=$(ours_count); else base=$( [ "$PF_MODE" = hold ] && pf_count || count_dir "$MAILDIR/new"); fi
   j0=$(jbd2_commits)
   bgrun "$tmp/line" "$PY" "$DRIVE" case --proto "$proto" --port "$port" --n "$N" --c "$c" --size "$SIZE" \
-    --scope "$scope" --devs "$DEVS" --timeout "$TIMEOUT" --bg 1 --label "$server" \
+    --scope "$scope" --devs "$DEVS" --flushtrace "$TRACEFS" --timeout "$TIMEOUT" --bg 1 --label "$server" \
     --errfile "$tmp/err.$server.$proto.$c"
   line=$(cat "$tmp/line")
   j1=$(jbd2_commits)
@@ -256,7 +265,7 @@ strace_run() {  # server proto kind(fsync|procs) n ; the counter line goes to $t
   if [ "$server" = ours ]; then
     hub_clean
     [ "$proto" = qmqp ] && port=$OUR_QMQP || port=$OUR_SMTP
-    pids=$(svc_pids "qmail-${proto}d")
+    pids=$(hub_pids | grep -vx "${send_stopped:-none}")
   else
     pf_begin
     [ "$proto" = qmqp ] && port=$QMQP_PORT || port=$SMTP_PORT
@@ -283,12 +292,11 @@ strace_run() {  # server proto kind(fsync|procs) n ; the counter line goes to $t
 
 # ---- the run -----------------------------------------------------------------
 start=$(date +%s)
-[ "$hub_up" = 1 ] || hub_start
 servers="ours"; [ "$have_pf" = 1 ] && servers="ours postfix"
 {
   echo "# accept.sh $(date -u '+%Y-%m-%d %H:%M:%S UTC') on $(uname -n), $(nproc) CPUs, kernel $(uname -r)"
   echo "# N=$N SIZE=$SIZE concurrency: $CONCS protos: $PROTOS; clients smtp-source/qmqp-source (Postfix $(postconf -h mail_version 2>/dev/null || echo '?'))"
-  echo "# ours: $H (services qmail-smtpd, qmail-qmqpd as installed), OURS_MODE=$OURS_MODE$( [ "$OURS_MODE" = live ] && echo ' (delivering into a Maildir while accepting)'); measured by $( [ -n "${HUB_CG:-}" ] && echo "cgroup $HUB_CG" || echo "process groups"); queue fs: $fsinfo"
+  echo "# ours: $H (every service as installed), OURS_MODE=$OURS_MODE$( [ "$OURS_MODE" = live ] && echo ' (delivering into a Maildir while accepting)' || echo ' (qmail-send stopped: nothing delivered)'); measured by $( [ -n "${HUB_CG:-}" ] && echo "cgroup $HUB_CG" || echo "process groups"); queue fs: $fsinfo"
   if [ "$have_pf" = 1 ]; then
     echo "# Postfix: peer kit $PEERS, smtpd :$SMTP_PORT qmqpd :$QMQP_PORT, PF_MODE=$PF_MODE$( [ "$PF_MODE" = hold ] && echo ' (qmgr stopped during each case, in_flow_delay=0: acceptance only, nothing delivered)' || echo ' (delivering into Maildir while accepting, as load.sh)')"
   else
@@ -327,17 +335,18 @@ for server in $servers; do
     echo "  $line"; echo "$line" >> "$tmp/procs"
   done
 done
+[ -n "$send_stopped" ] && kill -CONT "$send_stopped" 2>/dev/null; send_stopped=''
 hub_stop
 
 # ---- logs over the run -------------------------------------------------------
 for s in qmail-smtpd qmail-qmqpd; do
   lf=$H/log/$s/current
   [ -f "$lf" ] || continue
-  bad=$(grep -c 'tcpserver: end [0-9]* status [1-9]' "$lf")
-  deny=$(grep -c 'tcpserver: deny' "$lf")
-  [ "$bad" = 0 ] || note "$s: $bad connections ended with a non-zero status, e.g. $(grep -m1 'tcpserver: end [0-9]* status [1-9]' "$lf" | cut -d' ' -f2-)"
+  bad=$(grep -c ': end [0-9]* status [1-9]' "$lf")
+  deny=$(grep -cE ': deny [0-9]' "$lf")
+  [ "$bad" = 0 ] || note "$s: $bad connections ended with a non-zero status, e.g. $(grep -m1 ': end [0-9]* status [1-9]' "$lf" | cut -d' ' -f2-)"
   [ "$deny" = 0 ] || note "$s: $deny connections denied by tcprules"
-  other=$(grep -v 'tcpserver: ' "$lf" | head -n 3 | cut -d' ' -f2- | paste -sd'|' -)
+  other=$(grep -vE "$LISTENER_LOG" "$lf" | head -n 3 | cut -d' ' -f2- | paste -sd'|' -)
   [ -z "$other" ] || note "$s logged: $other"
 done
 if [ "$have_pf" = 1 ] && [ -f "$PF_LOG" ]; then
@@ -371,7 +380,7 @@ echo
   echo "flush calls per accepted message (strace -f -c -e fsync,fdatasync,sync_file_range,syncfs,sync, $FSYNC_N messages, c=1):"
   cat "$tmp/flushes"
   echo
-  echo "processes per accepted message (strace -f -e execve,clone,clone3,vfork,fork, $PROC_N messages, c=1; ours: the server service's process group and its children):"
+  echo "processes per accepted message (strace -f -e execve,clone,clone3,vfork,fork, $PROC_N messages, c=1; ours: every process of the hub but the stopped qmail-send, and their children):"
   cat "$tmp/procs"
   if [ "${#NOTES[@]}" -gt 0 ]; then
     echo

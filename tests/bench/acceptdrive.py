@@ -8,6 +8,7 @@ tests/bench/local.sh.
                       [--devs vda,...] [--timeout SECS] [--label X]
                       [--bg SECS] [--errfile FILE] [--maildir DIR]
                       [--subject S (smtp only: smtp-source -S)]
+                      [--flushtrace TRACEFS]
       Runs ONE load client (Postfix's smtp-source or qmqp-source, the same
       binary and arguments whatever the server) and prints one line of
       key=value pairs:
@@ -30,6 +31,9 @@ tests/bench/local.sh.
                    every 0.2 s (smaps_rollup)
         bg_ms_s    busy CPU of the machine per second over --bg SECS just
                    before the run (other work running beside the benchmark)
+        flushbio   with --flushtrace (a tracefs mount): flush requests
+                   queued by the scope's processes and their children over
+                   the run (class FlushTrace): exact, not machine-wide
         bg_flush_s block-layer flushes per second on --devs over the same
                    SECS (other work's flushes, to set against devflush)
         rc, err    the client's exit status and first stderr line
@@ -92,6 +96,62 @@ def dev_flushes(devs):
         except OSError:
             pass
     return n
+
+
+class FlushTrace:
+    """flush requests (bios with REQ_PREFLUSH: block:block_bio_queue events
+    whose rwbs starts with F) queued by the scope's processes and their
+    children, in a tracefs instance of our own: set_event_pid with
+    event-fork follows every process the scope forks. An fsync on a
+    journal-less ext4 queues its flush in the caller's context, so this is
+    exact where /sys/block/DEV/stat is machine-wide; concurrent requests
+    may still be merged into fewer device flushes below it. count() is None
+    when the trace cannot be had or its buffer overran."""
+
+    def __init__(self, tracefs, pids):
+        self.d = None
+        if not tracefs or not pids:
+            return
+        d = os.path.join(tracefs, "instances", "bench-flush-%d" % os.getpid())
+        try:
+            os.mkdir(d)
+            self.d = d
+            self.put("buffer_size_kb", "8192")
+            self.put("options/event-fork", "1")
+            self.put("set_event_pid", " ".join(str(p) for p in pids))
+            self.put("events/block/block_bio_queue/filter", 'rwbs ~ "F*"')
+            self.put("events/block/block_bio_queue/enable", "1")
+        except OSError:
+            self.close()
+
+    def put(self, name, text):
+        with open(os.path.join(self.d, name), "w") as f:
+            f.write(text)
+
+    def count(self):
+        if not self.d:
+            return None
+        try:
+            self.put("events/block/block_bio_queue/enable", "0")
+            over = 0
+            for st in glob.glob(os.path.join(self.d, "per_cpu", "cpu*", "stats")):
+                with open(st) as f:
+                    for line in f:
+                        if line.startswith("overrun:"):
+                            over += int(line.split()[1])
+            with open(os.path.join(self.d, "trace")) as f:
+                n = sum(1 for line in f if "block_bio_queue:" in line and not line.startswith("#"))
+            return None if over else n
+        except (OSError, ValueError):
+            return None
+
+    def close(self):
+        if self.d:
+            try:
+                os.rmdir(self.d)
+            except OSError:
+                pass
+            self.d = None
 
 
 def all_procs():
@@ -271,6 +331,7 @@ def case(argv):
     sampler.start()
     self0 = os.times()
     tree0 = tree_cpu(scope)
+    ftrace = FlushTrace(o.get("flushtrace"), scope_pids(scope, all_procs()))
     flush0 = dev_flushes(devs)
     busy0 = proc_stat_busy()
     t0 = time.monotonic()
@@ -295,6 +356,8 @@ def case(argv):
         got -= base
     busy1 = proc_stat_busy()
     flush1 = dev_flushes(devs)
+    flushbio = ftrace.count()
+    ftrace.close()
     tree1 = tree_cpu(scope)
     p.returncode = 0  # reaped above: keep Popen from waiting again
     sampler.stop.set()
@@ -319,6 +382,7 @@ def case(argv):
               machine_ms="%.0f" % machine, server_ms="%.0f" % (machine - client - tool),
               tree_ms="%.0f" % (tree1 - tree0),
               devflush=(flush1 - flush0) if devs else "NA",
+              flushbio=flushbio if flushbio is not None else "NA",
               peak_pss_kb=sampler.pss, peak_rss_kb=sampler.rss, peak_procs=sampler.procs,
               bg_ms_s=bg_ms_s, bg_flush_s=bg_flush_s, rc=rc, timeout=int(rc == -signal.SIGKILL),
               err=re.sub(r"\s+", "_", err)[:160] or "-")

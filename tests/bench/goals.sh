@@ -17,19 +17,28 @@
 #    smtp-source and qmqp-source as the clients of both servers, one message
 #    per connection, C sessions at once; client start .. exit
 #    (acceptdrive.py). The SMTP row's peer is Postfix's smtpd, the QMQP row's
-#    Postfix's qmqpd. Acceptance alone: our qmail-send service is not
-#    started and Postfix's qmgr is stopped (accept.sh's hold mode). If our
-#    servers do not accept with that service down (a queue daemon started by
-#    qmail-start), accept.sh measures both with delivery running (live) and
-#    says so in the figures.
-#  * device flushes per message (c=1 <= 1, c=10 <= 0.5): block-layer flush
-#    requests of the queue's disk (/sys/block/DEV/stat, the flush I/O count,
-#    field 16, index 15; the device found under the queue by lib.sh's
-#    dev_of) over each acceptance case, divided by N. The counter is
-#    machine-wide: the flushes the rest of the machine made at its rate of
-#    the second before the case (bg_flush_s) are taken off; the raw figure
-#    and the exact fsync-family calls per message of the servers (strace -c,
-#    accept.sh's FSYNC_N run) are in the figures.
+#    Postfix's qmqpd. Acceptance alone: every service of ours runs as
+#    installed (whatever the qmail-send service starts for the queue, such
+#    as a queue daemon, is on the acceptance path), but the qmail-send
+#    process, the scheduler, is stopped (SIGSTOP), as Postfix's qmgr is
+#    (accept.sh's hold mode); without a qmail-send process to stop,
+#    accept.sh measures both with delivery running (live) and says so.
+#  * flushes per message (c=1 <= 1, c=10 <= 0.5), three ways:
+#    - the figure: flush requests (bios with REQ_PREFLUSH) queued by the
+#      hub's own processes and their children over each acceptance case,
+#      divided by N, from a tracefs instance of the run (block_bio_queue
+#      with set_event_pid on the hub's processes and event-fork). Exact and
+#      not disturbed by other work; an fsync or syncfs on the journal-less
+#      ext4 here queues its flush in the caller. It is an upper bound of
+#      the device flushes: the block layer may merge concurrent requests.
+#    - [dev X]: the block-layer flush count of the queue's disk
+#      (/sys/block/DEV/stat, flush I/Os, field 16, index 15; the device
+#      found by lib.sh's dev_of) over the case, divided by N, less the
+#      flushes the machine made at its rate of the second before the case
+#      (bg_flush_s): what the device saw, but machine-wide, so noisy when
+#      other work runs.
+#    - [fsync X]: fsync-family calls per message (strace -c over FSYNC_N
+#      messages at c=1, accept.sh).
 #  * end to end into Maildir, c=10 (goal >= 2x): client start .. the Nth
 #    file in Maildir/new; ours through qmail-send's local delivery into
 #    $H/alias/Maildir-bench, Postfix's local into ~mbox/Maildir.
@@ -44,9 +53,12 @@
 #    process groups and of the master's tree, reaped children included.
 #  * the dial-up flush (QMTP over one connection vs SMTP one connection per
 #    message, loopback >= 5x, 50 ms RTT >= 10x): remote.sh case d, ND held
-#    messages from hub A released by qmailctl flush to hub B (accept only),
-#    timed to the NDth message in B's queue; the peer column is our own
-#    SMTP run (sessionsperhost 0), not Postfix.
+#    messages from hub A released by qmailctl flush to hub B, timed to the
+#    NDth message in B's queue; B runs its services as installed, its
+#    qmail-send with remote deliveries held (B_SEND=1: whatever the queue
+#    needs, a queue daemon, group commit, runs; B_SEND=0: B's qmail-send is
+#    not started, B only accepts, as remote.sh measured before); the peer
+#    column is our own SMTP run (sessionsperhost 0), not Postfix.
 #  * peak memory (goal <= 0.25x): the largest sum of RSS of the hub's
 #    processes (the same cgroup) sampled every 0.2 s over the end-to-end
 #    c=10 case; Postfix's likewise. PSS is in the figures.
@@ -57,7 +69,7 @@
 #    figures. The goal for the acceptance path is none per message.
 #
 # Env: N (2000; QUICK=1: 200), ND (1000; QUICK=1: 200), LINK_RTT_MS
-# ("0 50"), TIMEOUT (cap on each benchmark, 1800 s), PF_WAIT, PF_REUSE
+# ("0 50"), B_SEND (1), TIMEOUT (cap on each benchmark, 1800 s), PF_WAIT, PF_REUSE
 # (as accept.sh), BUILD (build). Root on Debian 12, loopback only, random
 # ports (remote.sh's smtp-sink is on the peer kit's 2526; Postfix on its
 # 2525/6628). Every sub-benchmark stops what it started and removes its
@@ -114,7 +126,7 @@ head="# goals.sh $(date -u '+%Y-%m-%d %H:%M:%S UTC') on $(uname -n), $(nproc) CP
 echo "$head"
 sub accept N="$N" CONCS="10 1" PROTOS="smtp qmqp"
 sub local N="$N" CONCS=10 PROTOS="smtp qmqp" DRAIN=0 SYSCALL_N=0 FSBENCH=0
-sub remote CASES=d ND="$ND" LINK_RTT_MS="$LINK_RTT_MS" TIMEOUT=300
+sub remote CASES=d ND="$ND" LINK_RTT_MS="$LINK_RTT_MS" B_SEND="${B_SEND:-1}" TIMEOUT=300
 
 {
   echo "$head"

@@ -70,14 +70,28 @@ def flush_per_msg(r):
     return dev / n, max(0.0, dev - bg * (secs or 0.0)) / n
 
 
+def flush_row(r):
+    """(figure, text): the flush requests queued by the server's own
+    processes per message (flushbio, exact) when traced, else the
+    block-layer figure less the background; the text gives the others"""
+    if r is None:
+        return None, ""
+    dev = flush_per_msg(r)
+    n, bio = num(r.get("n")), num(r.get("flushbio"))
+    per = bio / n if bio is not None and n else None
+    text = " [dev %s, fsync %s]" % ("%.2f" % dev[1] if dev[1] is not None else "NA", r.get("fsync_per_msg", "NA"))
+    return (per if per is not None else dev[1]), text
+
+
 class Table:
     def __init__(self):
         self.rows = []
         self.raw = []
 
-    def row(self, measure, ours, peer, peer_name, goal, kind, unit="", fmt="%.0f"):
+    def row(self, measure, ours, peer, peer_name, goal, kind, unit="", fmt="%.0f", extra=("", "")):
         """kind: ("ratio>=", x) ratio ours/peer at least x; ("ratio<=", x);
-        ("abs<=", x) ours at most x; ("info",) no goal"""
+        ("abs<=", x) ours at most x; ("info",) no goal; extra: text after
+        the ours and the peer figure"""
         ratio = ours / peer if ours is not None and peer not in (None, 0) else None
         if kind[0] == "info":
             met = "-"
@@ -92,7 +106,7 @@ class Table:
 
         def f(v):
             return (fmt % v) + unit if v is not None else "NA"
-        self.rows.append((measure, f(ours), f(peer) + (" (%s)" % peer_name if peer_name else ""),
+        self.rows.append((measure, f(ours) + extra[0], f(peer) + extra[1] + (" (%s)" % peer_name if peer_name else ""),
                           "%.2fx" % ratio if ratio is not None else "-", goal, met))
 
     def text(self):
@@ -124,10 +138,9 @@ def main():
     # device flushes
     for c, goal, x in (("1", "<= 1", 1.0), ("10", "<= 0.5", 0.5)):
         for p in ("smtp", "qmqp"):
-            o = flush_per_msg(find(acc, label="ours", proto=p, c=c))[1]
-            q = flush_per_msg(find(acc, label="postfix", proto=p, c=c))[1]
-            t.row("device flushes/msg, accepting %s c=%s" % (p.upper(), c), o, q, peer[p], goal,
-                  ("abs<=", x), fmt="%.2f")
+            (o, ot), (q, qt) = (flush_row(find(acc, label=lb, proto=p, c=c)) for lb in ("ours", "postfix"))
+            t.row("flushes/msg, accepting %s c=%s" % (p.upper(), c), o, q, peer[p], goal,
+                  ("abs<=", x), fmt="%.2f", extra=(ot, qt))
     # end to end
     for p in ("smtp", "qmqp"):
         t.row("end to end into Maildir %s c=10, msgs/s" % p.upper(),
@@ -181,29 +194,45 @@ def main():
         t.row("processes started/msg, end to end %s" % p.upper(), o[0] if o else None, q[0] if q else None,
               "Postfix", "(report)", ("info",), fmt="%.2f")
     sys.stdout.write(t.text())
+    sys.stdout.write(
+        "flushes/msg: flush requests (REQ_PREFLUSH bios) queued by the server's own processes and their children\n"
+        "  over the case / N (tracefs block:block_bio_queue, set_event_pid + event-fork: exact, an upper bound of\n"
+        "  the device flushes they cause); [dev X]: the disk's block-layer flush count (/sys/block/DEV/stat\n"
+        "  field 16) / N less the machine's flushes at its rate of the second before (machine-wide, noisy on a\n"
+        "  shared machine); [fsync X]: fsync-family calls per message (strace -c, a separate c=1 run).\n"
+        "hub CPU: user+sys of every process of the hub (its cgroup; Postfix: its own) / messages; processes\n"
+        "  started: new pids / message in a 20 message c=1 strace -f run; the dial-up peer is our own SMTP.\n")
 
     # the figures behind the rows
     say = sys.stdout.write
     say("\nfigures behind the rows:\n")
     for r in acc:
         raw, net = flush_per_msg(r)
-        say("  accept %-7s %-4s c=%-2s  %7s msgs/s  hub CPU %s ms over %s msgs  devflush %s (%.2f/msg, "
-            "%.2f/msg less the machine's %s/s before)  fsync calls/msg %s  peak RSS %s kB PSS %s kB  "
+        say("  accept %-7s %-4s c=%-2s  %7s msgs/s  hub CPU %s ms over %s msgs  flush requests %s  devflush %s "
+            "(%.2f/msg, %.2f/msg less the machine's %s/s before)  fsync calls/msg %s  peak RSS %s kB PSS %s kB  "
             "accepted %s  machine load %s ms/s\n" % (
                 r.get("label"), r.get("proto"), r.get("c"), r.get("rate"), r.get("tree_ms"), r.get("n"),
-                r.get("devflush"), raw or 0, net or 0, r.get("bg_flush_s"), r.get("fsync_per_msg", "NA"),
+                r.get("flushbio", "NA"), r.get("devflush"), raw or 0, net or 0, r.get("bg_flush_s"),
+                r.get("fsync_per_msg", "NA"),
                 r.get("peak_rss_kb"), r.get("peak_pss_kb"), r.get("accepted"), r.get("bg_ms_s")))
     for r in loc:
         raw, net = flush_per_msg(r)
-        say("  e2e    %-7s %-4s c=%-2s  %7s msgs/s (accept %s)  hub CPU %s ms over %s delivered  devflush %s "
-            "(%.2f/msg less the machine's)  peak RSS %s kB PSS %s kB  machine load %s ms/s\n" % (
+        say("  e2e    %-7s %-4s c=%-2s  %7s msgs/s (accept %s)  hub CPU %s ms over %s delivered  flush requests %s  "
+            "devflush %s (%.2f/msg less the machine's)  peak RSS %s kB PSS %s kB  machine load %s ms/s\n" % (
                 r.get("label"), r.get("proto"), r.get("c"), r.get("e2e_rate"), r.get("rate"), r.get("tree_ms"),
-                r.get("delivered"), r.get("devflush", "NA"), net or 0, r.get("peak_rss_kb"), r.get("peak_pss_kb"),
+                r.get("delivered"), r.get("flushbio", "NA"), r.get("devflush", "NA"), net or 0, r.get("peak_rss_kb"), r.get("peak_pss_kb"),
                 r.get("bg_ms_s")))
     for r in rem:
         say("  dialup %-18s %-22s %7s msgs/s  %s s  connections %s  arrived %s/%s\n" % (
             r.get("label"), r.get("case"), r.get("rate"), r.get("secs"), r.get("conns"), r.get("got"),
             r.get("target")))
+    try:
+        with open(os.path.join(d, "remote.txt")) as f:
+            for line in f:
+                if line.startswith("d: arrivals"):
+                    say("  dialup " + line[3:])
+    except OSError:
+        pass
     for what, pr in (("acceptance", accp), ("end to end", locp)):
         for (srv, p), (a, e) in sorted(pr.items()):
             say("  processes %-10s %-7s %-4s %.2f started/msg, %.2f execve/msg\n" % (what, srv, p, a, e))

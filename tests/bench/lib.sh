@@ -6,8 +6,9 @@
 # and gets: log, die, note (NOTES), bgrun (bg_pid), free_port, find_peers
 # (PEERS), hub_install, hub_maildir (MD), hub_start, hub_stop (hub_up),
 # hub_pgids, svc_pids, hub_pids, hub_scope, listening, pf_acquire (have_pf,
-# pf_started), pf_master, pf_pids, pf_scope, dev_of, and the cgroups
-# (cg_make, cg_join, cg_release; HUB_CG, PF_CG).
+# pf_started), pf_master, pf_pids, pf_scope, dev_of, the cgroups
+# (cg_make, cg_join, cg_release; HUB_CG, PF_CG) and a tracefs
+# (tracefs_mount, tracefs_umount; TRACEFS).
 # OUTDIR is $BENCH_OUTDIR when set (tests/bench/goals.sh runs the other
 # benchmarks with their reports in a folder of its own).
 
@@ -62,6 +63,9 @@ hub_install() {
   chmod 755 "$tmp" "$H"
 }
 
+# the listener's own log lines (tcpserver's, or a server that listens
+# itself and logs as tcpserver does: "qmail-smtpd: ok PID ..."), as an ERE
+LISTENER_LOG=' [a-z0-9-]+: (status: [0-9]|pid [0-9]|ok [0-9]|deny [0-9]|end [0-9])'
 listening() { ss -ltnH "sport = :$1" 2>/dev/null | grep -q "127.0.0.1:$1"; }
 hub_up=0
 hub_start() {  # in the cgroup HUB_CG when there is one: every process the services start is in it
@@ -105,6 +109,30 @@ hub_maildir() {
   "$H/bin/maildirmake" "$MD"
   chown -R alias:nofiles "$MD" "$H/alias/.qmail-mbox"
   chmod 644 "$H/alias/.qmail-mbox"
+}
+
+# ---- tracefs: flush requests of the hub's processes ------------------------------
+# tracefs_mount: TRACEFS, a tracefs for acceptdrive.py --flushtrace: the
+# system's, or one mounted here at /tmp/bench-tracefs.PID (never under
+# $tmp, which is removed with rm -rf) that tracefs_umount removes; empty
+# when there is none (the flushbio figures are then NA)
+TRACEFS='' tracefs_made=''
+tracefs_mount() {
+  local d
+  for d in /sys/kernel/tracing /sys/kernel/debug/tracing; do
+    [ -d "$d/instances" ] && { TRACEFS=$d; return 0; }
+  done
+  d=/tmp/bench-tracefs.$$
+  mkdir -p "$d" && mount -t tracefs nodev "$d" 2> /dev/null && [ -d "$d/instances" ] &&
+    { TRACEFS=$d tracefs_made=$d; return 0; }
+  mountpoint -q "$d" && umount "$d"
+  rmdir "$d" 2> /dev/null
+  TRACEFS=''
+}
+tracefs_umount() {
+  [ -n "$tracefs_made" ] || return 0
+  umount "$tracefs_made" && rmdir "$tracefs_made"
+  tracefs_made=''
 }
 
 # ---- cgroups -------------------------------------------------------------------

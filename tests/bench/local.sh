@@ -89,6 +89,7 @@ cleanup() {
   if [ "$pf_started" = 1 ]; then bash "$PEERS/postfix-peer-stop.sh" > /dev/null; fi
   [ "$anchors_made" = 1 ] && rm -rf /tmp/perf-anchors
   cg_release
+  tracefs_umount
   rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -153,7 +154,7 @@ run_e2e() {  # server proto c
     --scope none: --timeout 60 --maildir "$md" > /dev/null
   idle "$server"
   bgrun "$tmp/line" "$PY" "$DRIVE" case --proto "$proto" --port "$port" --n "$N" --c "$c" --size "$SIZE" \
-    --scope "$scope" --devs "$DEVS" --timeout "$TIMEOUT" --bg 1 --label "$server" --maildir "$md" \
+    --scope "$scope" --devs "$DEVS" --flushtrace "$TRACEFS" --timeout "$TIMEOUT" --bg 1 --label "$server" --maildir "$md" \
     --errfile "$tmp/err.$server.$proto.$c"
   line=$(cat "$tmp/line")
   echo "$line" >> "$RESULTS"
@@ -214,6 +215,7 @@ strace_run() {  # server proto kind(procs|calls) n ; the result line goes to $tm
 
 # block devices of both queues: flush requests over each end-to-end case
 DEVS=$( { dev_of "$H/queue"; [ "$have_pf" = 1 ] && dev_of /var/spool/postfix; } | sort -u | paste -sd, -)
+tracefs_mount
 
 # ---- the run -----------------------------------------------------------------
 start=$(date +%s)
@@ -283,8 +285,8 @@ fi
 for s in qmail-smtpd qmail-qmqpd; do
   lf=$H/log/$s/current
   [ -f "$lf" ] || continue
-  bad=$(grep -c 'tcpserver: end [0-9]* status [1-9]' "$lf")
-  [ "$bad" = 0 ] || note "$s: $bad connections ended with a non-zero status, e.g. $(grep -m1 'tcpserver: end [0-9]* status [1-9]' "$lf" | cut -d' ' -f2-)"
+  bad=$(grep -c ': end [0-9]* status [1-9]' "$lf")
+  [ "$bad" = 0 ] || note "$s: $bad connections ended with a non-zero status, e.g. $(grep -m1 ': end [0-9]* status [1-9]' "$lf" | cut -d' ' -f2-)"
 done
 if [ "$have_pf" = 1 ] && [ -f "$PF_LOG" ]; then
   tail -c +$((pf_log_off + 1)) "$PF_LOG" > "$tmp/pf.log"

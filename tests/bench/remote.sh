@@ -18,12 +18,17 @@
 #     client start .. the last recipient at the sink (X-Rcpt-Args lines).
 #     Rates and CPU are per recipient.
 #  d. the dial-up flush of ND held messages from our hub (A) to a second
-#     hub of ours (B: qmail-smtpd and qmail-qmtpd under tcpserver, its
-#     qmail-send not running, so it only accepts, durably): QMTP
+#     hub of ours (B: its services as installed, qmail-smtpd, qmail-qmtpd
+#     and, B_SEND=1 (the default), the qmail-send service with its remote
+#     deliveries held (control/holdremote), so that whatever that service
+#     runs for the queue (a queue daemon, group commit) is running and the
+#     messages stay in B's queue; B_SEND=0: B's qmail-send service is not
+#     started and B only accepts, as this case measured before): QMTP
 #     (qmtproutes, sessionsperhost 1) against SMTP one message per
 #     connection (sessionsperhost 0, smtproutes) and SMTP over one session
 #     (sessionsperhost 1); timed from qmailctl flush to the NDth message
-#     in B's queue/todo; connections from B's tcpserver log. On loopback
+#     in B's queue (files in queue/mess, or queue/todo with B_SEND=0);
+#     connections from the "ok" lines of B's listeners' logs. On loopback
 #     B's durable acceptance bounds all three; for each RTT in LINK_RTT_MS
 #     (default "0 50") above 0, QMTP and classic SMTP run again through
 #     tests/bench/delayproxy.py (a relay adding RTT/2 each way), a link
@@ -53,7 +58,7 @@
 # processes (0.2 s sampling), connections accepted by the sink / hub B.
 # Env: N (2000; QUICK=1: 200), SIZE (2048), C (10), PROTOS ("smtp qmqp"),
 # NRCPT (1000; QUICK: 200), NDOM (10), ND (1000; QUICK: 200), CASES
-# ("a b c d e f"), NT (N), NF (100), FLUSH_RTT_MS (50), FLUSH_SERIAL (1), LINK_RTT_MS ("0 50"), CONCREMOTE (hub A's
+# ("a b c d e f"), NT (N), NF (100), B_SEND (1), FLUSH_RTT_MS (50), FLUSH_SERIAL (1), LINK_RTT_MS ("0 50"), CONCREMOTE (hub A's
 # control/concurrencyremote; unset: the default, 20), TIMEOUT (600 s per case), PF_WAIT (600), PF_REUSE, BUILD.
 # Output: summary on stdout and in $BUILD/bench/remote.txt. Root on Debian
 # 12, loopback only. Stops what it started (both hubs, Postfix, the sink
@@ -74,6 +79,7 @@ NRCPT=${NRCPT:-1000}
 NDOM=${NDOM:-10}
 ND=${ND:-1000}
 CASES=${CASES:-"a b c d e f"}
+B_SEND=${B_SEND:-1}
 NT=${NT:-$N}
 NF=${NF:-100}
 FLUSH_RTT_MS=${FLUSH_RTT_MS:-50}
@@ -146,7 +152,7 @@ hub_install
 echo localhost > "$H/control/locals"
 [ -n "${CONCREMOTE:-}" ] && echo "$CONCREMOTE" > "$H/control/concurrencyremote"
 echo ":127.0.0.1:$SINK_PORT" > "$H/control/smtproutes"
-# hub B: accepts only (no qmail-send, no qmqpd)
+# hub B: no qmqpd; qmail-send with remote deliveries held (B_SEND=1) or none
 B_SMTP=$(free_port) B_QMTP=$(free_port) B_QMTPS=$(free_port)
 mkdir -p "$HB/control"; echo b.test > "$HB/control/me"; echo b.test > "$HB/control/rcpthosts"
 for s in qmail-smtpd:$B_SMTP qmail-qmtpd:$B_QMTP qmail-qmtps:$B_QMTPS; do
@@ -156,7 +162,9 @@ for s in qmail-smtpd:$B_SMTP qmail-qmtpd:$B_QMTP qmail-qmtps:$B_QMTPS; do
 done
 make -s -C "$top" -o all install QMAILHOME="$HB" BUILD="$BUILD" > "$tmp/install.b.log" 2>&1 ||
   { cat "$tmp/install.b.log"; die "make install QMAILHOME=$HB failed"; }
-chmod -x "$HB/service/qmail-send/run" "$HB/service/qmail-qmqpd/run"
+chmod -x "$HB/service/qmail-qmqpd/run"
+if [ "$B_SEND" = 1 ]; then touch "$HB/control/holdremote"; BQ=$HB/queue/mess
+else chmod -x "$HB/service/qmail-send/run"; BQ=$HB/queue/todo; fi
 rm -f "$HB/service/qmail-qmtps/down"   # installed down; case f uses it
 SCOPE_OURS="pgidfiles:$H/service/*/qmailctl.pid"
 mess_count() { find "$H/queue/mess" -type f | wc -l; }
@@ -180,7 +188,7 @@ ours_wait_held() {
   local i; for i in $(seq 1200); do [ "$(mess_count)" -ge "$1" ] && [ "$(todo_count)" = 0 ] && return 0; sleep 0.1; done
   note "ours: $(mess_count) of $1 messages held ($(todo_count) in todo) before the release"
 }
-bconns() { cat "$HB/log/$1"/@* "$HB/log/$1/current" 2>/dev/null | grep -c 'tcpserver: ok'; }
+bconns() { cat "$HB/log/$1"/@* "$HB/log/$1/current" 2>/dev/null | grep -cE ' [a-z0-9-]+: ok [0-9]'; }
 
 # ---- Postfix -----------------------------------------------------------------
 case " $CASES " in *" a "*|*" b "*|*" c "*|*" e "*) pf_acquire ;; *) note "cases $CASES: no Postfix needed" ;; esac
@@ -292,7 +300,7 @@ case_d_one() {  # label sessionsperhost qmtp(0|1) rtt_ms
   N=$ND; bgrun "$tmp/inj" $(src smtp "$OUR_SMTP" x@dial.test); N=$NSAVE
   ours_wait_held "$ND"
   s0=$(bconns qmail-smtpd) q0=$(bconns qmail-qmtpd)
-  drive --label "$label" --case "$cs" --n "$ND" --count "tree:$HB/queue/todo" --scope "$SCOPE_OURS" \
+  drive --label "$label" --case "$cs" --n "$ND" --count "tree:$BQ" --scope "$SCOPE_OURS" \
     --release "$H/bin/qmailctl flush"
   sleep 0.3
   result "$(( $(bconns qmail-smtpd) - s0 + $(bconns qmail-qmtpd) - q0 ))"
@@ -405,7 +413,7 @@ case_f_one() {  # label sessionsperhost qmtps(0|1) [concurrencyremote]
   N=$NF; bgrun "$tmp/inj" $(src smtp "$OUR_SMTP" x@dial.test); N=$NSAVE
   ours_wait_held "$NF"
   s0=$(bconns qmail-smtpd) q0=$(bconns qmail-qmtps)
-  drive --label "$label" --case "f-flush-tls-$NF-rtt${FLUSH_RTT_MS}ms" --n "$NF" --count "tree:$HB/queue/todo" \
+  drive --label "$label" --case "f-flush-tls-$NF-rtt${FLUSH_RTT_MS}ms" --n "$NF" --count "tree:$BQ" \
     --scope "$SCOPE_OURS" --release "$H/bin/qmailctl flush"
   sleep 0.3
   result "$(( $(bconns qmail-smtpd) - s0 + $(bconns qmail-qmtps) - q0 ))"
@@ -441,7 +449,7 @@ start=$(date +%s)
 {
   echo "# remote.sh $(date -u '+%Y-%m-%d %H:%M:%S UTC') on $(uname -n), $(nproc) CPUs, kernel $(uname -r), load average $(cut -d' ' -f1-3 /proc/loadavg) at the start; git $(git -C "$top" describe --always --dirty 2>/dev/null)"
   echo "# N=$N SIZE=$SIZE C=$C protos: $PROTOS; NRCPT=$NRCPT over NDOM=$NDOM; ND=$ND; cases: $CASES; clients smtp-source/qmqp-source (Postfix $(postconf -h mail_version 2>/dev/null || echo '?'))"
-  echo "# sink: smtp-sink 127.0.0.1:$SINK_PORT (dumps to $SD, tmpfs), accepts counted by strace; ours: hub A $H (concurrencyremote $(cat "$H/control/concurrencyremote" 2>/dev/null || echo 20), sessionsperhost default 4), hub B $HB (accept only)"
+  echo "# sink: smtp-sink 127.0.0.1:$SINK_PORT (dumps to $SD, tmpfs), accepts counted by strace; ours: hub A $H (concurrencyremote $(cat "$H/control/concurrencyremote" 2>/dev/null || echo 20), sessionsperhost default 4), hub B $HB ($( [ "$B_SEND" = 1 ] && echo "its qmail-send running, remote deliveries held" || echo "accept only"))"
   case " $CASES " in *" e "*) echo "# e: tests/bench/tlssink.py (STARTTLS, hub A's certificate, 2 processes) for both; NT=$NT; ours tlsdestinations encrypt, Postfix smtp_tls_security_level=encrypt" ;; esac
   case " $CASES " in *" f "*) echo "# f: NF=$NF, hub B's qmail-qmtps and qmail-smtpd (STARTTLS) behind delayproxy.py, RTT $FLUSH_RTT_MS ms (half each way; no tc netem in this kernel)" ;; esac
   if [ "$have_pf" = 1 ]; then echo "# Postfix: peer kit $PEERS, smtpd :$SMTP_PORT qmqpd :$QMQP_PORT -> smtp:[127.0.0.1]:$SINK_PORT"
@@ -481,7 +489,7 @@ echo
 {
   echo
   echo "a/b/c: arrivals counted at smtp-sink (c: recipients, so its rates and CPU are per recipient); conns = connections smtp-sink accepted."
-  echo "d: arrivals = messages in hub B's queue/todo (B accepts only); conns = B's tcpserver 'ok' lines; the CPU is hub A's."
+  echo "d: arrivals = messages in hub B's queue ($BQ; B_SEND=$B_SEND); conns = the 'ok' lines of B's listeners; the CPU is hub A's."
   echo "d-...-rttNms: through tests/bench/delayproxy.py, a relay adding N/2 ms each way (a slow link); QMTP pipelines, SMTP waits for each reply."
   echo "e: arrivals counted at tests/bench/tlssink.py (STARTTLS offered); conns and TLS handshakes from its log."
   echo "f: as d, with TLS (QMTPS; SMTP+STARTTLS under tlsdestinations :encrypt), through delayproxy.py at FLUSH_RTT_MS; -serial = concurrencyremote 1."
