@@ -284,9 +284,10 @@ def points(l, trace, kind):
     lines = trace_lines(trace)
     child = delivery_pid(lines, l)
     if not child: print("FAIL no delivery child for %s in %s" % (l, trace)); return
-    other, c, fd, left = {}, {}, None, 0
-    for pid, name, _ in lines:
-        if pid != child: other[name] = other.get(name, 0) + 1
+    per, other, c, fd, left = {}, {}, {}, None, 0
+    for pid, name, _ in lines:  # the most calls of each name one other process makes
+        if pid != child: per[pid, name] = per.get((pid, name), 0) + 1
+    for (pid, name), n in per.items(): other[name] = max(other.get(name, 0), n)
     def shared(name, k):
         return other.get(name, 0) + (2 if name in ("read", "poll") else 0) >= k
     for pid, name, rest in lines:

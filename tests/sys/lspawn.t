@@ -9,7 +9,10 @@
 # users/cdb from qmail-newu decides user/home/dash/ext for listed
 # addresses, the rest go to HOME/alias. strace -f shows no execve of
 # qmail-local or qmail-getpw in N deliveries. As root: the delivery runs
-# as the users/cdb uid, gid and groups; uid 0 is refused.
+# as the users/cdb uid, gid and groups; uid 0 is refused; the lookups are
+# answered by one process, qmailp, reused from one delivery to the next;
+# killed, it is replaced and each address still goes to its own user; a
+# new users/cdb counts at once; a users/cdb root alone may read defers.
 source "$(dirname "$0")/../lib/common.sh"
 B=$SRCDIR/$BUILD/hub
 H=$T/home
@@ -26,6 +29,9 @@ env > "\$log.env"
 ls -l /proc/\$PPID/fd 2> /dev/null | awk 'NR > 1 && \$9 > 2 { print \$11 }' | sed 's/:.*//' | sort > "\$log.fds"
 grep -E '^Sig(Blk|Cgt)' /proc/\$PPID/status > "\$log.sig" 2> /dev/null
 cat /proc/\$PPID/comm > "\$log.comm" 2> /dev/null
+# the lookup process: qmail-lspawn's child named qmail-getpw
+lsp=\$(awk '/^PPid:/ { print \$2 }' /proc/\$PPID/status)
+ps -o pid=,user=,comm= --ppid "\$lsp" | awk '\$3 == "qmail-getpw" { print \$1, \$2 }' > "\$log.lk"
 case "\$LOCAL" in
   k*) exit 0 ;;
   z*) echo "Temporary trouble."; exit 111 ;;
@@ -87,11 +93,11 @@ if command -v strace > /dev/null; then
   for n in 1 2 3 4 5; do job "$n" s@x.org "md-$n@ex.org"; done > "$T/jobs5"
   mkdir -p "$H/alias/Maildir/new" "$H/alias/Maildir/tmp" "$H/alias/Maildir/cur"
   [ "$(id -u)" = 0 ] && chown -R 65534:65534 "$H/alias/Maildir"
-  asuser env QMAILHOME="$H" strace -f -qq -o "$H/log/tr5" -e trace=execve,clone,clone3,fork,vfork \
+  asuser env ASAN_OPTIONS=detect_leaks=0 QMAILHOME="$H" strace -f -qq -o "$H/log/tr5" -e trace=execve,clone,clone3,fork,vfork \
     "$B/qmail-lspawn" ./Maildir/ < "$T/jobs5" > "$T/out5"
   is "$(tr '\0' '\n' < "$T/out5" | grep -c '^.Kdid 1+0+0')" 5 "strace: five deliveries into the Maildir"
   is "$(grep -c 'execve(' "$H/log/tr5")" 1 "strace: no execve but qmail-lspawn's own in five deliveries"
-  is "$(grep -cE 'execve\(.*qmail-(local|getpw)' "$H/log/tr5")" 0 "strace: qmail-local and qmail-getpw are never executed"
+  is "$(grep -cE 'execve\("[^"]*/qmail-(local|getpw)"' "$H/log/tr5")" 0 "strace: qmail-local and qmail-getpw are never executed"
 else
   for i in 1 2 3; do ok 1 "# skip no strace"; done
 fi
@@ -101,17 +107,66 @@ printf 'a7/../x\0s\0k@x\0\0' | asuser env QMAILHOME="$H" "$B/qmail-lspawn" ./Mai
 is $? 111 "bad message id => exit 111"
 asuser env QMAILHOME="$H" "$B/qmail-lspawn" < /dev/null > /dev/null 2>&1
 is $? 111 "no defaultdelivery => exit 111"
-if [ "$(id -u)" = 0 ]; then
+if [ "$(id -u)" = 0 ] && id qmailp > /dev/null 2>&1; then
   # root mode: switch to the users/cdb uid; never deliver as root
-  mkdir -p "$H/nob"; echo "|exec $H/act" > "$H/nob/.qmail"; chown -R 65534:65534 "$H/nob"
-  printf '=knob:nobody:65534:65534:%s/nob:::\n=kroot:root:0:0:/root:::\n.\n' "$H" > "$H/users/assign"
-  QMAILHOME=$H "$B/qmail-newu"
-  { job a s@x knob@ex.org; job b s@x kroot@ex.org; } | QMAILHOME=$H "$B/qmail-lspawn" ./Maildir/ > "$T/out"
+  mkdir -p "$H/nob" "$H/oth"; echo "|exec $H/act" > "$H/nob/.qmail"; echo "|exec $H/act" > "$H/nob/.qmail-default"
+  echo "|exec $H/act" > "$H/oth/.qmail"
+  chown -R 65534:65534 "$H/nob"; chown -R 65533:65533 "$H/oth"
+  assign() { printf '=knob:nobody:65534:65534:%s/nob:::\n+knob-:nobody:65534:65534:%s/nob:-::\n=kroot:root:0:0:/root:::\n=kother:o:65533:65533:%s/oth:::\n%s.\n' "$H" "$H" "$H" "$1" > "$H/users/assign"
+    QMAILHOME=$H "$B/qmail-newu"; }
+  assign "=kchg:nobody:65534:65534:$H/nob:::
+"
+  { job a s@x knob@ex.org; job b s@x kroot@ex.org; job c s@x knob-1@ex.org; job d s@x knob-2@ex.org; } |
+    QMAILHOME=$H "$B/qmail-lspawn" ./Maildir/ > "$T/out"
   is "$(res a)" "aKdid 0+0+1" "root mode: K"
   is "$(cat "$H/log/knob.uid") $(cat "$H/log/knob.gid") $(cat "$H/log/knob.groups")" "65534 65534 65534" \
     "root mode: the delivery runs as the users/cdb uid, gid and only that group"
   like "$(res b)" "^bZRefusing to deliver as root" "root mode: uid 0 refused"
   ok "$([ ! -e "$H/log/kroot" ]; echo $?)" "root mode: nothing run for uid 0"
+  lk=$(cat "$H/log/knob.lk")
+  like "$lk" "^[0-9]+ qmailp$" "root mode: the lookup process is qmailp" || ps -eo pid,ppid,user,comm | grep qmail | sed "s/^/# /"
+  is "$(cat "$H/log/knob-1.lk") $(cat "$H/log/knob-2.lk")" "$lk $lk" "root mode: one lookup process answers every lookup"
+
+  # one qmail-lspawn fed job by job: kill its lookup process, change users/cdb
+  mkfifo "$T/in"
+  QMAILHOME=$H "$B/qmail-lspawn" ./Maildir/ < "$T/in" > "$T/out" &
+  lsp=$!
+  exec 3> "$T/in"
+  # deliver SLOT ADDRESS: one job, then wait (30 s at most) for its report
+  deliver() { local n; n=$(tr -cd '\0' < "$T/out" | wc -c); job "$1" s@x "$2" >&3
+    for _ in $(seq 300); do [ "$(tr -cd '\0' < "$T/out" | wc -c)" -gt "$n" ] && return 0; sleep 0.1; done; return 1; }
+  deliver e knob-3@ex.org; is "$(res e)" "eKdid 0+0+1" "fed: delivered"
+  lk1=$(cut -d' ' -f1 "$H/log/knob-3.lk")
+  kill -9 "$lk1"
+  deliver f kother@ex.org; is "$(res f)" "fKdid 0+0+1" "lookup process killed: the next delivery is made"
+  is "$(cat "$H/log/kother.uid") $(cat "$H/log/kother.gid")" "65533 65533" "... as its own user (65533)"
+  lk2=$(cat "$H/log/kother.lk")
+  like "$lk2" "^[0-9]+ qmailp$" "... the lookup process replaced, qmailp again"
+  ok "$([ "${lk2% *}" != "$lk1" ]; echo $?)" "... a new process ($lk1 -> ${lk2% *})"
+  deliver g knob-4@ex.org; is "$(cat "$H/log/knob-4.uid")" 65534 "... and the next one as its own user (65534)"
+  deliver h kchg@ex.org; is "$(cat "$H/log/kchg.uid")" 65534 "users/cdb: kchg is 65534"
+  assign "=kchg:o:65533:65533:$H/oth:::
+"
+  rm -f "$H/log/kchg"*
+  deliver i kchg@ex.org; is "$(cat "$H/log/kchg.uid") $(res i)" "65533 iKdid 0+0+1" "users/cdb replaced while running: kchg is 65533 at once"
+  is "$(cat "$H/log/kchg.lk")" "$lk2" "... with the same lookup process"
+  chmod 600 "$H/users/cdb"
+  deliver j knob@ex.org; like "$(res j)" "^jZUnable to open users/cdb" "users/cdb only root may read: deferred (no root process reads it)"
+  chmod 644 "$H/users/cdb"
+  exec 3>&-
+  wait "$lsp"; is $? 0 "fed: qmail-lspawn exits 0 at end of input"
+
+  # strace, root mode: N deliveries, no execve, one switch to qmailp
+  if command -v strace > /dev/null; then
+    { for n in 1 2 3 4 5; do job "$n" s@x.org "knob-$n@ex.org"; done; } |
+      ASAN_OPTIONS=detect_leaks=0 QMAILHOME="$H" strace -f -qq -o "$T/trr" -e trace=execve,setuid,clone,clone3 \
+      "$B/qmail-lspawn" ./Maildir/ > "$T/out5"
+    is "$(tr '\0' '\n' < "$T/out5" | grep -c '^.Kdid 0+0+1')" 5 "strace, root: five deliveries"
+    is "$(grep -c 'execve("[^"]*/qmail-' "$T/trr")" 1 "strace, root: no execve of a qmail program but qmail-lspawn's own"
+    is "$(grep -cE 'execve\("[^"]*/qmail-(local|getpw)"' "$T/trr")" 0 "strace, root: qmail-local and qmail-getpw are never executed"
+    is "$(grep -cE "setuid\($(id -u qmailp)[ )]" "$T/trr")" 1 "strace, root: one switch to qmailp for five lookups"
+    is "$(grep -cE 'setuid\(65534[ )]' "$T/trr")" 5 "strace, root: five switches to the recipient"
+  fi
 fi
 printf '=a:a:1\n.\n' > "$H/users/assign"
 cp "$H/users/cdb" "$T/cdb.before"
