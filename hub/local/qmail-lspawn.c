@@ -18,7 +18,9 @@
  * an answer are each one message, whole or not at all). A lookup process
  * that dies, hangs (LOOKUP_TIMEOUT) or answers out of turn is killed and
  * replaced once; if that fails too the delivery is deferred: never a
- * guess. Then the child becomes that user (setgroups/setgid/setuid; never
+ * guess. A lookup is made in start, before the fork, one at a time: a
+ * slow password database holds the loop (and its reports) that long, at
+ * most 2 x LOOKUP_TIMEOUT. Then the child becomes that user (setgroups/setgid/setuid; never
  * root), switches to the home, and runs the delivery code in-process
  * (local.h, qmail-local's code; no exec) as qmail-local -- user home local
  * dash ext domain sender defaultdelivery.
