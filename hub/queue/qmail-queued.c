@@ -68,6 +68,8 @@ static long long idle_ms = QQD_IDLE * 1000LL;
 static unsigned long maxaddr, mypid;
 static int named;              /* root install: "invoked from network" etc. */
 static uid_t uid_daemon, uid_alias, uid_send;
+static long long accept_at;    /* out of descriptors: accept again then (ms),
+                                  or as soon as a client ends */
 static volatile sig_atomic_t got_term;
 static char rbuf[65536];
 
@@ -99,6 +101,7 @@ static void drop(struct client *c, int code)
   c->fd = -1;
   c->ready = 0;
   --nclients;
+  accept_at = 0;
 }
 
 /* out_flush: the client's buffer into fd; 0 or 53 */
@@ -173,7 +176,12 @@ static void on_accept(void)
     struct ucred cr;
     socklen_t len = sizeof cr;
     int fd = accept4(listenfd, 0, 0, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd < 0) return;  /* EAGAIN, or an aborted connection */
+    if (fd < 0) {
+      /* out of descriptors: poll would report the listener at once, again
+       * and again; the client waits in the backlog until one of ours ends */
+      if (errno == EMFILE || errno == ENFILE) accept_at = io_now_ms() + 100;
+      return;  /* EAGAIN, or an aborted connection */
+    }
     if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0) { close(fd); continue; }
     start(fd, &cr);
   }
@@ -348,6 +356,8 @@ static void setup(int argc, char **argv)
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = SIG_IGN;
   sigaction(SIGPIPE, &sa, 0);
+  sigaction(SIGHUP, &sa, 0);   /* qmailctl's reload and flush are for qmail-send */
+  sigaction(SIGALRM, &sa, 0);
   sa.sa_handler = on_term;
   sigaction(SIGTERM, &sa, 0);
   umask(QUEUE_UMASK);
@@ -388,8 +398,9 @@ int main(int argc, char **argv)
     if (got_term) stop();
     if (nbatch) tmo = 0;
     else tmo = next;
+    if (accept_at > now && (tmo < 0 || accept_at - now < tmo)) tmo = accept_at - now;
     if (ctlfd >= 0) { pf[np].fd = ctlfd; pf[np].events = POLLIN; pfc[np] = -1; ci = np++; }
-    if (nclients < QQD_CLIENTS) { pf[np].fd = listenfd; pf[np].events = POLLIN; pfc[np] = -1; li = np++; }
+    if (nclients < QQD_CLIENTS && accept_at <= now) { pf[np].fd = listenfd; pf[np].events = POLLIN; pfc[np] = -1; li = np++; }
     for (i = 0; i < QQD_CLIENTS; ++i)
       if (cl[i].fd >= 0 && !cl[i].ready) { pf[np].fd = cl[i].fd; pf[np].events = POLLIN; pfc[np++] = i; }
     n = poll(pf, (nfds_t)np, tmo > 0x7fffffff ? 0x7fffffff : (int)tmo);

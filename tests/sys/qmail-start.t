@@ -5,7 +5,9 @@
 # 0..9, which pipe (inode) and which direction each has open, their uid and
 # argv; the test checks the fd contract (each pipe joins the right pair, in
 # the right direction, and nothing else is open), that qmail-send's fds 3
-# and 4 stay closed without qmail-rspawn, that SIGHUP/SIGALRM/SIGTERM reach
+# and 4 stay closed without qmail-rspawn (and 7 without qmail-queued; with
+# it, fd 7 is the write end of qmail-queued's fd 0, which sees EOF when
+# qmail-send exits), that SIGHUP/SIGALRM/SIGTERM reach
 # qmail-send, that the helpers see EOF and that qmail-start exits with
 # qmail-send (it becomes qmail-send: one pid), that no descriptor of the
 # caller's (251) reaches a program. Single-user mode runs as nobody when the test runs as root;
@@ -118,12 +120,14 @@ ok "$([ -e "$O/qmail-lspawn.eof" ] && [ -e "$O/qmail-clean.eof" ]; echo $?)" "ls
 
 # ---- single-user mode, logger and qmail-rspawn, SIGTERM -----------------
 setup "$T/h2"
-fake qmail-rspawn
+fake qmail-rspawn; fake qmail-queued
 "${AS[@]}" env QMAILHOME="$H" "$B/qmail-start" ./Mailbox "$H/logger" a1 "b 2" < /dev/null > "$T/start2.out" 2>&1 &
 SP=$!; _pids+=("$SP")  # killed (TERM) at exit if still there
-snap qmail-send; snap qmail-lspawn; snap qmail-clean; snap qmail-rspawn; snap logger
+snap qmail-send; snap qmail-lspawn; snap qmail-clean; snap qmail-rspawn; snap qmail-queued; snap logger
 ok "$([ ! -e "$H/service" ]; echo $?)" "no service dir: no daemon.pid written"
-is "$(fds qmail-send)" "0 1 2 3 4 5 6 " "qmail-send: fds 0..6 with qmail-rspawn"
+is "$(fds qmail-send)" "0 1 2 3 4 5 6 7 " "qmail-send: fds 0..7 with qmail-rspawn and qmail-queued"
+is "$(ino qmail-send 7) $(mode qmail-send 7) $(mode qmail-queued 0)" "$(ino qmail-queued 0) 1 0" "send fd 7 is the write end of queued's fd 0"
+is "$(fds qmail-queued)" "0 1 2 " "qmail-queued: fds 0 1 2 only"
 is "$(ino qmail-send 3) $(mode qmail-send 3) $(mode qmail-rspawn 0)" "$(ino qmail-rspawn 0) 1 0" "send fd 3 writes to rspawn fd 0"
 is "$(ino qmail-send 4) $(mode qmail-send 4) $(mode qmail-rspawn 1)" "$(ino qmail-rspawn 1) 0 1" "send fd 4 reads rspawn fd 1"
 is "$(ino qmail-send 0) $(mode qmail-send 0) $(mode logger 0)" "$(ino logger 0) 1 0" "send fd 0 writes to the logger's fd 0"
@@ -134,8 +138,9 @@ is "$(cat "$O/qmail-lspawn.argv")" "./Mailbox" "defaultdelivery passed on"
 kill -TERM "$SP"
 wait "$SP"; rc=$?
 is "$rc" 3 "SIGTERM reaches qmail-send: the pid exits with its code"
-waitfor "$O/qmail-rspawn.eof"
+waitfor "$O/qmail-rspawn.eof"; waitfor "$O/qmail-queued.eof"
 ok "$([ -e "$O/qmail-rspawn.eof" ]; echo $?)" "rspawn sees EOF"
+ok "$([ -e "$O/qmail-queued.eof" ]; echo $?)" "qmail-queued sees EOF on fd 0 when qmail-send exits"
 for _ in $(seq 100); do [ -s "$O/logger.out" ] && break; sleep 0.05; done
 sleep 0.1
 is "$(cat "$O/logger.out")" "log line from qmail-send" "qmail-send's log reaches the logger"
@@ -166,10 +171,11 @@ like "$(cat "$T/start3.err")" "unable to run .*qmail-send" "missing qmail-send: 
 # ---- as root: users ------------------------------------------------------
 if [ "$(id -u)" = 0 ] && id qmails >/dev/null 2>&1 && id qmailq >/dev/null 2>&1 && id qmailr >/dev/null 2>&1 \
    && id qmaill >/dev/null 2>&1 && getent group qmail >/dev/null && getent group nofiles >/dev/null; then
-  setup "$T/h4"; fake qmail-rspawn
+  setup "$T/h4"; fake qmail-rspawn; fake qmail-queued
   QMAILHOME="$H" "$B/qmail-start" ./Maildir/ "$H/logger" > /dev/null 2>&1 &
   SP=$!; _pids+=("$SP")
-  for p in qmail-send qmail-lspawn qmail-clean qmail-rspawn logger; do waitfor "$O/$p.pid"; done
+  for p in qmail-send qmail-lspawn qmail-clean qmail-rspawn qmail-queued logger; do waitfor "$O/$p.pid"; done
+  is "$(cat "$O/qmail-queued.uid")" "$(id -u qmailq)" "root: qmail-queued runs as qmailq"
   is "$(cat "$O/qmail-send.uid")" "$(id -u qmails)" "root: qmail-send runs as qmails"
   is "$(cat "$O/qmail-clean.uid")" "$(id -u qmailq)" "root: qmail-clean runs as qmailq"
   is "$(cat "$O/qmail-rspawn.uid")" "$(id -u qmailr)" "root: qmail-rspawn runs as qmailr"
@@ -185,7 +191,7 @@ if [ "$(id -u)" = 0 ] && id qmails >/dev/null 2>&1 && id qmailq >/dev/null 2>&1 
   is $? 7 "root: qmail-start exits with qmail-send"
 else
   why="not root"; [ "$(id -u)" = 0 ] && why="the qmail users or groups are missing"
-  for _ in 1 2 3 4 5 6 7 8 9; do ok 0 "# skip the 9 root checks: $why"; done
+  for _ in 1 2 3 4 5 6 7 8 9 10; do ok 0 "# skip the 10 root checks: $why"; done
 fi
 
 # ---- qmail-clean -----------------------------------------------------------

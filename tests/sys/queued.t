@@ -17,7 +17,10 @@
 #     stalls gets 52, garbage 81, an address over maxaddress 11, an
 #     envelope over 16 MB 91, one that dies mid-message or mid-envelope
 #     nothing; none of them leaves a file in todo/, intd/ or mess/; a good
-#     client gets 0 and its todo/ envelope carries l and c matching mess/.
+#     client gets 0 and its todo/ envelope carries l and c matching mess/;
+#  7. a todo/ whose mess/ has another length or crc32c than its l and c
+#     items say (a power cut before the flush) is logged and never
+#     delivered (qmail-send's check, hub/send/todo.c).
 . "$(dirname "$0")/../lib/common.sh"
 . "$SRCDIR/tests/lib/hub.sh"
 hub_skip_unless_built
@@ -172,6 +175,8 @@ msg = b"Subject: raw\n\nhello\n"
 try:
     if case == "good":
         s.sendall(ns(msg[:7]) + ns(msg[7:]) + b"0:,Fa@b\0Tc@d\0\0")
+    elif case.startswith("to:"):
+        s.sendall(ns(b"Subject: lcbad\n\nhello\n") + b"0:,Fa@b\0T" + case[3:].encode() + b"\0\0")
     elif case == "stall":
         s.sendall(b"5:Hel")
     elif case == "garbage":
@@ -231,6 +236,26 @@ print(items.get(b"l") == str(len(mess)).encode(), items.get(b"c") == ("%08x" % c
 EOF
 is "$(cat "$T/lc.out")" "True True" "its envelope's l and c items match mess/ (length, crc32c)"
 like "$(tr '\0' ' ' < "$t")" "^u[0-9]+ p[0-9]+ i[0-9.]+ l[0-9]+ c[0-9a-f]{8} Fa@b Tc@d  $" "envelope: u p i l c, then the envelope as sent"
+find "$HUB/queue/todo" "$HUB/queue/intd" "$HUB/queue/mess" -type f -delete
+is "$(raw "to:alice@$ME") $(raw "to:alice@$ME")" "1:0, 1:0," "two more messages queued for alice"
 kill "$QD"; wait "$QD" 2>/dev/null
 ok "$([ ! -e "$SOCK" ]; echo $?)" "SIGTERM: the daemon removes its socket"
+
+# ---- 7. a todo/ whose mess/ does not match l and c is never delivered ----
+# (what a power cut before the batch's flush can leave: hub/send/todo.c).
+# Skipped while the qmail-send built here has no such check (its log text
+# is not in the binary).
+if ! grep -q "incomplete message file" "$HUB/bin/qmail-send"; then
+  ok 0 "# skip qmail-send has no l/c check yet"; ok 0 "# skip qmail-send has no l/c check yet"
+  done_testing; exit
+fi
+set -- $(find "$HUB/queue/mess" -type f)
+printf 'X' >> "$1"                                  # one byte more: l differs
+python3 -c 'import sys; f = open(sys.argv[1], "r+b"); d = f.read(); f.seek(len(d) - 2); f.write(b"J")' "$2"  # same length: c differs
+hub_start || echo "# hub_start failed"
+wait_until log_more "incomplete message file" 1
+ok $? "qmail-send logs both messages whose mess/ does not match l/c"
+marker lc
+is "$(grep -rl "Subject: lcbad" "$MD" | wc -l | tr -d ' ')" 0 "neither is delivered"
+hub_stop
 done_testing
