@@ -191,13 +191,12 @@ static int lk_start(void)
   return 0;
 }
 
-/* lk_stop: the lookup process gone (killed unless hard is 0: then it
- * ends when it sees its socket closed) and reaped. */
-static void lk_stop(int hard)
+/* lk_stop: the lookup process killed and reaped (it keeps no state). */
+static void lk_stop(void)
 {
   if (lk_fd != -1) close(lk_fd);
   if (lk_pid > 0) {
-    if (hard) kill(lk_pid, SIGKILL);
+    kill(lk_pid, SIGKILL);
     while (waitpid(lk_pid, 0, 0) == -1 && errno == EINTR) {}
   }
   lk_fd = -1;
@@ -257,7 +256,7 @@ static int lookup(stralloc *r)
   }
   for (tries = 0; tries < 2; ++tries) {
     if (lk_ask(localpart.s, localpart.len - 1)) break;
-    lk_stop(1);  /* dead, hung or out of turn: a new one */
+    lk_stop();  /* dead, hung or out of turn: a new one */
   }
   if (tries == 2) return zresult(r, "Unable to look up the address: the lookup process failed. (#4.3.0)");
   if (ans.code) {
@@ -386,6 +385,6 @@ int main(int argc, char **argv)
   if (chdir(home_dir()) == -1) fatal_sys(111, "unable to switch to ", home_dir());
   if (lk_start() == -1) fatal_sys(111, "unable to start the lookup process");
   r = spawn_loop(&ops, 0, 1);
-  lk_stop(0);
+  lk_stop();  /* no wait for a lookup stuck in NSS */
   return r;
 }
