@@ -53,6 +53,7 @@
 #include "q_tls.h"
 #include "poprelay.h"
 #include "refuselog.h"
+#include "srvfork.h"
 #include "smtpauth.h"
 
 #define POPUP_LINE 1024         /* a command line with its CRLF */
@@ -554,6 +555,7 @@ static void split(void)
 int main(int argc, char **argv)
 {
   progname = "qmail-popup";
+  srvfork(progname, 0);   /* $SERVE: listen as root, return per connection (srvfork.h) */
   signal(SIGPIPE, SIG_IGN);
   buffer_init(&in, (ssize_t (*)())read_op, 0, inbuf, sizeof inbuf);
   buffer_init(&out, (ssize_t (*)())write_op, 1, outbuf, sizeof outbuf);

@@ -52,6 +52,7 @@
 #include "nsread.h"
 #include "rcptcheck.h"
 #include "received.h"
+#include "srvfork.h"
 
 #define TIMEOUT_DEFAULT 60
 
@@ -107,6 +108,7 @@ int main(void)
   stralloc text = {0}, reply = {0};
   int r;
   progname = "qmail-qmqpd";
+  srvfork(progname, 0);   /* $SERVE: listen, return per connection (srvfork.h) */
   signal(SIGPIPE, SIG_IGN);
   perip_gate(progname, 0);   /* docs/limits.md: PERIP */
   config(&pol);

@@ -78,6 +78,7 @@
 #include "rcpthosts.h"
 #include "received.h"
 #include "refuselog.h"
+#include "srvfork.h"
 #include "tlsclients.h"
 
 #define TIMEOUT_DEFAULT 60
@@ -308,6 +309,7 @@ int main(void)
   stralloc kept = {0};
   unsigned long n, maxpkgs;
   progname = "qmail-qmtpd";
+  srvfork(progname, 0);   /* $SERVE: listen, return per connection (srvfork.h) */
   signal(SIGPIPE, SIG_IGN);
   perip_gate(progname, 0);   /* docs/limits.md: PERIP */
   config(&pol);

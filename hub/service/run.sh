@@ -1,11 +1,14 @@
 #!/bin/sh
-# run: @NAME@ under tcpserver, for daemontools' supervise, systemd or
-# qmailctl start. Settings are files in env/ (daemontools envdir style):
+# run: @NAME@, which listens itself (SERVE=1, hub/servers/srvfork.h) or,
+# with env/TCPSERVER holding 1, under tcpserver; for daemontools'
+# supervise, systemd or qmailctl start. Settings are files in env/ (daemontools envdir style):
 #   IP, PORT      listen address and port (0.0.0.0, @PORT@)
-#   CONCURRENCY   most connections at once (tcpserver -c, 40)
+#   CONCURRENCY   most connections at once (as tcpserver -c, 40)
 #   PERIP         most connections from one client address (10; docs/limits.md)
 #   BACKLOG       listen backlog (256: tcpserver's own 20 makes a burst of
 #                 connections overflow into SYN cookies and hang unanswered)
+#   TCPSERVER     1: classic mode, tcpserver forks and execs the server for
+#                 each connection (default 0: the server's own fork server)
 # and anything else there (DATABYTES, ...) becomes the server's environment.
 # Settings the install puts on the qmail-svcrun line (SMTPS=1 for the SMTPS
 # service) come after env/ and win.
@@ -67,14 +70,24 @@ if [ "@PROG@" = qmail-smtpd ]; then
   guard=$home/service/@NAME@/authguard.table
   [ -f "$guard" ] || { : > "$guard" && chmod 600 "$guard"; } || exit 111
 fi
-ids=""
+uid="" gid=""
 if [ "$(id -u)" = 0 ]; then
   chown qmaild "$table" ${guard:+"$guard"} || exit 111
   # qmail-popup starts as root for checkpassword, which becomes the user;
   # it reads the client only in a child that is qmaild (docs/pop3.md)
   [ "@PROG@" = qmail-popup ] ||
-  ids="-u $(id -u qmaild) -g $(getent group nofiles | cut -d: -f3)"
+  { uid=$(id -u qmaild) && gid=$(getent group nofiles | cut -d: -f3) && [ -n "$gid" ]; } ||
+  { echo "@NAME@: no user qmaild or group nofiles"; sleep 5; exit 111; }
 fi
+# The process model (docs/process.md): the server listens itself (SERVE=1)
+# and forks one child per connection, which runs the session with
+# tcpserver's environment and no exec; env/TCPSERVER holding 1 runs it
+# under tcpserver instead (classic mode, the same logs and environment).
 # shellcheck disable=SC2086
+if [ "$(val TCPSERVER 0)" = 1 ]; then
+  exec "$home/bin/qmail-svcrun" ./env @SET@ SERVE= PERIP="$PERIP" PERIPTABLE="$table" ${guard:+"AUTHGUARDTABLE=$guard"} CONCURRENCY="$CONC" \
+    tcpserver -v -DHRl0 -b "$BACKLOG" -c "$CONC" -x "$rules" ${uid:+-u "$uid" -g "$gid"} "$IP" "$PORT" "$home/bin/@PROG@" "$@"
+fi
 exec "$home/bin/qmail-svcrun" ./env @SET@ PERIP="$PERIP" PERIPTABLE="$table" ${guard:+"AUTHGUARDTABLE=$guard"} CONCURRENCY="$CONC" \
-  tcpserver -v -DHRl0 -b "$BACKLOG" -c "$CONC" -x "$rules" $ids "$IP" "$PORT" "$home/bin/@PROG@" "$@"
+  SERVE=1 SERVE_IP="$IP" SERVE_PORT="$PORT" SERVE_BACKLOG="$BACKLOG" SERVE_RULES="$rules" \
+  ${uid:+SERVE_UID="$uid" SERVE_GID="$gid"} "$home/bin/@PROG@" "$@"

@@ -95,8 +95,8 @@ copies() { grep -lE "^Subject: $1-[0-9]+\$" "$MD"/new/* 2>/dev/null | wc -l; }
 arrived_ge() { [ "$(arrived "$1")" -ge "$2" ]; }
 copies_ge() { [ "$(copies "$1")" -ge "$2" ]; }
 a_empty() { [ "$(anum)" = 0 ]; }
-# conns SERVICE: connections B's tcpserver accepted for it so far
-conns() { cat "$B/log/$1"/@* "$B/log/$1/current" 2>/dev/null | grep -c 'tcpserver: ok'; }
+# conns SERVICE: connections B's listener (or tcpserver) accepted for it so far
+conns() { cat "$B/log/$1"/@* "$B/log/$1/current" 2>/dev/null | grep -cE '(tcpserver|qmail-[a-z0-9]+): ok [0-9]+ '; }
 # truncated TAG: files holding a TAG message without its last line
 truncated() {
   local f n=0

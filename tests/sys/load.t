@@ -82,13 +82,15 @@ ingroup() { ps -e -o pgid=,comm= | awk -v g="$1" -v n="$2" '$1 == g && $2 == n' 
 # listening PORT PID: PID listens on 127.0.0.1:PORT (not another program
 # that took the port between port() and tcpserver's bind)
 listening() { ss -ltnpH "src 127.0.0.1:$1" 2>/dev/null | grep -q "pid=$2,"; }
-# up: every service's tcpserver runs in its group and listens on its port
+# up: every service's listener runs in its group and listens on its port
 up() {
   local s g p
   for s in qmail-smtpd qmail-qmtpd qmail-qmqpd; do
     g=$(svcpid $s)
-    [ -n "$g" ] && [ "$(ingroup "$g" tcpserver)" = 1 ] || return 1
-    p=$(ps -e -o pid=,pgid=,comm= | awk -v g="$g" '$2 == g && $3 == "tcpserver" { print $1 }')
+    # the listener: the server itself (SERVE=1, srvfork.h), the group's
+    # only process of its name before any client comes
+    [ -n "$g" ] && [ "$(ingroup "$g" $s)" = 1 ] || return 1
+    p=$(ps -e -o pid=,pgid=,comm= | awk -v g="$g" -v n=$s '$2 == g && $3 == n { print $1 }')
     listening "$(cat "$hub/service/$s/env/PORT")" "$p" || return 1
   done
 }
@@ -160,11 +162,19 @@ def group(g, ppid=False):
             out.append((int(d), s[s.find("(") + 1:rp]) + ((int(x[1]),) if ppid else ()))
     return out
 
+def listeners(ps):
+    """the listening processes among ps [(pid, comm, ppid)]: tcpserver, or a
+    server that listens itself (hub/servers/srvfork.h): one called as a
+    server whose parent is not (its sessions are its children, and a child
+    a session forks before it execs qmail-queue has the session's name)"""
+    names = {pid: n for pid, n, _ in ps}
+    srv = set(SVC.values())
+    return {pid for pid, n, pp in ps if n == "tcpserver" or (n in srv and names.get(pp) not in srv)}
+
 def sessions(g, name):
-    """server processes: those called name whose parent is tcpserver (a child
-    qmail-smtpd forked before it execs qmail-queue has the same name)"""
+    """server processes: those called name whose parent is the listener"""
     ps = group(g, True)
-    tcps = {pid for pid, n, _ in ps if n == "tcpserver"}
+    tcps = listeners(ps)
     return sum(1 for _, n, pp in ps if n == name and pp in tcps)
 
 def count(g, name):
@@ -187,16 +197,19 @@ def nfds(pid):
         return None
 
 def wait_gone(g, names, limit):
+    """no process called one of names is left in group g but the listener"""
     end = time.monotonic() + limit
     while time.monotonic() < end:
-        if not any(n in names for _, n in group(g)):
+        ps = group(g, True)
+        lst = listeners(ps)
+        if not any(n in names and pid not in lst for pid, n, _ in ps):
             return True
         time.sleep(0.05)
     return False
 
 class Sampler:
     """polls group g: peak VmHWM (kB) of the named processes, peak count of
-    each name, peak count of server sessions (children of tcpserver)"""
+    each name, peak count of server sessions (children of the listener)"""
     def __init__(self, g, names, interval=0.05):
         self.g, self.names, self.interval = g, names, interval
         self.peak, self.maxn = {}, {}
@@ -207,7 +220,7 @@ class Sampler:
         while not self.ev.is_set():
             n = {}
             ps = group(self.g, True)
-            tcps = {pid for pid, name, _ in ps if name == "tcpserver"}
+            tcps = listeners(ps)
             n["sessions"] = sum(1 for _, name, pp in ps if name in SVC.values() and pp in tcps)
             for pid, name, _ in ps:
                 n[name] = n.get(name, 0) + 1
@@ -442,7 +455,7 @@ def overflow():
 def conc(n, cap, bound):
     NET0.update(netstat())
     g = pgid("qmail-smtpd")
-    tcps = [pid for pid, name in group(g) if name == "tcpserver"]
+    tcps = list(listeners(group(g, True)))
     tcps = tcps[0] if len(tcps) == 1 else None
     base = nfds(tcps)
     todo0 = qfiles("todo")

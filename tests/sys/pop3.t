@@ -321,12 +321,18 @@ wait_until eval '[ "$(inbox)" = 1 ]'; ok $? "with QUIT the DELE is done (through
 
 # ---- privileges: who reads the client ---------------------------------------
 # roles: one line per qmail-popup process of this hub, "ROLE UID RCHAR"
-# sorted: ROLE parent for the one tcpserver started, child for one that
+# sorted: ROLE parent for the one the listener forked, child for one that
 # qmail-popup forked; RCHAR its bytes read so far (/proc/PID/io)
 roles() {
   local p
   for p in /proc/[0-9]*; do
     [ "$(readlink "$p/exe" 2>/dev/null)" = "$HUB/bin/qmail-popup" ] || continue
+    # the service's listener (SERVE=1, hub/servers/srvfork.h; its children
+    # show the same exec-time environ, but have a qmail-popup parent) is
+    # tcpserver's part
+    tr '\0' '\n' < "$p/environ" 2>/dev/null | grep -qx 'SERVE=1' &&
+      [ "$(readlink "/proc/$(awk '/^PPid:/ { print $2 }' "$p/status")/exe" 2>/dev/null)" != "$HUB/bin/qmail-popup" ] &&
+      continue
     echo "${p#/proc/} $(awk '/^PPid:/ { pp = $2 } /^Uid:/ { u = $2 } END { print pp, u }' "$p/status") $(awk '/^rchar:/ { print $2 }' "$p/io")"
   done 2>/dev/null | awk '{ pid[$1] = 1; l[NR] = $0 }
     END { for (i = 1; i <= NR; ++i) { split(l[i], f, " "); print (f[2] in pid ? "child" : "parent"), f[3], f[4] } }' | sort

@@ -118,8 +118,8 @@ is "$(qmtp 127.0.0.2 q2@elsewhere.example "$L")" "D(#5.7.1) K" \
 is "$(qmqp 127.0.0.2 p2@elsewhere.example)" "closed" "QMQP from 127.0.0.2: closed at connect, no reply (tcp.qmqp :deny)"
 wait_until grep -q 'qmail-smtpd: refused: 127.0.0.2 .*553' "$HUB/log/qmail-smtpd/current"
 ok $? "the SMTP refusal is logged with 127.0.0.2"
-wait_until grep -q 'tcpserver: deny .*:127\.0\.0\.2:' "$HUB/log/qmail-qmqpd/current"
-ok $? "tcpserver logs the QMQP deny for 127.0.0.2"
+wait_until grep -qE '(tcpserver|qmail-qmqpd): deny .*:127\.0\.0\.2:' "$HUB/log/qmail-qmqpd/current"
+ok $? "the listener logs the QMQP deny for 127.0.0.2"
 
 # ---- narrowed: 127.0.0.1 still relays -----------------------------------------
 is "$(smtp 127.0.0.1 s1@elsewhere.example)" "250 data=250" "SMTP from 127.0.0.1 relays"

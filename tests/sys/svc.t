@@ -78,9 +78,14 @@ pids=$(hubpids)
 ok "$([ -n "$pids" ]; echo $?)" "the hub's processes are found by their groups"
 is "$(envs $pids | grep -cE '^(SECRET|RELAYCLIENT|DATABYTES|QMAILQUEUE|QMAILREMOTE)=')" 0 \
   "no process of the hub has SECRET, RELAYCLIENT, DATABYTES, QMAILQUEUE or QMAILREMOTE"
-tcps=$(for p in $pids; do [ "$(cat /proc/$p/comm 2>/dev/null)" = tcpserver ] && echo "$p"; done)
-is "$(envs $tcps | cut -d= -f1 | sort -u | paste -sd ' ')" "AUTHGUARDTABLE CONCURRENCY IP PATH PERIP PERIPTABLE PORT" \
-  "tcpserver's environment is PATH, env/ and the per-address settings (smtpd's AUTH guard table)"
+# the listeners: the servers started with SERVE=1 (hub/servers/srvfork.h)
+tcps=$(for p in $pids; do envs "$p" | grep -qx 'SERVE=1' && echo "$p"; done)
+ids=""; [ "$(id -u)" = 0 ] && ids="SERVE_GID SERVE_UID"
+is "$(envs $tcps | cut -d= -f1 | sort -u | paste -sd ' ')" \
+  "$(printf '%s\n' AUTHGUARDTABLE CONCURRENCY IP PATH PERIP PERIPTABLE PORT SERVE SERVE_BACKLOG $ids SERVE_IP SERVE_PORT SERVE_RULES |
+     sort | paste -sd ' ')" \
+  "the listeners' environment is PATH, env/, the per-address settings (smtpd's AUTH guard table) and SERVE's"
+is "$(echo $tcps | wc -w)" 3 "three listeners: smtpd, qmtpd, qmqpd"
 fd251=0; for p in $pids; do [ -e "/proc/$p/fd/251" ] && fd251=$((fd251 + 1)); done
 is "$fd251" 0 "no process of the hub holds the caller's fd 251"
 
@@ -187,10 +192,11 @@ python3 -c 'import socket,sys,time; s=socket.create_connection(("127.0.0.1", int
 held=$!; _pids+=("$held")
 wait_until grep -q 220 "$T/held"
 names() { awk '{ print $5 }' "$T/running" | sort | uniq -c | awk '{ printf "%s=%s ", $2, $1 }'; }
-# everything a full hub runs: three tcpservers, four loggers, qmail-send with
-# its helpers (qmail-rspawn when installed), the held session's qmail-smtpd
+# everything a full hub runs: three listening servers, four loggers,
+# qmail-send with its helpers (qmail-rspawn when installed), the held
+# session's qmail-smtpd (a child of smtpd's listener)
 rsp=""; [ -x "$HUB/bin/qmail-rspawn" ] && rsp="qmail-rspawn=1 "
-want="qmail-clean=1 qmail-lspawn=1 ${rsp}qmail-send=1 qmail-smtpd=1 tcpserver=3"
+want="qmail-clean=1 qmail-lspawn=1 qmail-qmqpd=1 qmail-qmtpd=1 ${rsp}qmail-send=1 qmail-smtpd=2"
 # full: record the hub's processes in $T/running; true once all are there
 full() { local n w; hubprocs > "$T/running"; n=$(names)
   for w in $want; do case " $n" in *" $w "*) ;; *) return 1 ;; esac; done
