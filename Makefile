@@ -2,7 +2,7 @@
 #
 #   make                      build everything into $(BUILD)/
 #   make check [SAN=1]        deps + build + every test through prove
-#   make check-slow           the fault scripts built with the sanitizers
+#   make check-slow           the fault scripts built with the sanitizers, the power-loss test
 #   make install-leaf QMAILHOME=DIR [SENDMAIL_LINKS=1]
 #   make install      QMAILHOME=DIR [DOMAIN=example.org]
 #                             (hub home; DOMAIN names the site: me, locals,
@@ -160,9 +160,13 @@ check: deps
 PROVE_JOBS ?= 2
 test: all
 	BUILD=$(BUILD) SRCDIR=$(CURDIR) prove --timer -j$(PROVE_JOBS) -e '' $(UNIT_BIN) $(sort $(wildcard tests/proto/*.t tests/sys/*.t $(if $(SAN),,tests/fault/*.t)))
+# check-slow also runs the power-loss test (tests/slow/powerloss.t,
+# docs/powerloss.md; root only, it skips otherwise), which needs libfuse3
+SLOW_PKGS := fuse3 libfuse3-dev
 check-slow: deps
+	@sh tests/lib/deps.sh $(SLOW_PKGS)
 	$(MAKE) all SAN=1
-	BUILD=build-san SRCDIR=$(CURDIR) prove -e '' $(sort $(wildcard tests/fault/*.t))
+	BUILD=build-san SRCDIR=$(CURDIR) prove --timer -e '' $(sort $(wildcard tests/fault/*.t)) $(sort $(wildcard tests/slow/*.t))
 
 # ---- install ------------------------------------------------------------
 # install-leaf: bin/ (programs relinked for DIR), control/, man/. No root needed.
