@@ -24,6 +24,7 @@ static struct { int active; unsigned s; DIR *dir; } tscan;  /* todo/ scan in pro
  * flushed together by one todo_sync (hub/send/todo.h, TODO_NOSYNC), and only
  * then logged, cleaned from todo/ and scheduled. */
 struct pend {
+  int torn;            /* TODO_TORN: only withdrawn after the flush */
   unsigned long long id, bytes, pid, uid;
   long long birth;
   stralloc sender;
@@ -38,6 +39,7 @@ static struct todo_result tres;  /* preprocessing results, reused */
 static void pend_add(unsigned long long id, const struct todo_result *r)
 {
   struct pend *p = &pend[npend++];
+  p->torn = r->status == TODO_TORN;
   p->id = id; p->bytes = r->bytes; p->pid = r->pid; p->uid = r->uid; p->birth = r->birth;
   if (!stralloc_copy(&p->sender, &r->sender) || !stralloc_copy(&p->mid, &r->mid)) fatal_nomem();
   memcpy(p->qid, r->qid, sizeof p->qid);
@@ -64,9 +66,19 @@ static void preprocess_one(unsigned s, const char *name, struct todo_result *r)
   } else if (r->status == TODO_BAD) {
     lg_s("warning: msg "); lg_n(id); lg_s(" has a damaged envelope: left alone"); lg_flush();
     if (!m) { m = msg_new(id); m->bad = 1; }
-  } else if (r->status == TODO_DONE) {
+  } else if (r->status == TODO_DONE || r->status == TODO_TORN) {
     pend_add(id, r);
   }
+}
+
+/* withdraw_torn: the message file does not match the envelope's l and c
+ * items: a crash cut it before the group commit's flush, so it was never
+ * acknowledged (hub/queue/QUEUE.md sec 2); mess/S/N is left to the
+ * stale-file cleanup */
+static void withdraw_torn(const struct pend *p)
+{
+  lg_s("warning: msg "); lg_n(p->id); lg_s(" has an incomplete message file: withdrawn"); lg_flush();
+  if (clean_req('T', p->id) == -1) { lg_s("warning: unable to clean todo of msg "); lg_n(p->id); lg_flush(); }
 }
 
 /* accept_one: a preprocessed message is durable: log, clean todo, load */
@@ -100,7 +112,9 @@ static void commit_batch(void)
     lg_sys("warning: unable to flush preprocessed messages, trying again later", 0);
     if (next_scan > now() + 60) next_scan = now() + 60;
   } else {
-    for (i = 0; i < npend; i++) accept_one(&pend[i]);
+    for (i = 0; i < npend; i++)
+      if (pend[i].torn) withdraw_torn(&pend[i]);
+      else accept_one(&pend[i]);
   }
   npend = 0;
 }

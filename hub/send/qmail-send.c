@@ -4,7 +4,9 @@
  *   3/4 jobs to / reports from qmail-rspawn (optional: without them remote
  *   recipients are deferred, never lost),
  *   5/6 requests to / answers from qmail-clean (optional: without them
- *   qmail-send unlinks itself).
+ *   qmail-send unlinks itself),
+ *   7 a pipe whose EOF tells qmail-queued that qmail-send is gone
+ *   (optional; only held, close-on-exec like the others).
  * This file is the start and the event loop; the work is in modules:
  *   preproc.c   todo/ -> info/local/remote in batches, one flush each
  *               (todo.c preprocesses one message; trigger.c reads the
@@ -96,7 +98,7 @@ static void setup(void)
   int lockfd, c, remote;
   if (!fd_open(0) || !fd_open(1) || !fd_open(2))
     fatal(111, "descriptors 0, 1 and 2 must be open");
-  for (c = 0; c <= 6; c++) if (fd_open(c)) cloexec(c);
+  for (c = 0; c <= 7; c++) if (fd_open(c)) cloexec(c);
   remote = fd_open(3) && fd_open(4);
   if (fd_open(5) && fd_open(6)) clean_init(5, 6);
   if (chdir(home_dir()) == -1) fatal_sys(111, "unable to chdir to ", home_dir());

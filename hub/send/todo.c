@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "q_crc32c.h"
 #include "chanfile.h"
 #include "bounce.h"
 #include "qconf.h"
@@ -153,6 +154,9 @@ struct todo_run {
   struct wfile chan[2];  /* REWRITE_REMOTE, REWRITE_LOCAL */
   struct wfile bounce, info;
   stralloc addr;
+  int has_l, has_c;          /* the group commit's l and c items were seen */
+  unsigned long long mlen;   /* l: length of mess/S/N */
+  uint32_t mcrc;             /* c: its CRC-32C */
 };
 
 /* next: 1 item, 0 bad envelope, -1 system error. */
@@ -164,18 +168,36 @@ static int next(struct todo_run *t, struct chanrec *c)
   return -1;
 }
 
+/* lc_item: the group commit's l (decimal length) or c (CRC-32C, eight
+ * lowercase hex digits) item, each at most once. 1 ok, 0 malformed. */
+static int lc_item(struct todo_run *t, const struct chanrec *c)
+{
+  size_t i;
+  if (c->type == 'l') {
+    if (t->has_l || number(c, 'l', &t->mlen) == -1) return 0;
+    t->has_l = 1;
+    return 1;
+  }
+  if (t->has_c || !crc32c_scan(c->addr, c->alen, &t->mcrc)) return 0;
+  for (i = 0; i < c->alen; ++i)
+    if (c->addr[i] >= 'A' && c->addr[i] <= 'F') return 0;
+  t->has_c = 1;
+  return 1;
+}
+
 /* trace: a lowercase item between p and F: i (queue id) and m
- * (Message-ID) are kept, others skipped (a later qmail-queue's). 0 ok,
- * -1 no memory. */
+ * (Message-ID) are kept, l and c checked and kept (lc_item), others
+ * skipped (a later qmail-queue's). 1 ok, 0 malformed, -1 no memory. */
 static int trace(struct todo_run *t, const struct chanrec *c)
 {
+  if (c->type == 'l' || c->type == 'c') return lc_item(t, c);
   if (c->type == 'i' && qid_check(c->addr, c->alen)) {
     memcpy(t->r->qid, c->addr, c->alen);
     t->r->qid[c->alen] = 0;
   } else if (c->type == 'm') {
     if (!stralloc_copyb(&t->r->mid, c->addr, c->alen < MID_MAX ? c->alen : MID_MAX)) return -1;
   }
-  return 0;
+  return 1;
 }
 
 /* header: the u, p, trace and F items. 1 ok, 0 bad, -1 error. */
@@ -190,9 +212,9 @@ static int header(struct todo_run *t)
   for (;;) {
     if ((rc = next(t, &c)) != 1) return rc;
     if (c.type < 'a' || c.type > 'z') break;
-    if (trace(t, &c) == -1) return -1;
+    if ((rc = trace(t, &c)) != 1) return rc;
   }
-  if (c.type != 'F') return 0;
+  if (c.type != 'F' || t->has_l != t->has_c) return 0;
   if (!stralloc_copyb(&t->r->sender, c.addr, c.alen)) return -1;
   return 1;
 }
@@ -318,13 +340,50 @@ static int prepare(struct todo_run *t, const char *id)
   return 0;
 }
 
+/* mess_crc: the CRC-32C of the rest of fd. 0 ok, -1 read error. */
+static int mess_crc(int fd, uint32_t *crc)
+{
+  char buf[65536];
+  uint32_t c = crc32c_init();
+  for (;;) {
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n == -1) { if (errno == EINTR) continue; return -1; }
+    if (n == 0) break;
+    c = crc32c_update(c, buf, (size_t)n);
+  }
+  *crc = crc32c_final(c);
+  return 0;
+}
+
+/* mess_whole: does mess/S/N have the length and CRC-32C that the l and c
+ * items promise? 1 yes, 0 no (a crash cut or damaged it), -1 error. */
+static int mess_whole(struct todo_run *t, const char *id)
+{
+  char p[PATH_MAX];
+  struct stat st;
+  uint32_t crc;
+  int fd, rc, e;
+  if (path(p, t->qd, QDIR_MESS, id) == -1) return -1;
+  fd = open(p, O_RDONLY | O_CLOEXEC);
+  if (fd == -1) return errno == ENOENT ? 0 : -1;
+  if (fstat(fd, &st) == -1) rc = -1;
+  else if ((unsigned long long)st.st_size != t->mlen) rc = 0;
+  else if (mess_crc(fd, &crc) == -1) rc = -1;
+  else rc = crc == t->mcrc;
+  e = errno;
+  close(fd);
+  errno = e;
+  return rc;
+}
+
 /* run: the work after todo is open and mess exists. */
 static int run(struct todo_run *t, const char *id)
 {
   int rc = header(t);
   if (rc == 1) rc = prepare(t, id) == -1 ? -1 : recipients(t);
-  if (rc == 1) rc = commit(t) == -1 ? -1 : 1;
   if (rc == 0) t->r->status = TODO_BAD;
+  if (rc == 1 && t->has_l && (rc = mess_whole(t, id)) == 0) t->r->status = TODO_TORN;
+  if (rc == 1) rc = commit(t) == -1 ? -1 : 1;
   return rc == -1 ? -1 : 0;
 }
 
@@ -409,10 +468,11 @@ int todo_process_flags(const char *queuedir, const char *split_id,
     rc = r->status == TODO_BAD ? 0 : run(&t, split_id);
   }
   chanfile_close(&t.cf);
-  /* On failure or a bad envelope, drop partial output; info goes first. */
+  /* On failure, a bad envelope or a torn message, drop partial output;
+   * info goes first. */
   wf_close(&t.info, rc == -1);
-  for (i = 0; i < 2; ++i) wf_close(&t.chan[i], rc == -1 || r->status == TODO_BAD);
-  wf_close(&t.bounce, rc == -1 || r->status == TODO_BAD);
+  for (i = 0; i < 2; ++i) wf_close(&t.chan[i], rc == -1 || r->status != TODO_DONE);
+  wf_close(&t.bounce, rc == -1 || r->status != TODO_DONE);
   stralloc_free(&t.addr);
   return rc;
 }

@@ -2,10 +2,14 @@
  * (hub/queue/QUEUE.md sec 2; docs/queue.md sec 4).
  *
  * todo_process reads todo/S/N (the envelope file
- * "u<uid>\0p<pid>\0[i<id>\0][m<msgid>\0]F<sender>\0T<rcpt>\0...\0\0", at most
- * TODO_MAX_BYTES; i and m are qmail-queue's trace items, msgid.h: any
- * other lowercase item there is skipped, a malformed i is ignored, an m
- * is cut at MID_MAX), and, when it is complete and mess/S/N exists:
+ * "u<uid>\0p<pid>\0[i<id>\0][m<msgid>\0][l<len>\0c<crc>\0]F<sender>\0T<rcpt>\0...\0\0",
+ * at most TODO_MAX_BYTES; i and m are qmail-queue's trace items, msgid.h:
+ * any other lowercase item there is skipped, a malformed i is ignored, an
+ * m is cut at MID_MAX; l and c are written by a group commit, qmail-queued:
+ * the decimal length and the CRC-32C, eight lowercase hex digits
+ * (common/q_crc32c.h), of mess/S/N: both or neither, each at most once,
+ * well formed, or the envelope is malformed), and, when it is complete and
+ * mess/S/N exists (and, with l and c, has that length and CRC):
  *   1. unlinks stale info/S/N, local/S/N, remote/S/N, bounce/N (left by an
  *      earlier run that crashed before todo/S/N was removed: redoing the
  *      step may repeat deliveries, never lose one);
@@ -30,6 +34,14 @@
  *                qmail-queue that failed (never acknowledged). Log it and
  *                drop intd and todo (todo_clean, or qmail-clean's T request
  *                when todo/ belongs to another user, as in a root install).
+ *   TODO_TORN    the envelope has l and c, and mess/S/N has another
+ *                length or CRC: a crash cut a group-committed message
+ *                before its flush, so it was never acknowledged; nothing
+ *                is written (stale files of an earlier run are removed).
+ *                Log it and drop intd and todo as for TODO_NOMESS (with
+ *                TODO_NOSYNC: only after todo_sync, so that the removal of
+ *                the stale files is durable first); never deliver it
+ *                (mess/S/N is left to the stale-file cleanup).
  *   TODO_BAD     the envelope file is incomplete or malformed (or over
  *                TODO_MAX_BYTES): nothing written; leave it (QUEUE.md sec
  *                2: 36 h garbage cleanup), log it, do not retry it soon.
@@ -49,6 +61,7 @@
 #define TODO_GONE 1
 #define TODO_NOMESS 2
 #define TODO_BAD 3
+#define TODO_TORN 4
 
 struct todo_result {
   int status;                /* TODO_* */

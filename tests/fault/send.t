@@ -2,16 +2,20 @@
 # send.t: crash and bad-input tests of delivery (docs/bad-input.md F2, F3,
 # F12; the crash points are argued in hub/queue/QUEUE.md sec 2 and hub/send/todo.h).
 # A hub home is installed in $T; qmail-send (under qmail-start, log on its
-# stdout) and qmail-local are replaced by wrappers that run the real binary,
+# stdout) and qmail-lspawn are replaced by wrappers that run the real binary,
 # under strace when the test asks: "-e inject=SYSCALL:signal=SIGKILL:when=N"
 # kills it right before its Nth call of SYSCALL. The ordinals come from a
-# reference strace of the same scenario, so they follow the code.
+# reference strace of the same scenario, so they follow the code. The local
+# delivery runs in qmail-lspawn's child (no exec of qmail-local): it is
+# reached by strace -f on qmail-lspawn, which counts each syscall per
+# process, so "when=N" hits the delivery child's Nth call (the reference
+# checks that no other process of qmail-lspawn's reaches N).
 #  F2 kill -9 qmail-send at each fsync of preprocessing, at the request to
 #     qmail-clean to drop todo/ (info/local written, todo still there), before
 #     the T->D mark (pwrite), before unlinking info/, before asking qmail-clean
 #     to drop mess/: after a restart every message is delivered at least once
 #     and complete.
-#  F3 kill -9 qmail-local mid-Maildir write, before the file's fsync, before
+#  F3 kill -9 the local delivery mid-Maildir write, before the file's fsync, before
 #     the link into new/, before new/'s fsync: no partial file in new/ (a
 #     tmp/ leftover is tolerated), the crash is a deferral, the retry (ALRM)
 #     delivers it complete; mid-mbox append and before the mbox fsync: the
@@ -37,13 +41,17 @@ echo ./mbox > "$hub/alias/.qmail-sendtmbox"   # (a name no system user has)
 [ $root = 1 ] && chown alias "$hub/alias/.qmail-sendtmbox"
 mkdir -m 777 "$FL"
 
-# wrap NAME: bin/NAME runs bin/NAME.real, under strace when $FL/NAME.inject
-# (an inject spec) or $FL/NAME.trace exists (each is used once). strace
+# wrap NAME [-f]: bin/NAME runs bin/NAME.real, under strace when $FL/NAME.inject
+# (an inject spec) or $FL/NAME.trace exists (each is used once); with -f
+# strace follows the children (the trace: one file $FL/NAME.ref.PID per
+# process). strace
 # runs as a child of the wrapper, which waits for it alone: qmail-start
 # becomes qmail-send, so the wrapper is the parent of qmail-lspawn and
 # qmail-clean, and strace, were it that process, would wait for them too
 # while holding their pipes open (they would never see end of file)
 wrap() {
+  local f='' o=''
+  [ "$2" = -f ] && f=-f o=-ff
   mv "$hub/bin/$1" "$hub/bin/$1.real"
   cat > "$hub/bin/$1" <<SH
 #!/bin/sh
@@ -51,18 +59,18 @@ wrap() {
 die() { wait "\$1" 2> /dev/null; st=\$?; [ \$st -gt 128 ] && kill -\$((st - 128)) \$\$; exit \$st; }
 exec 9<&0
 if mv "$FL/$1.inject" "$FL/$1.used" 2>/dev/null; then
-  strace -o /dev/null -e inject="\$(cat "$FL/$1.used")" "$hub/bin/$1.real" "\$@" <&9 9<&- &
+  strace $f -o /dev/null -e inject="\$(cat "$FL/$1.used")" "$hub/bin/$1.real" "\$@" <&9 9<&- &
   die \$!
 fi
 if mv "$FL/$1.trace" "$FL/$1.traced" 2>/dev/null; then
-  strace -o "$FL/$1.ref" "$hub/bin/$1.real" "\$@" <&9 9<&- &
+  strace $o -o "$FL/$1.ref" "$hub/bin/$1.real" "\$@" <&9 9<&- &
   die \$!
 fi
 exec "$hub/bin/$1.real" "\$@" 9<&-
 SH
   chmod 755 "$hub/bin/$1"
 }
-wrap qmail-send; wrap qmail-local
+wrap qmail-send; wrap qmail-lspawn -f
 
 SP=
 start() {
@@ -190,83 +198,99 @@ f2 mess "write:signal=SIGKILL:when=$wM" "before asking qmail-clean to drop mess/
 is "$(find "$Q/mess" -type f | wc -l)" 1 "F2: only the last case leaves its mess/ file (garbage for the 36 h cleanup)"
 find "$Q/mess" -type f -delete
 
-# ---- F3: kill -9 qmail-local ----------------------------------------------------
+# ---- F3: kill -9 the local delivery (qmail-lspawn's child) ------------------------
 : > "$T/send.log"
-start
-touch "$FL/qmail-local.trace"
-qmsg lref postmaster@hub.example.org 300
-drained; r=$?
-mv "$FL/qmail-local.ref" "$FL/maildir.ref"
-touch "$FL/qmail-local.trace"
-qmsg mref sendtmbox@hub.example.org 300
-drained; is "$r/$?" 0/0 "reference deliveries (qmail-local under strace) to the Maildir and the mbox"
-L=$FL/maildir.ref
-# the descriptors of the tmp/ file and the mbox in the first reference
-python3 - "$L" > "$T/lords" <<'PY'
-import re, sys
-lines = open(sys.argv[1]).read().split("\n")
-fd = None; w = f = 0; out = {}
-for l in lines:
-    m = re.match(r'openat\(.*"[^"]*/tmp/[^"]*", O_WRONLY\|O_CREAT\|O_EXCL.*= (\d+)$', l)
-    if m: fd = m.group(1)
-    if l.startswith("write("):
-        w += 1
-        if fd and l.startswith(f"write({fd},"): out.setdefault("w", []).append(w)
-    if l.startswith("fsync("):
-        f += 1
-        out.setdefault("fsync", []).append(f)
-print("w2=%d fs1=%d fs2=%d" % (out["w"][1], out["fsync"][0], out["fsync"][1]))
-PY
-eval "$(cat "$T/lords")"
-echo "# Maildir: write #$w2 is mid-message, fsync #$fs1 the file's, fsync #$fs2 new/'s"
-f3() { # ID SPEC WHAT WANT
-  : > "$FL/x"
-  echo "$2" > "$FL/qmail-local.inject"
-  local nd; nd=$(grep -c 'deferral' "$T/send.log")
-  qmsg "$1" postmaster@hub.example.org 300
-  waitlog $((nd + 1)) 'deferral'
-  is "$(copies "$1" | cut -d/ -f2)" 0 "F3: kill -9 qmail-local $3: no partial file in new/"
-  like "$(tail -1 "$T/send.log")" 'deferral: .*crashed' "F3 ($1): the crash is a deferral"
-  sig ALRM
-  drained; is "$?/$(copies "$1")" "0/$4" "F3 ($1): retried after ALRM: $4 complete/partial copies"
+# ref DIR ID RCPT: one delivery with qmail-lspawn under strace -f, its
+# per-process traces kept in $FL/DIR (each run as a fault run: one job)
+ref() {
+  touch "$FL/qmail-lspawn.trace"
+  start
+  qmsg "$2" "$3" 300
+  drained; local r=$?
+  stop
+  mkdir "$FL/$1" && mv "$FL"/qmail-lspawn.ref.* "$FL/$1/"
+  return $r
 }
-f3 mdw "write:signal=SIGKILL:when=$w2" "mid-Maildir write" 1/0
-f3 mdf "fsync:signal=SIGKILL:when=$fs1" "before the Maildir file's fsync" 1/0
-f3 mdl "link:signal=SIGKILL:when=1" "before the link into new/" 1/0
-f3 mdd "fsync:signal=SIGKILL:when=$fs2" "after the link, before new/'s fsync (at least once)" 2/0
-like "$(find "$hub/alias/Maildir/tmp" -type f | wc -l)" '^[1-9]' "F3: tmp/ leftovers of the killed runs are tolerated"
-
-# mbox: ordinals from the second reference (the mbox delivery)
-python3 - "$FL/qmail-local.ref" > "$T/mords" <<'PY'
-import re, sys
-text = open(sys.argv[1]).read().split("\n")
-fd = None; w = f = 0; ws = []; fs = None
-for l in text:
-    m = re.match(r'openat\(.*"[^"]*/mbox", O_(?:WRONLY|RDWR).*O_APPEND.*= (\d+)$', l)
+ref md lref postmaster@hub.example.org; r=$?
+ref mb mref sendtmbox@hub.example.org
+is "$r/$?" 0/0 "reference deliveries (qmail-lspawn under strace -f) to the Maildir and the mbox"
+# ords.py: the kill points of the delivery child whose trace opens WHAT
+# (maildir: a tmp/ file; mbox: the mbox), from the per-process traces;
+# a point some other process of the run reaches too is printed as 0
+cat > "$T/ords.py" <<'PY'
+import glob, re, sys
+what = sys.argv[1]
+pat = {"maildir": r'openat\(.*"[^"]*/tmp/[^"]*", O_WRONLY\|O_CREAT\|O_EXCL.*= (\d+)$',
+       "mbox": r'openat\(.*"[^"]*/mbox", O_(?:WRONLY|RDWR).*O_APPEND.*= (\d+)$'}[what]
+files = sorted(glob.glob(sys.argv[2] + ".*"))
+def calls(f, name):
+    return sum(1 for l in open(f) if l.startswith(name + "("))
+child = [f for f in files if any(re.match(pat, l) for l in open(f))]
+if len(child) != 1: print("bad=1"); sys.exit(0)
+fd = None; w = f = 0; ws = []; fs = []
+for l in open(child[0]).read().split("\n"):
+    m = re.match(pat, l)
     if m: fd = m.group(1)
     if l.startswith("write("):
         w += 1
         if fd and l.startswith(f"write({fd},"): ws.append(w)
     if l.startswith("fsync("):
         f += 1
-        if fd and l.startswith(f"fsync({fd})"): fs = f
-print("mw2=%d mfs=%d" % (ws[1] if len(ws) > 1 else 0, fs or 0))
+        if what == "maildir" or (fd and l.startswith(f"fsync({fd})")): fs.append(f)
+def only(name, n):  # n, if no other process makes n calls of name
+    return n if all(calls(o, name) < n for o in files if o != child[0]) else 0
+if what == "maildir":
+    print("w2=%d fs1=%d fs2=%d lk=%d bad=0" % (only("write", ws[1]), only("fsync", fs[0]),
+          only("fsync", fs[1]), only("link", 1)))
+else:
+    print("mw2=%d mfs=%d bad=0" % (only("write", ws[1]) if len(ws) > 1 else 0,
+          only("fsync", fs[-1]) if fs else 0))
 PY
-eval "$(cat "$T/mords")"
+eval "$(python3 "$T/ords.py" maildir "$FL/md/qmail-lspawn.ref")"
+[ "$bad" = 0 ] && [ "$w2" -gt 0 ] && [ "$fs1" -gt 0 ] && [ "$fs2" -gt 0 ] && [ "$lk" -gt 0 ]
+ok $? "reference trace: the Maildir delivery child's kill points reached by no other process"
+echo "# Maildir: write #$w2 is mid-message, fsync #$fs1 the file's, fsync #$fs2 new/'s"
+# inject SPEC: restart qmail-send with qmail-lspawn under strace -f -e inject=SPEC
+inject() { stop; echo "$1" > "$FL/qmail-lspawn.inject"; start; }
+# retry: restart without a fault and, once it has loaded the queue (its
+# handlers are set), make every deferred message due
+retry() {
+  local n; n=$(grep -c 'messages in the queue' "$T/send.log")
+  stop; start; waitlog $((n + 1)) 'messages in the queue'; sig ALRM
+}
+f3() { # ID SPEC WHAT WANT
+  : > "$FL/x"
+  inject "$2"
+  local nd; nd=$(grep -c 'deferral' "$T/send.log")
+  qmsg "$1" postmaster@hub.example.org 300
+  waitlog $((nd + 1)) 'deferral'
+  is "$(copies "$1" | cut -d/ -f2)" 0 "F3: kill -9 the delivery $3: no partial file in new/"
+  like "$(tail -1 "$T/send.log")" 'deferral: .*crashed' "F3 ($1): the crash is a deferral"
+  retry
+  drained; is "$?/$(copies "$1")" "0/$4" "F3 ($1): retried: $4 complete/partial copies"
+}
+f3 mdw "write:signal=SIGKILL:when=$w2" "mid-Maildir write" 1/0
+f3 mdf "fsync:signal=SIGKILL:when=$fs1" "before the Maildir file's fsync" 1/0
+f3 mdl "link:signal=SIGKILL:when=$lk" "before the link into new/" 1/0
+f3 mdd "fsync:signal=SIGKILL:when=$fs2" "after the link, before new/'s fsync (at least once)" 2/0
+like "$(find "$hub/alias/Maildir/tmp" -type f | wc -l)" '^[1-9]' "F3: tmp/ leftovers of the killed runs are tolerated"
+
+# mbox: ordinals from the mbox delivery's child in the reference
+eval "$(python3 "$T/ords.py" mbox "$FL/mb/qmail-lspawn.ref")"
 echo "# mbox: write #$mw2 is mid-entry, fsync #$mfs the mbox's"
 f3m() { # ID SPEC WHAT
-  echo "$2" > "$FL/qmail-local.inject"
+  inject "$2"
   local nd; nd=$(grep -c 'deferral' "$T/send.log")
   local before; before=$(stat -c %s "$hub/alias/mbox")
   qmsg "$1" sendtmbox@hub.example.org 300
   waitlog $((nd + 1)) 'deferral'
-  like "$(tail -1 "$T/send.log")" 'deferral: .*crashed' "F3 ($1): kill -9 qmail-local $3: a deferral"
+  like "$(tail -1 "$T/send.log")" 'deferral: .*crashed' "F3 ($1): kill -9 the delivery $3: a deferral"
   local after; after=$(stat -c %s "$hub/alias/mbox")
   [ "$after" -gt "$before" ]; ok $? "F3 ($1): the mbox grew from $before to $after bytes (unfinished entry)"
-  sig ALRM
+  retry
   drained; is "$?/$(copies "$1")/$(mboxrd_ok)" "0/1/0/valid" "F3 ($1): retried: the unfinished entry truncated, the message exactly once, valid mboxrd"
 }
-[ "$mw2" -gt 0 ] && [ "$mfs" -gt 0 ]; ok $? "reference trace: the mbox delivery writes in several steps and fsyncs"
+[ "$bad" = 0 ] && [ "$mw2" -gt 0 ] && [ "$mfs" -gt 0 ]; ok $? "reference trace: the mbox delivery writes in several steps and fsyncs"
 f3m mbw "write:signal=SIGKILL:when=$mw2" "mid-mbox append"
 f3m mbf "fsync:signal=SIGKILL:when=$mfs" "after the whole entry, before its fsync"
 is "$(copies mref)" "1/0" "the reference mbox message is still there once"

@@ -133,9 +133,14 @@ for k in $kids; do
 done
 want_users="qmail-send:qmails python3:root qmail-clean:qmailq"
 [ "$(id -u)" = 0 ] || want_users="qmail-send:$(id -un) python3:$(id -un) qmail-clean:$(id -un)"
+# qmail-start also starts the queue writer daemon when it is installed
+if [ -x "$H/bin/qmail-queued" ]; then
+  if [ "$(id -u)" = 0 ]; then want_users="$want_users qmail-queued:qmailq"
+  else want_users="$want_users qmail-queued:$(id -un)"; fi
+fi
 stop_send
 is "$rc" 0 "SIGTERM: qmail-send exits 0"
-is "$users" "$want_users" "the set's users: qmail-send, qmail-clean, the fake qmail-lspawn"
+is "$users" "$want_users" "the set's users: qmail-send, qmail-clean, the fake qmail-lspawn (, qmail-queued)"
 L=$(cat "$log")
 like "$L" "^status: no qmail-rspawn: remote deliveries deferred\$" "no bin/qmail-rspawn: fds 3 and 4 closed"
 like "$L" "^new msg $n_ok id [0-9]+\.[0-9]{9}\.$n_ok\$" "new msg logged, with the queue id"

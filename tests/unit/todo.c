@@ -7,7 +7,11 @@
  * replaced, zero recipients, a recipient too long after rewriting
  * (bounce/N), a large recipient list (buffer flushes), and todo_parse_id;
  * the trace items between p and F (i and m kept, other lowercase items
- * skipped, a malformed i ignored, an m cut at MID_MAX, none at all). */
+ * skipped, a malformed i ignored, an m cut at MID_MAX, none at all); the
+ * group commit's l and c items (length and CRC-32C of mess): a whole
+ * message preprocessed, a truncated, longer or changed one TODO_TORN with
+ * nothing written and stale files removed, a malformed or lone item a bad
+ * envelope. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -20,6 +24,7 @@
 #include "stralloc.h"
 #include "rewrite.h"
 #include "chanfile.h"
+#include "q_crc32c.h"
 #include "todo.h"
 
 static char qd[512];
@@ -218,6 +223,142 @@ static void test_bad(void)
   BAD("", "empty file");
 }
 
+/* queue_mess: queue() with the message file's content given */
+static void queue_mess(const char *mess, size_t mlen, const char *env, size_t elen, char *id)
+{
+  char p[1024];
+  queue(env, elen, 0, id);
+  snprintf(p, sizeof p, "%s/mess/%s", qd, id);
+  put(p, mess, mlen);
+}
+
+/* lc_env: env = u, p, i, the items, F and recipients (many: 8000 more, over 64 KB per channel file) */
+static void lc_env(stralloc *env, const char *items, size_t ilen, int many)
+{
+  static const char head[] = "u1\0p2\0i1.000000000.2\0";
+  static const char tail[] = "Fs@x.test\0Tjoe@me.test\0Tfar@away.test\0";
+  stralloc_copyb(env, head, sizeof head - 1);
+  stralloc_catb(env, items, ilen);
+  stralloc_catb(env, tail, sizeof tail - 1);
+  for (int i = 0; many && i < 8000; ++i) {
+    char a[64];
+    int n = snprintf(a, sizeof a, "Tuser%05d@%s.test", i, i % 2 ? "me" : "far");
+    stralloc_catb(env, a, (size_t)n + 1);
+  }
+  stralloc_catb(env, "\0", 1);
+}
+
+/* lc_items: "l<len>\0c<crc32c of m[0..mlen)>\0" into out; returns its length */
+static size_t lc_items(char *out, unsigned long long len, const char *m, size_t mlen)
+{
+  uint32_t c = crc32c_final(crc32c_update(crc32c_init(), m, mlen));
+  size_t n = (size_t)sprintf(out, "l%llu", len) + 1;
+  out[n++] = 'c';
+  n += crc32c_fmt(out + n, c);
+  out[n++] = 0;
+  return n;
+}
+
+/* lc_case: the envelope promises (len, crc of promised[0..plen)); mess/S/N
+ * holds actual[0..alen); want is the status */
+static void lc_case(const char *promised, size_t plen, const char *actual, size_t alen,
+                    int many, int want, const char *name)
+{
+  char id[64], items[64];
+  struct todo_result r = {0};
+  stralloc env = {0};
+  lc_env(&env, items, lc_items(items, plen, promised, plen), many);
+  queue_mess(actual, alen, env.s, env.len, id);
+  is_int(todo_process(qd, id, &rw, &r), 0, name);
+  is_int(r.status, want, name);
+  if (want == TODO_DONE) {
+    ok(exists("info/%s", id) && exists("local/%s", id) && exists("remote/%s", id), name);
+    is_int(r.bytes, alen, name);
+    is_str(r.qid, "1.000000000.2", name);
+  } else {
+    ok(!exists("info/%s", id) && !exists("local/%s", id) && !exists("remote/%s", id),
+       "torn: nothing written");
+    ok(exists("todo/%s", id) && exists("intd/%s", id) && exists("mess/%s", id),
+       "torn: todo, intd and mess left for the caller");
+  }
+  todo_clean(qd, id);
+  stralloc_free(&env);
+  stralloc_free(&r.sender);
+}
+
+/* lc_bad: the items as given make the envelope malformed */
+static void lc_bad(const char *items, size_t ilen, const char *name)
+{
+  stralloc env = {0};
+  lc_env(&env, items, ilen, 0);
+  bad(env.s, env.len, name);
+  stralloc_free(&env);
+}
+#define LC_BAD(lit, name) lc_bad(lit, sizeof lit - 1, name)
+
+/* test_lc_stale: a torn message removes the stale files of an earlier run
+ * (so that no info/S/N outlives its todo and gets delivered) */
+static void test_lc_stale(void)
+{
+  char id[64], items[64], p[1024];
+  struct todo_result r = {0};
+  stralloc env = {0};
+  const char *d[] = { "info", "local", "remote" };
+  int i;
+  lc_env(&env, items, lc_items(items, 5, "hello", 5), 0);
+  queue_mess("hellO", 5, env.s, env.len, id);
+  for (i = 0; i < 3; ++i) {
+    snprintf(p, sizeof p, "%s/%s/%s", qd, d[i], id);
+    put(p, "Tjoe@me.test\0", 13);
+  }
+  snprintf(p, sizeof p, "%s/bounce/%s", qd, strchr(id, '/') + 1);
+  put(p, "old paragraph\n", 14);
+  is_int(todo_process(qd, id, &rw, &r), 0, "torn, stale files: returns 0");
+  is_int(r.status, TODO_TORN, "torn, stale files: torn");
+  ok(!exists("info/%s", id) && !exists("local/%s", id) && !exists("remote/%s", id) &&
+     !exists("bounce/%s", strchr(id, '/') + 1), "torn: stale info, local, remote, bounce removed");
+  todo_clean(qd, id);
+  stralloc_free(&env);
+  stralloc_free(&r.sender);
+}
+
+static void test_lc(void)
+{
+  static const char m[] = "Received: (qmail 1 invoked by uid 1 id 1.000000000.2); x\nSubject: x\n\nhello\n";
+  size_t n = sizeof m - 1;
+  char *big = malloc(200000), *big2 = malloc(200000), flip[sizeof m];
+  if (!big || !big2) exit(2);
+  for (size_t i = 0; i < 200000; ++i) big[i] = (char)('a' + i % 26);
+  memcpy(big2, big, 200000);
+  memcpy(flip, m, sizeof m);
+  flip[20] ^= 1;
+  lc_case(m, n, m, n, 0, TODO_DONE, "lc: whole message preprocessed");
+  lc_case(m, n, m, n - 1, 0, TODO_TORN, "lc: truncated by one byte");
+  lc_case(m, n, m, 0, 0, TODO_TORN, "lc: empty message file");
+  lc_case(m, n - 1, m, n, 0, TODO_TORN, "lc: one byte longer");
+  lc_case(m, n, flip, n, 0, TODO_TORN, "lc: one bit flipped, same length");
+  lc_case(big, 200000, big, 200000, 0, TODO_DONE, "lc: 200 KB whole (several reads)");
+  big2[199999] ^= 0x20;
+  lc_case(big, 200000, big2, 200000, 0, TODO_TORN, "lc: 200 KB, last byte changed");
+  lc_case(m, n, flip, n, 1, TODO_TORN, "lc: torn with 8000 recipients (files begun, dropped)");
+  lc_case(m, n, m, n, 1, TODO_DONE, "lc: whole with 8000 recipients");
+  free(big);
+  free(big2);
+  test_lc_stale();
+  LC_BAD("l5\0", "lc: l without c");
+  LC_BAD("c00000000\0", "lc: c without l");
+  LC_BAD("l5\0c0000000A\0", "lc: c in uppercase");
+  LC_BAD("l5\0c0000000\0", "lc: c of seven digits");
+  LC_BAD("l5\0c000000000\0", "lc: c of nine digits");
+  LC_BAD("l5\0c0000000g\0", "lc: c not hex");
+  LC_BAD("l\0c00000000\0", "lc: empty l");
+  LC_BAD("l5x\0c00000000\0", "lc: l not a number");
+  LC_BAD("l-5\0c00000000\0", "lc: negative l");
+  LC_BAD("l99999999999999999999\0c00000000\0", "lc: l overflow");
+  LC_BAD("l5\0l5\0c00000000\0", "lc: l twice");
+  LC_BAD("l5\0c00000000\0c00000000\0", "lc: c twice");
+}
+
 static void test_stale(void)
 {
   char id[64], p[1024], rel[128];
@@ -344,6 +485,7 @@ int main(void)
   test_nomess();
   test_trace();
   test_bad();
+  test_lc();
   test_stale();
   test_norcpt();
   test_toolong();
