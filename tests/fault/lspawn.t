@@ -49,8 +49,8 @@
 #     nothing of it in new/ or tmp/, the mbox back to its old bytes, and a
 #     retry delivers it.
 # Kill points: every syscall but L2's memory calls and the shared counts is
-# run (about 250 in all); ~30 s here on a loaded 2-core machine, the
-# sanitizer build about 3 times that.
+# run (about 340 in all, L2 270 of them); ~40 s here on a loaded 2-core
+# machine, the sanitizer build about twice that.
 # TAP on stdout; BUILD=build|build-san picks the binaries.
 . "$(dirname "$0")/../lib/common.sh"
 case $BUILD in /*) B=$BUILD ;; *) B=$SRCDIR/$BUILD ;; esac
