@@ -16,12 +16,17 @@
 #  6. a daemon started by hand (-t 2) against hostile clients: one that
 #     stalls gets 52, garbage 81, an address over maxaddress 11, an
 #     envelope over 16 MB 91, one that dies mid-message or mid-envelope
-#     nothing; none of them leaves a file in todo/, intd/ or mess/; a good
+#     nothing; none of them leaves a file in todo/, intd/ or mess/; a
+#     daemon killed while qmail-inject is mid-message makes it exit 111
+#     "qq crashed"; a good
 #     client gets 0 and its todo/ envelope carries l and c matching mess/;
 #  7. a todo/ whose mess/ has another length or crc32c than its l and c
 #     items say (a power cut before the flush) is logged and never
 #     delivered (qmail-send's check, hub/send/todo.c).
 . "$(dirname "$0")/../lib/common.sh"
+# a long script (about 300 hub messages, a 16 MB envelope): twice hub.sh's
+# default budget for its waits
+case ${BUILD:-} in *-san) HUB_BUDGET=${HUB_BUDGET:-960} ;; *) HUB_BUDGET=${HUB_BUDGET:-480} ;; esac
 . "$SRCDIR/tests/lib/hub.sh"
 hub_skip_unless_built
 diag() { echo "# $*"; }
@@ -217,6 +222,29 @@ is "$(raw bigenv)" "2:91," "an envelope over 16 MB gets 91"
 is "$(left)" 0 "and leaves no file"
 raw diemsg > /dev/null; raw dieenv > /dev/null
 wait_until [ "$(left)" = 0 ]; ok $? "clients that die mid-message and mid-envelope leave no file"
+# a daemon that dies (kill -9) while qmail-inject is mid-message: the
+# client says "qq crashed", temporary (111); then a new daemon (both
+# with the default idle time: qmail-inject sends nothing before 16 KB)
+kill "$QD"; wait "$QD" 2>/dev/null
+"${AS[@]}" "$HUB/bin/qmail-queued" < /dev/null 2> "$T/qd.err" & QD=$!
+_pids+=("$QD")
+wait_until [ -S "$SOCK" ]; ok $? "qmail-queued restarted with the default idle time"
+mkfifo "$T/slow"
+"$HUB/bin/qmail-inject" "alice@$ME" < "$T/slow" > "$T/crash.out" 2>&1 & ip=$!
+exec 7> "$T/slow"
+printf 'Subject: crash\n\nfirst line\n' >&7
+begun() { [ -n "$(find "$HUB/queue/mess" -type f)" ]; }  # (its bytes wait in the daemon's buffer)
+wait_until begun
+ok $? "qmail-inject is connected (its mess/ file made)"
+kill -9 "$QD"; wait "$QD" 2>/dev/null
+printf 'rest\n' >&7; exec 7>&-
+wait "$ip"; rc=$?
+is "$rc $(cat "$T/crash.out")" "111 qmail-inject: fatal: qq crashed (#4.3.0)" "the daemon died mid-message: qmail-inject exits 111, qq crashed"
+find "$HUB/queue/mess" "$HUB/queue/pid" -type f -delete   # its garbage (the 36 h cleanup's)
+rm -f "$SOCK"
+"${AS[@]}" "$HUB/bin/qmail-queued" < /dev/null 2> "$T/qd.err" & QD=$!
+_pids+=("$QD")
+wait_until [ -S "$SOCK" ]; ok $? "a new daemon started"
 is "$(raw good)" "1:0," "a good client gets 0"
 t=$(find "$HUB/queue/todo" -type f | head -1)
 m=$HUB/queue/mess/${t#"$HUB/queue/todo/"}
