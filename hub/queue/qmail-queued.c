@@ -380,10 +380,15 @@ static void setup(int argc, char **argv)
   for (i = 0; i < QQD_CLIENTS; ++i) cl[i].fd = -1;
 }
 
-/* stop: commit what is ready; the socket goes (the lock says it is ours) */
+/* stop: commit what is ready, undo what is not (those clients get no
+ * reply: "qq crashed", temporary); the socket goes (the lock says it is
+ * ours) */
 static void __attribute__((noreturn)) stop(void)
 {
+  int i;
   commit();
+  for (i = 0; i < QQD_CLIENTS; ++i)
+    if (cl[i].fd >= 0) qw_cleanup(&cl[i].w);
   if (fchdir(queuefd) == 0 && chdir("..") == 0) unlink(QQ_SOCKET);
   _exit(0);
 }

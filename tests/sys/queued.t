@@ -18,7 +18,7 @@
 #     envelope over 16 MB 91, one that dies mid-message or mid-envelope
 #     nothing; none of them leaves a file in todo/, intd/ or mess/; a
 #     daemon killed while qmail-inject is mid-message makes it exit 111
-#     "qq crashed"; a good
+#     "qq crashed"; on SIGTERM an unfinished client's files go; a good
 #     client gets 0 and its todo/ envelope carries l and c matching mess/;
 #  7. a todo/ whose mess/ has another length or crc32c than its l and c
 #     items say (a power cut before the flush) is logged and never
@@ -266,8 +266,14 @@ is "$(cat "$T/lc.out")" "True True" "its envelope's l and c items match mess/ (l
 like "$(tr '\0' ' ' < "$t")" "^u[0-9]+ p[0-9]+ i[0-9.]+ l[0-9]+ c[0-9a-f]{8} Fa@b Tc@d  $" "envelope: u p i l c, then the envelope as sent"
 find "$HUB/queue/todo" "$HUB/queue/intd" "$HUB/queue/mess" -type f -delete
 is "$(raw "to:alice@$ME") $(raw "to:alice@$ME")" "1:0, 1:0," "two more messages queued for alice"
+L=$(left)
+raw stall > "$T/stall.out" & rp=$!
+more() { [ "$(left)" -gt "$L" ]; }
+wait_until more; ok $? "a client mid-message when SIGTERM comes"
 kill "$QD"; wait "$QD" 2>/dev/null
 ok "$([ ! -e "$SOCK" ]; echo $?)" "SIGTERM: the daemon removes its socket"
+wait "$rp"
+is "$(cat "$T/stall.out") $(left)" "none $L" "the client gets no reply (qq crashed), its file is removed, the committed ones stay"
 
 # ---- 7. a todo/ whose mess/ does not match l and c is never delivered ----
 # (what a power cut before the batch's flush can leave: hub/send/todo.c).
