@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <openssl/crypto.h>
 #include <openssl/ssl.h>
@@ -13,10 +14,13 @@
 #include "q_sa.h"
 #include "q_tls.h"
 
+static struct tls *pre_srv;       /* the context the children share (qtls_preload) */
+
 int qtls_havecert(void)
 {
   stralloc path = {0};
   int fd;
+  if (pre_srv) return 1;   /* built from it just before the fork */
   if (!control_path(&path, QTLS_CERT)) { errno = ENOMEM; return -1; }
   fd = open(path.s, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   stralloc_free(&path);
@@ -130,6 +134,57 @@ int qtls_server(struct qtls *t, struct tls_config *cfg, stralloc *why)
   tls_config_free(cfg);
   if (r < 0 && t->srv) { tls_free(t->srv); t->srv = 0; }
   return r;
+}
+
+/* ---- preload (a listener's, hub/servers/srvfork.h) ---- */
+
+static struct stat pre_cert, pre_ciph;
+static int pre_tried;
+
+/* same: a and b are the same version of a file (or both missing) */
+static int same(const struct stat *a, const struct stat *b)
+{
+  return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+         a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+         a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+/* look: stat control/name into st; a missing or unreadable one is all 0 */
+static void look(const char *name, struct stat *st)
+{
+  stralloc path = {0};
+  memset(st, 0, sizeof *st);
+  if (control_path(&path, name) && stat(path.s, st) == -1) memset(st, 0, sizeof *st);
+  stralloc_free(&path);
+}
+
+void qtls_preload(void (*adjust)(struct tls_config *))
+{
+  struct stat c, k;
+  struct tls_config *cfg;
+  struct qtls t;
+  stralloc why = {0};
+  look(QTLS_CERT, &c);
+  look(QTLS_CIPHERS, &k);
+  if (pre_tried && same(&c, &pre_cert) && same(&k, &pre_ciph)) return;
+  pre_tried = 1;
+  pre_cert = c;
+  pre_ciph = k;
+  if (pre_srv) { tls_free(pre_srv); pre_srv = 0; }
+  if (lib_init() < 0 || !c.st_ino) return;   /* no certificate: nothing to share */
+  if (qtls_config(&cfg, &why) < 0) { stralloc_free(&why); return; }
+  if (adjust) adjust(cfg);
+  if (qtls_server(&t, cfg, &why) == 0) pre_srv = t.srv;
+  stralloc_free(&why);
+}
+
+int qtls_preloaded(struct qtls *t)
+{
+  if (!pre_srv) return 0;
+  memset(t, 0, sizeof *t);
+  t->rfd = t->wfd = -1;
+  t->srv = pre_srv;
+  return 1;
 }
 
 /* the transport: io_read/io_write within the limits in force */

@@ -12,7 +12,8 @@
  * Protocols: TLS 1.2 and TLS 1.3, nothing older.
  *
  * A server loads its context only when a client asks for TLS: tls_init and
- * the key cost milliseconds that a plain session should not pay. Before
+ * the key cost milliseconds that a plain session should not pay; or its
+ * listener preloads it once for all sessions (qtls_preload). Before
  * that, qtls_havecert says cheaply whether the certificate can be read.
  *
  * The connection reads and writes the descriptors through callbacks that
@@ -50,7 +51,8 @@ struct qtls {
 };
 
 /* qtls_havecert: can control/servercert.pem be opened for reading? 1 yes,
- * 0 it does not exist, -1 it cannot be read (errno). Reads nothing. */
+ * 0 it does not exist, -1 it cannot be read (errno). Reads nothing; with a
+ * preloaded context (below), 1 without a look. */
 int qtls_havecert(void);
 
 /* qtls_config: a server config from the control files (certificate and
@@ -62,6 +64,19 @@ int qtls_config(struct tls_config **cfg, stralloc *why);
 /* qtls_server: t->srv configured from cfg (which it frees, having wiped
  * the key copies in it). 0 ok, -1 with why. */
 int qtls_server(struct qtls *t, struct tls_config *cfg, stralloc *why);
+
+/* Preload, for a listener that forks its sessions (hub/servers/srvfork.h):
+ * qtls_preload builds the server context once (tls_init, certificate and
+ * key parsed, adjust applied to the config, e.g. client certificates),
+ * kept for the children; called again before each fork it costs two
+ * stat calls and builds the context anew only when control/servercert.pem
+ * or tlsserverciphers changed (inode, size, mtime, ctime). A context that
+ * cannot be built is no preload: each session then loads its own and
+ * reports the error as before. qtls_preloaded: t set up with the
+ * preloaded context (1), or nothing preloaded (0: qtls_config and
+ * qtls_server as usual). */
+void qtls_preload(void (*adjust)(struct tls_config *));
+int qtls_preloaded(struct qtls *t);
 
 /* qtls_accept: the handshake on rfd/wfd. rlim/wlim are the limits for the
  * session after it; the handshake itself ends at the earlier of their

@@ -205,6 +205,7 @@ static int prepare(void)
   stralloc why = {0};
   struct tls_config *cfg;
   if (tlsready) return 0;
+  if (qtls_preloaded(&tls)) { tlsready = 1; return 0; }   /* the listener's */
   if (qtls_config(&cfg, &why) < 0 || qtls_server(&tls, cfg, &why) < 0) {
     err_print("alert", 0, "TLS not available: ", why.len ? why.s : "out of memory", (const char *)0);
     stralloc_free(&why);
@@ -214,6 +215,9 @@ static int prepare(void)
   tlsready = 1;
   return 0;
 }
+
+/* preload: the listener's TLS context, shared by its sessions (q_tls.h) */
+static void preload(void) { qtls_preload(0); }
 
 /* handshake: on fds 0 and 1; a failure is logged and ends the session */
 static void handshake(void)
@@ -555,7 +559,7 @@ static void split(void)
 int main(int argc, char **argv)
 {
   progname = "qmail-popup";
-  srvfork(progname, 0);   /* $SERVE: listen as root, return per connection (srvfork.h) */
+  srvfork(progname, preload);   /* $SERVE: listen as root, return per connection (srvfork.h) */
   signal(SIGPIPE, SIG_IGN);
   buffer_init(&in, (ssize_t (*)())read_op, 0, inbuf, sizeof inbuf);
   buffer_init(&out, (ssize_t (*)())write_op, 1, outbuf, sizeof outbuf);

@@ -232,17 +232,29 @@ static void tls_refused(const stralloc *why)
   refuselog(&r);
 }
 
-/* tls_begin: certificate, key and ciphers; a client certificate asked for
- * but optional, its chain left to tls_relay (libtls would refuse a
- * self-signed one pinned by fingerprint); the handshake on fds 0 and 1. */
+/* tls_adjust: a client certificate asked for but optional, its chain
+ * left to tls_relay (libtls would refuse a self-signed one pinned by
+ * fingerprint) */
+static void tls_adjust(struct tls_config *cfg)
+{
+  tls_config_verify_client_optional(cfg);
+  tls_config_insecure_noverifycert(cfg);
+}
+
+/* tls_preload: in the listener (srvfork.h): the context for every session */
+static void tls_preload(void) { qtls_preload(tls_adjust); }
+
+/* tls_begin: certificate, key and ciphers (the listener's, else loaded
+ * here), tls_adjust; the handshake on fds 0 and 1. */
 static void tls_begin(void)
 {
   stralloc why = {0};
   struct tls_config *cfg;
-  if (qtls_config(&cfg, &why) < 0) tls_unavailable(&why);
-  tls_config_verify_client_optional(cfg);
-  tls_config_insecure_noverifycert(cfg);
-  if (qtls_server(&tls, cfg, &why) < 0) tls_unavailable(&why);
+  if (!qtls_preloaded(&tls)) {
+    if (qtls_config(&cfg, &why) < 0) tls_unavailable(&why);
+    tls_adjust(cfg);
+    if (qtls_server(&tls, cfg, &why) < 0) tls_unavailable(&why);
+  }
   if (qtls_accept(&tls, 0, 1, &lim, &lim, &why) < 0) {
     int code = errno == ETIMEDOUT ? 111 : tls.eof ? 0 : 100;
     tls_refused(&why);
@@ -309,7 +321,7 @@ int main(void)
   stralloc kept = {0};
   unsigned long n, maxpkgs;
   progname = "qmail-qmtpd";
-  srvfork(progname, 0);   /* $SERVE: listen, return per connection (srvfork.h) */
+  srvfork(progname, qmtps() ? tls_preload : 0);   /* $SERVE: listen, return per connection (srvfork.h) */
   signal(SIGPIPE, SIG_IGN);
   perip_gate(progname, 0);   /* docs/limits.md: PERIP */
   config(&pol);

@@ -725,7 +725,7 @@ static void read_env(void)
 int main(int argc, char **argv)
 {
   progname = "qmail-smtpd";
-  srvfork(progname, 0);   /* $SERVE: listen, return per connection (srvfork.h) */
+  srvfork(progname, smtptls_preload);   /* $SERVE: listen, return per connection (srvfork.h) */
   signal(SIGPIPE, SIG_IGN);
   perip_gate(progname, smtptls_implicit() ? 0 :   /* SMTPS: no cleartext */
              "421 too many connections from your address (#4.7.0)\r\n");   /* docs/limits.md: PERIP */

@@ -40,6 +40,7 @@ int smtptls_prepare(void)
   stralloc why = {0};
   struct tls_config *cfg;
   if (prepared) return 0;
+  if (qtls_preloaded(&tls)) { prepared = 1; return 0; }   /* the listener's */
   if (qtls_config(&cfg, &why) < 0 || qtls_server(&tls, cfg, &why) < 0) {
     err_print("alert", 0, "TLS not available: ", why.len ? why.s : "out of memory", (const char *)0);
     stralloc_free(&why);
@@ -49,6 +50,8 @@ int smtptls_prepare(void)
   prepared = 1;
   return 0;
 }
+
+void smtptls_preload(void) { qtls_preload(0); }
 
 /* log_fail: one refusal line: no reply was sent ("-"), the reason */
 static void log_fail(const stralloc *why)

@@ -34,6 +34,10 @@ int smtptls_active(void);
  * control/servercert.pem readable (checked once; an unreadable one is
  * logged once). */
 int smtptls_offer(void);
+/* smtptls_preload: in the listener (srvfork.h), the context built once
+ * for all sessions and rebuilt when the certificate changes (q_tls.h,
+ * qtls_preload); smtptls_prepare then takes it. */
+void smtptls_preload(void);
 /* smtptls_prepare: load the certificate, key and ciphers. 0 ok; -1 logged
  * (the caller answers 454, or for SMTPS closes). */
 int smtptls_prepare(void);

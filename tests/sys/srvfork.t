@@ -14,7 +14,9 @@
 #    (and 5 under tcpserver: the check can see them)
 #  - on an installed hub: the services listen themselves (no tcpserver);
 #    RELAYCLIENT comes from the rules, never from the caller of qmailctl;
-#    PERIP holds; env/TCPSERVER 1 runs the classic tcpserver line.
+#    PERIP holds; TLS from the listener's preloaded context, a new
+#    certificate used without a restart, a broken one 454; env/TCPSERVER 1
+#    runs the classic tcpserver line.
 . "$(dirname "$0")/../lib/common.sh"
 . "$SRCDIR/tests/lib/hub.sh"
 hub_skip_unless_built
@@ -190,6 +192,35 @@ wait_until grep -q 220 "$T/held"
 like "$(python3 -c 'import socket,sys; s=socket.create_connection(("127.0.0.1", int(sys.argv[1])), 20); print(s.recv(512).decode())' "$SMTP")" \
   '^421 too many connections' "PERIP 1: a second connection from 127.0.0.1 gets 421"
 kill "$held"
+# TLS: the listener builds its context once (q_tls.h, qtls_preload): a
+# STARTTLS session's child does not read servercert.pem; a new certificate
+# counts at the next connection, without a restart
+fp() { printf 'EHLO x\r\nQUIT\r\n' | timeout 20 openssl s_client -starttls smtp -connect "127.0.0.1:$SMTP" 2>/dev/null |
+  openssl x509 -noout -fingerprint -sha256 2>/dev/null; }
+if command -v openssl > /dev/null && [ -f "$HUB/control/servercert.pem" ]; then
+  fp1=$(fp)
+  like "$fp1" "Fingerprint=" "STARTTLS works (the preloaded context)"
+  lst=$(ps -e -o pid=,pgid=,comm= | awk -v g="$g" '$2 == g && $3 == "qmail-smtpd" { print $1 }')
+  if command -v strace > /dev/null && strace -q -e trace=none true 2>/dev/null; then
+    strace -f -q -e trace=open,openat -o "$T/tls.strace" -p "$lst" 2> /dev/null & st=$!
+    wait_until eval "awk '/^TracerPid:/ { exit \$2 == 0 }' /proc/$lst/status"
+    fp > /dev/null; sleep 0.5; kill "$st"; wait "$st" 2>/dev/null
+    is "$(grep -c 'servercert\.pem' "$T/tls.strace")" 0 "a STARTTLS session does not open servercert.pem: the listener's context serves it"
+  else ok 0 "# skip no strace or no ptrace"; fi
+  "$HUB/bin/qmailctl" tlscert -f > /dev/null 2>&1
+  fp2=$(fp)
+  like "$fp2" "Fingerprint=" "after qmailctl tlscert -f: STARTTLS works"
+  ok "$([ "$fp1" != "$fp2" ]; echo $?)" "with the new certificate, without a restart"
+  printf 'junk\n' > "$HUB/control/servercert.pem"
+  like "$(python3 - "$SMTP" <<'PY'
+import smtplib, sys
+s = smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=30); s.ehlo("x")
+print(s.docmd("STARTTLS"))
+PY
+)" "454" "a broken certificate: 454 as before (no stale context)"
+else
+  for i in 1 2 3 4 5; do ok 0 "# skip no openssl or no certificate"; done
+fi
 hub_stop
 echo 1 > "$HUB/service/qmail-smtpd/env/TCPSERVER"
 started; ok $? "env/TCPSERVER 1: started"
