@@ -73,7 +73,8 @@
 # (as accept.sh), BUILD (build). Root on Debian 12, loopback only, random
 # ports (remote.sh's smtp-sink is on the peer kit's 2526; Postfix on its
 # 2525/6628). Every sub-benchmark stops what it started and removes its
-# cgroups; an interrupt is passed on to the one running.
+# cgroups; an interrupt (INT, TERM) is passed on to the one running as a
+# TERM (its own cleanup runs).
 # Output: the table on stdout and in $BUILD/bench/goals.txt, the
 # sub-reports in $BUILD/bench/goals/ (accept.txt, local.txt, remote.txt and
 # their logs).
@@ -101,19 +102,22 @@ rm -rf "$SUB"; mkdir -p "$SUB" || die "cannot make $SUB"
 sub_pid=''
 cleanup() {
   trap - EXIT INT TERM
-  if [ -n "$sub_pid" ]; then kill -INT "$sub_pid" 2>/dev/null; wait "$sub_pid" 2>/dev/null; fi
+  # TERM, not INT: a benchmark started in the background (&) by a script
+  # ignores SIGINT and could not trap it
+  if [ -n "$sub_pid" ]; then kill -TERM "$sub_pid" 2>/dev/null; wait "$sub_pid" 2>/dev/null; fi
 }
 trap cleanup EXIT
 trap 'echo "goals.sh: interrupted, cleaning up" >&2; exit 130' INT TERM
 
 # sub NAME ENV...: run tests/bench/NAME.sh with those settings, its report
-# in $SUB/NAME.txt and its output in $SUB/NAME.log; bounded by TIMEOUT (an
-# INT first, so that it cleans up, then a KILL a minute later)
+# in $SUB/NAME.txt and its output in $SUB/NAME.log; bounded by TIMEOUT (a
+# TERM first, which the benchmark traps to clean up, then a KILL a minute
+# later)
 sub() {
   local name=$1 rc; shift
   log "$name.sh $*  (log: $SUB/$name.log)"
   env BENCH_OUTDIR="$SUB" BUILD="$BUILD" "$@" \
-    timeout -s INT -k 60 "$TIMEOUT" bash "$top/tests/bench/$name.sh" > "$SUB/$name.log" 2>&1 &
+    timeout -s TERM -k 60 "$TIMEOUT" bash "$top/tests/bench/$name.sh" > "$SUB/$name.log" 2>&1 &
   sub_pid=$!
   wait "$sub_pid"; rc=$?; sub_pid=''
   [ "$rc" = 0 ] || note "$name.sh exited $rc (end of $SUB/$name.log: $(tail -n 3 "$SUB/$name.log" | paste -sd'|' -))"
