@@ -39,12 +39,12 @@
 #include "pop3box.h"
 #include "pop3cmd.h"
 #include "pop3msg.h"
+#include "srvconf.h"
 
 #define POP3D_LINEMAX 512
 #define POP3D_SKIPMAX 65536
 #define POP3D_BADMAX 3
 #define POP3D_TIMEOUT 600
-#define POP3D_TIMEOUT_MAX 86400
 
 static struct io_limits lim;
 static char inspace[4096];
@@ -108,14 +108,14 @@ static void early(const char *reply, const char *what, int e)
   _exit(0);
 }
 
-static void limit_failed(const char *name, const char *why) __attribute__((noreturn));
-static void limit_failed(const char *name, const char *why)
+/* refuse_controls: srvconf.h has logged the unusable setting */
+static void refuse_controls(void) __attribute__((noreturn));
+static void refuse_controls(void)
 {
-  stralloc l = {0};
-  if (!stralloc_copys(&l, "cannot use control/") || !stralloc_cats(&l, name)
-      || !stralloc_cats(&l, ": ") || !stralloc_cats(&l, why) || !stralloc_0(&l))
-    early("[SYS/TEMP] out of memory", "out of memory", 0);
-  early("[SYS/TEMP] unable to read controls", l.s, 0);
+  err("[SYS/TEMP] unable to read controls");
+  lim.deadline_ms = 0;
+  buffer_flush(&out);
+  _exit(0);
 }
 
 /* read_op: flush held replies unless input is already waiting, so a
@@ -134,12 +134,10 @@ static ssize_t read_op(int fd, char *buf, size_t len, void *b)
 
 static void config(void)
 {
-  unsigned long t = POP3D_TIMEOUT;
-  limit_onfail(limit_failed);
-  if (control_readnum(&t, "timeoutpop3d", 1) < 0) limit_failed("timeoutpop3d", control_strerror(errno));
-  if (t > POP3D_TIMEOUT_MAX) limit_failed("timeoutpop3d", control_strerror(ERANGE));
-  lim.timeout_ms = (int)t * 1000;
-  lim.deadline_ms = io_now_ms() + (long long)limit_get(LIM_SESSION) * 1000;
+  srvconf_onfail(refuse_controls);   /* settings: srvconf.h */
+  limit_onfail(srvconf_fail);
+  lim.timeout_ms = srvconf_timeout("timeoutpop3d", POP3D_TIMEOUT);
+  lim.deadline_ms = srvconf_deadline();
 }
 
 static void warn_entry(const char *what, const char *name, int e)

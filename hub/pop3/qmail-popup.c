@@ -55,12 +55,12 @@
 #include "refuselog.h"
 #include "srvfork.h"
 #include "smtpauth.h"
+#include "srvconf.h"
 
 #define POPUP_LINE 1024         /* a command line with its CRLF */
 #define POPUP_CMDS 30           /* commands before a login */
 #define POPUP_USER 256          /* a login name */
 #define POPUP_TIMEOUT 600       /* default control/timeoutpop3d, seconds */
-#define POPUP_TIMEOUT_MAX 86400
 #define POPUP_USER_IDS "qmaild" /* as root, the ids of the half that talks to the client */
 
 static char inbuf[POPRELAY_BUF], outbuf[4096];
@@ -172,9 +172,8 @@ static void __attribute__((noreturn)) die_control(const char *name)
   leave(111);
 }
 
-static void __attribute__((noreturn)) die_limit(const char *name, const char *why)
+static void __attribute__((noreturn)) refuse_controls(void)
 {
-  err_print("alert", 0, "cannot use control/", name, ": ", why, (const char *)0);
   reply("-ERR unable to read controls");
   leave(111);
 }
@@ -503,14 +502,10 @@ static void session(void)
 
 static void read_controls(void)
 {
-  unsigned long t = POPUP_TIMEOUT, s;
-  limit_onfail(die_limit);
-  s = limit_get(LIM_SESSION);
-  if (s > 86400UL * 365) s = 86400UL * 365;
-  in_lim.deadline_ms = out_lim.deadline_ms = io_now_ms() + (long long)s * 1000;
-  if (control_readnum(&t, "timeoutpop3d", 1) < 0) die_control("timeoutpop3d");
-  if (t > POPUP_TIMEOUT_MAX) { errno = ERANGE; die_control("timeoutpop3d"); }
-  in_lim.timeout_ms = out_lim.timeout_ms = (int)t * 1000;
+  srvconf_onfail(refuse_controls);   /* settings: srvconf.h */
+  limit_onfail(srvconf_fail);
+  in_lim.deadline_ms = out_lim.deadline_ms = srvconf_deadline();
+  in_lim.timeout_ms = out_lim.timeout_ms = srvconf_timeout("timeoutpop3d", POPUP_TIMEOUT);
   if (control_readnum(&maxfail, "authfailures", 1) < 0) die_control("authfailures");
   if (control_readulong(&basedelay, "authdelay") < 0) die_control("authdelay");
 }

@@ -1,4 +1,4 @@
-/* nsconf.c: settings of the netstring servers and their refusal (see
+/* nsconf.c: the netstring servers' refusal of an unusable setting (see
  * nsconf.h). */
 #include <errno.h>
 #include <stdlib.h>
@@ -9,8 +9,10 @@
 #include "q_control.h"
 #include "q_err.h"
 #include "q_io.h"
+#include "q_limits.h"
 #include "q_netstring.h"
 #include "nsconf.h"
+#include "srvconf.h"
 
 /* refuse: one Z netstring to the client, then drain its input a moment so
  * that closing does not reset the connection before it reads the reply */
@@ -30,31 +32,14 @@ static void refuse(void)
   _exit(111);
 }
 
+void nsconf_init(void)
+{
+  srvconf_onfail(refuse);
+  limit_onfail(srvconf_fail);
+}
+
 void nsconf_fail(const char *name, const char *why)
 {
-  err_print("alert", 0, "cannot use control/", name, ": ", why, (const char *)0);
-  refuse();
-}
-
-static void fail_errno(const char *name) __attribute__((noreturn));
-static void fail_errno(const char *name) { nsconf_fail(name, control_strerror(errno)); }
-
-int nsconf_timeout(const char *name, unsigned long def)
-{
-  unsigned long t = def;
-  if (control_readnum(&t, name, 1) < 0) fail_errno(name);
-  if (t > NSCONF_TIMEOUT_MAX) t = NSCONF_TIMEOUT_MAX;
-  return (int)t * 1000;
-}
-
-unsigned long nsconf_databytes(void)
-{
-  const char *x = getenv("DATABYTES");
-  unsigned long db = 0;
-  if (control_readulong(&db, "databytes") < 0) fail_errno("databytes");
-  if (x && control_scanulong(x, strlen(x), &db) < 0) {
-    err_print("alert", 0, "cannot use $DATABYTES: ", control_strerror(errno), (const char *)0);
-    refuse();
-  }
-  return db;
+  srvconf_onfail(refuse);
+  srvconf_fail(name, why);
 }

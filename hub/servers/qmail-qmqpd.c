@@ -52,6 +52,7 @@
 #include "nsread.h"
 #include "rcptcheck.h"
 #include "received.h"
+#include "srvconf.h"
 #include "srvfork.h"
 
 #define TIMEOUT_DEFAULT 60
@@ -77,10 +78,10 @@ static int rcpt_known(void *ctx, const char *a, size_t len)
 static void config(struct nsr_policy *p)
 {
   const char *name;
-  limit_onfail(nsconf_fail);
-  lim.timeout_ms = nsconf_timeout("timeoutqmqpd", TIMEOUT_DEFAULT);
-  lim.deadline_ms = io_now_ms() + (long long)limit_get(LIM_SESSION) * 1000;
-  p->databytes = nsconf_databytes();
+  nsconf_init();
+  lim.timeout_ms = srvconf_timeout("timeoutqmqpd", TIMEOUT_DEFAULT);
+  lim.deadline_ms = srvconf_deadline();
+  p->databytes = srvconf_databytes();
   p->msgcap = limit_get(LIM_NETSTRING);
   p->blockcap = 0;
   p->maxaddr = limit_get(LIM_ADDR);

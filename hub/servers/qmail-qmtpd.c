@@ -78,6 +78,7 @@
 #include "rcpthosts.h"
 #include "received.h"
 #include "refuselog.h"
+#include "srvconf.h"
 #include "srvfork.h"
 #include "tlsclients.h"
 
@@ -108,9 +109,9 @@ static size_t blockcap(size_t msgcap, unsigned long maxrcpts, size_t maxaddr)
 
 static void config_limits(void)
 {
-  limit_onfail(nsconf_fail);
-  lim.timeout_ms = nsconf_timeout("timeoutqmtpd", TIMEOUT_DEFAULT);
-  lim.deadline_ms = io_now_ms() + (long long)limit_get(LIM_SESSION) * 1000;
+  nsconf_init();
+  lim.timeout_ms = srvconf_timeout("timeoutqmtpd", TIMEOUT_DEFAULT);
+  lim.deadline_ms = srvconf_deadline();
 }
 
 static int rcpt_ok(void *ctx, const char *a, size_t len)
@@ -134,7 +135,7 @@ static void config(struct nsr_policy *p)
   unsigned long db;
   const char *name;
   config_limits();
-  db = nsconf_databytes();
+  db = srvconf_databytes();
   relayclient = getenv("RELAYCLIENT");
   if (rcpthosts_init() < 0) die_control("rcpthosts");
   if (rcptcheck_init(&name) < 0) die_control(name);

@@ -22,7 +22,9 @@
  *   maxhops         Received/Delivered-To lines (100): that many -> 554 5.4.6
  *   maxheader, maxheaderfield  header block / one field: more -> 552 5.3.4
  *   timeoutsession  whole session, seconds (1800): -> 451 4.4.2, exit
- *   control/timeoutsmtpd  per read, seconds (300; 0: none): -> 451 4.4.2, exit
+ *   control/timeoutsmtpd  per read, seconds (300; 1 to 86400): -> 451 4.4.2, exit
+ *   (timeouts, timeoutsession, databytes: read as every server reads them,
+ *   srvconf.h)
  *   control/databytes or $DATABYTES  message bytes (0 = no cap) -> 552 5.3.4
  *
  * RCPT for a local address nobody takes: 550 5.1.1, or 451 4.3.0 when the
@@ -67,6 +69,7 @@
 #include "smtpcmd.h"
 #include "smtpdata.h"
 #include "smtptls.h"
+#include "srvconf.h"
 
 #define IOBUF 16384
 #define LINGER_MS 1000
@@ -169,17 +172,12 @@ static void die_io(int eof)
   if (!eof && errno == ETIMEDOUT) die_timeout();
   die(eof ? 0 : 111, 0, 0);
 }
-/* die_config: control/NAME is present but unusable (why): one log line
- * naming it and 421 to the client, never a silent default. It is also the
- * q_limits failure hook. */
-static void die_config(const char *name, const char *why) __attribute__((noreturn));
-static void die_config(const char *name, const char *why)
-{
-  err_print("alert", 0, "cannot use control/", name, ": ", why, (const char *)0);
-  die(111, "421 4.3.0 unable to read controls", 0);
-}
+/* refuse_controls: a setting is present but unusable: srvconf.h has
+ * logged the line naming it; 421 to the client, never a silent default. */
+static void refuse_controls(void) __attribute__((noreturn));
+static void refuse_controls(void) { die(111, "421 4.3.0 unable to read controls", 0); }
 static void die_control(const char *name) __attribute__((noreturn));
-static void die_control(const char *name) { die_config(name, control_strerror(errno)); }
+static void die_control(const char *name) { srvconf_fail(name, control_strerror(errno)); }
 
 /* ---- transaction state ---------------------------------------------- */
 
@@ -668,28 +666,14 @@ static void read_names(void)
   if (!stralloc_0(&me) || !stralloc_0(&greeting)) die_nomem();
 }
 
-/* read_databytes: control/databytes, overridden by $DATABYTES; junk in
- * either is a temporary failure. */
-static void read_databytes(void)
-{
-  const char *e = getenv("DATABYTES");
-  if (control_readulong(&databytes, "databytes") < 0) die_control("databytes");
-  if (e && control_scanulong(e, strlen(e), &databytes) < 0) {
-    err_print("alert", 0, "cannot use $DATABYTES: ", control_strerror(errno), (const char *)0);
-    die(111, "421 4.3.0 unable to read controls", 0);
-  }
-}
-
 static void read_controls(char **args)
 {
-  unsigned long t = 300;
   const char *name;
   int r;
   read_names();
   if (control_rldef(&localiphost, "localiphost", me.s) < 0) die_control("localiphost");
-  if (control_readulong(&t, "timeoutsmtpd") < 0) die_control("timeoutsmtpd");
-  in_lim.timeout_ms = out_lim.timeout_ms = t > 2000000 ? 2000000000 : (int)(t * 1000);
-  read_databytes();
+  in_lim.timeout_ms = out_lim.timeout_ms = srvconf_timeout("timeoutsmtpd", 300);
+  databytes = srvconf_databytes();
   r = control_readlist(&bmf, "badmailfrom");
   if (r < 0) die_control("badmailfrom");
   if (r == 0) bmf.len = 0;
@@ -701,17 +685,15 @@ static void read_controls(char **args)
 
 static void read_limits(void)
 {
-  unsigned long s;
-  limit_onfail(die_config);
-  s = limit_get(LIM_SESSION);
+  srvconf_onfail(refuse_controls);   /* settings: srvconf.h */
+  limit_onfail(srvconf_fail);
   maxline = limit_get(LIM_SMTPLINE);
   maxaddr = limit_get(LIM_ADDR);
   maxrcpt = limit_get(LIM_RCPTS);
   maxhops = limit_get(LIM_HOPS);
   maxheader = limit_get(LIM_HEADER);
   maxfield = limit_get(LIM_HEADERLINE);
-  if (s > 86400UL * 365) s = 86400UL * 365;
-  in_lim.deadline_ms = out_lim.deadline_ms = io_now_ms() + (long long)s * 1000;
+  in_lim.deadline_ms = out_lim.deadline_ms = srvconf_deadline();
 }
 
 static void read_env(void)
