@@ -41,7 +41,7 @@ serve() {
       CONCURRENCY="$conc" "$@" "$U" serve 2> "$log" &
     SPID=$!
     _pids+=("$SPID")
-    wait_until grep -q 'status: 0/' "$log"
+    wait_until grep -qs 'status: 0/' "$log"
     kill -0 "$SPID" 2>/dev/null && return 0
     grep -q 'unable to bind' "$log" || return 1
   done
