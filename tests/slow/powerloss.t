@@ -28,7 +28,8 @@
 # docs/powerloss.md: the model, its limits, the findings.
 # Settings: PL_ROUNDS (journal nojournal), PL_CUTS (3), PL_SUBSETS (subset
 # and torn images per cut point, 2), PL_SEED (random), PL_LOAD (seconds of load before
-# the earliest cut, 2; the cut comes up to 3 s later).
+# the earliest cut, 2; the cut comes up to 3 s later), PL_KEEP (a directory:
+# failed images and their round's log are copied there).
 # TAP on stdout; BUILD=build|build-san picks the hub's binaries.
 
 . "$(dirname "$0")/../lib/common.sh"
@@ -244,6 +245,13 @@ one_image() {
   is "$rc $(echo "$res" | sed -n '1s/.* garbled \([0-9]*\) missing \([0-9]*\)/garbled \1 missing \2/p')" "0 garbled 0 missing 0" \
      "$l: every acknowledged message delivered, none garbled ($(echo "$res" | head -1))"
   umountdisk; losetup -d "$loop"
+  # PL_KEEP=DIR: a failed image is kept there (with its round's log, for
+  # crashimg.py dump), to be examined after the run
+  if [ -n "${PL_KEEP:-}" ] && [ "$_fail" != "${_failbefore:-0}" ]; then
+    mkdir -p "$PL_KEEP" && cp "$img" "$PL_KEEP/${l//[@\/]/-}.img" && cp -n "$D/log" "$PL_KEEP/${l%%@*}.log"
+    echo "# $l: image kept in $PL_KEEP"
+  fi
+  _failbefore=$_fail
 }
 
 NCUTS=${PL_CUTS:-3}
