@@ -11,6 +11,7 @@
 #include "bounce.h"
 #include "finish.h"
 #include "qname.h"
+#include "report.h"
 #include "retry.h"
 #include "slog.h"
 #include "channel.h"
@@ -52,6 +53,7 @@ void settle(struct msg *m, int c)
   char p[QNAME_MAX];
   int r;
   long long t = now(), nx;
+  report_flush();  /* the file must show every failure as done */
   fname(p, ch[c].dir, m->id);
   r = chanfile_alldone(p);
   if (r == 1 || (r == -1 && errno == ENOENT)) {

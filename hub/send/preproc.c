@@ -31,7 +31,7 @@ struct pend {
   char qid[QID_MAX];   /* qmail-queue's queue id, "" if none */
   stralloc mid;        /* the Message-ID as qmail-queue escaped it */
 };
-static struct pend pend[TODO_BATCH];
+static struct pend pend[2 * TODO_BATCH];  /* a step: named, then scanned */
 static unsigned npend;
 static struct todo_result tres;  /* preprocessing results, reused */
 
@@ -45,6 +45,14 @@ static void pend_add(unsigned long long id, const struct todo_result *r)
   memcpy(p->qid, r->qid, sizeof p->qid);
 }
 
+/* pending: is message id in the step's batch already (named and scanned)? */
+static int pending(unsigned long long id)
+{
+  unsigned i;
+  for (i = 0; i < npend; i++) if (pend[i].id == id) return 1;
+  return 0;
+}
+
 /* preprocess_one: todo/S/<name> (a readdir entry of todo/S) */
 static void preprocess_one(unsigned s, const char *name, struct todo_result *r)
 {
@@ -53,7 +61,7 @@ static void preprocess_one(unsigned s, const char *name, struct todo_result *r)
   struct msg *m;
   if (name[0] == '.' || strlen(name) > 20) return;
   snprintf(sid, sizeof sid, "%u/%s", s, name);
-  if (todo_parse_id(sid, &id) == -1) return;
+  if (todo_parse_id(sid, &id) == -1 || pending(id)) return;
   m = msg_find(id);
   if (m && m->bad) return;
   if (todo_process_flags(".", sid, &rw, r, TODO_NOSYNC) == -1) {
@@ -102,8 +110,9 @@ static void accept_one(const struct pend *p)
   load(p->id, p->birth, &p->sender, 1);
 }
 
-/* commit_batch: one flush for the batch, then accept each message; if the
- * flush fails they stay in todo/ and the next scan (in a minute) redoes them */
+/* commit_batch: one flush for the step's batch (todo_sync: syncfs and a
+ * barrier), then accept each message; if the flush fails they stay in
+ * todo/ and the next scan (in a minute) redoes them */
 static void commit_batch(void)
 {
   unsigned i;
@@ -148,7 +157,6 @@ static void todo_step(void)
   const char *name;
   for (n = 0; n < TODO_BATCH && scan_next(&s, &name); n++)
     preprocess_one(s, name, &tres);
-  commit_batch();
 }
 
 /* named_step: preprocess up to TODO_BATCH of the messages qmail-queue
@@ -162,7 +170,6 @@ static void named_step(void)
     snprintf(name, sizeof name, "%llu", ids[i]);
     preprocess_one((unsigned)(ids[i] % QUEUE_SPLIT), name, &tres);
   }
-  commit_batch();
 }
 
 void pre_step(long long t)
@@ -175,6 +182,7 @@ void pre_step(long long t)
   }
   if (trig_pending()) named_step();
   if (tscan.active) todo_step();
+  commit_batch();  /* one flush for the step */
 }
 
 long long pre_wake(long long t)

@@ -2,13 +2,17 @@
  * hub/queue/QUEUE.md sec 2 (docs/queue.md sec 3 and 4). Messages come from
  * the trigger's names (hub/send/trigger.h) and from scans of todo/0 ..
  * todo/22 (at start, when asked by want_scan, and every SCAN_INTERVAL).
- * Each step takes at most TODO_BATCH of them, so deliveries keep flowing
- * between steps however large the backlog. The step's messages are
- * preprocessed by hub/send/todo.h without flushes, made durable together
- * by one todo_sync, and only then logged ("new msg", "info msg"), cleaned
- * from intd/ and todo/ by qmail-clean, and loaded (hub/send/load.h). A
- * crash before the flush leaves todo/S/N in place: the step is redone
- * (duplicates allowed, loss never). */
+ * Each step takes at most TODO_BATCH named messages (those of one trigger
+ * read, or the first of them) and TODO_BATCH entries of the scan, so
+ * deliveries keep flowing between steps however large the backlog. The
+ * step's messages are preprocessed by hub/send/todo.h without flushes
+ * (info, local, remote, bounce written for all of them), made durable
+ * together by one todo_sync (one syncfs and one barrier fdatasync: two
+ * device flushes for the step, whatever its size), and only then logged
+ * ("new msg", "info msg"), cleaned from intd/ and todo/ by qmail-clean,
+ * and loaded for delivery (hub/send/load.h). A crash before the flush
+ * leaves todo/S/N in place: the step is redone (duplicates allowed, loss
+ * never). */
 #ifndef PREPROC_H
 #define PREPROC_H
 

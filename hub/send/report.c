@@ -11,31 +11,75 @@
 #include "qname.h"
 #include "retry.h"
 #include "slog.h"
+#include "todo.h"
 #include "channel.h"
 #include "report.h"
 
 #define REPORT_MAX 65536  /* an unfinished report longer than this: dead */
+#define MARKS_MAX 1024    /* failure checkpoints waiting for one flush */
 
-/* append_bounce: a failure paragraph for addr into bounce/N */
-static void append_bounce(struct msg *m, const char *addr, size_t alen,
-                          const char *text, size_t tlen)
+/* a failed recipient whose paragraph is in bounce/N but not yet durable:
+ * its record (offset off in channel c's file of message id) becomes D
+ * only after report_flush's flush */
+struct mark { unsigned long long id; int c; off_t off; };
+static struct mark marks[MARKS_MAX];
+static unsigned nmarks;
+/* channels whose pass ended during this read: settled after the flush,
+ * so that one flush serves every failure of the read */
+static struct { struct msg *m; int c; } ends[CONC_MAX];
+static unsigned nends;
+
+/* append_bounce: a failure paragraph for addr into bounce/N (not
+ * flushed: report_flush does that for all of them). 0 ok, -1 logged. */
+static int append_bounce(struct msg *m, const char *addr, size_t alen,
+                         const char *text, size_t tlen)
 {
   static stralloc para;
   char p[64];
-  int fd;
+  int fd, rc = 0;
   para.len = 0;
   if (bounce_rcpt(&para, addr, alen, text, tlen) == -1) fatal_nomem();
   snprintf(p, sizeof p, "%s/%llu", QDIR_BOUNCE, m->id);
   fd = open(p, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-  if (fd == -1 || io_writeall(fd, para.s, para.len, 0) == -1)
+  if (fd == -1 || io_writeall(fd, para.s, para.len, 0) == -1) {
     lg_sys("alert: unable to append to ", p);
+    rc = -1;
+  }
   if (fd != -1) close(fd);
+  return rc;
 }
 
-/* mark_done: checkpoint the recipient's record as done */
-static void mark_done(const char *p, const struct jrcpt *j)
+/* mark_done: checkpoint the record at off of file p as done */
+static void mark_done(const char *p, off_t off)
 {
-  if (chanfile_markdone(p, j->off) == -1) lg_sys("warning: unable to mark done in ", p);
+  if (chanfile_markdone(p, off) == -1) lg_sys("warning: unable to mark done in ", p);
+}
+
+void report_flush(void)
+{
+  char p[QNAME_MAX];
+  unsigned i;
+  if (!nmarks) return;
+  if (todo_sync(".") == -1) {
+    lg_sys("warning: unable to flush bounce paragraphs, their recipients stay to do", 0);
+  } else {
+    for (i = 0; i < nmarks; i++) {
+      fname(p, ch[marks[i].c].dir, marks[i].id);
+      mark_done(p, marks[i].off);
+    }
+  }
+  nmarks = 0;
+}
+
+/* mark_failed: the recipient's record becomes D once its bounce
+ * paragraph is durable (the next report_flush) */
+static void mark_failed(int c, const struct msg *m, const struct jrcpt *j)
+{
+  if (nmarks == MARKS_MAX) report_flush();
+  marks[nmarks].id = m->id;
+  marks[nmarks].c = c;
+  marks[nmarks].off = j->off;
+  nmarks++;
 }
 
 /* report: the next recipient of the job in slot gets kind/text */
@@ -66,18 +110,29 @@ static void report(int c, unsigned char slot, char kind, const char *text, size_
   lg_s("delivery "); lg_n(j->dno);
   if (kind == 'K') {
     lg_s(": success: "); lg_report(text, tlen); lg_flush();
-    mark_done(p, j);
+    mark_done(p, j->off);
   } else if (kind == 'D') {
     lg_s(": failure: "); lg_report(text, tlen); lg_flush();
-    append_bounce(m, s->addrs.s + j->aoff, j->alen, text, tlen);
-    mark_done(p, j);
+    if (append_bounce(m, s->addrs.s + j->aoff, j->alen, text, tlen) == 0) mark_failed(c, m, j);
   } else {
     lg_s(": deferral: "); lg_report(text, tlen); lg_flush();
   }
   if (s->next < s->n) return;
   s->busy = 0;
   h->busy--;
-  if (--m->jobs[c] == 0 && m->passdone[c]) settle(m, c);
+  if (--m->jobs[c] == 0 && m->passdone[c]) {
+    ends[nends].m = m;  /* one per slot at most: nends < CONC_MAX */
+    ends[nends++].c = c;
+  }
+}
+
+/* settle_ends: flush the read's failures, then settle its ended passes */
+static void settle_ends(void)
+{
+  unsigned i;
+  report_flush();
+  for (i = 0; i < nends; i++) settle(ends[i].m, ends[i].c);
+  nends = 0;
 }
 
 void read_reports(int c)
@@ -98,6 +153,7 @@ void read_reports(int c)
            h->rep.s + start + 2, i > start + 1 ? i - start - 2 : 0);
     start = i + 1;
   }
+  settle_ends();
   if (h->repfd < 0) { h->rep.len = 0; return; }
   memmove(h->rep.s, h->rep.s + start, h->rep.len - start);
   h->rep.len -= start;

@@ -426,15 +426,25 @@ int todo_process(const char *queuedir, const char *split_id,
   return todo_process_flags(queuedir, split_id, rw, r, 0);
 }
 
-int todo_sync(const char *queuedir)
+/* flush_fd: open p (flags) and run fn on it. 0 ok, -1 error (errno). */
+static int flush_fd(const char *p, int flags, int (*fn)(int))
 {
-  int fd = open(queuedir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc, e;
+  int fd = open(p, flags | O_CLOEXEC), rc, e;
   if (fd == -1) return -1;
-  rc = syncfs(fd);
+  rc = fn(fd);
   e = errno;
   close(fd);
   errno = e;
   return rc;
+}
+
+int todo_sync(const char *queuedir)
+{
+  char p[PATH_MAX];
+  int n = snprintf(p, sizeof p, "%s/%s", queuedir, TODO_BARRIER);
+  if (n < 0 || n >= (int)sizeof p) { errno = ENAMETOOLONG; return -1; }
+  if (flush_fd(queuedir, O_RDONLY | O_DIRECTORY, syncfs) == -1) return -1;
+  return flush_fd(p, O_RDONLY, fdatasync);
 }
 
 int todo_process_flags(const char *queuedir, const char *split_id,

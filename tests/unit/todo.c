@@ -90,6 +90,13 @@ static void test_group(void)
   QUEUE("u1\0p1\0Fs@x.test\0Ta@b.test\0Tb@A.test\0Tc@c.test\0Td@a.TEST\0Te@b.test\0Tf@a.test\0Tg@c.test.x\0\0", 0, id);
   is_int(todo_process_flags(qd, id, &rw, &r, TODO_NOSYNC), 0, "group: returns 0 (no sync)");
   is_int(todo_sync(qd), 0, "group: todo_sync");
+  {  /* the barrier: todo_sync opens lock/sendmutex to fdatasync it */
+    char a[1024], b[1024];
+    snprintf(a, sizeof a, "%s/lock/sendmutex", qd);
+    snprintf(b, sizeof b, "%s/lock/sendmutex.away", qd);
+    ok(rename(a, b) == 0 && todo_sync(qd) == -1 && errno == ENOENT && rename(b, a) == 0,
+       "todo_sync: the barrier file is flushed (missing: ENOENT)");
+  }
   is_int(r.nremote, 7, "group: seven remote");
   snprintf(rel, sizeof rel, "remote/%s", id);
   ok(slurp(rel, &sa) == 0 && sa.len == sizeof want - 1 && !memcmp(sa.s, want, sa.len),

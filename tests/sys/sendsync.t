@@ -1,0 +1,107 @@
+#!/bin/bash
+# sendsync.t: qmail-send's flushes, in order (hub/queue/QUEUE.md sec 4,
+# "qmail-send's flushes"), seen with strace on the real qmail-send of an
+# installed home: 20 messages queued while it is down (10 to ok@, 10 to
+# bad@, whose delivery fails permanently; bin/qmail-lspawn is a fake that
+# says K or D), then qmail-send started under strace -f. Checked in
+# qmail-send's own calls:
+#   preprocessing: every message's info/S/N is written before a syncfs and
+#   the barrier fdatasync (of lock/sendmutex), and only after both is
+#   qmail-clean asked to remove its todo/S/N ("T" request on fd 5);
+#   the batch: the 20 messages of the backlog share the flushes (at most
+#   two syncfs, not one per message);
+#   a failure: its paragraph is written to bounce/N before a syncfs and
+#   the barrier, and only then is its record marked D (pwrite), while a
+#   success's D mark needs no flush;
+#   every message is done, each failure logged once.
+. "$(dirname "$0")/../lib/common.sh"
+H=$T/home
+export QMAILHOME=$H
+command -v strace > /dev/null || { echo "1..0 # SKIP no strace"; exit 0; }
+command -v python3 > /dev/null || { echo "1..0 # SKIP no python3"; exit 0; }
+export ASAN_OPTIONS=detect_leaks=0
+qmake install QMAILHOME="$H" > "$T/install.log" 2>&1 ||
+  { sed 's/^/# /' "$T/install.log"; echo "Bail out! make install failed"; exit 1; }
+echo hub.example.org > "$H/control/me"
+echo hub.example.org > "$H/control/locals"
+: > "$H/control/doublebounceto"   # the senders are <>: their bounces are dropped
+cat > "$T/lspawn.py" <<'PY'
+import os, sys
+buf = b""
+while True:
+    d = os.read(0, 65536)
+    if not d: break
+    buf += d
+    while True:
+        parts = buf[1:].split(b"\0", 4)
+        if len(parts) < 5: break
+        slot, rcpt, buf = buf[0:1], parts[2], parts[4]
+        r = b"Kok" if rcpt.startswith(b"ok") else b"Dno mailbox here (#5.1.1)"
+        sys.stdout.buffer.write(slot + r + b"\0"); sys.stdout.buffer.flush()
+PY
+rm -f "$H/bin/qmail-lspawn" "$H/bin/qmail-rspawn"
+printf '#!/bin/sh\nexec python3 %s\n' "$T/lspawn.py" > "$H/bin/qmail-lspawn"
+chmod 755 "$H/bin/qmail-lspawn"
+for i in $(seq 10); do
+  for r in ok bad; do
+    printf 'F\0T%s%s@hub.example.org\0\0' "$r" "$i" > "$T/env"
+    printf 'Subject: %s%s\n\nbody\n' "$r" "$i" | "$H/bin/qmail-queue" 1< "$T/env" ||
+      { echo "Bail out! qmail-queue failed"; exit 1; }
+  done
+done
+log=$T/log
+mkdir "$T/tr"
+strace -ff -s 80 -e trace=openat,write,pwrite64,syncfs,fdatasync,fsync -o "$T/tr/t" \
+  "$H/bin/qmail-start" ./Maildir/ > "$log" 2> "$T/stderr" &
+sp=$!
+for _ in $(seq 1200); do [ "$(grep -c '^end msg' "$log")" -ge 20 ] && break; sleep 0.1; done
+is "$(grep -c '^end msg' "$log")" 20 "all 20 messages done"
+is "$(grep -c ': failure: no mailbox here' "$log")" 10 "10 failures, each logged once"
+kill -TERM $(ps -o pid= --ppid "$sp" | tr -d ' ' | xargs -r -I{} sh -c 'c=$(cat /proc/{}/comm 2>/dev/null); [ "$c" = qmail-send ] && echo {}') 2> /dev/null
+for _ in $(seq 300); do kill -0 "$sp" 2> /dev/null || break; sleep 0.1; done
+kill -0 "$sp" 2> /dev/null && kill -KILL "$sp"
+wait "$sp"
+# the checks on qmail-send's own trace (one file per process; qmail-send
+# is the only process that calls syncfs)
+python3 - "$T"/tr/t.* > "$T/order" <<'PY'
+import re, sys
+calls = []
+for f in sys.argv[1:]:
+    lines = open(f).read().split("\n")
+    if any(l.startswith("syncfs(") for l in lines): calls = lines
+def first(pred, start=0):
+    for i in range(start, len(calls)):
+        if pred(calls[i]): return i
+    return None
+info, bounce = {}, {}
+for i, c in enumerate(calls):
+    m = re.match(r'openat\(AT_FDCWD, "(?:\./)?info/\d+/(\d+)", O_WRONLY\|O_CREAT', c)
+    if m: info[m.group(1)] = i
+    m = re.match(r'openat\(AT_FDCWD, "bounce/(\d+)", O_WRONLY.*= (\d+)$', c)
+    if m: bounce[m.group(1)] = (i, m.group(2))
+syncfs = [i for i, c in enumerate(calls) if c.startswith("syncfs(")]
+pre_bad = 0
+for n, i in info.items():
+    s = first(lambda c: c.startswith("syncfs("), i)
+    b = s is not None and first(lambda c: c.startswith("fdatasync("), s)
+    t = first(lambda c: c.startswith('write(5, "T') and ("/%s\\0" % n) in c, i)
+    if s is None or not b or t is None or not (i < s < b < t): pre_bad += 1
+fail_bad = 0
+for n, (i, fd) in bounce.items():
+    w = first(lambda c: c.startswith("write(%s, " % fd), i)
+    s = w is not None and first(lambda c: c.startswith("syncfs("), w)
+    b = s and first(lambda c: c.startswith("fdatasync("), s)
+    # the D mark of this message: chanfile_markdone opens local/S/N to write
+    d = first(lambda c: re.match(r'openat\(AT_FDCWD, "local/\d+/%s", O_WRONLY' % n, c), i)
+    if not (w is not None and s and b and d is not None and w < s < b < d): fail_bad += 1
+print("infos=%d pre_bad=%d syncfs=%d bounces=%d fail_bad=%d" % (len(info), pre_bad, len(syncfs), len(bounce), fail_bad))
+PY
+eval "$(cat "$T/order")"
+echo "# $(cat "$T/order")"
+is "$infos" 20 "preprocessing: 20 info files written"
+is "$pre_bad" 0 "preprocessing: each info/S/N, then syncfs, then the barrier fdatasync, then the T request to qmail-clean"
+[ "$syncfs" -ge 1 ] && [ "$syncfs" -le 8 ]
+ok $? "the backlog shares its flushes: $syncfs syncfs for 20 messages and 10 failures (at most 8)"
+is "$bounces" 10 "10 bounce paragraphs written"
+is "$fail_bad" 0 "a failure: the bounce paragraph, then syncfs, then the barrier, then the D mark"
+done_testing
