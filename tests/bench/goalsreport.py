@@ -185,14 +185,17 @@ def main():
               num(o.get("peak_rss_kb")) / 1024 if o else None, num(q.get("peak_rss_kb")) / 1024 if q else None,
               "Postfix", "<= 0.25x", ("ratio<=", 0.25), fmt="%.1f")
     # processes per message
+
+    def execs(*pq):
+        return tuple(" [exec %.2f]" % x[1] if x else "" for x in pq)
     for p in ("smtp", "qmqp"):
         o, q = accp.get(("ours", p)), accp.get(("postfix", p))
         t.row("processes started/msg, acceptance %s" % p.upper(), o[0] if o else None, q[0] if q else None,
-              peer[p], "0 (none per msg)", ("abs<=", 0.05), fmt="%.2f")
+              peer[p], "0 (none per msg)", ("abs<=", 0.05), fmt="%.2f", extra=execs(o, q))
     for p in ("smtp", "qmqp"):
         o, q = locp.get(("ours", p)), locp.get(("postfix", p))
         t.row("processes started/msg, end to end %s" % p.upper(), o[0] if o else None, q[0] if q else None,
-              "Postfix", "(report)", ("info",), fmt="%.2f")
+              "Postfix", "(report)", ("info",), fmt="%.2f", extra=execs(o, q))
     sys.stdout.write(t.text())
     sys.stdout.write(
         "flushes/msg: flush requests (REQ_PREFLUSH bios) queued by the server's own processes and their children\n"
