@@ -16,7 +16,9 @@ moves on to info/.
 
 Every todo/S/N entry must be a whole message (hub/queue/QUEUE.md, S4): S = N % 23,
 mess/S/N with inode N, intd/S/N (when there) the same inode as todo/S/N,
-the envelope u<uid>\\0 p<pid>\\0 i<id>\\0 [m<mid>\\0] followed by exactly one
+the envelope u<uid>\\0 p<pid>\\0 i<id>\\0 [m<mid>\\0] [l<len>\\0 c<crc32c>\\0]
+(qmail-queued's items: then mess/ must have exactly that length and
+CRC-32C, qmail-send's check) followed by exactly one
 ledger entry's envelope, the message qmail-queue's Received line (with the
 same pid and id), HOPS-1 more Received fields, then exactly that entry's
 body. A todo entry that is anything less is what qmail-send would deliver
@@ -55,9 +57,12 @@ def split_envelope(data):
     """(pid, id, rest) of an envelope file, or None when its head is wrong."""
     items = data.split(b'\0')
     pid = qid = None
+    lc = {}
     i = 0
-    while i < len(items) and items[i][:1] in (b'u', b'p', b'i', b'm'):
+    while i < len(items) and items[i][:1] in (b'u', b'p', b'i', b'm', b'l', b'c'):
         k, v = items[i][:1], items[i][1:]
+        if k in (b'l', b'c'):
+            lc[k] = v
         if k == b'u' and v != str(os.getuid()).encode():
             return None
         if k == b'p':
@@ -65,9 +70,30 @@ def split_envelope(data):
         if k == b'i':
             qid = v
         i += 1
-    if pid is None or qid is None:
+    if pid is None or qid is None or len(lc) == 1:
         return None
-    return pid, qid, b'\0'.join(items[i:])
+    return pid, qid, b'\0'.join(items[i:]), lc
+
+
+def _crctab():
+    t = []
+    for n in range(256):
+        c = n
+        for _ in range(8):
+            c = (c >> 1) ^ (0x82F63B78 if c & 1 else 0)
+        t.append(c)
+    return t
+
+
+CRCTAB = _crctab()
+
+
+def crc32c(data):
+    """CRC-32C (Castagnoli) of data, as hub/send/todo.c checks it."""
+    c = 0xffffffff
+    for x in data:
+        c = CRCTAB[(c ^ x) & 0xff] ^ (c >> 8)
+    return c ^ 0xffffffff
 
 
 def strip_received(mess, hops, pid, qid):
@@ -134,8 +160,13 @@ def check(q, entries, clean=False):
             continue
         i = which[0]
         with open(f'{q}/mess/{name}', 'rb') as f:
-            body = strip_received(f.read(), entries[i][1], env[0], env[1])
-        if body is None:
+            whole = f.read()
+        body = strip_received(whole, entries[i][1], env[0], env[1])
+        lc = env[3]
+        if lc and (lc[b'l'] != str(len(whole)).encode() or
+                   lc[b'c'] != b'%08x' % crc32c(whole)):
+            bad.append(f'todo/{name}: message {i + 1}: l/c items do not match mess/{name}')
+        elif body is None:
             bad.append(f'todo/{name}: message {i + 1}: Received fields wrong')
         elif body != entries[i][3]:
             bad.append(f'todo/{name}: message {i + 1}: stored {len(body)} bytes differ from '
