@@ -44,6 +44,12 @@
 
 #define OUTSIZE 16384   /* per-client write buffer (mess, then intd) */
 
+/* batch[] gets one entry per client that completes its envelope, and
+ * several can complete in one poll round before the size check: only
+ * because a batch member stays a client until the commit does the batch
+ * never hold more than QQD_CLIENTS */
+_Static_assert(QQD_BATCH >= QQD_CLIENTS, "a batch must have room for every client");
+
 struct client {
   int fd;                      /* -1: free slot */
   int ready;                   /* todo linked: waits for the commit */
