@@ -212,48 +212,76 @@ int qq_reply_parse(const char *in, size_t len, int *code, const char **text, siz
   return 1;
 }
 
-/* finish_sock: the end chunk and the envelope in one write, then the
- * reply, read to the daemon's close. A write that failed is no verdict:
- * the daemon may have refused early and said why. No well-formed reply
- * (the daemon died, or went away mid-message) is QQ_CRASH, temporary. */
-static int finish_sock(struct qq *q, stralloc *fd6)
+/* send_sock: the end chunk and the envelope in one write, our side shut;
+ * the socket goes to p for the reply. A write that failed is no verdict:
+ * the daemon may have refused early and will say why. */
+static void send_sock(struct qq *q, struct qq_pending *p)
+{
+  if (!q->werr && io_writeall(q->sock, q->env.s, q->env.len, q->lim) < 0) q->werr = 53;
+  if (q->werr && q->werr != 53) {  /* our own failure: the daemon sees EOF */
+    close(q->sock);
+    q->sock = -1;
+    p->code = q->werr;
+    return;
+  }
+  shutdown(q->sock, SHUT_WR);
+  p->sock = q->sock;
+  q->sock = -1;
+}
+
+/* verdict_sock: the reply, read to the daemon's close. No well-formed
+ * reply (the daemon died, or went away mid-message) is QQ_CRASH,
+ * temporary. */
+static int verdict_sock(struct qq_pending *p, stralloc *fd6)
 {
   char in[QQ_REPLYMAX + 32];
   size_t got = 0, tlen;
   const char *text;
   int code;
-  if (!q->werr && io_writeall(q->sock, q->env.s, q->env.len, q->lim) < 0) q->werr = 53;
-  if (q->werr && q->werr != 53) {  /* our own failure: the daemon sees EOF */
-    close(q->sock);
-    q->sock = -1;
-    return q->werr;
-  }
-  shutdown(q->sock, SHUT_WR);
   while (got < sizeof in) {
-    ssize_t r = io_read(q->sock, in + got, sizeof in - got, q->lim);
+    ssize_t r = io_read(p->sock, in + got, sizeof in - got, p->lim);
     if (r <= 0) break;
     got += (size_t)r;
   }
-  close(q->sock);
-  q->sock = -1;
+  close(p->sock);
+  p->sock = -1;
   if (!qq_reply_parse(in, got, &code, &text, &tlen)) return QQ_CRASH;
   if (code == QQ_CUSTOM && !stralloc_copyb(fd6, text, tlen)) return 51;
   return code;
 }
 
-int qq_finish(struct qq *q, stralloc *fd6)
+void qq_send(struct qq *q, struct qq_pending *p)
 {
-  int code;
-  fd6->len = 0;
+  p->sock = -1;
+  p->code = 0;
+  p->text.s = 0;
+  p->text.len = p->text.a = 0;
+  p->lim = q->lim;
   if (!q->werr && buffer_flush(&q->out) < 0 && !q->werr) q->werr = 53;
   if (!q->werr && !stralloc_append(&q->env, "")) q->werr = 51;  /* envelope end */
-  if (q->sock >= 0) code = finish_sock(q, fd6);
-  else if (q->pid) code = finish_exec(q, fd6);
-  else if (q->werr) code = q->werr;
-  else code = lspool_send(&q->spool, q->env.s, q->env.len, fd6);
+  if (q->sock >= 0) send_sock(q, p);
+  else if (q->pid) p->code = finish_exec(q, &p->text);
+  else if (q->werr) p->code = q->werr;
+  else p->code = lspool_send(&q->spool, q->env.s, q->env.len, &p->text);
   spool_free(&q->spool);
   stralloc_free(&q->env);
+}
+
+int qq_verdict(struct qq_pending *p, stralloc *fd6)
+{
+  int code = p->code;
+  fd6->len = 0;
+  if (p->sock >= 0) code = verdict_sock(p, fd6);
+  else if (p->text.len && !stralloc_copy(fd6, &p->text)) code = 51;
+  stralloc_free(&p->text);
   return code;
+}
+
+int qq_finish(struct qq *q, stralloc *fd6)
+{
+  struct qq_pending p;
+  qq_send(q, &p);
+  return qq_verdict(&p, fd6);
 }
 
 void qq_abort(struct qq *q)

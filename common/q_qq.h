@@ -14,7 +14,7 @@
  * bin/qmail-queue is started as before, so everything works with
  * qmail-send down.
  * Writes never fail loudly: the first error is remembered and qq_finish
- * reports it as a status. */
+ * (or qq_verdict) reports it as a status. */
 #ifndef Q_QQ_H
 #define Q_QQ_H
 
@@ -69,8 +69,29 @@ void qq_from(struct qq *q, const char *addr, size_t len);
 void qq_to(struct qq *q, const char *addr, size_t len);
 /* qq_finish: end the message and envelope, wait for the verdict. Returns a
  * qmail-queue exit status (0 queued, 11..40 permanent, QQ_CRASH, ...);
- * for QQ_CUSTOM (82) fd6 holds the text. Map it with qq_status(). */
+ * for QQ_CUSTOM (82) fd6 holds the text. Map it with qq_status().
+ * It is qq_send and qq_verdict together. */
 int qq_finish(struct qq *q, stralloc *fd6);
+
+/* A message whose end is sent and whose verdict may still be coming: in
+ * socket mode the connection to the daemon (which answers after the batch
+ * holding it is committed); exec and in-process mode have finished in
+ * qq_send and keep the verdict here. Small: a server keeps a window of
+ * them, each message on its own daemon connection, so that messages sent
+ * back to back are committed together (qmail-qmtpd). */
+struct qq_pending {
+  int sock;          /* socket mode: the reply comes here; else -1 */
+  int code;          /* without a socket: the verdict */
+  stralloc text;     /* without a socket: qmail-queue's fd 6 text */
+  const struct io_limits *lim;  /* qq_limits' bounds, for the reply's read */
+};
+/* qq_send: end the message and envelope without waiting for the verdict
+ * (exec and in-process mode: the verdict is had at once); q may be
+ * started again. Every p must be given to qq_verdict. */
+void qq_send(struct qq *q, struct qq_pending *p);
+/* qq_verdict: the verdict of p, waited for (bounded by the limits q had);
+ * as qq_finish returns it. */
+int qq_verdict(struct qq_pending *p, stralloc *fd6);
 /* qq_abort: give up on this message (too big, looping, client gone): the
  * queue program sees its input end without an envelope and queues nothing. */
 void qq_abort(struct qq *q);

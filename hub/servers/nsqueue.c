@@ -1,5 +1,6 @@
 /* nsqueue.c: streaming a netstring server's message into the queue (see
- * nsqueue.h). One message at a time per process. */
+ * nsqueue.h). One message streams at a time per process; messages already
+ * sent may wait for their verdicts (nsq_send, nsq_verdict). */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -64,20 +65,32 @@ static void q_to(void *ctx, const char *a, size_t len)
 
 const struct nsr_queue nsq_callbacks = { 0, q_start, q_put, q_from, q_to, q_abort };
 
-void nsq_commit(stralloc *t)
+void nsq_send(struct nsq_pending *p)
+{
+  p->pid = (unsigned long)(qq.pid ? qq.pid : getpid());
+  qq_send(&qq, &p->qp);
+}
+
+void nsq_verdict(struct nsq_pending *p, stralloc *t)
 {
   stralloc fd6 = {0};
   struct qq_status st;
-  pid_t pid = qq.pid ? qq.pid : getpid();
-  int code = qq_finish(&qq, &fd6);
+  int code = qq_verdict(&p->qp, &fd6);
   qq_status(code, fd6.s, fd6.len, &st);
   if (!stralloc_copyb(t, &st.kind, 1) || !stralloc_catb(t, st.text, st.textlen)) fatal_nomem();
   if (st.kind == 'K' &&
       !(stralloc_cats(t, " ") && sa_catnum(t, (unsigned long long)time(0)) &&
-        stralloc_cats(t, " qp ") && sa_catnum(t, (unsigned long long)pid)))
+        stralloc_cats(t, " qp ") && sa_catnum(t, p->pid)))
     fatal_nomem();
   if (st.kind != 'K') refuselog_ns("message", t->s, t->len, 0, 0);
   stralloc_free(&fd6);
+}
+
+void nsq_commit(stralloc *t)
+{
+  struct nsq_pending p;
+  nsq_send(&p);
+  nsq_verdict(&p, t);
 }
 
 /* stage: where in a request a refusal belongs. */

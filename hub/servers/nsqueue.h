@@ -9,6 +9,7 @@
 #include "stralloc.h"
 #include "nsread.h"
 #include "q_io.h"
+#include "q_qq.h"
 
 /* nsq_init: proto for the Received line ("QMQP", "QMTP"), our name, the
  * limits for writes to the queue program, and RELAYCLIENT (NULL if unset:
@@ -19,8 +20,21 @@ void nsq_init(const char *proto, const char *local, const struct io_limits *lim,
 /* nsq_callbacks: the callbacks for nsr_qmqp/nsr_qmtp. */
 extern const struct nsr_queue nsq_callbacks;
 /* nsq_commit: finish the queued message; t gets "K<text> <time> qp <pid>"
- * or the queue's "Z..."/"D..." text (logged as a refusal, stage message). */
+ * or the queue's "Z..."/"D..." text (logged as a refusal, stage message).
+ * It is nsq_send and nsq_verdict together. */
 void nsq_commit(stralloc *t);
+
+/* A queued message whose verdict may still be coming (q_qq.h qq_pending). */
+struct nsq_pending {
+  struct qq_pending qp;
+  unsigned long pid;    /* for the K reply: the queue program's, or ours */
+};
+/* nsq_send: end the queued message without waiting for the verdict (with
+ * qmail-queued: only then can messages sent back to back share a commit);
+ * the callbacks may start the next message at once. */
+void nsq_send(struct nsq_pending *p);
+/* nsq_verdict: p's verdict, waited for, as nsq_commit gives it in t. */
+void nsq_verdict(struct nsq_pending *p, stralloc *t);
 
 /* nsq_refused: the struct nsr_policy refused callback: one refusal line
  * (stage sender, recipient, envelope or message; the address as input). */

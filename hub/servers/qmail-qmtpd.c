@@ -19,6 +19,14 @@
  * Pipelining: replies wait in a buffer while more input is already there
  * and are flushed before any read that could block, so a client that
  * writes every package before reading is answered once it stops writing.
+ * So do the verdicts: while more input is waiting, a package's message is
+ * ended on its own connection to qmail-queued without waiting for the
+ * verdict (a window of at most 32 packages), so that the daemon commits
+ * the messages of a pipelined batch with one flush; the verdicts are
+ * collected, and the replies sent, in order once no input is waiting, the
+ * window is full, or the session ends. A reply still comes only after its
+ * message's verdict (durable); a daemon failure is a Z for the packages it
+ * held, and each later package runs bin/qmail-queue, as always.
  *
  * Caps as for qmail-qmqpd (maxnetstring per message, databytes, maxaddress,
  * maxrcpt, maxhops), plus the recipient list of one package: at most
@@ -155,16 +163,21 @@ static void config(struct nsr_policy *p)
 
 /* ---- I/O ---------------------------------------------------------------------- */
 
-/* read_op: flush the held replies unless input is waiting already, so
- * replies are batched for a pipelining client and never held while we
- * block waiting for one. */
+static void win_drain(void);
+
+/* read_op: unless input is waiting already, answer the window and flush
+ * the held replies, so replies are batched for a pipelining client and
+ * never held while we block waiting for one. */
 static ssize_t read_op(int fd, char *buf, size_t len, void *b)
 {
   struct pollfd p;
   p.fd = fd;
   p.events = POLLIN;
   p.revents = 0;
-  if (poll(&p, 1, 0) <= 0 && buffer_flush(&out) < 0) return -1;
+  if (poll(&p, 1, 0) <= 0) {
+    win_drain();
+    if (buffer_flush(&out) < 0) return -1;
+  }
   return intls ? qtls_read(&tls, buf, len) : io_bread(fd, buf, len, b);
 }
 
@@ -173,28 +186,33 @@ static ssize_t write_op(int fd, const char *buf, size_t len, void *b)
   return intls ? qtls_write(&tls, buf, len) : io_bwrite(fd, buf, len, b);
 }
 
-/* finish: send what is held (with a fresh timeout: the session deadline
- * may be what ended us) and exit. */
+/* finish: answer the window and send what is held (with a fresh timeout:
+ * the session deadline may be what ended us), and exit. */
 static void finish(int code)
 {
   lim.deadline_ms = 0;
+  win_drain();
   if (buffer_flush(&out) < 0 && code == 0) code = 111;
   if (intls) qtls_close(&tls);
   _exit(code);
 }
 
+/* drop: the packages before this one are answered, this one is not */
 static void drop(int r)
 {
+  lim.deadline_ms = 0;
+  win_drain();
   finish(nsq_dropped(r, "package", "malformed netstring or encoding byte", "a package"));
 }
 
-/* answer: one reply netstring per recipient, in order. */
-static void answer(const struct nsr_pkg *pkg, const stralloc *kept)
+/* answer: one reply netstring per recipient, in order (why: one enum
+ * nsr_why per recipient; kept: the queue's reply for the accepted ones). */
+static void answer(const stralloc *why, const stralloc *kept)
 {
   stralloc reply = {0};
   size_t i;
-  for (i = 0; i < pkg->why.len; ++i) {
-    enum nsr_why w = (enum nsr_why)pkg->why.s[i];
+  for (i = 0; i < why->len; ++i) {
+    enum nsr_why w = (enum nsr_why)why->s[i];
     const char *t = w == NSR_ACCEPT ? kept->s : nsr_reply(w);
     size_t tl = w == NSR_ACCEPT ? kept->len : strlen(t);
     reply.len = 0;
@@ -202,6 +220,62 @@ static void answer(const struct nsr_pkg *pkg, const stralloc *kept)
     if (buffer_put(&out, reply.s, reply.len) < 0) finish(111);
   }
   stralloc_free(&reply);
+}
+
+/* ---- the window -------------------------------------------------------------
+ * A package read while the client has sent more is not answered at once:
+ * its message is ended (nsq_send, on its own connection to qmail-queued)
+ * and the next package is read, so that the daemon commits the messages
+ * of a pipelined batch together (one flush) instead of one by one. When
+ * no more input is waiting (read_op), the window is full, or the session
+ * ends, the verdicts are collected in order and the replies go out in
+ * order; each reply still comes only after its message's verdict. A
+ * package with nothing to queue waits in the window too (its replies
+ * keep their place). Caps: WINDOW packages, WINDOW_BYTES recipients. */
+#define WINDOW 32
+#define WINDOW_BYTES 65536
+
+struct slot {
+  stralloc why;              /* the package's outcome per recipient */
+  int queued;                /* a message is waiting for its verdict */
+  struct nsq_pending q;
+};
+static struct slot win[WINDOW];
+static size_t whead, wn, wbytes;
+static int draining;         /* a failed write inside win_drain exits */
+
+/* win_push: the package just read joins the window */
+static void win_push(const struct nsr_pkg *pkg)
+{
+  struct slot *s = &win[(whead + wn) % WINDOW];
+  if (!stralloc_copy(&s->why, &pkg->why)) fatal_nomem();
+  s->queued = pkg->accepted > 0;
+  if (s->queued) nsq_send(&s->q);
+  ++wn;
+  wbytes += s->why.len;
+}
+
+static int win_full(void) { return wn >= WINDOW || wbytes >= WINDOW_BYTES; }
+
+/* win_drain: every package of the window answered, oldest first */
+static void win_drain(void)
+{
+  stralloc kept = {0};
+  if (draining) return;
+  draining = 1;
+  while (wn) {
+    struct slot *s = &win[whead];
+    kept.len = 0;
+    if (s->queued) nsq_verdict(&s->q, &kept);
+    s->queued = 0;
+    answer(&s->why, &kept);
+    wbytes -= s->why.len;
+    if (s->why.a > 4096) stralloc_free(&s->why);   /* a big package's list goes */
+    whead = (whead + 1) % WINDOW;
+    --wn;
+  }
+  draining = 0;
+  stralloc_free(&kept);
 }
 
 /* ---- QMTPS ---------------------------------------------------------------------- */
@@ -319,7 +393,6 @@ int main(void)
 {
   struct nsr_policy pol;
   struct nsr_pkg pkg = { {0, 0, 0}, 0 };
-  stralloc kept = {0};
   unsigned long n, maxpkgs;
   progname = "qmail-qmtpd";
   srvfork(progname, qmtps() ? tls_preload : 0);   /* $SERVE: listen, return per connection (srvfork.h) */
@@ -340,9 +413,8 @@ int main(void)
     int r = nsr_qmtp(&in, &pol, &nsq_callbacks, &pkg);
     if (r == NS_EOF) finish(0);
     if (r != NSR_OK) drop(r);
-    kept.len = 0;
-    if (pkg.accepted) nsq_commit(&kept);
-    answer(&pkg, &kept);
+    win_push(&pkg);
+    if (win_full()) win_drain();
   }
   finish(0);
   return 0;

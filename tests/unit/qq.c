@@ -8,14 +8,20 @@
  * that does not exist (QQ_EXECFAIL), one killed by a signal (QQ_CRASH), one
  * that exits without reading a 1 MB message (its exit code, no SIGPIPE
  * death of a caller whose SIGPIPE is at its default), qq_abort (no envelope, child reaped), and that no descriptor is
- * left open afterwards. */
+ * left open afterwards. The split of qq_finish (qq_send, qq_verdict): in
+ * exec mode the verdict is had at qq_send; in socket mode three messages
+ * are in flight at once to a fake qmail-queued (a child on HOME/qq/socket
+ * that answers only after it has read all three), their verdicts (0, 82
+ * with its text, none: QQ_CRASH) come in order. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "tap.h"
@@ -274,6 +280,89 @@ static void test_abort(void)
   setenv("QMAILQUEUE", script, 1);
 }
 
+/* fake_daemon: on listener l, accept n clients, read each to its EOF
+ * (the client's shutdown after the envelope), and only then answer them:
+ * "0", "82 Dtext", nothing; at most 10 s in all (alarm) */
+static void fake_daemon(int l, int n)
+{
+  static const char *const replies[] = { "1:0,", "13:82 Dno thanks,", "" };
+  int fds[8], i;
+  char buf[4096];
+  alarm(10);
+  for (i = 0; i < n; ++i) {
+    fds[i] = accept(l, 0, 0);
+    if (fds[i] < 0) _exit(2);
+    while (read(fds[i], buf, sizeof buf) > 0) ;
+  }
+  for (i = 0; i < n; ++i) {
+    if (write(fds[i], replies[i % 3], strlen(replies[i % 3])) < 0) _exit(2);
+    close(fds[i]);
+  }
+  _exit(0);
+}
+
+/* send_one: a message to the queue, ended but not waited for */
+static void send_one(struct qq_pending *p, const char *to)
+{
+  struct qq q;
+  qq_start(&q);
+  qq_puts(&q, "Subject: split\n\nbody\n");
+  qq_from(&q, "a@b", 3);
+  qq_to(&q, to, strlen(to));
+  qq_send(&q, p);
+}
+
+static void test_split(void)
+{
+  struct qq_pending p[3];
+  struct sockaddr_un sun;
+  char qqdir[80];
+  int l, before, st;
+  pid_t pid;
+  /* exec mode: qq_send has the verdict at once */
+  env_reset();
+  setenv("QQ_EXIT", "82", 1);
+  setenv("QQ_FD6", "Dsplit (#5.7.1)", 1);
+  send_one(&p[0], "c@d");
+  read_file(envfile, &got);
+  is_int(got.len, 11, "exec mode: qq_send ran the queue program to its end");
+  is_int(qq_verdict(&p[0], &fd6), 82, "exec mode: qq_verdict gives its exit code");
+  is_sa(fd6, "Dsplit (#5.7.1)", "exec mode: and its fd 6 text");
+  env_reset();
+  /* socket mode: three in flight to a daemon that answers after all three */
+  unsetenv("QMAILQUEUE");
+  setenv("QMAILHOME", dir, 1);
+  snprintf(qqdir, sizeof qqdir, "%s/qq", dir);
+  memset(&sun, 0, sizeof sun);
+  sun.sun_family = AF_UNIX;
+  snprintf(sun.sun_path, sizeof sun.sun_path, "%s/socket", qqdir);
+  before = count_fds();
+  l = socket(AF_UNIX, SOCK_STREAM, 0);
+  if (mkdir(qqdir, 0755) < 0 || l < 0 || bind(l, (struct sockaddr *)&sun, sizeof sun) < 0 || listen(l, 8) < 0) {
+    perror("fake daemon");
+    exit(2);
+  }
+  fflush(stdout);
+  pid = fork();
+  if (pid == 0) fake_daemon(l, 3);
+  close(l);
+  send_one(&p[0], "one@d");
+  send_one(&p[1], "two@d");
+  send_one(&p[2], "three@d");
+  is_int(qq_verdict(&p[0], &fd6), 0, "socket mode: three in flight, the first's verdict 0");
+  is_int(qq_verdict(&p[1], &fd6), 82, "socket mode: the second's 82");
+  is_sa(fd6, "Dno thanks", "socket mode: with the daemon's text");
+  is_int(qq_verdict(&p[2], &fd6), QQ_CRASH, "socket mode: no reply for the third: QQ_CRASH");
+  ok(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0,
+     "the fake daemon read all three messages before it answered one");
+  is_int(count_fds(), before, "socket mode: no descriptor left open");
+  read_file(msgfile, &got);
+  is_int(got.len, 0, "socket mode: the queue program was not run");
+  unlink(sun.sun_path);
+  rmdir(qqdir);
+  setenv("QMAILQUEUE", script, 1);
+}
+
 static void cleanup(void)
 {
   env_reset();
@@ -303,6 +392,7 @@ int main(void)
   test_codes();
   test_exec();
   test_abort();
+  test_split();
   is_int(count_fds(), fds, "no descriptor left open after all runs");
   cleanup();
   stralloc_free(&fd6);
