@@ -36,8 +36,12 @@ static ssize_t out_op(int fd, const char *buf, size_t len, void *b)
 {
   struct qq *q = (struct qq *)((buffer *)b)->cookie;
   if (q->sock >= 0) {
-    /* one chunk: "<len>:" bytes "," in one write */
-    size_t h = ns_head(q->frame, len);
+    /* one chunk: "<len>:" bytes "," in one write; at most QQ_CHUNK bytes
+     * of a longer piece (libowfat's buffer_put hands a big piece straight
+     * to us; buffer_stubborn comes back for the rest) */
+    size_t h;
+    if (len > QQ_CHUNK) len = QQ_CHUNK;
+    h = ns_head(q->frame, len);
     memcpy(q->frame + h, buf, len);
     q->frame[h + len] = ',';
     if (io_writeall(fd, q->frame, h + len + 1, q->lim) < 0) { if (!q->werr) q->werr = 53; return -1; }

@@ -35,6 +35,8 @@
 #define QQ_TEXTMAX 1000
 #define QQ_REPLYMAX (QQ_TEXTMAX + 16)  /* a reply netstring, all of it */
 
+#define QQ_CHUNK 16384  /* socket mode: the largest chunk sent */
+
 struct qq {
   int inproc;        /* 1: QMQP/QMTP from this process */
   int sock;          /* socket mode: connected to qmail-queued, else -1 */
@@ -46,7 +48,7 @@ struct qq {
   stralloc env;
   buffer out;
   char outbuf[16384];
-  char frame[16384 + 32];  /* socket mode: one chunk with its head and comma */
+  char frame[QQ_CHUNK + 32];  /* socket mode: one chunk with its head and comma */
 };
 
 /* qq_reply_parse: the daemon's reply in[0..len) (the whole of what it sent
