@@ -414,7 +414,10 @@ int main(void)
     if (r == NS_EOF) finish(0);
     if (r != NSR_OK) drop(r);
     win_push(&pkg);
-    if (win_full()) win_drain();
+    if (win_full()) {   /* a client ahead of us gets these answers now */
+      win_drain();
+      if (buffer_flush(&out) < 0) finish(111);
+    }
   }
   finish(0);
   return 0;
