@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include "stralloc.h"
 #include "q_err.h"
 #include "qconf.h"
@@ -11,6 +12,8 @@
 #include "chanfile.h"
 #include "channel.h"
 #include "finish.h"
+#include "qsane.h"
+#include "sclean.h"
 #include "slog.h"
 #include "todo.h"
 #include "load.h"
@@ -60,12 +63,70 @@ void load(unsigned long long id, long long birth, const stralloc *sender, int fr
   if (!any) to_done(m, t);
 }
 
+/* drop_name: unlink dir/S/N (names only: a file shared with another name
+ * keeps it) */
+static void drop_name(const char *dir, unsigned long long id)
+{
+  char p[QNAME_MAX];
+  fname(p, dir, id);
+  if (unlink(p) == -1 && errno != ENOENT) lg_sys("warning: unable to unlink ", p);
+}
+
+/* drop_all: info, local and remote names of message id (info first) */
+static void drop_all(unsigned long long id)
+{
+  int c;
+  drop_name(QDIR_INFO, id);
+  for (c = 0; c < NCHAN; c++) drop_name(ch[c].dir, id);
+}
+
+/* names_sane: may message id be delivered from info/S/N and its mess/S/N
+ * (hub/send/qsane.h)? When mess/S/N is gone or names another file the
+ * message's bytes are not in the queue (a name of a finished message that
+ * came back after a crash): its info, local and remote names are removed,
+ * and a stale mess name by qmail-clean; never delivered. 1 yes, 0 no. */
+static int names_sane(unsigned long long id)
+{
+  int ms = sane_mess(id);
+  if (ms == 1) return 1;
+  if (ms == -1 && errno != ENOENT) {
+    lg_s("warning: unable to check msg "); lg_n(id); lg_s(", trying again later"); lg_flush();
+    return 0;
+  }
+  lg_s("warning: msg "); lg_n(id);
+  lg_s(ms == 0 ? ": mess names another file" : ": no message file");
+  lg_s(": stale names removed, not delivered"); lg_flush();
+  drop_all(id);
+  if (ms == 0 && clean_req('M', id) == -1) { lg_s("warning: unable to clean msg "); lg_n(id); lg_flush(); }
+  return 0;
+}
+
+int load_info(unsigned long long id, stralloc *snd)
+{
+  long long birth;
+  int io = sane_own(QDIR_INFO, id), rs;
+  if (io == -1 && errno == ENOENT) return -1;
+  rs = io == 0 ? -1 : read_sender(id, snd, &birth);
+  if (io == 0 || (io == SANE_SHARED && rs == -1)) {  /* someone else's file */
+    lg_s("warning: msg "); lg_n(id); lg_s(": info names another file: stale names removed, not delivered");
+    lg_flush();
+    drop_all(id);
+    return -1;
+  }
+  if (!names_sane(id)) return -1;
+  if (rs == -1) {
+    lg_s("warning: unable to read info for msg "); lg_n(id); lg_flush();
+    return -1;
+  }
+  load(id, birth, snd, 0);
+  return 0;
+}
+
 /* load_entry: info/S/<name> (a readdir entry of info/S) */
 static void load_entry(unsigned s, const char *name, stralloc *snd)
 {
   char sid[64], p[QNAME_MAX];
   unsigned long long id;
-  long long birth;
   struct stat st;
   if (name[0] == '.') return;
   if (strlen(name) > 20) return;
@@ -73,11 +134,8 @@ static void load_entry(unsigned s, const char *name, stralloc *snd)
   if (todo_parse_id(sid, &id) == -1) return;
   fname(p, QDIR_TODO, id);
   if (stat(p, &st) == 0) return;  /* todo processing redoes it */
-  if (read_sender(id, snd, &birth) == -1) {
-    lg_s("warning: unable to read info for msg "); lg_n(id); lg_flush();
-    return;
-  }
-  load(id, birth, snd, 0);
+  if (msg_find(id)) return;       /* known already */
+  load_info(id, snd);
 }
 
 void scan_info(void)

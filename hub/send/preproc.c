@@ -13,6 +13,7 @@
 #include "sconf.h"
 #include "slog.h"
 #include "todo.h"
+#include "todochk.h"
 #include "trigger.h"
 #include "preproc.h"
 
@@ -64,6 +65,7 @@ static void preprocess_one(unsigned s, const char *name, struct todo_result *r)
   if (todo_parse_id(sid, &id) == -1 || pending(id)) return;
   m = msg_find(id);
   if (m && m->bad) return;
+  if (!todo_check(id)) return;  /* a stale name: never read */
   if (todo_process_flags(".", sid, &rw, r, TODO_NOSYNC) == -1) {
     lg_sys("warning: trouble preprocessing ", sid);
     return;
@@ -72,6 +74,7 @@ static void preprocess_one(unsigned s, const char *name, struct todo_result *r)
     lg_s("warning: msg "); lg_n(id); lg_s(" has no message file: withdrawn"); lg_flush();
     if (clean_req('T', id) == -1) lg_sys("warning: unable to clean todo ", sid);
   } else if (r->status == TODO_BAD) {
+    if (todo_damaged(id)) return;  /* preprocessed before: loaded from info */
     lg_s("warning: msg "); lg_n(id); lg_s(" has a damaged envelope: left alone"); lg_flush();
     if (!m) { m = msg_new(id); m->bad = 1; }
   } else if (r->status == TODO_DONE || r->status == TODO_TORN) {

@@ -304,10 +304,16 @@ put() {
   [ $root = 1 ] && chown "$3" "$Q/$1"
   return 0
 }
-id1=1000000005 id2=1000000028 id3=1000000051 id4=1000000074 id5=1000000097
-for i in $id1 $id2 $id3 $id4 $id5; do s=$((i % 23)); put "mess/$s/$i" 'Subject: junk\n\njunk\n' qmailq; done
+# mkmess: a message file named by its own inode (the invariant qmail-send
+# checks, QUEUE.md sec 1); prints N
+mkmess() {
+  local n
+  put "mess/new" 'Subject: junk\n\njunk\n' qmailq
+  n=$(stat -c %i "$Q/mess/new") && mv "$Q/mess/new" "$Q/mess/$((n % 23))/$n" && echo "$n"
+}
+id1=$(mkmess) id2=$(mkmess) id3=$(mkmess) id4=$(mkmess) id5=$(mkmess)
 s=$((id1 % 23)); put "todo/$s/$id1" 'u0\0p1\0Fa@example.org\0Tpostmaster@hub.example.org\0' qmailq
-put "intd/$s/$id1" 'u0\0p1\0Fa@example.org\0Tpostmaster@hub.example.org\0' qmailq
+ln "$Q/todo/$s/$id1" "$Q/intd/$s/$id1"
 rm -f "$Q/mess/$((id2 % 23))/$id2"
 s=$((id2 % 23)); put "todo/$s/$id2" 'u0\0p1\0Fa@example.org\0Tpostmaster@hub.example.org\0\0' qmailq
 s=$((id3 % 23)); put "info/$s/$id3" 'Fa@example.org\0' qmails
