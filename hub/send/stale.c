@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 #include "qconf.h"
 #include "qname.h"
 #include "msg.h"
@@ -34,6 +35,47 @@ static void stale_one(unsigned long long id, time_t limit)
   lg_s("status: removed stale msg "); lg_n(id); lg_flush();
 }
 
+/* orphan_one: dir/S/N (local or remote) of a message with neither
+ * info/S/N nor todo/S/N that qmail-send does not hold: a name a crash
+ * brought back after the message was done (QUEUE.md sec 6a). Only the
+ * name goes (its inode may be someone else's file now). */
+static void orphan_one(const char *dir, unsigned long long id)
+{
+  char p[QNAME_MAX];
+  struct stat st;
+  if (msg_find(id)) return;
+  fname(p, QDIR_INFO, id);
+  if (stat(p, &st) == 0 || errno != ENOENT) return;
+  fname(p, QDIR_TODO, id);
+  if (stat(p, &st) == 0 || errno != ENOENT) return;
+  fname(p, dir, id);
+  if (unlink(p) == -1) { if (errno != ENOENT) lg_sys("warning: unable to remove orphan ", p); return; }
+  lg_s("status: removed orphan "); lg_s(p); lg_flush();
+}
+
+/* clean_orphans: every name in local/ and remote/ without its message */
+static void clean_orphans(void)
+{
+  static const char *const dirs[] = { QDIR_LOCAL, QDIR_REMOTE };
+  unsigned s, i;
+  for (i = 0; i < 2; i++)
+    for (s = 0; s < QUEUE_SPLIT; s++) {
+      char d[QNAME_MAX], sid[64];
+      DIR *dir;
+      struct dirent *de;
+      unsigned long long id;
+      snprintf(d, sizeof d, "%s/%u", dirs[i], s);
+      dir = opendir(d);
+      if (!dir) { if (errno != ENOENT) lg_sys("warning: unable to opendir ", d); continue; }
+      while ((de = readdir(dir))) {
+        if (de->d_name[0] == '.' || strlen(de->d_name) > 20) continue;
+        snprintf(sid, sizeof sid, "%u/%s", s, de->d_name);
+        if (todo_parse_id(sid, &id) == 0) orphan_one(dirs[i], id);
+      }
+      closedir(dir);
+    }
+}
+
 void clean_stale(void)
 {
   time_t limit = time(0) - QUEUE_STALE;
@@ -53,4 +95,5 @@ void clean_stale(void)
     }
     closedir(dir);
   }
+  clean_orphans();
 }

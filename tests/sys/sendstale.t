@@ -17,6 +17,8 @@
 #   outside  mess/S/N gone, info/S/N and local/S/N second names of files
 #            outside the queue (Maildir files) -> never delivered; the two
 #            names removed, the outside files untouched
+#   orphan   local/S/N and remote/S/N with no info, no todo (a message done
+#            before the crash) -> the names removed at start
 # bin/qmail-lspawn is a fake (python) that records each job and says K.
 . "$(dirname "$0")/../lib/common.sh"
 H=$T/home
@@ -92,6 +94,12 @@ printf 'Return-Path: <x@y>\n\nmaildir file 1\n' > "$T/md1"
 printf 'Return-Path: <x@y>\n\nmaildir file 2\n' > "$T/md2"
 rm -f "$(f info "$n_outside")" "$(f local "$n_outside")"
 ln "$T/md1" "$(f info "$n_outside")" && ln "$T/md2" "$(f local "$n_outside")"
+# orphan: local/S/N and remote/S/N of a message long done (no info, no
+# todo), second names of files outside the queue -> the names removed
+n_orphan=$((n_outside + 23 * 1000))
+printf 'T%s\0' x@y > "$T/md3"; printf 'T%s\0' x@y > "$T/md4"
+mkdir -p "$(dirname "$(f local "$n_orphan")")" "$(dirname "$(f remote "$n_orphan")")"
+ln "$T/md3" "$(f local "$n_orphan")" && ln "$T/md4" "$(f remote "$n_orphan")"
 ok $? "states planted"
 is "$(stat -c %h "$(f todo "$n_linked")") $(stat -c %i "$(f mess "$n_foreign")" | grep -vx "$n_foreign" | wc -l)" "2 1" \
   "linked: todo has two links; foreign: mess/S/N is not inode N"
@@ -111,6 +119,7 @@ spid=$!
 waitlog "^end msg $n_other\$"; waitlog "^end msg $n_zero\$"; waitlog "^end msg $n_shared\$"
 waitlog "^end msg $n_linked\$"; waitlog "^warning: msg $n_foreign: mess names another file"
 waitlog "^warning: msg $n_outside: (no message file|info names another file)"
+waitlog "^status: removed orphan remote/[0-9]+/$n_orphan\$"
 sleep 1  # a wrong delivery, if any, is logged by now
 kill -TERM "$spid"
 for _ in $(seq "$WAITN"); do alive "$spid" || break; sleep 0.1; done
@@ -135,4 +144,9 @@ ok $left "no todo, intd, info, local, remote name left of any of them"
 ok $((1 - $?)) "foreign: the stale mess name removed by qmail-clean"
 is "$(stat -c %h "$T/md1" "$T/md2" | tr '\n' ' ')$(cat "$T/md1" "$T/md2" | grep -c 'maildir file')" "1 1 2" \
   "outside: the Maildir files kept (one link each, content untouched)"
+like "$L" "status: removed orphan local/[0-9]+/$n_orphan" "orphan: the local name removed, logged"
+[ -e "$(f local "$n_orphan")" ] || [ -e "$(f remote "$n_orphan")" ]
+ok $((1 - $?)) "orphan: neither name is left"
+is "$(stat -c %h "$T/md3" "$T/md4" | tr '\n' ' ')$(cat "$T/md3" "$T/md4" | tr -d '\0')" "1 1 Tx@yTx@y" \
+  "orphan: the files they named kept"
 done_testing
