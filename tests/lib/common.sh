@@ -51,3 +51,12 @@ start_fake() {
   for i in $(seq 100); do [ -s "$out" ] && break; sleep 0.05; done
   FAKE_PORT=$(head -1 "$out")
 }
+
+# fake_lspawn HOME: HOME/bin/qmail-lspawn becomes tests/lib/fakelspawn.py
+# (K, or D for bad*, Z for later*; recipients logged to $JOBLOG if set),
+# and HOME has no qmail-rspawn (qmail-send then answers remote jobs itself)
+fake_lspawn() {
+  rm -f "$1/bin/qmail-lspawn" "$1/bin/qmail-rspawn"
+  printf '#!/bin/sh\nexec python3 %s\n' "$SRCDIR/tests/lib/fakelspawn.py" > "$1/bin/qmail-lspawn"
+  chmod 755 "$1/bin/qmail-lspawn"
+}

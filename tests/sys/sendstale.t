@@ -32,24 +32,7 @@ echo hub.example.org > "$H/control/locals"
 QQ=$H/bin/qmail-queue
 Q=$H/queue
 
-cat > "$T/lspawn.py" <<'PY'
-import os, sys
-buf = b""
-while True:
-    d = os.read(0, 4096)
-    if not d: break
-    buf += d
-    while True:
-        parts = buf[1:].split(b"\0", 4)
-        if len(parts) < 5: break
-        slot, rcpt, buf = buf[0:1], parts[2], parts[4]
-        with open(os.environ["JOBLOG"], "ab") as f:
-            f.write(rcpt + b"\n")
-        sys.stdout.buffer.write(slot + b"Kdelivered\0"); sys.stdout.buffer.flush()
-PY
-rm -f "$H/bin/qmail-lspawn" "$H/bin/qmail-rspawn"
-printf '#!/bin/sh\nexec python3 %s\n' "$T/lspawn.py" > "$H/bin/qmail-lspawn"
-chmod 755 "$H/bin/qmail-lspawn"
+fake_lspawn "$H"
 export JOBLOG=$T/jobs
 : > "$JOBLOG"
 

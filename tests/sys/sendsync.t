@@ -25,23 +25,7 @@ qmake install QMAILHOME="$H" > "$T/install.log" 2>&1 ||
 echo hub.example.org > "$H/control/me"
 echo hub.example.org > "$H/control/locals"
 : > "$H/control/doublebounceto"   # the senders are <>: their bounces are dropped
-cat > "$T/lspawn.py" <<'PY'
-import os, sys
-buf = b""
-while True:
-    d = os.read(0, 65536)
-    if not d: break
-    buf += d
-    while True:
-        parts = buf[1:].split(b"\0", 4)
-        if len(parts) < 5: break
-        slot, rcpt, buf = buf[0:1], parts[2], parts[4]
-        r = b"Kok" if rcpt.startswith(b"ok") else b"Dno mailbox here (#5.1.1)"
-        sys.stdout.buffer.write(slot + r + b"\0"); sys.stdout.buffer.flush()
-PY
-rm -f "$H/bin/qmail-lspawn" "$H/bin/qmail-rspawn"
-printf '#!/bin/sh\nexec python3 %s\n' "$T/lspawn.py" > "$H/bin/qmail-lspawn"
-chmod 755 "$H/bin/qmail-lspawn"
+fake_lspawn "$H"
 for i in $(seq 10); do
   for r in ok bad; do
     printf 'F\0T%s%s@hub.example.org\0\0' "$r" "$i" > "$T/env"
