@@ -6,7 +6,9 @@ leave them, for scale tests and benchmarks (BAD-INPUT L7):
                 whose mtime is an hour ahead (a deferred message);
   S4:           mess/S/N + intd/S/N + todo/S/N (a complete envelope file),
                 waiting for preprocessing.
-N counts up from 10**9 (never an inode of a real small queue); S = N % 23.
+N is the inode number of the message file, as qmail-queue names it (the
+file is written in pid/ and linked to mess/S/N; qmail-send trusts a
+mess/S/N only when its inode is N); S = N % 23.
 RCPT (default nobody@localhost) may contain %d for the message index."""
 import os, sys, time
 
@@ -17,12 +19,15 @@ def main():
     body = b"Received: (qmail 1 invoked by uid 0); 23 Nov 2026 00:00:00 -0000\n" \
            b"Subject: backlog\n\n" + b"x" * 1900 + b"\n"
     later = time.time() + 3600
+    tmp = os.path.join(q, "pid", "mkbacklog.%d" % os.getpid())
     for i in range(count):
-        n = 10**9 + i
-        sd = "%d/%d" % (n % 23, n)
-        r = (rcpt % i if "%d" in rcpt else rcpt).encode()
-        with open(os.path.join(q, "mess", sd), "wb") as f:
+        with open(tmp, "wb") as f:
             f.write(body)
+            n = os.fstat(f.fileno()).st_ino
+        sd = "%d/%d" % (n % 23, n)
+        os.link(tmp, os.path.join(q, "mess", sd))
+        os.unlink(tmp)
+        r = (rcpt % i if "%d" in rcpt else rcpt).encode()
         if state == "S4":
             env = b"u0\0p1\0Fbacklog@example.org\0T" + r + b"\0\0"
             with open(os.path.join(q, "intd", sd), "wb") as f:
