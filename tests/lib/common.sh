@@ -52,6 +52,36 @@ start_fake() {
   FAKE_PORT=$(head -1 "$out")
 }
 
+# alive PID: the process exists and is not a zombie
+alive() { [ -e "/proc/$1" ] && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null; }
+# waitlog REGEX [FROM]: wait until REGEX matches a line of $log after line
+# FROM; bounded by WAITN tries 0.1 s apart (600 unless the test sets it: a
+# bound for a loaded machine, not a timing claim)
+waitlog() {
+  local _
+  for _ in $(seq "${WAITN:-600}"); do
+    tail -n +"$((${2:-0} + 1))" "$log" | grep -qE -- "$1" && return 0
+    sleep 0.1
+  done
+  echo "# timed out waiting for /$1/ in the log" >&2; return 1
+}
+# send_start HOME: HOME/bin/qmail-start ./Maildir/ (it becomes qmail-send)
+# in the background, its log in $log, its pid in spid; at exit a qmail-send
+# still running gets SIGTERM (its helpers follow)
+send_start() {
+  spid=""
+  trap '[ -n "$spid" ] && alive "$spid" && kill -TERM "$spid"; cleanup' EXIT
+  "$1/bin/qmail-start" ./Maildir/ > "$log" 2>> "$T/stderr" &
+  spid=$!
+}
+# send_stop: SIGTERM to qmail-send, wait for it (bounded); exit code in send_rc
+send_stop() {
+  local _
+  kill -TERM "$spid"
+  for _ in $(seq "${WAITN:-600}"); do alive "$spid" || break; sleep 0.1; done
+  wait "$spid"; send_rc=$?; spid=""
+}
+
 # fake_lspawn HOME: HOME/bin/qmail-lspawn becomes tests/lib/fakelspawn.py
 # (K, or D for bad*, Z for later*; recipients logged to $JOBLOG if set),
 # and HOME has no qmail-rspawn (qmail-send then answers remote jobs itself)

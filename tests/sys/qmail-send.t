@@ -56,16 +56,6 @@ export JOBLOG=$T/jobs QMAILQUEUE=$T/qq-record.sh QQ_OUT=$T/qq
 log=$T/log
 # every wait is bounded (a bound for a loaded machine, not a timing claim)
 WAITN=${WAITN:-1200}  # tries, 0.1 s apart
-alive() { [ -e "/proc/$1" ] && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null; }
-# waitlog REGEX [FROM]: until REGEX matches a log line after line FROM
-waitlog() {
-  local _
-  for _ in $(seq "$WAITN"); do
-    tail -n +"$((${2:-0} + 1))" "$log" | grep -qE -- "$1" && return 0
-    sleep 0.1
-  done
-  echo "# timed out waiting for /$1/ in the log" >&2; return 1
-}
 mark() { wc -l < "$log"; }
 # a qmail-send still running at exit gets SIGTERM (its helpers follow)
 spid=""

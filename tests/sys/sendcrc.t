@@ -89,24 +89,13 @@ like "$(env_of "$n_upper")" $'\nc[0-9A-F]*[A-F][0-9A-F]*\nF' "upper: c in upperc
 
 log=$T/log
 WAITN=${WAITN:-1200}  # tries, 0.1 s apart: a bound for a loaded machine
-alive() { [ -e "/proc/$1" ] && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null; }
-waitlog() {
-  local _
-  for _ in $(seq "$WAITN"); do grep -qE -- "$1" "$log" && return 0; sleep 0.1; done
-  echo "# timed out waiting for /$1/ in the log" >&2; return 1
-}
-spid=""
-trap '[ -n "$spid" ] && alive "$spid" && kill -TERM "$spid"; cleanup' EXIT
-"$H/bin/qmail-start" ./Maildir/ > "$log" 2>> "$T/stderr" &
-spid=$!
+send_start "$H"
 waitlog "^end msg $n_whole\$" && waitlog "^end msg $n_plain\$" &&
   waitlog "^warning: msg $n_short has an incomplete message file: withdrawn\$" &&
   waitlog "^warning: msg $n_flip has an incomplete message file: withdrawn\$" &&
   waitlog "^warning: msg $n_upper has a damaged envelope: left alone\$"
-kill -TERM "$spid"
-for _ in $(seq "$WAITN"); do alive "$spid" || break; sleep 0.1; done
-wait "$spid"; rc=$?; spid=""
-is "$rc" 0 "qmail-send exits 0 on SIGTERM"
+send_stop
+is "$send_rc" 0 "qmail-send exits 0 on SIGTERM"
 L=$(cat "$log")
 like "$L" "new msg $n_whole id " "whole: preprocessed"
 like "$L" "new msg $n_plain id " "plain (no l, c): preprocessed, not checked"

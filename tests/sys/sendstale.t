@@ -89,25 +89,14 @@ is "$(stat -c %h "$(f todo "$n_linked")") $(stat -c %i "$(f mess "$n_foreign")" 
 
 log=$T/log
 WAITN=${WAITN:-600}  # tries, 0.1 s apart: a bound for a loaded machine
-alive() { [ -e "/proc/$1" ] && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null; }
-waitlog() {
-  local _
-  for _ in $(seq "$WAITN"); do grep -qE -- "$1" "$log" && return 0; sleep 0.1; done
-  echo "# timed out waiting for /$1/ in the log" >&2; return 1
-}
-spid=""
-trap '[ -n "$spid" ] && alive "$spid" && kill -TERM "$spid"; cleanup' EXIT
-"$H/bin/qmail-start" ./Maildir/ > "$log" 2>> "$T/stderr" &
-spid=$!
+send_start "$H"
 waitlog "^end msg $n_other\$"; waitlog "^end msg $n_zero\$"; waitlog "^end msg $n_shared\$"
 waitlog "^end msg $n_linked\$"; waitlog "^warning: msg $n_foreign: mess names another file"
 waitlog "^warning: msg $n_outside: (no message file|info names another file)"
 waitlog "^status: removed orphan remote/[0-9]+/$n_orphan\$"
 sleep 1  # a wrong delivery, if any, is logged by now
-kill -TERM "$spid"
-for _ in $(seq "$WAITN"); do alive "$spid" || break; sleep 0.1; done
-wait "$spid"; rc=$?; spid=""
-is "$rc" 0 "qmail-send exits 0 on SIGTERM"
+send_stop
+is "$send_rc" 0 "qmail-send exits 0 on SIGTERM"
 L=$(cat "$log")
 [ -n "$PL_DEBUG" ] && sed 's/^/# /' "$log"
 like "$L" "warning: msg $n_zero has a damaged envelope: loaded from info" "zero: logged, loaded from info"
