@@ -1,7 +1,6 @@
 /* q_commit.c: commit the queue with one syncfs, plus a barrier fdatasync
  * only where the filesystem needs it (the rule and why: q_commit.h). */
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -74,32 +73,24 @@ int q_commit_decide(const char *root, unsigned long fstype, unsigned int maj,
   return 0;
 }
 
-int q_commit_open(struct q_commit *c, int dirfd, const char *barrier)
+void q_commit_init(struct q_commit *c, int fd, int barrierfd)
 {
   struct statfs sf;
   struct stat st;
-  c->fd = dirfd;
-  c->barrierfd = -1;
-  c->why[0] = 0;
-  if (fstatfs(dirfd, &sf) == -1 || fstat(dirfd, &st) == -1) return -1;
-  if (!q_commit_decide("", (unsigned long)sf.f_type, major(st.st_dev), minor(st.st_dev),
-                       c->why, sizeof c->why))
-    return 0;
-  c->barrierfd = openat(dirfd, barrier, O_RDONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-  return c->barrierfd == -1 ? -1 : 0;
+  c->fd = fd;
+  c->barrierfd = barrierfd;
+  c->barrier = 1;
+  if (fstatfs(fd, &sf) == -1 || fstat(fd, &st) == -1) {
+    snprintf(c->why, sizeof c->why, "syncfs and barrier: cannot examine the filesystem: %s", strerror(errno));
+    return;
+  }
+  c->barrier = q_commit_decide("", (unsigned long)sf.f_type, major(st.st_dev), minor(st.st_dev),
+                               c->why, sizeof c->why);
 }
 
 int q_commit(const struct q_commit *c)
 {
   if (syncfs(c->fd) == -1) return -1;
-  if (c->barrierfd != -1 && fdatasync(c->barrierfd) == -1) return -1;
+  if (c->barrier && fdatasync(c->barrierfd) == -1) return -1;
   return 0;
-}
-
-void q_commit_close(struct q_commit *c)
-{
-  int e = errno;
-  if (c->barrierfd != -1) close(c->barrierfd);
-  c->barrierfd = -1;
-  errno = e;
 }

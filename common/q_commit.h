@@ -30,20 +30,20 @@
 #define Q_COMMIT_WHY 160   /* the decision in words, NUL included */
 
 struct q_commit {
-  int fd;                  /* a directory on the filesystem (the caller's) */
-  int barrierfd;           /* the barrier file, or -1: none needed */
+  int fd;                  /* a directory on the filesystem */
+  int barrierfd;           /* a file on it, flushed as the barrier */
+  int barrier;             /* 1: flush barrierfd after syncfs; 0: not */
   char why[Q_COMMIT_WHY];  /* "syncfs only: ..." or "syncfs and barrier: ..." */
 };
 
-/* q_commit_open: decide for the filesystem of the open directory dirfd;
- * when it needs the barrier, open (create, mode 0600) barrier, a path
- * relative to dirfd. 0 ok, -1 error (errno; nothing left open). */
-int q_commit_open(struct q_commit *c, int dirfd, const char *barrier);
-/* q_commit: syncfs, then fdatasync of the barrier if there is one.
+/* q_commit_init: decide for the filesystem of the open directory fd
+ * (both descriptors stay the caller's: open the barrier file whatever the
+ * decision, so the queue's layout does not depend on the filesystem).
+ * When the filesystem cannot be examined the barrier is kept. */
+void q_commit_init(struct q_commit *c, int fd, int barrierfd);
+/* q_commit: syncfs, then fdatasync of the barrier if c->barrier.
  * 0 ok, -1 error (errno): nothing may be acknowledged then. */
 int q_commit(const struct q_commit *c);
-/* q_commit_close: close the barrier file (not c->fd, the caller's). */
-void q_commit_close(struct q_commit *c);
 
 /* q_commit_decide: the decision for a filesystem of type fstype (statfs
  * f_type) on device maj:min, with /sys and /proc looked up under root

@@ -4,7 +4,7 @@
  * a fixture tree of sys/dev/block and proc/fs/jbd2 (ext4 with its journal:
  * syncfs only; without one, with an entry that is no directory, an unknown
  * device, a bad device name, or another filesystem: the barrier kept);
- * and q_commit_open/q_commit/q_commit_close on a real directory.
+ * and q_commit_init/q_commit on a real directory, their failures.
  * With arguments it is tests/sys/commit.t's probe instead of a test:
  *   commit DIR DEV ROUNDS
  * prints the decision for DIR's filesystem ("why <text>"), then runs
@@ -91,19 +91,24 @@ static void decisions(void)
 static void real_dir(void)
 {
   struct q_commit c;
-  char p[512];
-  struct stat st;
   int fd = open(top, O_RDONLY | O_DIRECTORY);
-  ok(q_commit_open(&c, fd, "barrier") == 0, "q_commit_open on a real directory");
-  ok(!strncmp(c.why, "syncfs ", 7), "  a decision in words");
-  snprintf(p, sizeof p, "%s/barrier", top);
-  is_int(stat(p, &st) == 0, c.barrierfd != -1, "  the barrier file exactly when it is needed");
+  int bfd = open(top, O_RDONLY | O_DIRECTORY);
+  q_commit_init(&c, fd, bfd);
+  ok(!strncmp(c.why, "syncfs ", 7), "q_commit_init on a real directory: a decision in words");
+  is_int(c.barrier, strncmp(c.why, "syncfs only", 11) != 0, "  the barrier as the words say");
   is_int(q_commit(&c), 0, "q_commit");
-  q_commit_close(&c);
-  is_int(c.barrierfd, -1, "q_commit_close");
+  c.barrier = 1;
+  c.barrierfd = -1;
+  ok(q_commit(&c) == -1, "a barrier that fails: -1");
+  c.barrier = 0;
+  is_int(q_commit(&c), 0, "  not used without the barrier");
+  q_commit_init(&c, -1, bfd);
+  is_int(c.barrier, 1, "a filesystem that cannot be examined: the barrier");
+  ok(strstr(c.why, "cannot examine") != 0, "  and the log says why");
+  c.fd = -1;
+  ok(q_commit(&c) == -1, "a failing syncfs: -1");
   close(fd);
-  ok(q_commit_open(&c, -1, "barrier") == -1, "a bad descriptor: -1");
-  unlink(p);
+  close(bfd);
 }
 
 /* flushes: the flush I/Os DEV has completed (/sys/block/DEV/stat) */
@@ -139,8 +144,11 @@ static int probe(const char *dir, const char *dev, int rounds)
 {
   struct q_commit c;
   long s = 0, k = 0, smin = -1, kmin = -1, a, d;
-  int r, fd = open(dir, O_RDONLY | O_DIRECTORY);
-  if (fd == -1 || q_commit_open(&c, fd, "barrier") == -1) { perror(dir); return 1; }
+  int r, fd = open(dir, O_RDONLY | O_DIRECTORY), bfd = -1;
+  char p[512];
+  snprintf(p, sizeof p, "%s/barrier", dir);
+  if (fd == -1 || (bfd = open(p, O_WRONLY | O_CREAT, 0600)) == -1) { perror(dir); return 1; }
+  q_commit_init(&c, fd, bfd);
   printf("why %s\n", c.why);
   if (q_commit(&c) == -1) { perror("q_commit"); return 1; }
   for (r = 0; r < rounds; ++r) {
@@ -159,7 +167,7 @@ static int probe(const char *dir, const char *dev, int rounds)
   }
   if (flushes(dev) < 0) { perror(dev); return 1; }
   printf("syncfs %ld %ld\ncommit %ld %ld\n", s, smin, k, kmin);
-  q_commit_close(&c);
+  close(bfd);
   close(fd);
   return 0;
 }
