@@ -10,45 +10,44 @@
 #include "q_qq.h"
 #include "q_qqstatus.h"
 #include "q_sa.h"
-#include "dkimsign.h"
 #include "nsqueue.h"
 #include "received.h"
 #include "refuselog.h"
 
 static struct qq qq;
-static const char *proto, *local, *relayclient;
+static const char *proto, *tls, *by, *relayclient;
 static const struct io_limits *lim;
 static stralloc rcpt;   /* a recipient with RELAYCLIENT appended */
 
-void nsq_init(const char *p, const char *l, const struct io_limits *li, const char *rc)
+void nsq_init(const char *p, const char *t, const char *b, const struct io_limits *li,
+              const char *rc)
 {
   proto = p;
-  local = l;
+  tls = t;
+  by = b;
   lim = li;
   relayclient = rc;
 }
 
 static void q_start(void *ctx)
 {
-  struct received_info ri = { 0, 0, 0, 0, 0, 0 };
-  stralloc line = {0}, p = {0};
+  struct received_info ri;
+  stralloc line = {0};
   (void)ctx;
   ri.proto = proto;
-  if (relayclient) {   /* qmail-remote signs a relay client's mail (docs/dkim.md) */
-    if (!stralloc_copys(&p, proto) || !stralloc_cats(&p, DKIM_RELAYMARK) || !stralloc_0(&p))
-      fatal_nomem();
-    ri.proto = p.s;
-  }
-  ri.local = local;
+  ri.tls = tls;
+  ri.auth = 0;
+  ri.relay = relayclient != 0;   /* qmail-remote signs it (docs/dkim.md) */
+  ri.by = by;
   ri.remoteip = getenv("TCPREMOTEIP");
   ri.remotehost = getenv("TCPREMOTEHOST");
   ri.remoteinfo = getenv("TCPREMOTEINFO");
+  ri.helo = 0;
   qq_start(&qq);  /* a failure is remembered: qq_finish reports it */
   qq_limits(&qq, lim);
   if (!received_line(&line, &ri, (long long)time(0))) fatal_nomem();
   qq_put(&qq, line.s, line.len);
   stralloc_free(&line);
-  stralloc_free(&p);
 }
 
 static void q_put(void *ctx, const char *buf, size_t len) { (void)ctx; qq_put(&qq, buf, len); }

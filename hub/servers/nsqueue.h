@@ -11,11 +11,12 @@
 #include "q_io.h"
 #include "q_qq.h"
 
-/* nsq_init: proto for the Received line ("QMQP", "QMTP"), our name, the
- * limits for writes to the queue program, and RELAYCLIENT (NULL if unset:
- * its value is appended to every recipient, as qmail does). The strings
- * must outlive the server. */
-void nsq_init(const char *proto, const char *local, const struct io_limits *lim,
+/* nsq_init: the protocol for the Received line ("QMQP", "QMTP") and the
+ * TLS description (NULL outside TLS; received.h), our name (srvname's
+ * by), the limits for writes to the queue program, and RELAYCLIENT (NULL
+ * if unset: its value is appended to every recipient, as qmail does). The
+ * strings must outlive the server. */
+void nsq_init(const char *proto, const char *tls, const char *by, const struct io_limits *lim,
               const char *relayclient);
 /* nsq_callbacks: the callbacks for nsr_qmqp/nsr_qmtp. */
 extern const struct nsr_queue nsq_callbacks;

@@ -62,7 +62,7 @@ static char inspace[65536];
 static buffer in;
 static char outspace[1024];
 static buffer out;
-static stralloc local;
+static struct srvname names;   /* received.h */
 
 static void die_control(const char *name) __attribute__((noreturn));
 static void die_control(const char *name) { nsconf_fail(name, control_strerror(errno)); }
@@ -92,7 +92,7 @@ static void config(struct nsr_policy *p)
   p->rcpt_known = rcptcheck_on() ? rcpt_known : 0;
   p->rcpt_ctx = 0;
   p->refused = nsq_refused;
-  if (received_localname(&local) < 0) die_control("me");
+  if (srvname_read(&names, SRVNAME_ME, &name) < 0) die_control(name);
 }
 
 
@@ -113,7 +113,7 @@ int main(void)
   signal(SIGPIPE, SIG_IGN);
   perip_gate(progname, 0);   /* docs/limits.md: PERIP */
   config(&pol);
-  nsq_init("QMQP", local.s, &lim, 0);
+  nsq_init("QMQP", 0, names.by, &lim, 0);
   buffer_init(&in, (ssize_t (*)())io_bread, 0, inspace, sizeof inspace);
   in.cookie = &lim;
   buffer_init(&out, (ssize_t (*)())io_bwrite, 1, outspace, sizeof outspace);

@@ -97,11 +97,11 @@ static char inspace[65536];
 static buffer in;
 static char outspace[8192];
 static buffer out;
-static stralloc local;
+static struct srvname names;   /* received.h */
 static const char *relayclient;
 static struct qtls tls;
 static int intls;      /* the session is inside TLS */
-static stralloc proto; /* for the Received line */
+static stralloc tlsdesc; /* for the Received line */
 
 static void die_control(const char *name) __attribute__((noreturn));
 static void die_control(const char *name) { nsconf_fail(name, control_strerror(errno)); }
@@ -157,7 +157,7 @@ static void config(struct nsr_policy *p)
   p->rcpt_known = rcptcheck_on() ? rcpt_known : 0;
   p->rcpt_ctx = 0;
   p->refused = nsq_refused;
-  if (received_localname(&local) < 0) die_control("me");
+  if (srvname_read(&names, SRVNAME_ME, &name) < 0) die_control(name);
 }
 
 
@@ -337,9 +337,7 @@ static void tls_begin(void)
   }
   intls = 1;
   stralloc_free(&why);
-  if (!stralloc_copys(&proto, "QMTPS (") || !qtls_describe(&tls, &proto) ||
-      !stralloc_cats(&proto, ")") || !stralloc_0(&proto))
-    fatal_nomem();
+  if (!qtls_describe(&tls, &tlsdesc) || !stralloc_0(&tlsdesc)) fatal_nomem();
 }
 
 /* tls_badconf: control/tlsclients unusable: nsconf_fail's answer, inside
@@ -408,7 +406,7 @@ int main(void)
     tls_begin();
     tls_relay();
   }
-  nsq_init(intls ? proto.s : "QMTP", local.s, &lim, relayclient);
+  nsq_init("QMTP", intls ? tlsdesc.s : 0, names.by, &lim, relayclient);
   for (n = 0; n < maxpkgs; ++n) {
     int r = nsr_qmtp(&in, &pol, &nsq_callbacks, &pkg);
     if (r == NS_EOF) finish(0);

@@ -59,7 +59,6 @@
 #include "q_qq.h"
 #include "q_qqstatus.h"
 #include "q_sa.h"
-#include "dkimsign.h"
 #include "rcptcheck.h"
 #include "rcpthosts.h"
 #include "received.h"
@@ -80,8 +79,9 @@ static buffer in, out;
 static struct io_limits in_lim, out_lim;
 
 /* settings, read once at start */
-static stralloc me, greeting, localiphost, bmf;
-static const char *relayclient, *localip, *localname;
+static struct srvname names;   /* me, greeting, localiphost, by (received.h) */
+static stralloc bmf;
+static const char *relayclient, *localip;
 static unsigned long databytes, maxline, maxaddr, maxrcpt, maxhops, maxheader, maxfield;
 
 /* session and transaction state */
@@ -225,7 +225,7 @@ static void localip_fix(stralloc *a)
   while (at > 0 && a->s[at - 1] != '@') --at;
   if (at == 0 || !literal_is_me(a->s + at, a->len - at)) return;
   a->len = at;
-  if (!stralloc_cat(a, &localiphost)) die_nomem();
+  if (!stralloc_cats(a, names.localiphost.s)) die_nomem();
 }
 
 /* ---- commands ------------------------------------------------------ */
@@ -254,7 +254,7 @@ static void smtp_helo(char *arg, size_t len)
   if (!set_helo(arg, len, "HELO")) return;
   esmtp = 0;
   out_puts("250 ");
-  reply(me.s);
+  reply(names.me.s);
 }
 
 static void smtp_ehlo(char *arg, size_t len)
@@ -262,7 +262,7 @@ static void smtp_ehlo(char *arg, size_t len)
   if (!set_helo(arg, len, "EHLO")) return;
   esmtp = 1;
   out_puts("250-");
-  reply(me.s);
+  reply(names.me.s);
   reply("250-PIPELINING");
   reply("250-8BITMIME");
   if (smtptls_offer()) reply("250-STARTTLS");
@@ -403,7 +403,7 @@ static void smtp_quit(char *arg, size_t len)
 {
   (void)arg; (void)len;
   out_puts("221 2.0.0 ");
-  out_puts(me.s);
+  out_puts(names.me.s);
   reply(" closing connection");
   die(0, 0, 0);
 }
@@ -469,18 +469,17 @@ static void data_read(struct smtpdata *d)
   }
 }
 
-/* put_received: our Received line on top of the message. */
+/* put_received: our Received line on top of the message (received.h). */
 static void put_received(void)
 {
-  stralloc r = {0, 0, 0}, proto = {0, 0, 0};
+  stralloc r = {0, 0, 0}, tls = {0, 0, 0};
   struct received_info ri;
-  if (!smtptls_with(&proto, esmtp, smtpauth_user() != 0)) die_nomem();
-  if (relayclient && !smtpauth_user()) {   /* qmail-remote signs its mail (docs/dkim.md) */
-    --proto.len;
-    if (!stralloc_cats(&proto, DKIM_RELAYMARK) || !stralloc_0(&proto)) die_nomem();
-  }
-  ri.proto = proto.s;
-  ri.local = localname;
+  if (!smtptls_describe(&tls)) die_nomem();
+  ri.proto = esmtp ? "ESMTP" : "SMTP";
+  ri.tls = tls.len ? tls.s : 0;
+  ri.auth = smtpauth_user() != 0;
+  ri.relay = relayclient != 0;   /* qmail-remote signs its mail (docs/dkim.md) */
+  ri.by = names.by;
   ri.remoteip = getenv("TCPREMOTEIP");
   ri.remotehost = getenv("TCPREMOTEHOST");
   ri.remoteinfo = getenv("TCPREMOTEINFO");
@@ -488,7 +487,7 @@ static void put_received(void)
   if (!received_line(&r, &ri, (long long)time(0))) die_nomem();
   qq_put(&qq, r.s, r.len);
   stralloc_free(&r);
-  stralloc_free(&proto);
+  stralloc_free(&tls);
 }
 
 /* enhanced: the x.y.z of a queue status text "... (#x.y.z)", if its class
@@ -643,27 +642,16 @@ static void session(void)
 
 /* ---- start --------------------------------------------------------- */
 
-/* read_name: me and smtpgreeting; with neither we refuse to start. */
+/* read_names: me, smtpgreeting, localiphost (received.h); with neither
+ * me nor a greeting we refuse to serve. */
 static void read_names(void)
 {
-  int r = control_readline(&me, "me");
-  if (r < 0) die_control("me");
-  if (r == 0) me.len = 0;
-  r = control_readline(&greeting, "smtpgreeting");
-  if (r < 0) die_control("smtpgreeting");
-  if (r == 0 || greeting.len == 0) {
-    if (me.len == 0) {
-      warn("neither control/me nor control/smtpgreeting exists");
-      die(111, "421 4.3.0 this server is not configured (#4.3.0)", 0);
-    }
-    if (!stralloc_copy(&greeting, &me)) die_nomem();
+  const char *name;
+  if (srvname_read(&names, SRVNAME_SMTP, &name) < 0) die_control(name);
+  if (!*names.me.s) {
+    warn("neither control/me nor control/smtpgreeting exists");
+    die(111, "421 4.3.0 this server is not configured (#4.3.0)", 0);
   }
-  if (me.len == 0) {   /* name ourselves by the greeting's first word */
-    size_t i = 0;
-    while (i < greeting.len && greeting.s[i] != ' ') ++i;
-    if (!stralloc_copyb(&me, greeting.s, i)) die_nomem();
-  }
-  if (!stralloc_0(&me) || !stralloc_0(&greeting)) die_nomem();
 }
 
 static void read_controls(char **args)
@@ -671,7 +659,6 @@ static void read_controls(char **args)
   const char *name;
   int r;
   read_names();
-  if (control_rldef(&localiphost, "localiphost", me.s) < 0) die_control("localiphost");
   in_lim.timeout_ms = out_lim.timeout_ms = srvconf_timeout("timeoutsmtpd", 300);
   databytes = srvconf_databytes();
   r = control_readlist(&bmf, "badmailfrom");
@@ -698,10 +685,8 @@ static void read_limits(void)
 
 static void read_env(void)
 {
-  const char *h = getenv("TCPLOCALHOST");
   relayclient = getenv("RELAYCLIENT");
   localip = getenv("TCPLOCALIP");
-  localname = h && *h && strcmp(h, "0") ? h : me.s;
 }
 
 int main(int argc, char **argv)
@@ -723,7 +708,7 @@ int main(int argc, char **argv)
     tls_begin();
   }
   out_puts("220 ");
-  out_puts(greeting.s);
+  out_puts(names.greeting.s);
   reply(" ESMTP");
   session();
   return 0;

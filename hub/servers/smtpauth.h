@@ -11,7 +11,7 @@
  *             553 for a sender control/authsenders does not give the login
  *   RCPT      an authenticated client relays (smtpauth_user())
  *   STARTTLS  smtpauth_reset(): what the client said before is forgotten
- *   Received  with ESMTPA / ESMTPSA (smtptls_with)
+ *   Received  with ESMTPA / ESMTPSA (received.h)
  * Policy: AUTH in the clear only from a loopback address, unless
  * $AUTH_CLEARTEXT_LOOPBACK is 0 (then never); elsewhere TLS first (538).
  * With $SUBMISSION set (the submission service, RFC 6409) MAIL needs AUTH.

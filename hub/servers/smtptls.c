@@ -1,4 +1,4 @@
-/* smtptls.c: STARTTLS, SMTPS and the Received protocol name for
+/* smtptls.c: STARTTLS, SMTPS and the TLS part of the Received line for
  * qmail-smtpd (see smtptls.h). */
 #include <errno.h>
 #include <stdlib.h>
@@ -97,12 +97,8 @@ void smtptls_end(void)
   if (active) qtls_close(&tls);
 }
 
-int smtptls_with(stralloc *sa, int esmtp, int authenticated)
+int smtptls_describe(stralloc *sa)
 {
-  const char *p = active ? (authenticated ? "ESMTPSA" : "ESMTPS")
-                         : authenticated ? "ESMTPA" : esmtp ? "ESMTP" : "SMTP";
-  if (!stralloc_copys(sa, p)) return 0;
-  if (active && (!stralloc_cats(sa, " (") || !qtls_describe(&tls, sa) || !stralloc_cats(sa, ")")))
-    return 0;
-  return stralloc_0(sa);
+  sa->len = 0;
+  return !active || (qtls_describe(&tls, sa) && stralloc_0(sa));
 }

@@ -1,6 +1,6 @@
 /* smtptls.h: TLS for qmail-smtpd: STARTTLS (RFC 3207), implicit TLS on
- * the SMTPS port (RFC 8314), and the Received line's protocol name
- * (RFC 3848). The TLS work is here; qmail-smtpd.c has small hooks:
+ * the SMTPS port (RFC 8314), and the TLS part of the Received line
+ * (RFC 3848, received.h). The TLS work is here; qmail-smtpd.c has small hooks:
  *   EHLO          advertises STARTTLS when smtptls_offer() says so
  *   STARTTLS      smtptls_prepare() (454 when it fails), "220 Ready",
  *                 then smtptls_handshake(), then the session state resets
@@ -8,7 +8,7 @@
  *   I/O           the input buffer reads through smtptls_read, the output
  *                 buffer writes through smtptls_bwrite: plain until the
  *                 handshake, TLS after it
- *   Received      smtptls_with() names the protocol
+ *   Received      smtptls_describe() gives its TLS part
  * Failures are logged here (fd 2, refuselog's format, code "-"): a
  * certificate that cannot be read or used, a failed handshake. */
 #ifndef SMTPTLS_H
@@ -51,10 +51,10 @@ ssize_t smtptls_read(int fd, char *buf, size_t len, const struct io_limits *lim)
 ssize_t smtptls_bwrite(int fd, const char *buf, size_t len, void *b);
 /* smtptls_end: close_notify, if in TLS. */
 void smtptls_end(void);
-/* smtptls_with: sa = the Received line's protocol, NUL-terminated: SMTP,
- * ESMTP, ESMTPA (authenticated), ESMTPS (TLS), ESMTPSA (both), with TLS a
- * comment: "ESMTPS (TLSv1.3 cipher TLS_AES_256_GCM_SHA384 bits 256)".
+/* smtptls_describe: sa = the TLS description for the Received line
+ * ("TLSv1.3 cipher TLS_AES_256_GCM_SHA384 bits 256", NUL-terminated), or
+ * empty outside TLS (received.h makes the protocol ESMTPS, ESMTPSA).
  * 1 ok, 0 no memory. */
-int smtptls_with(stralloc *sa, int esmtp, int authenticated);
+int smtptls_describe(stralloc *sa);
 
 #endif
