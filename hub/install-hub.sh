@@ -69,7 +69,7 @@ fi
 # and its cdb, the same way). Not qmail-getpw: qmail-lspawn
 # runs it as qmailp, so that no root process reads the password database.
 if [ $root = 1 ]; then
-  for p in qmail-start qmail-lspawn qmail-newu qmail-passwd; do
+  for p in qmail-start qmail-lspawn qmail-newu qmail-passwd qmail-qconvert; do
     [ -f "$dir/bin/$p" ] && chown root:qmail "$dir/bin/$p" && chmod 700 "$dir/bin/$p"
   done
 fi
