@@ -17,7 +17,12 @@
 # service's process group, is stopped (SIGSTOP) for the run, as Postfix's
 # qmgr is; live: the hub delivers into a Maildir as it accepts, and Postfix
 # too (PF_MODE=live); hold falls back to live, and says so, when there is
-# no qmail-send process to stop).
+# no qmail-send process to stop), QUEUE_FS (empty: the hub's queue/ stays
+# where the home is; ext4-journal or ext4-nojournal: queue/ is an ext4 of
+# QUEUE_FS_MB (512) MB on a loop device of its own, made with or without a
+# journal, so its flushes are counted alone on that device: devflush and
+# the jbd2 commits are then exact, not machine-wide), NO_PEER (1: ours
+# alone, no Postfix even when the peer kit is there).
 # A Postfix already running was started by someone else (another benchmark):
 # it is left alone; the run waits up to PF_WAIT (600) s for it to stop, then
 # starts its own, or measures ours alone. PF_REUSE=1 uses it anyway (it then
@@ -94,6 +99,7 @@ done
 mkdir -p "$OUTDIR"
 
 find_peers
+[ "${NO_PEER:-0}" = 1 ] && PEERS=''
 
 tmp=$(mktemp -d /tmp/bench-accept.XXXXXX) || exit 111
 chmod 755 "$tmp"
@@ -121,13 +127,51 @@ cleanup() {
   fi
   cg_release
   tracefs_umount
+  queue_fs_release
   rm -rf "$tmp"
 }
 trap cleanup EXIT
 trap 'echo "accept.sh: interrupted, cleaning up" >&2; exit 130' INT TERM
+# ---- the queue on a loop device (QUEUE_FS) ---------------------------------
+# queue_fs_make: $H/queue becomes the root of a new ext4 on a loop device
+# (the files copied with owners and modes, lost+found removed); QLOOP names
+# the device for queue_fs_release
+QLOOP='' QFS_MNT=''
+queue_fs_make() {
+  local opt img=$tmp/queue.img
+  case ${QUEUE_FS:-} in
+    '') return 0 ;;
+    ext4-journal) opt='' ;;
+    ext4-nojournal) opt='-O ^has_journal' ;;
+    *) die "QUEUE_FS=$QUEUE_FS: ext4-journal or ext4-nojournal" ;;
+  esac
+  truncate -s "${QUEUE_FS_MB:-512}M" "$img" && mkfs.ext4 -q -F $opt "$img" > "$tmp/mkfs.log" 2>&1 ||
+    die "mkfs.ext4 $opt failed: $(cat "$tmp/mkfs.log")"
+  QLOOP=$(losetup -f --show "$img") || die "no loop device"
+  mkdir -p "$tmp/qfs"
+  mount "$QLOOP" "$tmp/qfs" || die "cannot mount $QLOOP"
+  QFS_MNT=$tmp/qfs
+  rmdir "$tmp/qfs/lost+found"
+  cp -a "$H/queue/." "$tmp/qfs/" && chown --reference="$H/queue" "$tmp/qfs" && chmod --reference="$H/queue" "$tmp/qfs" ||
+    die "cannot copy the queue to $QLOOP"
+  umount "$tmp/qfs" && QFS_MNT='' && mount "$QLOOP" "$H/queue" || die "cannot mount $QLOOP on $H/queue"
+  QFS_MNT=$H/queue
+  log "queue on $QLOOP ($QUEUE_FS, ${QUEUE_FS_MB:-512} MB)"
+}
+queue_fs_release() {
+  local i
+  if [ -n "$QFS_MNT" ]; then
+    for i in $(seq 50); do umount "$QFS_MNT" 2> /dev/null && break; sleep 0.2; done
+    QFS_MNT=''
+  fi
+  [ -n "$QLOOP" ] && losetup -d "$QLOOP"
+  QLOOP=''
+}
+
 # ---- our hub ---------------------------------------------------------------
 log "installing a hub home in $H"
 hub_install
+queue_fs_make
 hub_maildir   # mbox@hub.test into $MD, for OURS_MODE=live
 cg_make HUB_CG hub
 OURS_MODE=${OURS_MODE:-hold}
@@ -209,7 +253,7 @@ pf_accepted() {  # messages Postfix holds (hold) or has taken (live) since pf_be
 # ---- block devices of both queues, for the flush counter -------------------
 DEVS=$( { dev_of "$H/queue"; [ "$have_pf" = 1 ] && dev_of /var/spool/postfix; } | sort -u | paste -sd, -)
 QDEV=$(dev_of "$H/queue")
-jbd2=$(ls -d /proc/fs/jbd2/"$QDEV"* 2>/dev/null | head -n 1)
+jbd2=$(ls -d "/proc/fs/jbd2/$QDEV-8" 2>/dev/null)
 journal=$(cat "/sys/fs/ext4/$QDEV/journal_task" 2>/dev/null)
 fsinfo="$(findmnt -no FSTYPE,SOURCE,OPTIONS -T "$H/queue" 2>/dev/null)"
 if [ -z "$jbd2" ]; then
