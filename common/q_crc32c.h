@@ -2,7 +2,8 @@
  * 0x82F63B78; RFC 3720 appendix B.4), the check value that ties a queued
  * message's envelope to the bytes of its mess/ file (hub/queue/QUEUE.md:
  * the `l` and `c` items a group commit writes). Table-driven, no state but
- * the running value:
+ * the running value (the SSE4.2 crc32 instruction when the CPU has it,
+ * else a table: the same values):
  *   uint32_t c = crc32c_init();
  *   c = crc32c_update(c, buf, len);   ... as often as needed
  *   c = crc32c_final(c);
@@ -18,6 +19,13 @@
 uint32_t crc32c_init(void);
 uint32_t crc32c_update(uint32_t crc, const void *buf, size_t len);
 uint32_t crc32c_final(uint32_t crc);
+/* the two ways crc32c_update chooses between, for the tests:
+ * crc32c_update_sw the table (any CPU), crc32c_update_hw the instruction
+ * (call it only when crc32c_hw() is 1; where it is left out at compile
+ * time it is the table); crc32c_hw: 1 when crc32c_update uses it */
+uint32_t crc32c_update_sw(uint32_t crc, const void *buf, size_t len);
+uint32_t crc32c_update_hw(uint32_t crc, const void *buf, size_t len);
+int crc32c_hw(void);
 /* crc32c_fmt: the final value as eight lowercase hex digits into out
  * (CRC32C_HEX bytes, not terminated); returns CRC32C_HEX */
 size_t crc32c_fmt(char *out, uint32_t crc);
