@@ -1,13 +1,18 @@
 /* q_qq.c: running qmail-queue, talking to qmail-queued, or QMQP in-process
  * on a leaf (see q_qq.h). Cost per message in exec mode: one posix_spawn
- * (vfork + exec); in socket and in-process mode: none. */
+ * (vfork + exec); in socket and in-process mode: none. Socket mode, a
+ * message under 16 KB: socket, connect, one writev (message, end chunk
+ * and envelope), shutdown, poll and read for the reply, close. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
+#include <stddef.h>
 #include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -18,6 +23,10 @@
 #include "q_qqstatus.h"
 
 extern char **environ;
+
+/* qq_start clears the struct up to outbuf: nothing but padding after it */
+_Static_assert(sizeof (struct qq) - offsetof(struct qq, outbuf) - sizeof ((struct qq *)0)->outbuf
+               < _Alignof(struct qq), "outbuf is the last member of struct qq");
 
 /* leaf_queue: 1 if path is a symlink whose target is named qmail-qmqpc. */
 static int leaf_queue(const char *path)
@@ -32,20 +41,50 @@ static int leaf_queue(const char *path)
   return strcmp(base, "qmail-qmqpc") == 0;
 }
 
+/* sock_writev: all of v[0..n) into the daemon's socket (non-blocking):
+ * written at once when the socket has room, as it has for every message
+ * but a big one; waited for (within the limits) only when it has not.
+ * 0, or -1 with the first error remembered. v is used up. */
+static int sock_writev(struct qq *q, struct iovec *v, int n)
+{
+  while (n) {
+    ssize_t r = writev(q->sock, v, n);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN && io_wait(q->sock, POLLOUT, q->lim) > 0) continue;
+      if (!q->werr) q->werr = 53;
+      return -1;
+    }
+    while (n && (size_t)r >= v->iov_len) { r -= (ssize_t)v->iov_len; ++v; --n; }
+    if (n) { v->iov_base = (char *)v->iov_base + r; v->iov_len -= (size_t)r; }
+  }
+  return 0;
+}
+
+/* chunk: "<len>:" bytes "," as the first three of v (head: NS_HEAD bytes
+ * of room) */
+static void chunk(struct iovec *v, char *head, const char *buf, size_t len)
+{
+  v[0].iov_base = head;
+  v[0].iov_len = ns_head(head, len);
+  v[1].iov_base = (char *)buf;
+  v[1].iov_len = len;
+  v[2].iov_base = (char *)",";
+  v[2].iov_len = 1;
+}
+
 static ssize_t out_op(int fd, const char *buf, size_t len, void *b)
 {
   struct qq *q = (struct qq *)((buffer *)b)->cookie;
   if (q->sock >= 0) {
-    /* one chunk: "<len>:" bytes "," in one write; at most QQ_CHUNK bytes
-     * of a longer piece (libowfat's buffer_put hands a big piece straight
-     * to us; buffer_stubborn comes back for the rest) */
-    size_t h;
+    /* one chunk of at most QQ_CHUNK bytes of a longer piece (libowfat's
+     * buffer_put hands a big piece straight to us; buffer_stubborn comes
+     * back for the rest) */
+    char head[NS_HEAD];
+    struct iovec v[3];
     if (len > QQ_CHUNK) len = QQ_CHUNK;
-    h = ns_head(q->frame, len);
-    memcpy(q->frame + h, buf, len);
-    q->frame[h + len] = ',';
-    if (io_writeall(fd, q->frame, h + len + 1, q->lim) < 0) { if (!q->werr) q->werr = 53; return -1; }
-    return (ssize_t)len;
+    chunk(v, head, buf, len);
+    return sock_writev(q, v, 3) < 0 ? -1 : (ssize_t)len;
   }
   if (q->inproc) {
     if (spool_put(&q->spool, buf, len) < 0) { q->werr = errno == ENOMEM ? 51 : 53; errno = EIO; return -1; }
@@ -120,7 +159,9 @@ int qq_start(struct qq *q)
   const char *prog = getenv("QMAILQUEUE");
   stralloc path = {0};
   int r = 0;
-  memset(q, 0, sizeof *q);
+  /* not the output buffer: 16 KB cleared for nothing, pages touched for
+   * nothing in a freshly forked server */
+  memset(q, 0, offsetof(struct qq, outbuf));
   q->msgfd = q->envfd = q->errfd = q->sock = -1;
   spool_init(&q->spool);
   signal(SIGPIPE, SIG_IGN);
@@ -216,12 +257,20 @@ int qq_reply_parse(const char *in, size_t len, int *code, const char **text, siz
   return 1;
 }
 
-/* send_sock: the end chunk and the envelope in one write, our side shut;
- * the socket goes to p for the reply. A write that failed is no verdict:
- * the daemon may have refused early and will say why. */
+/* send_sock: what the buffer holds as the last chunk, the end chunk and
+ * the envelope in one write, our side shut; the socket goes to p for the
+ * reply. A write that failed is no verdict: the daemon may have refused
+ * early and will say why. */
 static void send_sock(struct qq *q, struct qq_pending *p)
 {
-  if (!q->werr && io_writeall(q->sock, q->env.s, q->env.len, q->lim) < 0) q->werr = 53;
+  char head[NS_HEAD];
+  struct iovec v[4];
+  int n = 0;
+  if (!q->werr && q->out.p) { chunk(v, head, q->out.x, q->out.p); n = 3; }
+  q->out.p = 0;
+  v[n].iov_base = q->env.s;
+  v[n++].iov_len = q->env.len;
+  if (!q->werr) sock_writev(q, v, n);
   if (q->werr && q->werr != 53) {  /* our own failure: the daemon sees EOF */
     close(q->sock);
     q->sock = -1;
@@ -233,9 +282,10 @@ static void send_sock(struct qq *q, struct qq_pending *p)
   q->sock = -1;
 }
 
-/* verdict_sock: the reply, read to the daemon's close. No well-formed
- * reply (the daemon died, or went away mid-message) is QQ_CRASH,
- * temporary. */
+/* verdict_sock: the reply, read until it is one whole netstring (the
+ * daemon closes after it: no read waits for that) or the daemon's close.
+ * No well-formed reply (the daemon died, or went away mid-message) is
+ * QQ_CRASH, temporary. */
 static int verdict_sock(struct qq_pending *p, stralloc *fd6)
 {
   char in[QQ_REPLYMAX + 32];
@@ -244,8 +294,11 @@ static int verdict_sock(struct qq_pending *p, stralloc *fd6)
   int code;
   while (got < sizeof in) {
     ssize_t r = io_read(p->sock, in + got, sizeof in - got, p->lim);
+    const char *d;
+    size_t dlen, used;
     if (r <= 0) break;
     got += (size_t)r;
+    if (ns_parse(in, got, QQ_REPLYMAX, &d, &dlen, &used) == NS_OK) break;
   }
   close(p->sock);
   p->sock = -1;
@@ -261,7 +314,8 @@ void qq_send(struct qq *q, struct qq_pending *p)
   p->text.s = 0;
   p->text.len = p->text.a = 0;
   p->lim = q->lim;
-  if (!q->werr && buffer_flush(&q->out) < 0 && !q->werr) q->werr = 53;
+  /* socket mode: the buffer goes with the envelope (send_sock) */
+  if (q->sock < 0 && !q->werr && buffer_flush(&q->out) < 0 && !q->werr) q->werr = 53;
   if (!q->werr && !stralloc_append(&q->env, "")) q->werr = 51;  /* envelope end */
   if (q->sock >= 0) send_sock(q, p);
   else if (q->pid) p->code = finish_exec(q, &p->text);

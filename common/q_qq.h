@@ -28,7 +28,10 @@
  * then the envelope exactly as qmail-queue reads it on fd 1 (at most
  * QQ_ENVMAX bytes); the daemon answers with one netstring "<code>" or
  * "<code> <text>" (code: a qmail-queue exit status; text: what qmail-queue
- * would write on fd 6 with code 82, at most QQ_TEXTMAX bytes) and closes. */
+ * would write on fd 6 with code 82, at most QQ_TEXTMAX bytes) and closes.
+ * A message that fits the buffer (QQ_CHUNK) goes as one chunk with the end
+ * chunk and the envelope in one write; the reply is taken as soon as it is
+ * one whole netstring (no read waits for the close). */
 #define QQ_SOCKET "qq/socket"   /* relative to the home */
 #define QQ_CHUNKMAX 65536UL
 #define QQ_ENVMAX (16UL << 20)
@@ -47,8 +50,7 @@ struct qq {
   struct spool spool;
   stralloc env;
   buffer out;
-  char outbuf[16384];
-  char frame[QQ_CHUNK + 32];  /* socket mode: one chunk with its head and comma */
+  char outbuf[QQ_CHUNK];  /* last: qq_start clears what comes before it */
 };
 
 /* qq_reply_parse: the daemon's reply in[0..len) (the whole of what it sent
