@@ -53,6 +53,7 @@ _Static_assert(QQD_BATCH >= QQD_CLIENTS, "a batch must have room for every clien
 struct client {
   int fd;                      /* -1: free slot */
   int ready;                   /* todo linked: waits for the commit */
+  int pos;                     /* its place in slot[] */
   uid_t uid;
   unsigned long pid;           /* SO_PEERCRED */
   struct qqp p;
@@ -67,6 +68,8 @@ struct client {
 static struct client *cl;
 static struct pollfd *pf;
 static int *pfc;               /* pf[i] belongs to client pfc[i] (-1: none) */
+static int *slot;              /* cl[] indexes: slot[0..nclients) the clients,
+                                  the rest free (no loop over every slot) */
 static int nclients, listenfd = -1, ctlfd = -1, queuefd = -1, barrierfd = -1;
 static int batch[QQD_BATCH], nbatch;
 static long long batch_at;
@@ -107,6 +110,11 @@ static void drop(struct client *c, int code)
   c->fd = -1;
   c->ready = 0;
   --nclients;
+  /* the last client takes c's place in slot[], c's index goes free */
+  slot[c->pos] = slot[nclients];
+  cl[slot[c->pos]].pos = c->pos;
+  slot[nclients] = (int)(c - cl);
+  c->pos = nclients;
   accept_at = 0;
 }
 
@@ -150,12 +158,14 @@ static const char *how(uid_t uid)
 /* start: a new client on fd: mess/S/N made, the Received line written */
 static void start(int fd, const struct ucred *cr)
 {
-  struct client *c = 0;
+  struct client *c;
   char line[QW_RECEIVED_MAX];
   time_t when;
-  int i, r;
-  for (i = 0; i < QQD_CLIENTS; ++i) if (cl[i].fd < 0) { c = &cl[i]; break; }
-  if (!c) { close(fd); return; }
+  long long now = io_now_ms();
+  int r;
+  if (nclients >= QQD_CLIENTS) { close(fd); return; }
+  c = &cl[slot[nclients]];
+  c->pos = nclients;
   c->fd = fd;
   c->ready = 0;
   c->uid = cr->uid;
@@ -163,8 +173,8 @@ static void start(int fd, const struct ucred *cr)
   c->len = 0;
   c->crc = crc32c_init();
   c->outlen = 0;
-  c->idle_until = io_now_ms() + idle_ms;
-  c->end_at = io_now_ms() + QUEUE_ALARM * 1000LL;
+  c->idle_until = now + idle_ms;
+  c->end_at = now + QUEUE_ALARM * 1000LL;
   ++nclients;
   qw_init(&c->w);
   qqp_init(&c->p, maxaddr);
@@ -292,11 +302,11 @@ static void commit(void)
 static long long expire(long long now)
 {
   long long next = -1;
-  int i;
-  for (i = 0; i < QQD_CLIENTS; ++i) {
-    struct client *c = &cl[i];
+  int k;
+  for (k = nclients - 1; k >= 0; --k) {  /* a drop moves only visited ones */
+    struct client *c = &cl[slot[k]];
     long long t;
-    if (c->fd < 0 || c->ready) continue;
+    if (c->ready) continue;
     t = c->idle_until < c->end_at ? c->idle_until : c->end_at;
     if (t <= now) { drop(c, 52); continue; }
     if (next < 0 || t - now < next) next = t - now;
@@ -382,8 +392,9 @@ static void setup(int argc, char **argv)
   cl = calloc(QQD_CLIENTS, sizeof *cl);
   pf = calloc(QQD_CLIENTS + 2, sizeof *pf);
   pfc = calloc(QQD_CLIENTS + 2, sizeof *pfc);
-  if (!cl || !pf || !pfc) fatal_nomem();
-  for (i = 0; i < QQD_CLIENTS; ++i) cl[i].fd = -1;
+  slot = calloc(QQD_CLIENTS, sizeof *slot);
+  if (!cl || !pf || !pfc || !slot) fatal_nomem();
+  for (i = 0; i < QQD_CLIENTS; ++i) { cl[i].fd = -1; cl[i].pos = i; slot[i] = i; }
 }
 
 /* stop: commit what is ready, undo what is not (those clients get no
@@ -404,7 +415,7 @@ int main(int argc, char **argv)
   progname = "qmail-queued";
   setup(argc, argv);
   for (;;) {
-    int np = 0, li = -1, ci = -1, n, i;
+    int np = 0, li = -1, ci = -1, n, i, k;
     long long now = io_now_ms(), next = expire(now), tmo;
     if (got_term) stop();
     if (nbatch) tmo = 0;
@@ -412,8 +423,8 @@ int main(int argc, char **argv)
     if (accept_at > now && (tmo < 0 || accept_at - now < tmo)) tmo = accept_at - now;
     if (ctlfd >= 0) { pf[np].fd = ctlfd; pf[np].events = POLLIN; pfc[np] = -1; ci = np++; }
     if (nclients < QQD_CLIENTS && accept_at <= now) { pf[np].fd = listenfd; pf[np].events = POLLIN; pfc[np] = -1; li = np++; }
-    for (i = 0; i < QQD_CLIENTS; ++i)
-      if (cl[i].fd >= 0 && !cl[i].ready) { pf[np].fd = cl[i].fd; pf[np].events = POLLIN; pfc[np++] = i; }
+    for (k = 0; k < nclients; ++k)
+      if (!cl[slot[k]].ready) { i = slot[k]; pf[np].fd = cl[i].fd; pf[np].events = POLLIN; pfc[np++] = i; }
     n = poll(pf, (nfds_t)np, tmo > 0x7fffffff ? 0x7fffffff : (int)tmo);
     if (n < 0 && errno != EINTR) fatal_sys(111, "unable to poll");
     if (n <= 0) { commit(); continue; }  /* nothing more is ready: commit */
