@@ -107,6 +107,7 @@ is "$(snap "$A")" "$before" "dry run: the source unchanged"
 is "$(qsnap)" "$qbefore" "dry run: our queue unchanged"
 
 # ---- conversion ----
+src_times=$(stat -c %Y "$A/info/$((a_pre % 23))/$a_pre" "$A/local/$((a_pre % 23))/$a_pre" | tr '\n' ' ')
 out=$("$QC" "$A" 2> "$T/a.err"); rc=$?
 echo "$out" | sed 's/^/# /'
 is "$rc" 1 "A converted: exit 1 (two half-written messages left alone)"
@@ -124,6 +125,8 @@ is "$(tr '\0' ' ' < "$(qf local "$na_pre")")|$(tr '\0' ' ' < "$(qf remote "$na_p
   "Tp1a@hub.example.org |Tp1r@remote.example " "preprocessed: only the pending records"
 is "$(stat -c '%U %a' "$(qf mess "$na_pre")" "$(qf info "$na_pre")" "$(qf local "$na_pre")" | tr '\n' ' ')" \
   "qmailq 644 qmails 600 qmails 600 " "owners and modes as our queue's"
+is "$(stat -c %Y "$(qf info "$na_pre")" "$(qf local "$na_pre")" | tr '\n' ' ')" "$src_times" \
+  "qmail's birth (info mtime, an hour ago) and next retry (local mtime) kept"
 grep -q '^body of Tp1a' "$(qf mess "$na_pre")"
 ok $? "the message's bytes copied"
 is "$(cat "$Q/bounce/$na_bnc")" "$(printf '<b1gone@hub.example.org>:\nSorry, no mailbox here by that name. (#5.1.1)')" \
