@@ -9,6 +9,7 @@
 #include "q_err.h"
 #include "q_io.h"
 #include "bounce.h"
+#include "dfree.h"
 #include "finish.h"
 #include "qname.h"
 #include "report.h"
@@ -57,7 +58,7 @@ void settle(struct msg *m, int c)
   fname(p, ch[c].dir, m->id);
   r = chanfile_alldone(p);
   if (r == 1 || (r == -1 && errno == ENOENT)) {
-    if (unlink(p) == -1 && errno != ENOENT) lg_sys("warning: unable to unlink ", p);
+    if (dfree_unlink(p) == -1 && errno != ENOENT) lg_sys("warning: unable to unlink ", p);  /* dfree.h */
     m->cs[c] = CS_NONE;
     if (m->cs[0] == CS_NONE && m->cs[1] == CS_NONE) to_done(m, t);
     return;

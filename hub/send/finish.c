@@ -13,6 +13,7 @@
 #include "qname.h"
 #include "bounce.h"
 #include "channel.h"
+#include "dfree.h"
 #include "preproc.h"
 #include "sclean.h"
 #include "sconf.h"
@@ -148,14 +149,14 @@ static void finish(struct msg *m)
   snprintf(p, sizeof p, "%s/%llu", QDIR_BOUNCE, m->id);
   if (stat(p, &st) == 0) {
     if (inject_bounce(m, p) == -1) { to_done(m, now() + BOUNCE_RETRY); return; }
-    if (unlink(p) == -1 && errno != ENOENT) lg_sys("warning: unable to unlink ", p);
+    if (dfree_unlink(p) == -1 && errno != ENOENT) lg_sys("warning: unable to unlink ", p);
   }
   for (c = 0; c < NCHAN; c++) {
     fname(p, ch[c].dir, m->id);
-    if (unlink(p) == -1 && errno != ENOENT) lg_sys("warning: unable to unlink ", p);
+    if (dfree_unlink(p) == -1 && errno != ENOENT) lg_sys("warning: unable to unlink ", p);
   }
   fname(p, QDIR_INFO, m->id);
-  if (unlink(p) == -1 && errno != ENOENT) {
+  if (dfree_unlink(p) == -1 && errno != ENOENT) {
     lg_sys("warning: unable to unlink ", p);
     to_done(m, now() + BOUNCE_RETRY);
     return;

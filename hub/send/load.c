@@ -11,6 +11,7 @@
 #include "qname.h"
 #include "chanfile.h"
 #include "channel.h"
+#include "dfree.h"
 #include "finish.h"
 #include "qsane.h"
 #include "sclean.h"
@@ -64,12 +65,16 @@ void load(unsigned long long id, long long birth, const stralloc *sender, int fr
 }
 
 /* drop_name: unlink dir/S/N (names only: a file shared with another name
- * keeps it) */
+ * keeps it). The name may be stale and point at a reused inode (another
+ * message's file): it is held like any other (hub/send/dfree.h): when
+ * the inode has other names nothing is freed and the hold costs nothing;
+ * when this was its last name, it is freed only once the unlink is
+ * durable, or the same stale name could come back again. */
 static void drop_name(const char *dir, unsigned long long id)
 {
   char p[QNAME_MAX];
   fname(p, dir, id);
-  if (unlink(p) == -1 && errno != ENOENT) lg_sys("warning: unable to unlink ", p);
+  if (dfree_unlink(p) == -1 && errno != ENOENT) lg_sys("warning: unable to unlink ", p);
 }
 
 /* drop_all: info, local and remote names of message id (info first) */

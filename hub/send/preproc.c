@@ -8,6 +8,7 @@
 #include "qconf.h"
 #include "qname.h"
 #include "channel.h"
+#include "dfree.h"
 #include "load.h"
 #include "sclean.h"
 #include "sconf.h"
@@ -114,13 +115,14 @@ static void accept_one(const struct pend *p)
 }
 
 /* commit_batch: one flush for the step's batch (todo_sync: syncfs and a
- * barrier), then accept each message; if the flush fails they stay in
+ * barrier; through dfree_sync, so it also frees the files removed before
+ * it, hub/send/dfree.h), then accept each message; if the flush fails they stay in
  * todo/ and the next scan (in a minute) redoes them */
 static void commit_batch(void)
 {
   unsigned i;
   if (!npend) return;
-  if (todo_sync(".") == -1) {
+  if (dfree_sync() == -1) {
     lg_sys("warning: unable to flush preprocessed messages, trying again later", 0);
     if (next_scan > now() + 60) next_scan = now() + 60;
   } else {

@@ -17,6 +17,8 @@
  *               (chanfile.h), failures collected in bounce/N
  *   finish.c    the end of a message: the bounce (bounce.h), unlinks
  *   stale.c     stale files, at start and every CLEAN_EVERY
+ *   dfree.c     removed queue files stay open until their removal is
+ *               durable (deferred free: one flush, at most a second late)
  *   sclean.c    requests to qmail-clean; sconf.c the settings; slog.c
  *               the log lines; msg.c the table of known messages.
  * Each loop round: signals, a preprocessing step, stale files when due,
@@ -41,6 +43,7 @@
 #include "q_home.h"
 #include "qconf.h"
 #include "channel.h"
+#include "dfree.h"
 #include "finish.h"
 #include "load.h"
 #include "preproc.h"
@@ -123,7 +126,8 @@ static long long work(long long *t)
   finish_due();
   for (c = 0; c < NCHAN; c++) pump(c, 0);
   *t = now();
-  wake = pre_wake(*t);
+  dfree_due(*t);
+  wake = dfree_wake(pre_wake(*t));
   if (next_clean < wake) wake = next_clean;
   for (c = 0; c < NCHAN; c++) wake = chan_wake(c, wake);
   return finish_wake(wake);
@@ -185,6 +189,7 @@ int main(int argc, char **argv)
     wait_events(t, wake);
   }
   if (ch[0].busy || ch[1].busy) lg_line("status: giving up on running deliveries");
+  dfree_end();
   lg_line("status: exiting");
   return 0;
 }

@@ -12,6 +12,7 @@
 #include "retry.h"
 #include "slog.h"
 #include "todo.h"
+#include "dfree.h"
 #include "channel.h"
 #include "report.h"
 
@@ -60,7 +61,7 @@ void report_flush(void)
   char p[QNAME_MAX];
   unsigned i;
   if (!nmarks) return;
-  if (todo_sync(".") == -1) {
+  if (dfree_sync() == -1) {  /* todo_sync, and frees removed files (dfree.h) */
     lg_sys("warning: unable to flush bounce paragraphs, their recipients stay to do", 0);
   } else {
     for (i = 0; i < nmarks; i++) {

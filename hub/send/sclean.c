@@ -6,6 +6,7 @@
 #include "qname.h"
 #include "msg.h"
 #include "todo.h"
+#include "dfree.h"
 #include "sclean.h"
 
 static int cleanfd = -1, cleanans = -1;
@@ -28,11 +29,25 @@ static int clean_self(char kind, unsigned long long id, const char *sid)
   return 0;
 }
 
+/* hold: the files the request removes stay allocated until the removal
+ * is durable (dfree.h): todo/S/N ('T') or mess/S/N ('M'), and intd/S/N
+ * where qmail-send may search intd/ (a single-user home; in a root
+ * install it is todo/S/N's inode, or S3 garbage). 0 ok, -1 not held. */
+static int hold(char kind, unsigned long long id)
+{
+  char p[QNAME_MAX];
+  fname(p, kind == 'T' ? QDIR_TODO : QDIR_MESS, id);
+  if (dfree_hold(p) == -1) return -1;
+  fname(p, QDIR_INTD, id);
+  return dfree_hold(p) == -1 && errno != EACCES ? -1 : 0;
+}
+
 int clean_req(char kind, unsigned long long id)
 {
   char sid[32], req[40], c;
   size_t len, off = 0;
   splitid(sid, id);
+  if (hold(kind, id) == -1) return -1;
   if (cleanfd < 0) return clean_self(kind, id, sid);
   len = (size_t)snprintf(req, sizeof req, "%c%s", kind, sid) + 1;
   while (off < len) {

@@ -3,7 +3,8 @@
  * qmailq and only qmail-clean may unlink there. One request at a time,
  * answered by one byte ('+' done). Without qmail-clean's descriptors
  * (a single-user home, some tests) qmail-send unlinks itself, in the
- * same order. */
+ * same order. Before either, the files a request removes are held open
+ * until the removal is durable (hub/send/dfree.h). */
 #ifndef SCLEAN_H
 #define SCLEAN_H
 
@@ -11,7 +12,8 @@
 void clean_init(int reqfd, int ansfd);
 /* clean_req: kind 'T' (intd/S/N, then todo/S/N: preprocessed) or 'M'
  * (intd/S/N, then mess/S/N: the message is gone) for message id.
- * 0 done, -1 error (errno; EPIPE: qmail-clean is gone, EIO: it failed). */
+ * 0 done, -1 error (errno; EPIPE: qmail-clean is gone, EIO: it failed;
+ * or the files could not be held: nothing was asked). */
 int clean_req(char kind, unsigned long long id);
 
 #endif

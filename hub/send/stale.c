@@ -9,6 +9,7 @@
 #include "qconf.h"
 #include "qname.h"
 #include "msg.h"
+#include "dfree.h"
 #include "sclean.h"
 #include "slog.h"
 #include "todo.h"
@@ -38,7 +39,8 @@ static void stale_one(unsigned long long id, time_t limit)
 /* orphan_one: dir/S/N (local or remote) of a message with neither
  * info/S/N nor todo/S/N that qmail-send does not hold: a name a crash
  * brought back after the message was done (QUEUE.md sec 6a). Only the
- * name goes (its inode may be someone else's file now). */
+ * name goes (its inode may be someone else's file now); it is held until
+ * the unlink is durable (hub/send/dfree.h), as drop_name in load.c. */
 static void orphan_one(const char *dir, unsigned long long id)
 {
   char p[QNAME_MAX];
@@ -49,7 +51,7 @@ static void orphan_one(const char *dir, unsigned long long id)
   fname(p, QDIR_TODO, id);
   if (stat(p, &st) == 0 || errno != ENOENT) return;
   fname(p, dir, id);
-  if (unlink(p) == -1) { if (errno != ENOENT) lg_sys("warning: unable to remove orphan ", p); return; }
+  if (dfree_unlink(p) == -1) { if (errno != ENOENT) lg_sys("warning: unable to remove orphan ", p); return; }
   lg_s("status: removed orphan "); lg_s(p); lg_flush();
 }
 

@@ -13,6 +13,7 @@
 #include "q_crc32c.h"
 #include "chanfile.h"
 #include "bounce.h"
+#include "dfree.h"
 #include "qconf.h"
 #include "todo.h"
 
@@ -54,6 +55,13 @@ static int path(char *buf, const char *queuedir, const char *dir, const char *na
 static int unlink_ok(const char *p)
 {
   return unlink(p) == -1 && errno != ENOENT ? -1 : 0;
+}
+
+/* drop_ok: unlink_ok, the file held until the unlink is durable
+ * (hub/send/dfree.h): a stale name of an earlier run, or a partial output */
+static int drop_ok(const char *p)
+{
+  return dfree_unlink(p) == -1 && errno != ENOENT ? -1 : 0;
 }
 
 /* syncdir: make the names in directory queuedir/dir[/S] durable. */
@@ -123,7 +131,7 @@ static void wf_close(struct wfile *w, int drop)
 {
   if (w->fd != -1) {
     close(w->fd);
-    if (drop) unlink(w->path);
+    if (drop) drop_ok(w->path);
   }
   w->fd = -1;
   stralloc_free(&w->buf);
@@ -334,8 +342,8 @@ static int prepare(struct todo_run *t, const char *id)
       path(t->chan[1].path, t->qd, QDIR_LOCAL, id) == -1 ||
       path(t->chan[0].path, t->qd, QDIR_REMOTE, id) == -1 ||
       path(t->bounce.path, t->qd, QDIR_BOUNCE, b) == -1) return -1;
-  if (unlink_ok(t->info.path) == -1 || unlink_ok(t->chan[1].path) == -1 ||
-      unlink_ok(t->chan[0].path) == -1 || unlink_ok(t->bounce.path) == -1)
+  if (drop_ok(t->info.path) == -1 || drop_ok(t->chan[1].path) == -1 ||
+      drop_ok(t->chan[0].path) == -1 || drop_ok(t->bounce.path) == -1)
     return -1;
   return 0;
 }
