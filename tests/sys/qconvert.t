@@ -10,7 +10,8 @@
 #      are all done and whose bounce is pending; a half-written mess/ and a
 #      half-written intd/ (left alone)
 #   B  split 7, big-todo (todo/ and intd/ split too): one queued, one
-#      preprocessed
+#      preprocessed, one queued whose preprocessing was cut (todo with a
+#      partial info and local: converted from todo, as qmail would redo it)
 #   C  damaged messages (each left alone, its files untouched) next to a
 #      good one (converted): a symlink as todo, an empty record in local
 #      (NUL game), a control byte in an address, an address over
@@ -54,6 +55,10 @@ a_hint=$($MK intd "$A" alice@example.com halfintd@hub.example.org)
 $MK init "$B" 7 big
 b_todo=$($MK todo "$B" bob@example.com t2@hub.example.org)
 b_pre=$($MK pre "$B" bob@example.com Tp2@hub.example.org -)
+# cut while qmail-send preprocessed it: todo and a half-written info/local
+b_cut=$($MK todo "$B" bob@example.com t3@hub.example.org)
+printf 'Fbob@example.com\0' > "$B/info/$((b_cut % 7))/$b_cut"
+printf 'Tstale@hub.example.org\0' > "$B/local/$((b_cut % 7))/$b_cut"
 $MK init "$C" 23
 c_good=$($MK todo "$C" carol@example.com good@hub.example.org)
 c_link=$($MK todo "$C" carol@example.com symlinked@hub.example.org)
@@ -61,8 +66,8 @@ c_nul=$($MK pre "$C" carol@example.com Tnul1@hub.example.org,Tnul2@hub.example.o
 c_ctl=$($MK pre "$C" carol@example.com Tctl@hub.example.org -)
 c_long=$($MK todo "$C" carol@example.com long@hub.example.org)
 c_big=$($MK pre "$C" carol@example.com Tbig@hub.example.org -)
-like "$a_todo $a_pre $a_bnc $a_half $a_hint $b_todo $b_pre $c_good $c_link $c_nul $c_ctl $c_long $c_big" \
-  '^[0-9]+( [0-9]+){12}$' "qmail queues written"
+like "$a_todo $a_pre $a_bnc $a_half $a_hint $b_todo $b_pre $b_cut $c_good $c_link $c_nul $c_ctl $c_long $c_big" \
+  '^[0-9]+( [0-9]+){13}$' "qmail queues written"
 cf() { echo "$C/$1/$(($2 % 23))/$2"; }
 mv "$C/todo/$c_link" "$T/elsewhere" && ln -s "$T/elsewhere" "$C/todo/$c_link"
 printf 'Tnul1@hub.example.org\0\0Tnul2@hub.example.org\0' > "$(cf local "$c_nul")"
@@ -141,7 +146,8 @@ is "$(find "$Q/mess" -type f | wc -l)" 3 "... and our queue still holds three me
 
 out=$("$QC" "$B" 2> "$T/b.err"); rc=$?
 is "$rc" 0 "B (split 7, big-todo) converted: exit 0"
-like "$out" "converted 2 messages \(1 todo, 1 preprocessed\): 2 recipients pending.*split 7, big-todo$" "B: summary"
+like "$out" "converted 3 messages \(2 todo, 1 preprocessed\): 3 recipients pending.*split 7, big-todo$" "B: summary"
+like "$out" "converted msg $b_cut \(todo\)" "B: a message cut while qmail preprocessed it is taken from todo, as qmail would"
 is "$(find "$B" -type f ! -path '*/lock/*' | wc -l)" 0 "B: nothing left in the source"
 
 fsnap() { find "$C" \( -type f -o -type l \) ! -name "$c_good" -printf '%p %i %s %m %T@\n' | sort; }
@@ -165,7 +171,7 @@ log=$T/log
 WAITN=${WAITN:-600}
 send_start "$H"
 for _ in $(seq 600); do
-  [ "$(wc -l < "$JOBLOG")" -ge 8 ] && [ "$(find "$Q/mess" -type f | wc -l)" = 0 ] && break; sleep 0.1
+  [ "$(wc -l < "$JOBLOG")" -ge 9 ] && [ "$(find "$Q/mess" -type f | wc -l)" = 0 ] && break; sleep 0.1
 done
 sleep 1  # a wrong or repeated delivery, if any, is logged by now
 send_stop
@@ -173,8 +179,8 @@ is "$(find "$Q/mess" "$Q/info" "$Q/local" "$Q/remote" "$Q/todo" "$Q/bounce" -typ
   "our queue empty: every converted message finished"
 L=$(cat "$log")
 is "$(sort "$JOBLOG" | tr '\n' ' ')" \
-  "alice@example.com good@hub.example.org p1a@hub.example.org p1r@remote.example p2@hub.example.org t1a@hub.example.org t1b@remote.example t2@hub.example.org " \
-  "every pending recipient delivered once, none of the done ones, the bounce sent to alice"
+  "alice@example.com good@hub.example.org p1a@hub.example.org p1r@remote.example p2@hub.example.org t1a@hub.example.org t1b@remote.example t2@hub.example.org t3@hub.example.org " \
+  "every pending recipient delivered once, none of the done ones nor the half-preprocessed one's, the bounce sent to alice"
 like "$L" "bounce msg $na_bnc to <alice@example.com>: injected" "the pending bounce injected"
 is "$(echo "$L" | grep -c '^warning')" 0 "no warning from qmail-send about a converted message"
 [ -n "$QC_DEBUG" ] && sed 's/^/# /' "$log"
