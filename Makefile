@@ -167,6 +167,8 @@ test: all
 # check-slow also runs the power-loss test (tests/slow/powerloss.t,
 # docs/powerloss.md; root only, it skips otherwise), which needs libfuse3
 SLOW_PKGS := fuse3 libfuse3-dev
+# tests/slow/deb.t: make deb, and a throwaway Debian root to install into
+SLOW_PKGS += debhelper lintian mmdebstrap
 check-slow: deps
 	@sh tests/lib/deps.sh $(SLOW_PKGS)
 	$(MAKE) all SAN=1
@@ -248,6 +250,20 @@ install: all
 	  CRYPT_PROGS='$(CRYPT_PROGS)' \
 	  TLS_PROGS='$(TLS_PROGS) $(DKIM_PROGS)' TLS_LIBS='$(TLS_LIBS)' \
 	  sh hub/install-hub.sh '$(QMAILHOME)' '$(BUILD)' '$(CC) $(ALL_LDFLAGS)' '$(LDLIBS) -lresolv' \
+	  '$(LEAF_PROGS)' '$(LEAF_SCRIPTS)' '$(HUB_PROGS)'
+
+# ---- Debian packages (docs/packages.md) -----------------------------------
+# make deb [DEB_BUILD=DIR] [DEB_VERSION=V]: qmail-hub and qmail-leaf .debs in
+# DIR (packaging/mkdeb.sh; V adds a changelog entry, for an upgrade test).
+# deb-stage is what debian/rules calls: one package laid out in DESTDIR.
+DEB_BUILD ?= build-deb
+.PHONY: deb deb-stage
+deb:
+	sh packaging/mkdeb.sh '$(DEB_BUILD)' '$(DEB_VERSION)'
+deb-stage: all
+	@STATIC_PROGS='$(STATIC_PROGS)' STATIC_LDFLAGS='$(STATIC_LDFLAGS)' CRYPT_PROGS='$(CRYPT_PROGS)' \
+	  TLS_PROGS='$(TLS_PROGS) $(DKIM_PROGS)' TLS_LIBS='$(TLS_LIBS)' \
+	  sh packaging/stage.sh '$(PKG)' '$(DESTDIR)' '$(BUILD)' '$(CC) $(ALL_LDFLAGS)' '$(LDLIBS) -lresolv' \
 	  '$(LEAF_PROGS)' '$(LEAF_SCRIPTS)' '$(HUB_PROGS)'
 
 -include $(shell find $(BUILD) -name '*.d' -type f 2>/dev/null)
