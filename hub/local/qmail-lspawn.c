@@ -278,18 +278,33 @@ static void split(const char *rcpt)
       !stralloc_copys(&domain, at ? at + 1 : "") || !stralloc_0(&domain)) fatal_nomem();
 }
 
+/* caught_signals: the signals we catch (a handler, not SIG_IGN or
+ * SIG_DFL), looked up once, in the first start(): no code of ours sets a
+ * handler after spawn_loop has begun, so each child need not ask the
+ * kernel about all NSIG of them again (64 syscalls per delivery). */
+static sigset_t caught;
+static int caught_known;
+static void caught_signals(void)
+{
+  struct sigaction sa;
+  int sig;
+  sigemptyset(&caught);
+  for (sig = 1; sig < NSIG; ++sig)
+    if (sigaction(sig, 0, &sa) == 0 &&
+        ((sa.sa_flags & SA_SIGINFO) || (sa.sa_handler != SIG_IGN && sa.sa_handler != SIG_DFL)))
+      sigaddset(&caught, sig);
+  caught_known = 1;
+}
+
 /* child_signals: what an exec would have given qmail-local: every caught
  * signal back to its default (the ignored ones stay ignored, SIGPIPE
  * among them, as across an exec) and nothing blocked. */
 static void child_signals(void)
 {
-  struct sigaction sa;
   sigset_t none;
   int sig;
   for (sig = 1; sig < NSIG; ++sig)
-    if (sigaction(sig, 0, &sa) == 0 &&
-        ((sa.sa_flags & SA_SIGINFO) || (sa.sa_handler != SIG_IGN && sa.sa_handler != SIG_DFL)))
-      signal(sig, SIG_DFL);
+    if (sigismember(&caught, sig) == 1) signal(sig, SIG_DFL);
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, 0);
 }
@@ -333,6 +348,7 @@ static pid_t start(const struct spawn_job *j, int outfd, stralloc *r)
       !stralloc_0(&messpath)) fatal_nomem();
   messfd = open(messpath.s, O_RDONLY | O_CLOEXEC);
   if (messfd == -1) return zresult(r, "Unable to open the message file. (#4.3.0)");
+  if (!caught_known) caught_signals();
   pid = fork();
   if (pid == 0) child(j, messfd, outfd);
   close(messfd);
@@ -383,6 +399,8 @@ int main(int argc, char **argv)
   singleuser = getuid() != 0;
   if (!singleuser) lookup_user();
   if (chdir(home_dir()) == -1) fatal_sys(111, "unable to switch to ", home_dir());
+  tzset();  /* once here: glibc's first time conversion (gmtime_r too) reads
+               /etc/localtime, which each delivery child would do again */
   if (lk_start() == -1) fatal_sys(111, "unable to start the lookup process");
   r = spawn_loop(&ops, 0, 1);
   lk_stop();  /* no wait for a lookup stuck in NSS */

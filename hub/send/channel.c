@@ -56,7 +56,8 @@ void settle(struct msg *m, int c)
   long long t = now(), nx;
   report_flush();  /* the file must show every failure as done */
   fname(p, ch[c].dir, m->id);
-  r = chanfile_alldone(p);
+  if (m->known[c]) r = m->left[c] == 0;  /* the pass kept count: no read */
+  else r = chanfile_alldone(p);
   if (r == 1 || (r == -1 && errno == ENOENT)) {
     if (dfree_unlink(p) == -1 && errno != ENOENT) lg_sys("warning: unable to unlink ", p);  /* dfree.h */
     m->cs[c] = CS_NONE;
@@ -127,6 +128,7 @@ static void job_add(int c, struct slot *s, const struct chanrec *r)
   j->dno = ++dnum;
   j->aoff = s->addrs.len;
   j->alen = r->alen;
+  s->m->left[c]++;
   if (!stralloc_catb(&s->addrs, r->addr, r->alen) ||
       !stralloc_catb(&s->job, r->addr, r->alen) || !stralloc_0(&s->job)) fatal_nomem();
   lg_s("starting delivery "); lg_n(j->dno); lg_s(": msg "); lg_n(s->m->id); lg_s(" to ");
@@ -213,6 +215,8 @@ static int pass_begin(int c, long long t)
   fname(p, h->dir, m->id);
   m->cs[c] = CS_PASS;
   m->passdone[c] = 0;
+  m->left[c] = 0;
+  m->known[c] = 0;
   if (chanfile_open(&h->cf, p) == -1) {
     if (errno != ENOENT) lg_sys("warning: unable to open ", p);
     m->passdone[c] = 1;
@@ -220,6 +224,7 @@ static int pass_begin(int c, long long t)
     return -1;
   }
   h->cur = m;
+  m->known[c] = 1;  /* until the pass or a mark goes wrong */
   return 1;
 }
 
@@ -233,6 +238,7 @@ static void pass_end(int c, int rc)
     if (rc == 1) errno = EPROTO;
     fname(p, h->dir, m->id);
     lg_sys("warning: trouble reading ", p);
+    m->known[c] = 0;
   }
   send_job(c);
   chanfile_close(&h->cf);

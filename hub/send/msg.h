@@ -24,6 +24,10 @@ struct msg {
   long long next[NCHAN];
   unsigned long jobs[NCHAN];  /* running deliveries */
   int passdone[NCHAN];        /* the channel file was read to its end */
+  unsigned long left[NCHAN];  /* T records of this pass not yet marked D */
+  int known[NCHAN];           /* left is exact (the pass read the whole
+                                 file, every mark written): settle need
+                                 not read the file again */
   int bad;                    /* TODO_BAD: ignored until restart */
   int finishing;              /* in the done queue (hub/send/finish.h) */
   struct msg *hnext;

@@ -50,10 +50,15 @@ static int append_bounce(struct msg *m, const char *addr, size_t alen,
   return rc;
 }
 
-/* mark_done: checkpoint the record at off of file p as done */
-static void mark_done(const char *p, off_t off)
+/* mark_done: checkpoint the record at off of file p (channel c of
+ * message m, NULL if gone) as done; m's count of records left follows */
+static void mark_done(struct msg *m, int c, const char *p, off_t off)
 {
-  if (chanfile_markdone(p, off) == -1) lg_sys("warning: unable to mark done in ", p);
+  if (chanfile_markdone(p, off) == -1) {
+    lg_sys("warning: unable to mark done in ", p);
+    if (m) m->known[c] = 0;  /* settle reads the file */
+  } else if (m && m->left[c]) m->left[c]--;
+  else if (m) m->known[c] = 0;
 }
 
 void report_flush(void)
@@ -66,7 +71,7 @@ void report_flush(void)
   } else {
     for (i = 0; i < nmarks; i++) {
       fname(p, ch[marks[i].c].dir, marks[i].id);
-      mark_done(p, marks[i].off);
+      mark_done(msg_find(marks[i].id), marks[i].c, p, marks[i].off);
     }
   }
   nmarks = 0;
@@ -111,7 +116,7 @@ static void report(int c, unsigned char slot, char kind, const char *text, size_
   lg_s("delivery "); lg_n(j->dno);
   if (kind == 'K') {
     lg_s(": success: "); lg_report(text, tlen); lg_flush();
-    mark_done(p, j->off);
+    mark_done(m, c, p, j->off);
   } else if (kind == 'D') {
     lg_s(": failure: "); lg_report(text, tlen); lg_flush();
     if (append_bounce(m, s->addrs.s + j->aoff, j->alen, text, tlen) == 0) mark_failed(c, m, j);

@@ -49,7 +49,8 @@
 #     nothing of it in new/ or tmp/, the mbox back to its old bytes, and a
 #     retry delivers it.
 # Kill points: every syscall but L2's memory calls and the shared counts is
-# run (about 340 in all, L2 270 of them); ~40 s here on a loaded 2-core
+# run (about 200 in all, L2 70 of them: a delivery child no longer asks
+# for all 64 signal dispositions nor reads /etc/localtime); ~40 s here on a loaded 2-core
 # machine, the sanitizer build about twice that.
 # TAP on stdout; BUILD=build|build-san picks the binaries.
 . "$(dirname "$0")/../lib/common.sh"
@@ -441,7 +442,7 @@ for l in md1 box md2; do $LS points $l "$TR/ref.$l" kill; done > "$T/p2"
 grep '^#' "$T/p2"; grep -v '^#' "$T/p2" > "$T/p2k"
 n2=$(wc -l < "$T/p2k")
 for l in md1 box md2; do echo "# L2 $l points: $(grep -c "^$l:" "$T/p2k")"; done
-[ "$n2" -ge 100 ]; ok $? "L2: $n2 kill points in the three delivery children"
+[ "$n2" -ge 50 ]; ok $? "L2: $n2 kill points in the three delivery children (at least 50)"
 result "$($LS kill $(cat "$T/p2k"))" "$n2" \
   "L2: kill -9 the delivery child at each of $n2 syscalls (each delivery alone): that job Z, nothing partial in new/; a retry delivers"
 

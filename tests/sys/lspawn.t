@@ -93,13 +93,20 @@ if command -v strace > /dev/null; then
   for n in 1 2 3 4 5; do job "$n" s@x.org "md-$n@ex.org"; done > "$T/jobs5"
   mkdir -p "$H/alias/Maildir/new" "$H/alias/Maildir/tmp" "$H/alias/Maildir/cur"
   [ "$(id -u)" = 0 ] && chown -R 65534:65534 "$H/alias/Maildir"
-  asuser env ASAN_OPTIONS=detect_leaks=0 QMAILHOME="$H" strace -f -qq -o "$H/log/tr5" -e trace=execve,clone,clone3,fork,vfork \
+  asuser env ASAN_OPTIONS=detect_leaks=0 QMAILHOME="$H" strace -f -qq -o "$H/log/tr5" \
+    -e trace=execve,clone,clone3,fork,vfork,rt_sigaction,openat \
     "$B/qmail-lspawn" ./Maildir/ < "$T/jobs5" > "$T/out5"
   is "$(tr '\0' '\n' < "$T/out5" | grep -c '^.Kdid 1+0+0')" 5 "strace: five deliveries into the Maildir"
   is "$(grep -c 'execve(' "$H/log/tr5")" 1 "strace: no execve but qmail-lspawn's own in five deliveries"
   is "$(grep -cE 'execve\("[^"]*/qmail-(local|getpw)"' "$H/log/tr5")" 0 "strace: qmail-local and qmail-getpw are never executed"
+  # per-delivery costs: the signal dispositions are asked once (not NSIG
+  # queries in each child), /etc/localtime is read once (tzset at start)
+  nq=$(grep -cE 'rt_sigaction\([A-Z0-9_]+, NULL,' "$H/log/tr5")
+  [ "$nq" -le 70 ]
+  ok $? "strace: the signal dispositions are asked once for five deliveries ($nq queries, at most 70)"
+  is "$(grep -c 'openat([^"]*"/etc/localtime"' "$H/log/tr5")" 1 "strace: /etc/localtime is read once, not by each delivery"
 else
-  for i in 1 2 3; do ok 1 "# skip no strace"; done
+  for i in 1 2 3 4 5; do ok 1 "# skip no strace"; done
 fi
 printf 'a7/1234\0s\0k@x\0k2@x\0\0' | asuser env QMAILHOME="$H" "$B/qmail-lspawn" ./Maildir/ > /dev/null 2>&1
 is $? 111 "two recipients in one local job => exit 111"

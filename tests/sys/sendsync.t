@@ -13,7 +13,9 @@
 #   a failure: its paragraph is written to bounce/N before a syncfs and
 #   the barrier, and only then is its record marked D (pwrite), while a
 #   success's D mark needs no flush;
-#   every message is done, each failure logged once.
+#   every message is done, each failure logged once;
+#   each local/S/N is opened for reading once, by its pass (the end of the
+#   message needs no second read: qmail-send counts the D marks).
 . "$(dirname "$0")/../lib/common.sh"
 H=$T/home
 export QMAILHOME=$H
@@ -78,7 +80,15 @@ for n, (i, fd) in bounce.items():
     # the D mark of this message: chanfile_markdone opens local/S/N to write
     d = first(lambda c: re.match(r'openat\(AT_FDCWD, "local/\d+/%s", O_WRONLY' % n, c), i)
     if not (w is not None and s and b and d is not None and w < s < b < d): fail_bad += 1
-print("infos=%d pre_bad=%d syncfs=%d bounces=%d fail_bad=%d" % (len(info), pre_bad, len(syncfs), len(bounce), fail_bad))
+# reads of each local/S/N: the pass, once; settle counts the D marks
+# instead of reading the file again (hub/send/channel.c); dfree's O_PATH
+# hold is no read
+reads = {}
+for c in calls:
+    m = re.match(r'openat\(AT_FDCWD, "local/\d+/(\d+)", O_RDONLY', c)
+    if m and "O_PATH" not in c: reads[m.group(1)] = reads.get(m.group(1), 0) + 1
+reread = sum(1 for n in info if reads.get(n, 0) != 1)
+print("infos=%d pre_bad=%d syncfs=%d bounces=%d fail_bad=%d reread=%d" % (len(info), pre_bad, len(syncfs), len(bounce), fail_bad, reread))
 PY
 eval "$(cat "$T/order")"
 echo "# $(cat "$T/order")"
@@ -88,4 +98,5 @@ is "$pre_bad" 0 "preprocessing: each info/S/N, then syncfs, then the barrier fda
 ok $? "the backlog shares its flushes: $syncfs syncfs for 20 messages and 10 failures (at most 8)"
 is "$bounces" 10 "10 bounce paragraphs written"
 is "$fail_bad" 0 "a failure: the bounce paragraph, then syncfs, then the barrier, then the D mark"
+is "$reread" 0 "each local/S/N is read once: its pass (settle counts the marks, no second read)"
 done_testing
