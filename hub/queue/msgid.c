@@ -1,4 +1,5 @@
 /* msgid.c: the queue id and the logged Message-ID (see msgid.h). */
+#include <string.h>
 #include "msgid.h"
 
 size_t qid_fmt(char *s, unsigned long long sec, unsigned long nsec, unsigned long long n)
@@ -144,8 +145,12 @@ void midscan_feed(struct midscan *m, const char *buf, size_t len)
   size_t i;
   for (i = 0; i < len && m->state != S_DONE; ++i) {
     unsigned char c = (unsigned char)buf[i];
-    if (m->state == S_VALUE) value(m, c);
-    else if (m->state == S_SKIP) { if (c == '\n') m->state = S_BOL; }
+    if (m->state == S_SKIP) {  /* most of a header: to its line's end at once */
+      const char *nl = memchr(buf + i, '\n', len - i);
+      if (!nl) return;
+      i = (size_t)(nl - buf);
+      m->state = S_BOL;
+    } else if (m->state == S_VALUE) value(m, c);
     else step(m, c);
   }
 }
