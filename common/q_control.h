@@ -19,6 +19,11 @@
 
 /* control_path: sa = home/control/name, NUL-terminated. 1 ok, 0 no memory. */
 int control_path(stralloc *sa, const char *name);
+/* control_source: fn, when set, is asked first by control_readfile: it
+ * answers as control_readfile would (1 with sa filled, 0 missing, -1 with
+ * errno), or 2 for a file it does not keep (then the file is read). The
+ * fork server's copy of the control files (hub/servers/ctlcache.h). */
+void control_source(int (*fn)(stralloc *sa, const char *name));
 /* control_readfile: whole file into sa (not NUL-terminated). */
 int control_readfile(stralloc *sa, const char *name);
 /* control_readline: first line into sa (not NUL-terminated). An empty

@@ -52,6 +52,7 @@
 #include "nsread.h"
 #include "rcptcheck.h"
 #include "received.h"
+#include "ctlcache.h"
 #include "srvconf.h"
 #include "srvfork.h"
 
@@ -102,6 +103,15 @@ static void drop(int r)
   _exit(nsq_dropped(r, "request", "malformed netstring", "the request"));
 }
 
+/* the control files a session reads, kept by the listener (ctlcache.h) */
+static const char *const ctlfiles[] = {
+  "me", "smtpgreeting", "timeoutqmqpd", "timeoutsession", "databytes", "rcptcheck", "locals",
+  "virtualdomains", "percenthack", "envnoathost", "maxnetstring", "maxaddress", "maxrcpt",
+  "maxhops", 0
+};
+
+static void preload(void) { ctlcache_load(ctlfiles); }
+
 int main(void)
 {
   struct nsr_policy pol;
@@ -109,7 +119,7 @@ int main(void)
   stralloc text = {0}, reply = {0};
   int r;
   progname = "qmail-qmqpd";
-  srvfork(progname, 0);   /* $SERVE: listen, return per connection (srvfork.h) */
+  srvfork(progname, preload);   /* $SERVE: listen, return per connection (srvfork.h) */
   signal(SIGPIPE, SIG_IGN);
   perip_gate(progname, 0);   /* docs/limits.md: PERIP */
   config(&pol);

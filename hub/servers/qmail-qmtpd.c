@@ -85,6 +85,7 @@
 #include "rcptcheck.h"
 #include "rcpthosts.h"
 #include "received.h"
+#include "ctlcache.h"
 #include "refuselog.h"
 #include "srvconf.h"
 #include "srvfork.h"
@@ -387,13 +388,27 @@ static void tls_relay(void)
   tlsclients_free(&tc);
 }
 
+/* the control files a session reads, kept by the listener (ctlcache.h) */
+static const char *const ctlfiles[] = {
+  "me", "smtpgreeting", "timeoutqmtpd", "timeoutsession", "databytes", "rcpthosts",
+  "rcptcheck", "locals", "virtualdomains", "percenthack", "envnoathost", "maxnetstring",
+  "maxaddress", "maxrcpt", "maxhops", "maxqmtppackages", "tlsclients", 0
+};
+
+/* preload: in the listener before each fork (srvfork.h) */
+static void preload(void)
+{
+  if (qmtps()) tls_preload();
+  ctlcache_load(ctlfiles);
+}
+
 int main(void)
 {
   struct nsr_policy pol;
   struct nsr_pkg pkg = { {0, 0, 0}, 0 };
   unsigned long n, maxpkgs;
   progname = "qmail-qmtpd";
-  srvfork(progname, qmtps() ? tls_preload : 0);   /* $SERVE: listen, return per connection (srvfork.h) */
+  srvfork(progname, preload);   /* $SERVE: listen, return per connection (srvfork.h) */
   signal(SIGPIPE, SIG_IGN);
   perip_gate(progname, 0);   /* docs/limits.md: PERIP */
   config(&pol);

@@ -64,6 +64,7 @@
 #include "received.h"
 #include "refuselog.h"
 #include "srvfork.h"
+#include "ctlcache.h"
 #include "smtpauth.h"
 #include "smtpcmd.h"
 #include "smtpdata.h"
@@ -689,10 +690,25 @@ static void read_env(void)
   localip = getenv("TCPLOCALIP");
 }
 
+/* the control files a session reads, kept by the listener (ctlcache.h) */
+static const char *const ctlfiles[] = {
+  "me", "smtpgreeting", "localiphost", "timeoutsmtpd", "timeoutsession", "databytes",
+  "badmailfrom", "rcpthosts", "rcptcheck", "locals", "virtualdomains", "percenthack",
+  "envnoathost", "maxsmtpline", "maxaddress", "maxrcpt", "maxhops", "maxheader",
+  "maxheaderfield", "authfailures", "authdelay", "authguard", "authguardtime", "authsenders", 0
+};
+
+/* preload: in the listener before each fork (srvfork.h) */
+static void preload(void)
+{
+  smtptls_preload();
+  ctlcache_load(ctlfiles);
+}
+
 int main(int argc, char **argv)
 {
   progname = "qmail-smtpd";
-  srvfork(progname, smtptls_preload);   /* $SERVE: listen, return per connection (srvfork.h) */
+  srvfork(progname, preload);   /* $SERVE: listen, return per connection (srvfork.h) */
   signal(SIGPIPE, SIG_IGN);
   perip_gate(progname, smtptls_implicit() ? 0 :   /* SMTPS: no cleartext */
              "421 too many connections from your address (#4.7.0)\r\n");   /* docs/limits.md: PERIP */
