@@ -172,7 +172,10 @@ cg_release() {
 # running. Someone else's Postfix (another benchmark) is left alone: wait up
 # to PF_WAIT s for it to stop. have_pf=1 when there is one to measure.
 have_pf=0 pf_started=0
-pf_running() { [ -s "$PF_PIDFILE" ] && kill -0 "$(tr -d ' ' < "$PF_PIDFILE")" 2>/dev/null; }
+# (the pid must still be Postfix's master: a stale pid file's number may
+# belong to another process by now)
+pf_running() { [ -s "$PF_PIDFILE" ] && kill -0 "$(tr -d ' ' < "$PF_PIDFILE")" 2>/dev/null &&
+  [ "$(cat "/proc/$(tr -d ' ' < "$PF_PIDFILE")/comm" 2>/dev/null)" = master ]; }
 pf_acquire() {
   if [ -z "$PEERS" ]; then
     note "the peer kit is missing (no ../shared/peers or /work/shared/peers): only our own figures, no Postfix to compare with"
