@@ -53,6 +53,9 @@ static struct srvname n;
 static const char *failed;
 static int names(int want)
 {
+  stralloc_free(&n.me);
+  stralloc_free(&n.greeting);
+  stralloc_free(&n.localiphost);
   memset(&n, 0, sizeof n);
   failed = "";
   return srvname_read(&n, want, &failed);
@@ -120,6 +123,9 @@ static void test_names(void)
   ok(names(SRVNAME_ME) == 0, "netstring servers do not read localiphost");
   del("localiphost");
   del("me");
+  stralloc_free(&n.me);
+  stralloc_free(&n.greeting);
+  stralloc_free(&n.localiphost);
   snprintf(p, sizeof p, "%s/control", home);
   rmdir(p);
   rmdir(home);
