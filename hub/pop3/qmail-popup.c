@@ -54,6 +54,7 @@
 #include "poprelay.h"
 #include "refuselog.h"
 #include "srvfork.h"
+#include "ctlcache.h"
 #include "smtpauth.h"
 #include "srvconf.h"
 
@@ -215,8 +216,18 @@ static int prepare(void)
   return 0;
 }
 
-/* preload: the listener's TLS context, shared by its sessions (q_tls.h) */
-static void preload(void) { qtls_preload(0); }
+/* the control files a session reads, kept by the listener (ctlcache.h) */
+static const char *const ctlfiles[] = {
+  "timeoutsession", "timeoutpop3d", "authfailures", "authdelay", 0
+};
+
+/* preload: the listener's TLS context, shared by its sessions (q_tls.h),
+ * and its copy of the control files */
+static void preload(void)
+{
+  qtls_preload(0);
+  ctlcache_load(ctlfiles);
+}
 
 /* handshake: on fds 0 and 1; a failure is logged and ends the session */
 static void handshake(void)

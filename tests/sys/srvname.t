@@ -12,6 +12,7 @@
 #   controls" (fail closed, as a child reading the file itself does),
 #   then served again once it is a file
 #   control/me a symbolic link: a change of its target counts too
+#   control/timeoutpop3d 0 for qmail-popup: refused, then served again
 # And the cost: a session's child opens no control file the listener
 # keeps (strace of a listener started here; skipped without strace), where
 # the child used to open each one per connection; a held session's child
@@ -23,10 +24,13 @@ hub_install
 hub_user alice
 hub_newu
 echo lip.example.org >> "$HUB/control/locals"
+echo 127.0.0.1 > "$HUB/service/qmail-pop3d/env/IP"; _port > "$HUB/service/qmail-pop3d/env/PORT"
+rm -f "$HUB/service/qmail-pop3d/down"
 QMQP=1
 C=$HUB/control
 hub_start || { echo "Bail out! the hub did not start"; exit 1; }
 QMQP=$(cat "$HUB/service/qmail-qmqpd/env/PORT")
+P3=$(cat "$HUB/service/qmail-pop3d/env/PORT")
 
 # chat PORT LINES...: one SMTP session, the lines sent one by one, each
 # after the previous reply; prints the replies (CR removed)
@@ -109,6 +113,16 @@ like "$(greeting)" '^220 link\.example\.org ESMTP$' "control/me a symbolic link:
 echo moved.example.org > "$T/me.target"
 like "$(greeting)" '^220 moved\.example\.org ESMTP$' "the link's target changed: the next connection"
 rm -f "$C/me"; echo "$ME" > "$C/me"
+
+# qmail-popup: its timeout file changed counts at the next connection
+pop() { timeout 60 python3 -c 'import socket,sys; s=socket.create_connection(("127.0.0.1",int(sys.argv[1])),30); print(s.recv(200).decode(errors="replace").strip())' "$P3"; }
+listening() { python3 -c "import socket; socket.create_connection(('127.0.0.1',$1),0.5)" 2>/dev/null; }
+wait_until listening "$P3"
+like "$(pop)" '^\+OK ' "qmail-popup serves"
+echo 0 > "$C/timeoutpop3d"
+like "$(pop)" '^-ERR unable to read controls' "control/timeoutpop3d 0: qmail-popup refuses at the next connection"
+rm -f "$C/timeoutpop3d"
+like "$(pop)" '^\+OK ' "control/timeoutpop3d removed: served again"
 
 # the cost: a child opens no kept control file
 if command -v strace > /dev/null && [ "$(id -u)" = 0 ]; then
