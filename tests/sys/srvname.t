@@ -52,7 +52,7 @@ for line in sys.argv[2:]:
     reply()
 PY
 chat() { timeout 60 python3 "$T/chat.py" "$SMTP" "$@"; }
-greeting() { chat QUIT | head -n 1; }
+greeting() { chat QUIT | sed -n 1p; }
 
 # qmqp RCPT: one message over QMQP, its answer
 cat > "$T/qmqp.py" <<'PY'
@@ -133,7 +133,7 @@ if command -v strace > /dev/null && [ "$(id -u)" = 0 ]; then
   _pids+=($!)
   wait_until grep -qs 'status: 0/' "$T/st.log"
   : > "$T/perip"
-  for i in 1 2 3; do greeting_p=$(SMTP=$P chat QUIT | head -n 1); done
+  for i in 1 2 3; do greeting_p=$(SMTP=$P chat QUIT | sed -n 1p); done
   like "$greeting_p" '^220 hub\.example\.org ESMTP$' "a listener of our own serves"
   child=$(sed -n 's/.*ok \([0-9]*\) 0:.*/\1/p' "$T/st.log" | tail -n 1)
   n=$(grep -c "^$child .*/control/\(me\|rcpthosts\|databytes\|timeoutsmtpd\|maxsmtpline\|badmailfrom\)\"" "$T/st" || true)
