@@ -209,21 +209,6 @@ round() {
   rm -f "$D/log"
 }
 
-# drain_ok RC LABEL DESC: the drain checks. Without a journal they are TAP
-# TODO (reported, not counted): names a crash brought back can point at
-# reused inodes the queue cannot tell from its own (QUEUE.md sec 6a, "what
-# the queue cannot see"), and qmail-send then keeps such an entry rather
-# than guess; the checks that count there are the ones below: nothing
-# acknowledged missing, nothing garbled.
-drain_ok() {
-  case $2 in
-    nojournal@*) _n=$((_n + 1))
-      if [ "$1" = 0 ]; then echo "ok $_n - $3 # TODO no journal: stale names may stay (QUEUE.md 6a)"
-      else echo "not ok $_n - $3 # TODO no journal: stale names may stay (QUEUE.md 6a)"; fi ;;
-    *) ok "$1" "$3" ;;
-  esac
-}
-
 # one_image LABEL IMAGE KEPT CUTNS ROUNDDIR: fsck, mount, drain, check
 one_image() {
   local l=$1 img=$2 v=$3 cutns=$4 D=$5 loop rc fsck f n todo dmg garb left res
@@ -237,7 +222,7 @@ one_image() {
   SENDLOG=$D/send.log
   (in_cg "$HUB/service/qmail-send/run" > "$SENDLOG" 2>&1 &)
   _sig="" _since=$SECONDS
-  WAIT_MAX=1200 wait_until settled; drained; drain_ok $? "$l" "$l: qmail-send drains the queue"
+  WAIT_MAX=1200 wait_until settled; drained; ok $? "$l: qmail-send drains the queue"
   cg_kill
   todo=$(find "$Q/todo" -type f | wc -l)
   dmg=$(grep -c 'has a damaged envelope' "$SENDLOG")
@@ -253,7 +238,7 @@ one_image() {
     echo "# $l: left ${f#$Q/}: $(stat -c 'inode %i, %h links, %s bytes' "$f"), starts \"$(head -c 40 "$f" | tr -c '[:print:]' '.')\""
   done
   [ "$left" = 0 ] && [ "$todo" = "$dmg" ]
-  drain_ok $? "$l" "$l: the queue is empty but for garbage: $garb in mess/ (S2/S3), $todo todo/ left as damaged, $left in info/local/remote/bounce"
+  ok $? "$l: the queue is empty but for garbage: $garb in mess/ (S2/S3), $todo todo/ left as damaged, $left in info/local/remote/bounce"
   res=$(python3 "$SRCDIR/tests/slow/plload.py" check "$D/acks" "$cutns" "$HOMEPL/Maildir/new" "$HOMEPL/Maildir/cur")
   rc=$?
   echo "$res" | sed -n '2,20s/^/# /p'
