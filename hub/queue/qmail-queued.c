@@ -11,8 +11,9 @@
  * poll loop, non-blocking sockets: bytes go into mess/S/N as they come; a
  * complete envelope goes into intd/S/N, todo/S/N is linked, and the
  * message joins the batch. When no input is ready (or the batch is full
- * or 20 ms old) the batch is committed with one syncfs of the queue and
- * one fdatasync of lock/barrier; then every client of the batch gets 0
+ * or 20 ms old) the batch is committed (common/q_commit.h: one syncfs of
+ * the queue, and one fdatasync of lock/barrier only where the filesystem
+ * needs it; the choice is logged at start); then every client gets 0
  * and its "N\n" goes into lock/trigger. A failed commit undoes the whole
  * batch (53). Since the links precede the flush, the envelope carries
  * l<length> and c<crc32c> of mess/S/N, checked by qmail-send.
@@ -31,6 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "scan.h"
+#include "q_commit.h"
 #include "q_crc32c.h"
 #include "q_err.h"
 #include "q_home.h"
@@ -71,6 +73,7 @@ static int *pfc;               /* pf[i] belongs to client pfc[i] (-1: none) */
 static int *slot;              /* cl[] indexes: slot[0..nclients) the clients,
                                   the rest free (no loop over every slot) */
 static int nclients, listenfd = -1, ctlfd = -1, queuefd = -1, barrierfd = -1;
+static struct q_commit qc;   /* the queue's commit: syncfs [+ barrier] */
 static int batch[QQD_BATCH], nbatch;
 static long long batch_at;
 static long long idle_ms = QQD_IDLE * 1000LL;
@@ -273,13 +276,14 @@ static void on_read(struct client *c)
 }
 
 /* commit: the batch made durable by one syncfs of the queue's filesystem
- * and one flush of lock/barrier (QUEUE.md section 8: why both), then
- * acknowledged and named in the trigger; on failure undone, newest first */
+ * and, where it needs one, a flush of lock/barrier (QUEUE.md section 8),
+ * then acknowledged and named in the trigger; on failure undone, newest
+ * first */
 static void commit(void)
 {
   int i, tfd;
   if (!nbatch) return;
-  if (syncfs(queuefd) < 0 || fdatasync(barrierfd) < 0) {
+  if (q_commit(&qc) < 0) {
     warn_sys("unable to commit a batch: 53 to its clients");
     for (i = nbatch - 1; i >= 0; --i) drop(&cl[batch[i]], 53);
     nbatch = 0;
@@ -389,6 +393,8 @@ static void setup(int argc, char **argv)
   if (queuefd < 0) fatal_sys(111, "unable to open ", QUEUE_DIR);
   barrierfd = open(QFILE_BARRIER, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
   if (barrierfd < 0) fatal_sys(111, "unable to open ", QFILE_BARRIER);
+  q_commit_init(&qc, queuefd, barrierfd);
+  err_print("info", 0, "queue commit: ", qc.why, (const char *)0);
   cl = calloc(QQD_CLIENTS, sizeof *cl);
   pf = calloc(QQD_CLIENTS + 2, sizeof *pf);
   pfc = calloc(QQD_CLIENTS + 2, sizeof *pfc);

@@ -179,20 +179,24 @@ for K in 1 4; do
     inj $K "fdatasync:error=$e:when=1" 53 "D2: fdatasync of lock/barrier fails with $e: the batch gets 53 and is undone; the daemon serves on"
   done
 done
-# the writes of one client (K=1 reference, fds mapped to files)
-awk '/^openat\(/ { p = $0; sub(/^[^"]*"/, "", p); sub(/".*/, "", p)
+# the writes of one client (K=1 reference, fds mapped to files), numbered
+# from the process start (as strace's when= counts) but listed from the
+# first accept4 on (the start-up log line is not the client's)
+awk '/^accept4\(/ { on = 1 }
+     /^openat\(/ { p = $0; sub(/^[^"]*"/, "", p); sub(/".*/, "", p)
                    if (match($0, /\) = [0-9]+$/)) fd[substr($0, RSTART + 4)] = p }
      /^write\(/ { n++; f = $0; sub(/^write\(/, "", f); sub(/,.*/, "", f); p = fd[f]
                   if (p ~ /^pid\//) p = "mess"; else if (p ~ /^intd\//) p = "intd"; else if (p == "") p = "fd" f
-                  print n, p }' "$T/ref1" > "$T/writes"
+                  if (on) print n, p }' "$T/ref1" > "$T/writes"
 like "$(awk '{ print $2 }' "$T/writes" | tr '\n' ' ')" "^mess mess( mess)* intd $" \
    "K=1: the daemon's writes go into the message (mess/, several) and then the envelope (intd/, one)"
 while read -r w file; do
   inj 1 "write:error=ENOSPC:when=$w" 53 "D2: write #$w ($file) fails with ENOSPC: 53, nothing left"
 done < "$T/writes"
-inj 1 "write:error=EIO:when=1" 53 "D2: the first write into mess/ fails with EIO: 53"
+inj 1 "write:error=EIO:when=$(awk '$2 == "mess" { print $1; exit }' "$T/writes")" 53 "D2: the first write into mess/ fails with EIO: 53"
 inj 1 "write:error=EIO:when=$(awk '$2 == "intd" { print $1; exit }' "$T/writes")" 53 "D2: the write into intd/ fails with EIO: 53"
-for w in $(seq 1 3 "$(grep -c '^write(' "$T/ref4")"); do
+w0=$(awk '/^accept4\(/ { exit } /^write\(/ { n++ } END { print n + 1 }' "$T/ref4")
+for w in $(seq "$w0" 3 "$(grep -c '^write(' "$T/ref4")"); do
   inj 4 "write:error=ENOSPC:when=$w" 53 "D2: write #$w of four clients fails with ENOSPC: that client 53, the others 0"
 done
 inj 1 "link:error=ENOSPC:when=1" 53 "D2: the mess/ link fails with ENOSPC: 53"
