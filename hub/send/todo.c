@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "q_commit.h"
 #include "q_crc32c.h"
 #include "chanfile.h"
 #include "bounce.h"
@@ -434,25 +435,22 @@ int todo_process(const char *queuedir, const char *split_id,
   return todo_process_flags(queuedir, split_id, rw, r, 0);
 }
 
-/* flush_fd: open p (flags) and run fn on it. 0 ok, -1 error (errno). */
-static int flush_fd(const char *p, int flags, int (*fn)(int))
-{
-  int fd = open(p, flags | O_CLOEXEC), rc, e;
-  if (fd == -1) return -1;
-  rc = fn(fd);
-  e = errno;
-  close(fd);
-  errno = e;
-  return rc;
-}
-
 int todo_sync(const char *queuedir)
 {
   char p[PATH_MAX];
+  struct q_commit c;
+  int fd, bfd, rc, e;
   int n = snprintf(p, sizeof p, "%s/%s", queuedir, TODO_BARRIER);
   if (n < 0 || n >= (int)sizeof p) { errno = ENAMETOOLONG; return -1; }
-  if (flush_fd(queuedir, O_RDONLY | O_DIRECTORY, syncfs) == -1) return -1;
-  return flush_fd(p, O_RDONLY, fdatasync);
+  if ((fd = open(queuedir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) return -1;
+  if ((bfd = open(p, O_RDONLY | O_CLOEXEC)) == -1) { e = errno; close(fd); errno = e; return -1; }
+  q_commit_init(&c, fd, bfd);
+  rc = q_commit(&c);
+  e = errno;
+  close(bfd);
+  close(fd);
+  errno = e;
+  return rc;
 }
 
 int todo_process_flags(const char *queuedir, const char *split_id,

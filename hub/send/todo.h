@@ -90,14 +90,17 @@ int todo_process(const char *queuedir, const char *split_id,
 #define TODO_NOSYNC 1
 int todo_process_flags(const char *queuedir, const char *split_id,
                        const struct rewrite *rw, struct todo_result *r, int flags);
-/* todo_sync: make everything written on queuedir's filesystem durable:
- * one syncfs, then one fdatasync of TODO_BARRIER (queuedir/lock/sendmutex,
- * qmail-send's own file) as a barrier. The barrier is needed: on ext4
- * without a journal, syncfs writes the last metadata buffers (directory
- * blocks, inode tables, bitmaps) after its device cache flush, so they
- * could still be in the disk's cache when syncfs returns; the fdatasync
- * issues one more flush (on ext4 an fsync always does, even of a clean
- * file). Two device flushes per batch. 0 ok, -1 error (errno). */
+/* todo_sync: make everything written on queuedir's filesystem durable
+ * (common/q_commit.h): one syncfs, then, only where the filesystem needs
+ * it, one fdatasync of TODO_BARRIER (queuedir/lock/sendmutex, qmail-send's
+ * own file, opened in any case: missing, it fails with ENOENT). On ext4
+ * without a journal (or a filesystem not known) the barrier is needed:
+ * syncfs writes the last metadata buffers (directory blocks, inode
+ * tables, bitmaps) after its device cache flush, so they could still be
+ * in the disk's cache when syncfs returns; the fdatasync issues one more
+ * flush (ext4 without a journal flushes on every fsync). On ext4 with its
+ * journal, syncfs ends with the journal commit, whose flush comes after
+ * everything the commit needs: no barrier. 0 ok, -1 error (errno). */
 #define TODO_BARRIER "lock/sendmutex"
 int todo_sync(const char *queuedir);
 

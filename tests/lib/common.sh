@@ -82,6 +82,20 @@ send_stop() {
   wait "$spid"; send_rc=$?; spid=""
 }
 
+# commit_barrier DIR: 1 when the queue's commit on DIR's filesystem is
+# syncfs plus the barrier fdatasync, 0 when it is syncfs alone (ext4 with
+# its journal; common/q_commit.h decides, asked through tests/unit/commit)
+commit_barrier() {
+  local probe=$SRCDIR/$BUILD/tests/unit/commit d
+  [ -x "$probe" ] || qmake "$BUILD/tests/unit/commit" > /dev/null 2>&1
+  d=$(mktemp -d "$1/.probe.XXXXXX") || { echo 1; return; }
+  case $("$probe" "$d" none 0 2>/dev/null | sed -n 's/^why //p') in
+    "syncfs only"*) echo 0 ;;
+    *) echo 1 ;;
+  esac
+  rm -rf "$d"
+}
+
 # fake_lspawn HOME: HOME/bin/qmail-lspawn becomes tests/lib/fakelspawn.py
 # (K, or D for bad*, Z for later*; recipients logged to $JOBLOG if set),
 # and HOME has no qmail-rspawn (qmail-send then answers remote jobs itself)
