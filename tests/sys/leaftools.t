@@ -137,6 +137,7 @@ has "$out" "defaultdomain: Default domain name is example.org." "a set value is 
 has "$out" "defaulthost: (Default.) Default host name is hub.example.org." "a default from me is marked (Default.)"
 has "$out" "concurrencyremote: Remote concurrency is 55." "a number is shown"
 has "$out" "concurrencylocal: (Default.) Local concurrency is 10." "a compiled default is shown"
+has "$out" "defaultdelivery: (Default.) Delivery without a .qmail file: ./Maildir/." "defaultdelivery is known, with its default"
 has "$out" "SMTP clients may send messages to recipients at .example.org." "list items are shown"
 has "$out" "QMQP to IPv4 address 192.0.2.7 port 628." "qmqpservers: IPv4, default QMQP port"
 has "$out" "QMTP to IPv6 address ::1 port 209." "qmqpservers: [IPv6] with qmtp:, default QMTP port"
