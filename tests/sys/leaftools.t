@@ -13,7 +13,7 @@ T=$(mktemp -d) || exit 1
 trap 'rm -rf "$T"' EXIT
 export TZ=UTC
 
-echo "1..66"
+echo "1..67"
 n=0
 pass() { n=$((n + 1)); echo "ok $n - $1"; }
 fail() { n=$((n + 1)); echo "not ok $n - $1"; }
@@ -209,4 +209,4 @@ same "$T/rest" "$T/want" "followed by the message"
 printf 'x\n' | FAKE_RC=100 "$T/bin/datemail" dave@example.org
 is "$?" 100 "datemail returns sendmail's exit code"
 
-[ "$n" = 66 ] || echo "# planned 66 tests but ran $n"
+[ "$n" = 67 ] || echo "# planned 67 tests but ran $n"
