@@ -23,16 +23,21 @@
  *   r, message record Z or D               Z or D, the message's text
  *   no record for the recipient            Z
  * That is the classic mode: one qmail-remote run per job, used when
- * $QMAILREMOTE is set or control/sessionsperhost is 0. By default jobs go
- * to sessions instead (hub/remote/rpool.h): long-lived "qmail-remote -S host"
+ * $QMAILREMOTE is set or control/sessionsperhost is 0; qmail-send then
+ * has at most control/concurrencyremote jobs out, so that many
+ * qmail-remote processes (connections) at once. By default jobs go to
+ * sessions instead (hub/remote/rpool.h): long-lived "qmail-remote -S host"
  * processes, at most control/sessionsperhost (default SESSIONS_DEFAULT)
- * per domain, each keeping its connection for job after job; their
- * records are mapped exactly as above.
- * A control/sessionsperhost that is present but unreadable or not a
- * number is never the default: one "alert: cannot use
- * control/sessionsperhost: REASON" line on fd 2, and every job gets Z
- * with the same reason (deferred, local deliveries go on) until the file
- * is fixed and qmail-rspawn restarted.
+ * per domain and at most control/concurrencyremote in all, each keeping
+ * its connection for job after job; their records are mapped exactly as
+ * above. In session mode qmail-send has up to SLOTS_MAX jobs out (both
+ * programs decide the mode with hub/send/rconf.h), so a session's jobs
+ * are pipelined while the connections stay at concurrencyremote.
+ * A control/sessionsperhost or concurrencyremote that is present but
+ * unreadable or not a number is never the default: one "alert: cannot
+ * use control/NAME: REASON" line on fd 2, and every job gets Z with the
+ * same reason (deferred, local deliveries go on) until the file is fixed
+ * and qmail-rspawn restarted.
  * Exit: 0 when qmail-send closes fd 0 and all children are done, 111 on a
  * protocol or output failure. */
 #include <errno.h>
@@ -47,9 +52,8 @@
 #include "q_home.h"
 #include "q_control.h"
 #include "rpool.h"
+#include "rconf.h"
 #include "qspawn.h"
-
-#define SESSIONS_DEFAULT 4  /* control/sessionsperhost */
 
 static stralloc qremote, messpath, host, badconf;
 
@@ -153,29 +157,36 @@ static pid_t refuse(const struct spawn_job *j, int outfd, stralloc *r)
   return zresult(r, badconf.s);
 }
 
+/* bad: control/name is unusable (errno): say so once, defer every job */
+static int bad(const char *name)
+{
+  static const struct spawn_ops refuse_ops = { refuse, finish, SPAWN_RCPT_MAX };
+  const char *why = control_strerror(errno);
+  err_print("alert", 0, "cannot use control/", name, ": ", why,
+            ": every remote delivery is deferred until it is fixed and qmail-rspawn restarted",
+            (const char *)0);
+  if (!stralloc_copys(&badconf, "Sorry, qmail-rspawn cannot use control/") ||
+      !stralloc_cats(&badconf, name) || !stralloc_cats(&badconf, ": ") ||
+      !stralloc_cats(&badconf, why) || !stralloc_cats(&badconf, ". (#4.3.0)") ||
+      !stralloc_0(&badconf)) fatal_nomem();
+  return spawn_loop(&refuse_ops, 0, 1);
+}
+
 int main(int argc, char **argv)
 {
   static const struct spawn_ops ops = { start, finish, SPAWN_RCPT_MAX };
-  static const struct spawn_ops refuse_ops = { refuse, finish, SPAWN_RCPT_MAX };
   const char *alt = getenv("QMAILREMOTE");
-  unsigned long perhost = SESSIONS_DEFAULT;
+  unsigned long perhost, conc;
+  int mode;
   (void)argv;
   progname = "qmail-rspawn";
   if (argc != 1) fatal(111, "usage: qmail-rspawn");
   if (chdir(home_dir()) == -1) fatal_sys(111, "unable to switch to ", home_dir());
   if (alt && *alt) { if (!stralloc_copys(&qremote, alt) || !stralloc_0(&qremote)) fatal_nomem(); }
   else if (!home_path(&qremote, "bin/qmail-remote")) fatal_nomem();
-  if (control_readulong(&perhost, "sessionsperhost") < 0) {
-    const char *why = control_strerror(errno);
-    err_print("alert", 0, "cannot use control/sessionsperhost: ", why,
-              ": every remote delivery is deferred until it is fixed and qmail-rspawn restarted",
-              (const char *)0);
-    if (!stralloc_copys(&badconf, "Sorry, qmail-rspawn cannot use control/sessionsperhost: ") ||
-        !stralloc_cats(&badconf, why) || !stralloc_cats(&badconf, ". (#4.3.0)") ||
-        !stralloc_0(&badconf)) fatal_nomem();
-    return spawn_loop(&refuse_ops, 0, 1);
-  }
-  if (perhost > RPOOL_MAX) perhost = RPOOL_MAX;
-  if ((alt && *alt) || !perhost) return spawn_loop(&ops, 0, 1);
-  return rpool_loop(qremote.s, (unsigned)perhost, 0, 1, finish);
+  mode = rconf_sessions(&perhost);
+  if (mode < 0) return bad("sessionsperhost");
+  if (mode == 0) return spawn_loop(&ops, 0, 1);
+  if (conc_read(&conc, "concurrencyremote", CONC_REMOTE_DEFAULT) < 0) return bad("concurrencyremote");
+  return rpool_loop(qremote.s, (unsigned)perhost, (unsigned)conc, 0, 1, finish);
 }

@@ -41,7 +41,7 @@ static struct sess pool[RPOOL_MAX];
 static struct pjob *waiting[RPOOL_WAIT];  /* jobs for which every session was full */
 static unsigned nwaiting;
 static const char *qremote;
-static unsigned perhost;
+static unsigned perhost, maxsess;
 static int outfd;
 static rpool_finish fin;
 
@@ -100,19 +100,23 @@ static struct sess *sess_start(const char *host)
 }
 
 /* pick: the session for host: an idle one, else a new one while the host
- * has fewer than perhost, else the least busy one with room; 0 if none */
-static struct sess *pick(const char *host)
+ * has fewer than perhost and there are fewer than maxsess in all (closing
+ * ones count: their connection is still open), else the least busy one
+ * with room; 0 if none. *full: there was no room for a new session. */
+static struct sess *pick(const char *host, int *full)
 {
   struct sess *best = 0, *s;
-  unsigned i, n = 0;
+  unsigned i, n = 0, all = 0;
   for (i = 0; i < RPOOL_MAX; i++) {
     s = &pool[i];
+    if (s->used) all++;
     if (!s->used || s->closing || strcasecmp(s->host.s, host)) continue;
     n++;
     if (s->qn < RPOOL_PENDING && (!best || s->qn < best->qn)) best = s;
   }
+  *full = all >= maxsess;
   if (best && best->qn == 0) return best;
-  if (n < perhost && (s = sess_start(host))) return s;
+  if (n < perhost && !*full && (s = sess_start(host))) return s;
   return best;
 }
 
@@ -122,6 +126,21 @@ static void shut_input(struct sess *s)
   s->in = -1;
   s->closing = 1;
   s->wbuf.len = 0;
+}
+
+/* make_room: at the cap, a job has no session: end an idle session (its
+ * end wakes the waiting jobs), unless one is ending already */
+static void make_room(void)
+{
+  struct sess *idle = 0;
+  unsigned i;
+  for (i = 0; i < RPOOL_MAX; i++) {
+    struct sess *s = &pool[i];
+    if (!s->used) continue;
+    if (s->closing) return;
+    if (!s->qn && !idle) idle = s;
+  }
+  if (idle) shut_input(idle);
 }
 
 /* push: write what the session's input takes now */
@@ -149,13 +168,21 @@ static int has_sess(const char *host)
   return 0;
 }
 
-/* dispatch: p to a session; when the host's sessions are all full, p waits
- * here for room (wake_waiting); Z only when no session can be had at all */
+/* dispatch: p to a session; when the host's sessions are all full, or
+ * it has none and there are maxsess sessions, p waits here for room
+ * (wake_waiting; in the second case an idle session is ended to make
+ * it); Z only when no session can be had at all */
 static void dispatch(struct pjob *p)
 {
-  struct sess *s = pick(p->host.s);
+  int full;
+  struct sess *s = pick(p->host.s, &full);
   if (!s) {
-    if (nwaiting < RPOOL_WAIT && has_sess(p->host.s)) { waiting[nwaiting++] = p; return; }
+    int mine = has_sess(p->host.s);
+    if (nwaiting < RPOOL_WAIT && (mine || full)) {
+      waiting[nwaiting++] = p;
+      if (!mine) make_room();
+      return;
+    }
     fail(p, "Unable to start a qmail-remote session. (#4.3.0)");
     return;
   }
@@ -274,13 +301,14 @@ static int tidy(int eof)
   return (int)wake;
 }
 
-int rpool_loop(const char *prog, unsigned ph, int infd, int ofd, rpool_finish f)
+int rpool_loop(const char *prog, unsigned ph, unsigned ms, int infd, int ofd, rpool_finish f)
 {
   static struct spawn_reader rd;
   struct pollfd pfd[1 + 2 * RPOOL_MAX];
   int map[1 + 2 * RPOOL_MAX], eof = 0;
   char buf[8192];
   qremote = prog; perhost = ph ? ph : 1; outfd = ofd; fin = f;
+  maxsess = ms < 1 ? 1 : ms > RPOOL_MAX ? RPOOL_MAX : ms;
   rd.maxrcpt = SPAWN_RCPT_MAX; rd.onjob = onjob;
   signal(SIGPIPE, SIG_IGN);
   for (;;) {

@@ -7,9 +7,16 @@
  *
  * Jobs from qmail-send (hub/send/qspawn.h wire format) go to a session of their
  * domain: the least busy one; a new one is started when every session of
- * the domain already has a job pending and there are fewer than perhost;
- * when all of them hold RPOOL_PENDING jobs, the job waits in rpool until
- * one answers (qmail-send never has more than 120 jobs out).
+ * the domain already has a job pending and there are fewer than perhost
+ * for it and fewer than maxsess (control/concurrencyremote: connections)
+ * in all, sessions that are ending included. When all of the domain's
+ * sessions hold RPOOL_PENDING jobs, the job waits in rpool until one
+ * answers; when the domain has none and maxsess are running, the job
+ * waits and an idle session (nothing pending) is ended early to make
+ * room (one at a time). qmail-send has at most SLOTS_MAX (256) jobs out
+ * in session mode (hub/send/rconf.h), so the wait list (RPOOL_WAIT)
+ * never overflows, and rpool holds at most 256 jobs of at most
+ * SPAWN_JOB_MAX bytes each.
  * A session gets the job bytes as they came (the slot byte is its tag) and
  * answers, per job in order, the tagged records of qmail-remote: r/h/s per
  * recipient, then K/Z/D; rpool turns them into one report per recipient
@@ -22,7 +29,7 @@
  * it answered nothing for are given once to a fresh session (a duplicate
  * delivery at worst, never a loss); otherwise what it did not answer is a
  * temporary failure (Z).
- * Caps: RPOOL_MAX sessions, RPOOL_PENDING jobs per session, a session's
+ * Caps: maxsess (at most RPOOL_MAX) sessions, RPOOL_PENDING jobs per session, a session's
  * unparsed output at most RPOOL_OUT_MAX bytes (more is a protocol error:
  * the session is killed and its jobs handled as above). */
 #ifndef RPOOL_H
@@ -43,8 +50,9 @@ typedef void (*rpool_finish)(int wstat, const char *out, size_t len, size_t nrcp
 
 /* rpool_loop: serve jobs from infd until it ends and every job has been
  * answered on outfd; sessions run "qremote -S host" in the current
- * directory. Returns 0; exits 111 on a protocol error from qmail-send or
- * when outfd fails. */
-int rpool_loop(const char *qremote, unsigned perhost, int infd, int outfd, rpool_finish finish);
+ * directory, at most perhost per domain and maxsess in all. Returns 0;
+ * exits 111 on a protocol error from qmail-send or when outfd fails. */
+int rpool_loop(const char *qremote, unsigned perhost, unsigned maxsess, int infd, int outfd,
+               rpool_finish finish);
 
 #endif

@@ -27,7 +27,7 @@ void chan_init(int c, const char *name, const char *dir, int jobfd, int repfd,
   ch[c].dir = dir;
   ch[c].jobfd = jobfd;
   ch[c].repfd = repfd;
-  ch[c].conc = conc;
+  ch[c].conc = conc < SLOTS_MAX ? conc : SLOTS_MAX;
 }
 
 void sched(struct msg *m, int c, long long t)

@@ -46,8 +46,8 @@ struct chan {
   const char *name;    /* "local" / "remote" */
   const char *dir;     /* QDIR_LOCAL / QDIR_REMOTE */
   int jobfd, repfd;    /* -1 when the spawner is absent or dead */
-  unsigned long conc, busy;
-  struct slot slots[CONC_MAX];
+  unsigned long conc, busy;  /* slots in use: conc, jobs out: busy */
+  struct slot slots[SLOTS_MAX];
   struct prioq pq;
   struct msg *cur;     /* message whose file is being streamed */
   struct slot *open;   /* job being filled from cur's file, not yet sent */
@@ -58,7 +58,8 @@ struct chan {
 extern struct chan ch[NCHAN];
 
 /* chan_init: channel c is name, its files in dir, jobs to jobfd, reports
- * from repfd (both -1: no spawner), at most conc jobs at once */
+ * from repfd (both -1: no spawner), at most conc jobs at once (slots
+ * 0..conc-1; conc <= SLOTS_MAX: the remote channel's count is rconf_slots) */
 void chan_init(int c, const char *name, const char *dir, int jobfd, int repfd,
                unsigned long conc);
 /* sched: message m waits on channel c until t */

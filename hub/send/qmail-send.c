@@ -108,7 +108,7 @@ static void setup(void)
   conf_load(1);
   chan_init(0, "local", QDIR_LOCAL, 1, 2, conc_get("concurrencylocal", 10));
   chan_init(1, "remote", QDIR_REMOTE, remote ? 3 : -1, remote ? 4 : -1,
-            conc_get("concurrencyremote", 20));
+            rconf_slots(conc_get("concurrencyremote", CONC_REMOTE_DEFAULT)));
   if (chdir(QUEUE_DIR) == -1) fatal_sys(111, "unable to chdir to ", QUEUE_DIR);
   lockfd = open(QFILE_SENDMUTEX, O_RDWR | O_CLOEXEC);
   if (lockfd == -1) fatal_sys(111, "unable to open ", QFILE_SENDMUTEX);

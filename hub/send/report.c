@@ -27,7 +27,7 @@ static struct mark marks[MARKS_MAX];
 static unsigned nmarks;
 /* channels whose pass ended during this read: settled after the flush,
  * so that one flush serves every failure of the read */
-static struct { struct msg *m; int c; } ends[CONC_MAX];
+static struct { struct msg *m; int c; } ends[SLOTS_MAX];
 static unsigned nends;
 
 /* append_bounce: a failure paragraph for addr into bounce/N (not
@@ -127,7 +127,7 @@ static void report(int c, unsigned char slot, char kind, const char *text, size_
   s->busy = 0;
   h->busy--;
   if (--m->jobs[c] == 0 && m->passdone[c]) {
-    ends[nends].m = m;  /* one per slot at most: nends < CONC_MAX */
+    ends[nends].m = m;  /* one per slot at most: nends < SLOTS_MAX */
     ends[nends++].c = c;
   }
 }

@@ -26,10 +26,8 @@ static void conf_bad(const char *name, int first)
 
 unsigned long conc_get(const char *name, unsigned long def)
 {
-  unsigned long v = def;
-  if (control_readulong(&v, name) < 0) conf_bad(name, 1);
-  if (v < 1) v = 1;
-  if (v > CONC_MAX) v = CONC_MAX;
+  unsigned long v;
+  if (conc_read(&v, name, def) < 0) conf_bad(name, 1);
   return v;
 }
 

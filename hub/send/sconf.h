@@ -10,8 +10,8 @@
 
 #include "bounce.h"
 #include "rewrite.h"
+#include "rconf.h"  /* CONC_MAX, conc_read */
 
-#define CONC_MAX 120                 /* most jobs at once per channel */
 #define LIFETIME_DEFAULT 604800UL   /* control/queuelifetime: 7 days */
 
 extern struct rewrite rw;
