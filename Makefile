@@ -255,12 +255,14 @@ install: all
 # ---- Debian packages (docs/packages.md) -----------------------------------
 # make deb [DEB_BUILD=DIR] [DEB_VERSION=V]: qmail-hub and qmail-leaf .debs in
 # DIR (packaging/mkdeb.sh; V adds a changelog entry, for an upgrade test).
-# deb-stage is what debian/rules calls: one package laid out in DESTDIR.
+# deb-stage is what debian/rules calls: one package laid out in DESTDIR
+# (progs: the programs alone, without the unit tests).
 DEB_BUILD ?= build-deb
-.PHONY: deb deb-stage
+.PHONY: deb deb-stage progs
 deb:
 	sh packaging/mkdeb.sh '$(DEB_BUILD)' '$(DEB_VERSION)'
-deb-stage: all
+progs: $(LEAF_BIN) $(HUB_BIN)
+deb-stage: progs
 	@STATIC_PROGS='$(STATIC_PROGS)' STATIC_LDFLAGS='$(STATIC_LDFLAGS)' CRYPT_PROGS='$(CRYPT_PROGS)' \
 	  TLS_PROGS='$(TLS_PROGS) $(DKIM_PROGS)' TLS_LIBS='$(TLS_LIBS)' \
 	  sh packaging/stage.sh '$(PKG)' '$(DESTDIR)' '$(BUILD)' '$(CC) $(ALL_LDFLAGS)' '$(LDLIBS) -lresolv' \
