@@ -66,7 +66,7 @@ static void test_scan(void)
   put("new/.hidden", "x\n", 50);
   put("cur/.hidden", "x\n", 50);
   mkdir("cur/adir", 0755);
-  symlink("/etc/passwd", "cur/link");
+  if (symlink("/etc/passwd", "cur/link") != 0) perror("symlink cur/link");
   mkfifo("cur/fifo", 0644);
   put("tmp/old", "x", now - POP3BOX_TMPAGE - 60);
   put("tmp/fresh", "x", now - 60);
@@ -99,7 +99,7 @@ static void test_scan(void)
   errno = 0;
   ok(pop3box_open(&b, 3) < 0 && errno == ENOENT, "a vanished message: ENOENT");
   unlink("cur/150.C.host:2,S");
-  symlink("/etc/passwd", "new/150.C.host:2,S");
+  if (symlink("/etc/passwd", "new/150.C.host:2,S") != 0) perror("symlink new/150");
   ok(pop3box_open(&b, 1) < 0, "a message replaced by a symlink is not followed");
   pop3box_free(&b);
 }
