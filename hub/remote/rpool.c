@@ -26,6 +26,8 @@ struct pjob {
 
 struct sess {
   int used, closing;  /* closing: its input is closed, waiting for its end */
+  int retiring;       /* no new jobs: its input is closed once they are answered */
+  unsigned served;    /* jobs given to it since it started */
   pid_t pid;
   int in, out;        /* our ends of its fd 0 and fd 1 */
   stralloc host;
@@ -93,6 +95,8 @@ static struct sess *sess_start(const char *host)
   fcntl(s->out, F_SETFL, O_NONBLOCK);
   s->used = 1;
   s->closing = 0;
+  s->retiring = 0;
+  s->served = 0;
   s->qn = 0;
   s->wbuf.len = s->rbuf.len = s->cur.len = 0;
   if (!stralloc_copys(&s->host, host) || !stralloc_0(&s->host)) fatal_nomem();
@@ -110,7 +114,7 @@ static struct sess *pick(const char *host, int *full)
   for (i = 0; i < RPOOL_MAX; i++) {
     s = &pool[i];
     if (s->used) all++;
-    if (!s->used || s->closing || strcasecmp(s->host.s, host)) continue;
+    if (!s->used || s->closing || s->retiring || strcasecmp(s->host.s, host)) continue;
     n++;
     if (s->qn < RPOOL_PENDING && (!best || s->qn < best->qn)) best = s;
   }
@@ -129,18 +133,25 @@ static void shut_input(struct sess *s)
 }
 
 /* make_room: at the cap, a job has no session: end an idle session (its
- * end wakes the waiting jobs), unless one is ending already */
+ * end wakes the waiting jobs); with none idle, retire the least busy one
+ * that has had its turn (RPOOL_TURN jobs): it takes no new job and ends
+ * once its jobs are answered, so a destination waits for a few turns of
+ * the others at most, however busy they stay. Nothing when a session is
+ * ending or retiring already; called again whenever a waiting job is
+ * given another try (after every answer). */
 static void make_room(void)
 {
-  struct sess *idle = 0;
+  struct sess *idle = 0, *busy = 0;
   unsigned i;
   for (i = 0; i < RPOOL_MAX; i++) {
     struct sess *s = &pool[i];
     if (!s->used) continue;
-    if (s->closing) return;
-    if (!s->qn && !idle) idle = s;
+    if (s->closing || s->retiring) return;
+    if (!s->qn) { if (!idle) idle = s; }
+    else if (s->served >= RPOOL_TURN && (!busy || s->qn < busy->qn)) busy = s;
   }
   if (idle) shut_input(idle);
+  else if (busy) busy->retiring = 1;
 }
 
 /* push: write what the session's input takes now */
@@ -164,7 +175,7 @@ static int has_sess(const char *host)
 {
   unsigned i;
   for (i = 0; i < RPOOL_MAX; i++)
-    if (pool[i].used && !pool[i].closing && !strcasecmp(pool[i].host.s, host)) return 1;
+    if (pool[i].used && !pool[i].closing && !pool[i].retiring && !strcasecmp(pool[i].host.s, host)) return 1;
   return 0;
 }
 
@@ -187,6 +198,7 @@ static void dispatch(struct pjob *p)
     return;
   }
   s->q[s->qn++] = p;
+  s->served++;
   if (!stralloc_cat(&s->wbuf, &p->raw)) fatal_nomem();
   push(s);
 }
@@ -226,6 +238,7 @@ static void answer(struct sess *s, int wstat)
   memmove(s->q, s->q + 1, --s->qn * sizeof *s->q);
   s->cur.len = 0;
   if (!s->qn) s->idle = now_ms();
+  if (!s->qn && s->retiring) shut_input(s);  /* its end makes the room */
   if (nwaiting) wake_waiting();
 }
 

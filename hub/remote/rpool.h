@@ -13,7 +13,9 @@
  * sessions hold RPOOL_PENDING jobs, the job waits in rpool until one
  * answers; when the domain has none and maxsess are running, the job
  * waits and an idle session (nothing pending) is ended early to make
- * room (one at a time). qmail-send has at most SLOTS_MAX (256) jobs out
+ * room (one at a time); with none idle, the least busy session that has
+ * served RPOOL_TURN jobs retires (no new job; it ends once its jobs are
+ * answered), so a destination is not starved by busy ones at the cap. qmail-send has at most SLOTS_MAX (256) jobs out
  * in session mode (hub/send/rconf.h), so the wait list (RPOOL_WAIT)
  * never overflows, and rpool holds at most 256 jobs of at most
  * SPAWN_JOB_MAX bytes each.
@@ -41,6 +43,7 @@
 #define RPOOL_MAX 256
 #define RPOOL_PENDING 64
 #define RPOOL_WAIT 256   /* jobs waiting for room in a full host's sessions */
+#define RPOOL_TURN 32    /* jobs a session serves before it gives way at the cap */
 #define RPOOL_IDLE_MS 2000
 #define RPOOL_OUT_MAX (256 * 1024)
 

@@ -15,12 +15,15 @@
 #  c. classic mode (sessionsperhost 0), concurrencyremote 5: never more
 #     than 5 connections open and 5 packages in flight at once, in all
 #     (one qmail-remote, one connection, one package per job).
+#  d. session mode, sessionsperhost 1, concurrencyremote 1, two domains:
+#     the deliveries take turns between them (a waiting domain retires
+#     the busy session), never more than 1 connection.
 . "$(dirname "$0")/../lib/common.sh"
 for p in qmail-send qmail-start qmail-rspawn qmail-remote qmail-lspawn qmail-clean qmail-queue; do
   [ -x "$SRCDIR/$BUILD/hub/$p" ] || { echo "Bail out! $p not built (BUILD=$BUILD: make all first)"; exit 1; }
 done
 case $BUILD in *-san) N=${RJOBS_N:-100} ;; *) N=${RJOBS_N:-200} ;; esac
-DEADLINE=$((SECONDS + ${RJOBS_BUDGET:-240}))
+DEADLINE=$((SECONDS + ${RJOBS_BUDGET:-360}))
 A=$T/a
 qmake install QMAILHOME="$A" > "$T/install.log" 2>&1
 ok $? "make install of a hub"
@@ -105,5 +108,23 @@ ok "$([ "$m" -le 5 ] && [ "$m" -ge 2 ]; echo $?)" "c: at most concurrencyremote 
 m=$(maxflight c)
 ok "$([ "$m" -le 5 ] && [ "$m" -ge 2 ]; echo $?)" "c: at most concurrencyremote (5) jobs (packages) in flight at once ($m)"
 is "$(maxbatch c)" 1 "c: one package per connection"
+stop_a
+
+# ---- d. at the cap, a waiting domain is not starved by a busy one ----------
+# sessionsperhost 1, concurrencyremote 1, N held messages to two domains:
+# one session at a time. When a job for the other domain waits, the busy
+# session takes no new job and ends once its jobs are answered (rpool.c
+# make_room), so the deliveries switch between the domains; a busy session
+# kept fed until its domain is done would give one switch only.
+echo 1 > "$A/control/sessionsperhost"; echo 1 > "$A/control/concurrencyremote"
+sink d
+N0=$N N=200  # 200 in both builds: a session gives way after RPOOL_TURN (32) jobs
+run d one.test two.test; ok $? "d: $N held messages to 2 domains, one session at a time, flushed"
+is "$(arrived d)" "$N" "d: all $N arrive at the sink"
+N=$N0
+m=$(maxopen d)
+ok "$([ "$m" -le 1 ]; echo $?)" "d: never more than concurrencyremote (1) connection open ($m)"
+sw=$(awk '$1 == "msg" { sub(/.*@/, "", $3); if (NR > 1 && $3 != last) n++; last = $3 } END { print n + 0 }' "$T/d.log")
+ok "$([ "$sw" -ge 4 ]; echo $?)" "d: the domains take turns ($sw switches between them; a busy session kept fed gives one or two)"
 stop_a
 done_testing
