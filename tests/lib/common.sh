@@ -96,6 +96,27 @@ commit_barrier() {
   rm -rf "$d"
 }
 
+# okbad_home HOME: install a hub in HOME (local domain hub.example.org,
+# the fake qmail-lspawn, double bounces dropped) and queue 20 messages
+# with qmail-send down: okN@ and badN@ (N 1..10; bad* fail permanently),
+# senders <>. Bails out when the install or qmail-queue fails.
+okbad_home() {
+  local i r
+  qmake install QMAILHOME="$1" > "$T/install.log" 2>&1 ||
+    { sed 's/^/# /' "$T/install.log"; echo "Bail out! make install failed"; exit 1; }
+  echo hub.example.org > "$1/control/me"
+  echo hub.example.org > "$1/control/locals"
+  : > "$1/control/doublebounceto"   # the senders are <>: their bounces are dropped
+  fake_lspawn "$1"
+  for i in $(seq 10); do
+    for r in ok bad; do
+      printf 'F\0T%s%s@hub.example.org\0\0' "$r" "$i" > "$T/env"
+      printf 'Subject: %s%s\n\nbody\n' "$r" "$i" | "$1/bin/qmail-queue" 1< "$T/env" ||
+        { echo "Bail out! qmail-queue failed"; exit 1; }
+    done
+  done
+}
+
 # fake_lspawn HOME: HOME/bin/qmail-lspawn becomes tests/lib/fakelspawn.py
 # (K, or D for bad*, Z for later*; recipients logged to $JOBLOG if set),
 # and HOME has no qmail-rspawn (qmail-send then answers remote jobs itself)

@@ -22,19 +22,7 @@ export QMAILHOME=$H
 command -v strace > /dev/null || { echo "1..0 # SKIP no strace"; exit 0; }
 command -v python3 > /dev/null || { echo "1..0 # SKIP no python3"; exit 0; }
 export ASAN_OPTIONS=detect_leaks=0
-qmake install QMAILHOME="$H" > "$T/install.log" 2>&1 ||
-  { sed 's/^/# /' "$T/install.log"; echo "Bail out! make install failed"; exit 1; }
-echo hub.example.org > "$H/control/me"
-echo hub.example.org > "$H/control/locals"
-: > "$H/control/doublebounceto"   # the senders are <>: their bounces are dropped
-fake_lspawn "$H"
-for i in $(seq 10); do
-  for r in ok bad; do
-    printf 'F\0T%s%s@hub.example.org\0\0' "$r" "$i" > "$T/env"
-    printf 'Subject: %s%s\n\nbody\n' "$r" "$i" | "$H/bin/qmail-queue" 1< "$T/env" ||
-      { echo "Bail out! qmail-queue failed"; exit 1; }
-  done
-done
+okbad_home "$H"  # 10 ok, 10 bad, queued with qmail-send down
 log=$T/log
 mkdir "$T/tr"
 strace -ff -s 80 -e trace=openat,write,pwrite64,syncfs,fdatasync,fsync -o "$T/tr/t" \
