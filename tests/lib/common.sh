@@ -117,6 +117,27 @@ okbad_home() {
   done
 }
 
+# traced_send_start HOME CALLS: HOME/bin/qmail-start ./Maildir/ under
+# strace -ff -e trace=CALLS (one file per process: $T/tr/t.PID), its log
+# in $log, strace's pid in sp; then wait (bounded) until 20 messages are
+# done ("end msg" lines)
+traced_send_start() {
+  local _
+  mkdir -p "$T/tr"
+  strace -ff -s 80 -e trace="$2" -o "$T/tr/t" "$1/bin/qmail-start" ./Maildir/ > "$log" 2> "$T/stderr" &
+  sp=$!
+  for _ in $(seq 1200); do [ "$(grep -c '^end msg' "$log")" -ge 20 ] && break; sleep 0.1; done
+}
+# traced_send_stop: SIGTERM to the traced qmail-send (strace's child), wait
+# for the end (bounded), strace killed if it is still there
+traced_send_stop() {
+  local _
+  kill -TERM $(ps -o pid= --ppid "$sp" | tr -d ' ' | xargs -r -I{} sh -c 'c=$(cat /proc/{}/comm 2>/dev/null); [ "$c" = qmail-send ] && echo {}') 2> /dev/null
+  for _ in $(seq 300); do kill -0 "$sp" 2> /dev/null || break; sleep 0.1; done
+  kill -0 "$sp" 2> /dev/null && kill -KILL "$sp"
+  wait "$sp"
+}
+
 # fake_lspawn HOME: HOME/bin/qmail-lspawn becomes tests/lib/fakelspawn.py
 # (K, or D for bad*, Z for later*; recipients logged to $JOBLOG if set),
 # and HOME has no qmail-rspawn (qmail-send then answers remote jobs itself)

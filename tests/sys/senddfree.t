@@ -24,19 +24,12 @@ strace -o /dev/null true 2> /dev/null || { echo "1..0 # SKIP strace cannot trace
 export ASAN_OPTIONS=detect_leaks=0
 okbad_home "$H"  # 10 ok, 10 bad, queued with qmail-send down
 log=$T/log
-mkdir "$T/tr"
-strace -ff -s 80 -e trace=openat,write,unlink,unlinkat,close,syncfs,fdatasync -o "$T/tr/t" \
-  "$H/bin/qmail-start" ./Maildir/ > "$log" 2> "$T/stderr" &
-sp=$!
-for _ in $(seq 1200); do [ "$(grep -c '^end msg' "$log")" -ge 20 ] && break; sleep 0.1; done
+traced_send_start "$H" openat,write,unlink,unlinkat,close,syncfs,fdatasync
 is "$(grep -c '^end msg' "$log")" 20 "all 20 messages done"
 # let the last holds wait for their flush (DFREE_WAIT, 1 s) before TERM,
 # so that the timer's flush is seen, not only the one at exit
 sleep 3
-kill -TERM $(ps -o pid= --ppid "$sp" | tr -d ' ' | xargs -r -I{} sh -c 'c=$(cat /proc/{}/comm 2>/dev/null); [ "$c" = qmail-send ] && echo {}') 2> /dev/null
-for _ in $(seq 300); do kill -0 "$sp" 2> /dev/null || break; sleep 0.1; done
-kill -0 "$sp" 2> /dev/null && kill -KILL "$sp"
-wait "$sp"
+traced_send_stop
 # qmail-send's own trace: the one process that calls syncfs
 BARRIER=$(commit_barrier "$T") python3 - "$T"/tr/t.* > "$T/order" <<'PY'
 import os, re, sys

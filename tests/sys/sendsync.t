@@ -24,17 +24,10 @@ command -v python3 > /dev/null || { echo "1..0 # SKIP no python3"; exit 0; }
 export ASAN_OPTIONS=detect_leaks=0
 okbad_home "$H"  # 10 ok, 10 bad, queued with qmail-send down
 log=$T/log
-mkdir "$T/tr"
-strace -ff -s 80 -e trace=openat,write,pwrite64,syncfs,fdatasync,fsync -o "$T/tr/t" \
-  "$H/bin/qmail-start" ./Maildir/ > "$log" 2> "$T/stderr" &
-sp=$!
-for _ in $(seq 1200); do [ "$(grep -c '^end msg' "$log")" -ge 20 ] && break; sleep 0.1; done
+traced_send_start "$H" openat,write,pwrite64,syncfs,fdatasync,fsync
 is "$(grep -c '^end msg' "$log")" 20 "all 20 messages done"
 is "$(grep -c ': failure: no mailbox here' "$log")" 10 "10 failures, each logged once"
-kill -TERM $(ps -o pid= --ppid "$sp" | tr -d ' ' | xargs -r -I{} sh -c 'c=$(cat /proc/{}/comm 2>/dev/null); [ "$c" = qmail-send ] && echo {}') 2> /dev/null
-for _ in $(seq 300); do kill -0 "$sp" 2> /dev/null || break; sleep 0.1; done
-kill -0 "$sp" 2> /dev/null && kill -KILL "$sp"
-wait "$sp"
+traced_send_stop
 # the checks on qmail-send's own trace (one file per process; qmail-send
 # is the only process that calls syncfs)
 BARRIER=$(commit_barrier "$T") python3 - "$T"/tr/t.* > "$T/order" <<'PY'
