@@ -5,7 +5,11 @@ reader. Binds 127.0.0.1 on an ephemeral port and prints it (one line,
 flushed); serves every connection at once (one thread each). The packages
 of a connection are answered (K per recipient) in batches: when --hold
 packages are unanswered, or when no new package has begun for --wait
-seconds. One line per event in --log:
+seconds. With --answer N (tests/sys/dialup.t) the first N packages (over
+all connections) are answered one at a time as they come, and every later
+one is held unanswered until its connection closes: a client then has N
+acknowledged and the rest in flight, however fast it is. One line per
+event in --log:
   open CONN NOW     a connection accepted; NOW connections are open (this
                     one and every earlier one whose peer has not closed
                     it: a client's close sends its FIN before the client
@@ -28,7 +32,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from qmtpfake import Conn, rcpts  # noqa: E402
 
 lock = threading.Lock()
-state = {"inflight": 0}
+state = {"inflight": 0, "answered": 0}
 socks = set()
 
 
@@ -51,7 +55,7 @@ def serve(sock, n, args):
     pending = []
     try:
         while True:
-            if pending and not c.buf:
+            if pending and not c.buf and args.answer is None:
                 r, _, _ = select.select([sock], [], [], args.wait)
                 if not r:
                     answer(sock, n, pending, args)
@@ -63,6 +67,11 @@ def serve(sock, n, args):
                 state["inflight"] += 1
                 now = state["inflight"]
             log(args, "pkg %d %d" % (n, now))
+            if args.answer is not None:
+                if state["answered"] < args.answer:
+                    state["answered"] += 1
+                    answer(sock, n, pending, args)
+                continue
             if len(pending) >= args.hold:
                 answer(sock, n, pending, args)
     except (EOFError, ValueError, OSError):
@@ -92,6 +101,7 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("--hold", type=int, default=30)
     p.add_argument("--wait", type=float, default=0.5)
+    p.add_argument("--answer", type=int, default=None)
     p.add_argument("--log", required=True)
     p.add_argument("--lifetime", type=float, default=60)
     args = p.parse_args()
