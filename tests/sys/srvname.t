@@ -33,7 +33,8 @@ QMQP=$(cat "$HUB/service/qmail-qmqpd/env/PORT")
 P3=$(cat "$HUB/service/qmail-pop3d/env/PORT")
 
 # chat PORT LINES...: one SMTP session, the lines sent one by one, each
-# after the previous reply; prints the replies (CR removed)
+# after the previous reply; prints the replies (CR removed) until the
+# server closes
 cat > "$T/chat.py" <<'PY'
 import socket, sys
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), 30)
@@ -47,9 +48,12 @@ def reply():
         if len(l) < 4 or l[3:4] != b"-": break
     print("\n".join(out))
 reply()
-for line in sys.argv[2:]:
-    s.sendall(line.encode() + b"\r\n")
-    reply()
+try:
+    for line in sys.argv[2:]:
+        s.sendall(line.encode() + b"\r\n")
+        reply()
+except OSError:
+    pass  # the server ended the session (a 421 greeting): its replies are printed
 PY
 chat() { timeout 60 python3 "$T/chat.py" "$SMTP" "$@"; }
 greeting() { chat QUIT | sed -n 1p; }
