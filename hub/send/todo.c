@@ -435,6 +435,26 @@ int todo_process(const char *queuedir, const char *split_id,
   return todo_process_flags(queuedir, split_id, rw, r, 0);
 }
 
+/* commit_for: c for the filesystem of fd. The decision (statfs, the
+ * device's jbd2 entry: q_commit_init) is made once per filesystem and
+ * kept; a later call on the same device only fstats. */
+static void commit_for(struct q_commit *c, int fd, int bfd)
+{
+  static struct q_commit known;
+  static dev_t dev;
+  static int have;
+  struct stat st;
+  int st_ok = fstat(fd, &st) == 0;
+  if (have && st_ok && st.st_dev == dev) {
+    *c = known;
+    c->fd = fd;
+    c->barrierfd = bfd;
+    return;
+  }
+  q_commit_init(c, fd, bfd);
+  if (st_ok) { known = *c; dev = st.st_dev; have = 1; }
+}
+
 int todo_sync(const char *queuedir)
 {
   char p[PATH_MAX];
@@ -444,7 +464,7 @@ int todo_sync(const char *queuedir)
   if (n < 0 || n >= (int)sizeof p) { errno = ENAMETOOLONG; return -1; }
   if ((fd = open(queuedir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) return -1;
   if ((bfd = open(p, O_RDONLY | O_CLOEXEC)) == -1) { e = errno; close(fd); errno = e; return -1; }
-  q_commit_init(&c, fd, bfd);
+  commit_for(&c, fd, bfd);
   rc = q_commit(&c);
   e = errno;
   close(bfd);

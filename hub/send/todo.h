@@ -100,7 +100,8 @@ int todo_process_flags(const char *queuedir, const char *split_id,
  * in the disk's cache when syncfs returns; the fdatasync issues one more
  * flush (ext4 without a journal flushes on every fsync). On ext4 with its
  * journal, syncfs ends with the journal commit, whose flush comes after
- * everything the commit needs: no barrier. 0 ok, -1 error (errno). */
+ * everything the commit needs: no barrier. The decision is made at the
+ * first call for a filesystem and kept. 0 ok, -1 error (errno). */
 #define TODO_BARRIER "lock/sendmutex"
 int todo_sync(const char *queuedir);
 

@@ -24,7 +24,7 @@ command -v python3 > /dev/null || { echo "1..0 # SKIP no python3"; exit 0; }
 export ASAN_OPTIONS=detect_leaks=0
 okbad_home "$H"  # 10 ok, 10 bad, queued with qmail-send down
 log=$T/log
-traced_send_start "$H" openat,write,pwrite64,syncfs,fdatasync,fsync
+traced_send_start "$H" openat,write,pwrite64,syncfs,fdatasync,fsync,statfs,fstatfs
 is "$(grep -c '^end msg' "$log")" 20 "all 20 messages done"
 is "$(grep -c ': failure: no mailbox here' "$log")" 10 "10 failures, each logged once"
 traced_send_stop
@@ -70,7 +70,9 @@ for c in calls:
     m = re.match(r'openat\(AT_FDCWD, "local/\d+/(\d+)", O_RDONLY', c)
     if m and "O_PATH" not in c: reads[m.group(1)] = reads.get(m.group(1), 0) + 1
 reread = sum(1 for n in info if reads.get(n, 0) != 1)
-print("infos=%d pre_bad=%d syncfs=%d bounces=%d fail_bad=%d reread=%d" % (len(info), pre_bad, len(syncfs), len(bounce), fail_bad, reread))
+# the commit's decision (statfs of the queue's filesystem) is made once
+statfs = sum(1 for c in calls if c.startswith("statfs(") or c.startswith("fstatfs("))
+print("infos=%d pre_bad=%d syncfs=%d bounces=%d fail_bad=%d reread=%d statfs=%d" % (len(info), pre_bad, len(syncfs), len(bounce), fail_bad, reread, statfs))
 PY
 eval "$(cat "$T/order")"
 echo "# $(cat "$T/order")"
@@ -80,5 +82,7 @@ is "$pre_bad" 0 "preprocessing: each info/S/N, then syncfs, then the barrier fda
 ok $? "the backlog shares its flushes: $syncfs syncfs for 20 messages and 10 failures (at most 8)"
 is "$bounces" 10 "10 bounce paragraphs written"
 is "$fail_bad" 0 "a failure: the bounce paragraph, then syncfs, then the barrier, then the D mark"
+[ "$statfs" -le 1 ] && [ "$syncfs" -ge 2 ]
+ok $? "the commit decision is made once: $statfs statfs for $syncfs syncfs"
 is "$reread" 0 "each local/S/N is read once: its pass (settle counts the marks, no second read)"
 done_testing
