@@ -1,7 +1,6 @@
 /* ctlcache.c: the fork server's copy of the control files (see
  * ctlcache.h). */
 #include <errno.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
@@ -12,6 +11,7 @@
 #include "q_control.h"
 #include "q_home.h"
 #include "ctlcache.h"
+#include "srvfork.h"
 
 #define CTLCACHE_FILES 64
 #define WATCH (IN_MODIFY | IN_ATTRIB | IN_CLOSE_WRITE | IN_CREATE | IN_DELETE | \
@@ -92,7 +92,7 @@ static int watch(void)
 {
   stralloc p = {0};
   int ok;
-  if (!forkhook) { if (pthread_atfork(0, 0, in_child)) return -1; forkhook = 1; }
+  if (!forkhook) { if (srvfork_atchild(in_child)) return -1; forkhook = 1; }
   ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
   if (ifd < 0) return -1;
   ok = stralloc_copys(&p, home_dir()) && stralloc_cats(&p, "/control") && stralloc_0(&p) &&

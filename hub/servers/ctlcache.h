@@ -22,7 +22,7 @@
  * change), a file not in the list, everything when $QMAILHOME differs
  * from the listener's or inotify cannot be had. The copy holds nothing of
  * any client: the fresh state of each session stays; the inotify
- * descriptor is closed in the child at fork (pthread_atfork).
+ * descriptor is closed in the child at fork (srvfork_atchild).
  * The listener also sets the time zone once (tzset), which the child's
  * first gmtime_r would otherwise read from /etc/localtime. */
 #ifndef CTLCACHE_H

@@ -246,6 +246,16 @@ static int rules(const char *path, const char *ip)
   return r == 0 ? 1 : r;
 }
 
+static void (*atchild[SRVFORK_ATCHILD])(void);
+static size_t natchild;
+
+int srvfork_atchild(void (*fn)(void))
+{
+  if (natchild == SRVFORK_ATCHILD) return -1;
+  atchild[natchild++] = fn;
+  return 0;
+}
+
 static void child(int s, int fd, const struct sockaddr_storage *peer, const char *rulefile)
 {
   struct sockaddr_storage me;
@@ -255,6 +265,8 @@ static void child(int s, int fd, const struct sockaddr_storage *peer, const char
   int v, r, one = 1;
   struct line l;
   sigset_t none;
+  size_t i;
+  for (i = 0; i < natchild; ++i) atchild[i]();
   close(s);
   signal(SIGCHLD, SIG_DFL);
   signal(SIGPIPE, SIG_DFL);

@@ -44,5 +44,10 @@
  * ids are dropped and then before each fork (TLS preload: smtptls.h); it
  * keeps what the children share. */
 void srvfork(const char *prog, void (*hook)(void));
+/* srvfork_atchild: fn runs in each child first thing after the fork, to
+ * drop what only the listener may hold (ctlcache's inotify descriptor).
+ * At most SRVFORK_ATCHILD functions; 0 ok, -1 the table is full. */
+#define SRVFORK_ATCHILD 4
+int srvfork_atchild(void (*fn)(void));
 
 #endif
