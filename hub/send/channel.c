@@ -18,7 +18,19 @@
 #include "channel.h"
 
 struct chan ch[NCHAN];
+int chan_exiting;
 static unsigned long long dnum;  /* the last delivery number given */
+
+void chan_status(void)
+{
+  int c;
+  lg_s("status:");
+  for (c = 0; c < NCHAN; c++) {
+    lg_s(" "); lg_s(ch[c].name); lg_s(" "); lg_n(ch[c].busy); lg_s("/"); lg_n(ch[c].conc);
+  }
+  if (chan_exiting) lg_s(" exitasap");
+  lg_flush();
+}
 
 void chan_init(int c, const char *name, const char *dir, int jobfd, int repfd,
                unsigned long conc)
@@ -116,6 +128,7 @@ void chan_dead(int c, const char *why)
     }
     s->busy = 0;
     h->busy--;
+    chan_status();
     if (--s->m->jobs[c] == 0 && s->m->passdone[c]) settle(s->m, c);
   }
 }
@@ -157,6 +170,7 @@ static struct slot *start_job(int c, struct msg *m, const struct chanrec *r)
   h->busy++;
   m->jobs[c]++;
   job_add(c, s, r);
+  chan_status();
   return s;
 }
 

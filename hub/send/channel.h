@@ -56,6 +56,14 @@ struct chan {
 };
 
 extern struct chan ch[NCHAN];
+extern int chan_exiting;  /* qmail-send is exiting: status lines say so */
+
+/* chan_status: log qmail's "status: local L/LC remote R/RC" line (jobs
+ * out / slots per channel; " exitasap" added while exiting), after each
+ * job starts and after each job ends, as qmail-send did after each
+ * delivery (a local job is one delivery, a remote job one or more
+ * recipients of one domain) */
+void chan_status(void);
 
 /* chan_init: channel c is name, its files in dir, jobs to jobfd, reports
  * from repfd (both -1: no spawner), at most conc jobs at once (slots

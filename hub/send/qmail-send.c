@@ -178,6 +178,7 @@ int main(int argc, char **argv)
     if (got_alrm) { got_alrm = 0; lg_line("status: retrying everything now"); retry_all(); want_scan = 1; }
     if (got_term && !term_deadline) {
       lg_line("status: exiting, waiting for running deliveries");
+      chan_exiting = 1;
       term_deadline = t + TERM_WAIT;
     }
     if (got_term) {

@@ -126,6 +126,7 @@ static void report(int c, unsigned char slot, char kind, const char *text, size_
   if (s->next < s->n) return;
   s->busy = 0;
   h->busy--;
+  chan_status();
   if (--m->jobs[c] == 0 && m->passdone[c]) {
     ends[nends].m = m;  /* one per slot at most: nends < SLOTS_MAX */
     ends[nends++].c = c;
