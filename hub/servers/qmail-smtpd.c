@@ -27,6 +27,13 @@
  *   srvconf.h)
  *   control/databytes or $DATABYTES  message bytes (0 = no cap) -> 552 5.3.4
  *
+ * SMTPUTF8 (RFC 6531): offered after EHLO unless control/smtputf8 is 0.
+ * An address with a byte >= 128 is taken only in a transaction whose MAIL
+ * gave SMTPUTF8 (else 553 5.6.7) and only when it is valid UTF-8 (else
+ * 553 5.6.7; smtpcmd_utf8, q_utf8.h); caps stay in bytes. Such a message
+ * is received "with UTF8SMTP" (UTF8SMTPS, UTF8SMTPA, UTF8SMTPSA). The
+ * header and body need nothing more than the 8-bit transparency we have.
+ *
  * RCPT for a local address nobody takes: 550 5.1.1, or 451 4.3.0 when the
  * recipient table cannot tell (control/rcptcheck; rcptcheck.h).
  *
@@ -83,6 +90,7 @@ static struct io_limits in_lim, out_lim;
 static struct srvname names;   /* me, greeting, localiphost, by (received.h) */
 static stralloc bmf;
 static const char *relayclient, *localip;
+static int utf8on;   /* control/smtputf8: offer SMTPUTF8 (default 1) */
 static unsigned long databytes, maxline, maxaddr, maxrcpt, maxhops, maxheader, maxfield;
 
 /* session and transaction state */
@@ -90,6 +98,7 @@ static stralloc line, helo, mailfrom, rcpts;
 static struct smtp_path path;
 static unsigned long nrcpts;
 static int esmtp, seenmail, rcpt_tried;
+static int utf8txn;    /* this transaction's MAIL gave SMTPUTF8 */
 static int needhelo;   /* after STARTTLS: HELO/EHLO again before MAIL */
 static struct qq qq;
 static int qq_open;
@@ -185,6 +194,7 @@ static void die_control(const char *name) { srvconf_fail(name, control_strerror(
 static void txn_reset(void)
 {
   seenmail = 0;
+  utf8txn = 0;
   rcpt_tried = 0;
   nrcpts = 0;
   rcpts.len = 0;
@@ -266,6 +276,7 @@ static void smtp_ehlo(char *arg, size_t len)
   reply(names.me.s);
   reply("250-PIPELINING");
   reply("250-8BITMIME");
+  if (utf8on) reply("250-SMTPUTF8");
   if (smtptls_offer()) reply("250-STARTTLS");
   if (smtpauth_offer(smtptls_active())) reply("250-AUTH PLAIN LOGIN");
   if (databytes) {
@@ -311,7 +322,9 @@ static void smtp_mail(char *arg, size_t len)
   if (seenmail) { reply("503 5.5.1 nested MAIL command"); return; }
   if (needhelo) { reply("503 5.5.1 EHLO first: the session restarted with TLS"); return; }
   r = smtpcmd_path(arg, len, "FROM", SMTPCMD_P_SIZE | SMTPCMD_P_BODY |
-                   (smtpauth_enabled() ? SMTPCMD_P_AUTH : 0), maxaddr, &path);
+                   (smtpauth_enabled() ? SMTPCMD_P_AUTH : 0) |
+                   (utf8on && esmtp ? SMTPCMD_P_UTF8 : 0), maxaddr, &path);
+  if (r == SMTPCMD_OK) r = smtpcmd_utf8(path.addr.s, path.addr.len, path.smtputf8);
   if (r != SMTPCMD_OK) { err_cmd(r); return; }
   if (databytes && path.has_size && path.size > databytes) {
     reply("552 5.3.4 sorry, that message size exceeds my databytes limit");
@@ -324,6 +337,7 @@ static void smtp_mail(char *arg, size_t len)
   if (!smtpauth_mail(&auth_io, path.addr.s, path.addr.len)) return;
   if (!stralloc_copy(&mailfrom, &path.addr)) die_nomem();
   seenmail = 1;
+  utf8txn = path.smtputf8;
   reply("250 2.1.0 ok");
 }
 
@@ -357,6 +371,7 @@ static void smtp_rcpt(char *arg, size_t len)
   if (!seenmail) { reply("503 5.5.1 MAIL first"); return; }
   rcpt_tried = 1;
   r = smtpcmd_path(arg, len, "TO", 0, maxaddr, &path);
+  if (r == SMTPCMD_OK) r = smtpcmd_utf8(path.addr.s, path.addr.len, utf8txn);
   if (r != SMTPCMD_OK) { err_cmd(r); return; }
   if (path.addr.len == 0) { reply("501 5.1.3 sorry, <> is not a valid recipient"); return; }
   if (nrcpts >= maxrcpt) { reply("452 4.5.3 too many recipients"); return; }
@@ -476,7 +491,7 @@ static void put_received(void)
   stralloc r = {0, 0, 0}, tls = {0, 0, 0};
   struct received_info ri;
   if (!smtptls_describe(&tls)) die_nomem();
-  ri.proto = esmtp ? "ESMTP" : "SMTP";
+  ri.proto = utf8txn ? "UTF8SMTP" : esmtp ? "ESMTP" : "SMTP";   /* RFC 6531 sec 3.7.3 */
   ri.tls = tls.len ? tls.s : 0;
   ri.auth = smtpauth_user() != 0;
   ri.relay = relayclient != 0;   /* qmail-remote signs its mail (docs/dkim.md) */
@@ -655,6 +670,15 @@ static void read_names(void)
   }
 }
 
+/* read_utf8: control/smtputf8, 0 or 1; missing: 1 (offered). */
+static void read_utf8(void)
+{
+  unsigned long v = 1;
+  if (control_readulong(&v, "smtputf8") < 0) die_control("smtputf8");
+  if (v > 1) { errno = ERANGE; die_control("smtputf8"); }
+  utf8on = v == 1;
+}
+
 static void read_controls(char **args)
 {
   const char *name;
@@ -667,6 +691,7 @@ static void read_controls(char **args)
   if (r == 0) bmf.len = 0;
   case_lowerb(bmf.s, bmf.len);
   if (rcpthosts_init() < 0) die_control("rcpthosts");
+  read_utf8();
   if (rcptcheck_init(&name) < 0) die_control(name);
   if (smtpauth_init(args, in_lim.timeout_ms, &name) < 0) die_control(name);
 }
@@ -695,7 +720,7 @@ static const char *const ctlfiles[] = {
   "me", "smtpgreeting", "localiphost", "timeoutsmtpd", "timeoutsession", "databytes",
   "badmailfrom", "rcpthosts", "rcptcheck", "locals", "virtualdomains", "percenthack",
   "envnoathost", "maxsmtpline", "maxaddress", "maxrcpt", "maxhops", "maxheader",
-  "maxheaderfield", "authfailures", "authdelay", "authguard", "authguardtime", "authsenders", 0
+  "maxheaderfield", "smtputf8", "authfailures", "authdelay", "authguard", "authguardtime", "authsenders", 0
 };
 
 /* preload: in the listener before each fork (srvfork.h) */

@@ -5,6 +5,7 @@
 #include <string.h>
 #include "case.h"
 #include "q_addr.h"
+#include "q_utf8.h"
 #include "smtpcmd.h"
 
 static int is_blank(char c) { return c == ' ' || c == '\t'; }
@@ -134,20 +135,56 @@ static int xtext_value(const char *v, size_t n)
   return SMTPCMD_OK;
 }
 
-/* param_one: one "KEY[=VALUE]" token. */
+/* The parameters, one function each: t[0..n) is the value after '=',
+ * or NULL for a keyword given without one. */
+static int p_size(const char *t, size_t n, struct smtp_path *p)
+{
+  if (!t) return SMTPCMD_PARAM;
+  p->has_size = 1;
+  return size_value(t, n, &p->size);
+}
+
+static int p_body(const char *t, size_t n, struct smtp_path *p)
+{
+  return t ? body_value(t, n, &p->body) : SMTPCMD_PARAM;
+}
+
+static int p_auth(const char *t, size_t n, struct smtp_path *p)
+{
+  (void)p;
+  return t ? xtext_value(t, n) : SMTPCMD_PARAM;
+}
+
+static int p_utf8(const char *t, size_t n, struct smtp_path *p)
+{
+  (void)n;
+  if (t) return SMTPCMD_PARAMSYN;   /* RFC 6531 sec 3.4: no value */
+  p->smtputf8 = 1;
+  return SMTPCMD_OK;
+}
+
+static const struct param {
+  const char *key;
+  unsigned mask;   /* SMTPCMD_P_* */
+  int (*fn)(const char *t, size_t n, struct smtp_path *p);
+} paramtab[] = {
+  { "size", SMTPCMD_P_SIZE, p_size },
+  { "body", SMTPCMD_P_BODY, p_body },
+  { "auth", SMTPCMD_P_AUTH, p_auth },
+  { "smtputf8", SMTPCMD_P_UTF8, p_utf8 },
+  { 0, 0, 0 }
+};
+
+/* param_one: one "KEY[=VALUE]" token, by the table above. */
 static int param_one(const char *t, size_t n, unsigned params, struct smtp_path *p)
 {
+  const struct param *e;
   size_t k = 0;
   while (k < n && t[k] != '=') ++k;
-  if (k == n) return SMTPCMD_PARAM;   /* neither SIZE nor BODY goes without a value */
-  if ((params & SMTPCMD_P_SIZE) && k == 4 && case_diffb(t, 4, "size") == 0) {
-    p->has_size = 1;
-    return size_value(t + 5, n - 5, &p->size);
+  for (e = paramtab; e->key; ++e) {
+    if (!(params & e->mask) || strlen(e->key) != k || case_diffb(t, k, e->key)) continue;
+    return k == n ? e->fn(0, 0, p) : e->fn(t + k + 1, n - k - 1, p);
   }
-  if ((params & SMTPCMD_P_BODY) && k == 4 && case_diffb(t, 4, "body") == 0)
-    return body_value(t + 5, n - 5, &p->body);
-  if ((params & SMTPCMD_P_AUTH) && k == 4 && case_diffb(t, 4, "auth") == 0)
-    return xtext_value(t + 5, n - 5);
   return SMTPCMD_PARAM;
 }
 
@@ -177,6 +214,7 @@ int smtpcmd_path(const char *arg, size_t len, const char *kw, unsigned params,
   p->has_size = 0;
   p->size = 0;
   p->body = SMTP_BODY_NONE;
+  p->smtputf8 = 0;
   if (memchr(arg, 0, len)) return SMTPCMD_NUL;
   if (len <= kwlen || case_diffb(arg, kwlen, kw) || arg[kwlen] != ':') return SMTPCMD_SYNTAX;
   i = kwlen + 1;
@@ -190,6 +228,13 @@ int smtpcmd_path(const char *arg, size_t len, const char *kw, unsigned params,
   return params_parse(arg + i, len - i, params, p);
 }
 
+int smtpcmd_utf8(const char *a, size_t len, int utf8)
+{
+  if (utf8_ascii(a, len)) return SMTPCMD_OK;
+  if (!utf8) return SMTPCMD_NEEDUTF8;
+  return utf8_valid(a, len) == len ? SMTPCMD_OK : SMTPCMD_BADUTF8;
+}
+
 const char *smtpcmd_reply(int result)
 {
   switch (result) {
@@ -197,9 +242,12 @@ const char *smtpcmd_reply(int result)
   case SMTPCMD_NUL: return "501 5.5.4 sorry, NUL bytes are not allowed in commands";
   case SMTPCMD_CTRL: return "501 5.5.4 sorry, control characters are not allowed in addresses";
   case SMTPCMD_TOOLONG: return "501 5.1.3 sorry, that address is too long";
-  case SMTPCMD_PARAMSYN: return "501 5.5.4 syntax error in SIZE= or BODY= value";
+  case SMTPCMD_PARAMSYN: return "501 5.5.4 syntax error in a parameter value";
   case SMTPCMD_PARAM: return "555 5.5.4 parameter not recognized or not implemented";
   case SMTPCMD_NOMEM: return "421 4.3.0 out of memory";
+  case SMTPCMD_NEEDUTF8:
+    return "553 5.6.7 sorry, a non-ASCII address needs SMTPUTF8 (RFC 6531)";
+  case SMTPCMD_BADUTF8: return "553 5.6.7 sorry, that address is not valid UTF-8";
   default: return "501 5.5.4 syntax error, use FROM:<address> or TO:<address>";
   }
 }

@@ -11,8 +11,13 @@
  *  - a source route "@a,@b:" at the start of the path is dropped (R6, R7);
  *  - quoted local parts and backslash escapes are unquoted, as qmail does
  *    ("x@y"@z gives the envelope address x@y@z);
- *  - after the path: ESMTP parameters SIZE=<digits> and BODY=7BIT|8BITMIME
- *    where the caller allows them; anything else is "not implemented".
+ *  - after the path: ESMTP parameters SIZE=<digits>, BODY=7BIT|8BITMIME
+ *    and SMTPUTF8 (RFC 6531 sec 3.4, no value) where the caller allows
+ *    them; anything else is "not implemented". One function per parameter
+ *    (param_one's table in smtpcmd.c): a new one is one more row;
+ *  - bytes >= 128 are kept by the parser; smtpcmd_utf8 then says whether
+ *    the address may have them: only valid UTF-8 (q_utf8.h), and only in
+ *    a transaction whose MAIL gave SMTPUTF8.
  * Caps: the address (after unquoting) may hold at most maxaddr bytes; a
  * SIZE beyond what fits in unsigned long long is kept as ULLONG_MAX (so it
  * is simply "too big", never wrapped). Memory is linear in the line. */
@@ -29,15 +34,18 @@ enum smtpcmd_result {
   SMTPCMD_SYNTAX = -2,    /* 501 5.5.4 bad path: brackets, quotes, keyword */
   SMTPCMD_CTRL = -3,      /* 501 5.5.4 control character in the address */
   SMTPCMD_TOOLONG = -4,   /* 501 5.1.3 address longer than maxaddr */
-  SMTPCMD_PARAMSYN = -5,  /* 501 5.5.4 bad value for SIZE= or BODY= */
+  SMTPCMD_PARAMSYN = -5,  /* 501 5.5.4 bad value for SIZE=, BODY=, AUTH=, SMTPUTF8 */
   SMTPCMD_PARAM = -6,     /* 555 5.5.4 unknown or not allowed parameter */
-  SMTPCMD_NOMEM = -7      /* 421 4.3.0 out of memory */
+  SMTPCMD_NOMEM = -7,     /* 421 4.3.0 out of memory */
+  SMTPCMD_NEEDUTF8 = -8,  /* 553 5.6.7 8-bit address without SMTPUTF8 */
+  SMTPCMD_BADUTF8 = -9    /* 553 5.6.7 address that is not valid UTF-8 */
 };
 
 /* which ESMTP parameters a command accepts */
 #define SMTPCMD_P_SIZE 1
 #define SMTPCMD_P_BODY 2
 #define SMTPCMD_P_AUTH 4   /* MAIL's AUTH= (RFC 4954 sec 5): checked, then ignored */
+#define SMTPCMD_P_UTF8 8   /* MAIL's SMTPUTF8 (RFC 6531 sec 3.4), no value */
 
 enum smtp_body { SMTP_BODY_NONE = 0, SMTP_BODY_7BIT, SMTP_BODY_8BITMIME };
 
@@ -53,6 +61,7 @@ struct smtp_path {
   int has_size;                /* SIZE= given */
   unsigned long long size;     /* its value, ULLONG_MAX when it overflowed */
   enum smtp_body body;
+  int smtputf8;                /* SMTPUTF8 given */
 };
 
 /* smtpcmd_split: cut s[0..len) (one line, with or without its CRLF/LF)
@@ -66,6 +75,11 @@ int smtpcmd_verbis(const struct smtp_line *l, const char *v);
  * Returns SMTPCMD_OK or an error; an empty path "<>" is OK (len 0). */
 int smtpcmd_path(const char *arg, size_t len, const char *kw, unsigned params,
                  size_t maxaddr, struct smtp_path *p);
+/* smtpcmd_utf8: may address a[0..len) stand in a transaction that gave
+ * SMTPUTF8 (utf8 1) or not (utf8 0)? SMTPCMD_OK for ASCII; with a byte
+ * >= 128: SMTPCMD_NEEDUTF8 without SMTPUTF8, SMTPCMD_BADUTF8 when it is
+ * not valid UTF-8, else SMTPCMD_OK. */
+int smtpcmd_utf8(const char *a, size_t len, int utf8);
 /* smtpcmd_reply: the SMTP reply line (code, enhanced code, text; no CRLF)
  * for an error result; "" for SMTPCMD_OK. */
 const char *smtpcmd_reply(int result);

@@ -3,8 +3,9 @@
  * (brackets, lenient bare form S10, space after the colon, source routes
  * R6/R7, quoting R5, NUL S9, control characters, the address cap S12,
  * unbalanced brackets), ESMTP parameters (SIZE with overflow S11, BODY,
- * unknown ones -> 555), MAIL's AUTH= (xtext or <>, only where AUTH is on)
- * and the reply text for each result. */
+ * unknown ones -> 555), MAIL's AUTH= (xtext or <>, only where AUTH is on),
+ * MAIL's SMTPUTF8 (no value, only where allowed), the 8-bit address rule
+ * (smtpcmd_utf8) and the reply text for each result. */
 #include <limits.h>
 #include <string.h>
 #include "tap.h"
@@ -168,8 +169,35 @@ static void test_auth_param(void)
   is_int(path("FROM:<a@b> AUTH=<x>", 0, "FROM", m), SMTPCMD_OK, "AUTH=<x> is xtext too");
 }
 
+static void test_utf8(void)
+{
+  const unsigned U = SMTPCMD_P_SIZE | SMTPCMD_P_UTF8;
+  is_int(path("FROM:<j\xc3\xb6rg@b.c> SMTPUTF8", 0, "FROM", U), SMTPCMD_OK, "SMTPUTF8 taken");
+  ok(p.smtputf8, "SMTPUTF8 noted");
+  is_sa(p.addr, "j\xc3\xb6rg@b.c", "UTF-8 address kept as bytes");
+  is_int(path("FROM:<a@b.c> smtputf8 SIZE=10", 0, "FROM", U), SMTPCMD_OK, "SMTPUTF8 in lower case");
+  ok(p.smtputf8 && p.size == 10, "with SIZE after it");
+  is_int(path("FROM:<a@b.c>", 0, "FROM", U), SMTPCMD_OK, "no SMTPUTF8");
+  ok(!p.smtputf8, "flag reset by the next parse");
+  is_int(path("FROM:<a@b.c> SMTPUTF8=yes", 0, "FROM", U), SMTPCMD_PARAMSYN, "SMTPUTF8 takes no value");
+  is_int(path("FROM:<a@b.c> SMTPUTF8", 0, "FROM", MAILP), SMTPCMD_PARAM, "SMTPUTF8 where not allowed: 555");
+  is_int(path("FROM:<a@b.c> SIZE", 0, "FROM", U), SMTPCMD_PARAM, "SIZE without a value still 555");
+  is_int(smtpcmd_utf8("a@b.c", 5, 0), SMTPCMD_OK, "ASCII without SMTPUTF8");
+  is_int(smtpcmd_utf8("", 0, 0), SMTPCMD_OK, "null path");
+  is_int(smtpcmd_utf8("\xc3\xa9@b.c", 6, 0), SMTPCMD_NEEDUTF8, "UTF-8 without SMTPUTF8: 553 5.6.7");
+  is_int(smtpcmd_utf8("\xc3\xa9@b.c", 6, 1), SMTPCMD_OK, "UTF-8 with SMTPUTF8");
+  is_int(smtpcmd_utf8("\xe9@b.c", 5, 1), SMTPCMD_BADUTF8, "Latin-1 with SMTPUTF8: refused");
+  is_int(smtpcmd_utf8("\xc0\xaf@b.c", 6, 1), SMTPCMD_BADUTF8, "overlong refused");
+  is_int(smtpcmd_utf8("\xe9@b.c", 5, 0), SMTPCMD_NEEDUTF8, "Latin-1 without SMTPUTF8: needs it");
+  is_str(smtpcmd_reply(SMTPCMD_NEEDUTF8), "553 5.6.7 sorry, a non-ASCII address needs SMTPUTF8 (RFC 6531)",
+         "reply for 8-bit without SMTPUTF8");
+  is_str(smtpcmd_reply(SMTPCMD_BADUTF8), "553 5.6.7 sorry, that address is not valid UTF-8",
+         "reply for bad UTF-8");
+}
+
 int main(void)
 {
+  test_utf8();
   test_split();
   test_paths();
   test_bad_paths();
