@@ -76,6 +76,8 @@ static const struct known known[] = {
   { "bouncemaxbytes", K_NUM, "65536", 0, "A bounce carries at most ",
     " bytes of the original (0: all of it).", 0,
     "qmail-send", "hub", "cap on the copy of the original message in a bounce" },
+  { "bouncestyle", K_LINE, "qsbmf", 0, "Bounce style is ", " (qsbmf or dsn).", 0,
+    "qmail-send", "hub", "qsbmf: QSBMF text bounces; dsn: RFC 3464 multipart/report bounces" },
   { "bouncehost", K_LINE, "bouncehost", 1, "Bounce host name is ", ".", 0,
     "qmail-send", "hub", "host part of the From: of bounces" },
   { "checkpwshadow", K_NUM, "0", 0, "System accounts from /etc/shadow may log in: ", " (1 yes, 0 no).", 0,

@@ -169,9 +169,8 @@ int bounce_rcpt(stralloc *out, const char *addr, size_t alen,
   return stralloc_append(out, "\n") ? 0 : -1;
 }
 
-/* cat_head: the header block and the intro paragraph. */
-static int cat_head(stralloc *out, const struct bounce_conf *bc, int kind,
-                    const stralloc *to, time_t now, const char *msgid)
+int bounce_header(stralloc *out, const struct bounce_conf *bc, const stralloc *to,
+                  time_t now, const char *msgid)
 {
   char date[DATE822_MAX];
   date_fmt822(date, now, 0);
@@ -180,18 +179,31 @@ static int cat_head(stralloc *out, const struct bounce_conf *bc, int kind,
       !stralloc_cats(out, "\nTo: ") || !cat_clean(out, to->s, to->len, BOUNCE_ADDR_MAX) ||
       !stralloc_cats(out, "\nSubject: failure notice\nDate: ") || !stralloc_cats(out, date) ||
       !stralloc_cats(out, "\n"))
-    return 0;
+    return -1;
   if (msgid && (!stralloc_cats(out, "Message-ID: <") ||
                 !cat_clean(out, msgid, strlen(msgid), BOUNCE_ADDR_MAX) || !stralloc_cats(out, ">\n")))
-    return 0;
-  if (!stralloc_cats(out, "\nHi. This is the qmail-send program at ") ||
+    return -1;
+  return 0;
+}
+
+int bounce_intro(stralloc *out, const struct bounce_conf *bc, int kind)
+{
+  if (!stralloc_cats(out, "Hi. This is the qmail-send program at ") ||
       !cat_clean(out, bc->host.s, bc->host.len, BOUNCE_ADDR_MAX) || !stralloc_cats(out, ".\n"))
-    return 0;
+    return -1;
   return stralloc_cats(out, kind == BOUNCE_DOUBLE ?
     "A failure notice sent from here could not be delivered either:\n"
     "the bounce itself bounced. Here is what happened at each address.\n\n" :
     "Your message could not be delivered to the addresses listed below.\n"
-    "The failure is permanent, so no further attempts will be made. Sorry.\n\n");
+    "The failure is permanent, so no further attempts will be made. Sorry.\n\n") ? 0 : -1;
+}
+
+/* cat_head: the header block and the intro paragraph. */
+static int cat_head(stralloc *out, const struct bounce_conf *bc, int kind,
+                    const stralloc *to, time_t now, const char *msgid)
+{
+  return bounce_header(out, bc, to, now, msgid) == 0 && stralloc_cats(out, "\n") &&
+         bounce_intro(out, bc, kind) == 0;
 }
 
 int bounce_compose(stralloc *out, const struct bounce_conf *bc,

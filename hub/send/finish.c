@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -13,6 +14,7 @@
 #include "qname.h"
 #include "bounce.h"
 #include "channel.h"
+#include "dsnbounce.h"
 #include "dfree.h"
 #include "preproc.h"
 #include "sclean.h"
@@ -71,28 +73,106 @@ static void copy_mess(struct qq *q, int fd, unsigned long limit)
   stralloc_free(&note);
 }
 
-/* queue_bounce: run qmail-queue with the bounce text out, the copy of
- * mess/S/N and the envelope. 0 injected, -1 not (logged) */
-static int queue_bounce(struct msg *m, const stralloc *out, unsigned long limit,
-                        const stralloc *efrom, const stralloc *eto)
+/* copy_head: the header of the open message fd (up to its blank line),
+ * at most limit bytes (0: no cap), ending with '\n' */
+static void copy_head(struct qq *q, int fd, unsigned long limit)
 {
-  stralloc fd6 = {0};
-  char p[QNAME_MAX];
+  char buf[16384];
+  unsigned long copied = 0;
+  int last_nl = 1, done = 0;
+  while (!done) {
+    ssize_t n = read(fd, buf, sizeof buf);
+    size_t take = 0;
+    if (n < 0) { if (errno == EINTR) continue; break; }
+    if (n == 0) break;
+    while (take < (size_t)n && !done) {
+      if (buf[take] == '\n' && last_nl) done = 1;  /* the blank line: not copied */
+      else last_nl = buf[take++] == '\n';
+      if (limit && copied + take >= limit) done = 1;
+    }
+    qq_put(q, buf, take);
+    copied += take;
+  }
+  if (!last_nl) qq_put(q, "\n", 1);
+}
+
+/* mess_has: 1 if the first max bytes (0: all) of fd hold needle, 0 not,
+ * -1 read error; fd is rewound */
+static int mess_has(int fd, unsigned long max, const char *needle)
+{
+  char buf[16384 + 128];
+  size_t nlen = strlen(needle), keep = 0;
+  unsigned long seen = 0;
+  int found = 0;
+  for (;;) {
+    ssize_t n = read(fd, buf + keep, sizeof buf - 128);
+    size_t have;
+    if (n < 0) { if (errno == EINTR) continue; return -1; }
+    if (n == 0 || (max && seen >= max)) break;
+    seen += (unsigned long)n;
+    have = keep + (size_t)n;
+    if (memmem(buf, have, needle, nlen)) { found = 1; break; }
+    keep = have < nlen - 1 ? have : nlen - 1;  /* a match across reads */
+    memmove(buf, buf + have - keep, keep);
+  }
+  if (lseek(fd, 0, SEEK_SET) == -1) return -1;
+  return found;
+}
+
+/* dsn_text: the DSN bounce text of m into out, its boundary into b (one
+ * that is neither in the text nor in what is copied of the message, fd);
+ * *hdrs: only the header is returned. 0 ok, -1 logged */
+static int dsn_text(struct msg *m, int fd, const stralloc *para, unsigned long limit,
+                    stralloc *out, stralloc *b, int *hdrs)
+{
+  struct stat st;
+  struct dsn_msg d;
+  unsigned n;
+  if (fstat(fd, &st) == -1) { lg_sys("warning: unable to stat the message for a bounce", 0); return -1; }
+  d.arrival = (time_t)m->birth;
+  d.hdrs_only = limit && (unsigned long long)st.st_size > limit;
+  d.cut = d.hdrs_only ? limit : 0;
+  *hdrs = d.hdrs_only;
+  for (n = 0; n < 100; n++) {
+    int has;
+    if (dsn_boundary(b, m->id, (time_t)now(), n) == -1) fatal_nomem();
+    d.boundary = b->s;
+    if (dsn_compose(out, &bc, m->sender.s, m->sender.len, para->s, para->len, (time_t)now(),
+                    &d) == -1)
+      fatal_nomem();
+    if (!dsn_boundary_ok(out, b->s)) continue;
+    has = mess_has(fd, limit, b->s);
+    if (has == -1) { lg_sys("warning: unable to read the message for a bounce", 0); return -1; }
+    if (!has) return 0;
+  }
+  lg_s("warning: no MIME boundary found for the bounce of msg "); lg_n(m->id); lg_flush();
+  return -1;
+}
+
+/* queue_bounce: run qmail-queue with the bounce text out, the copy of
+ * the open message fd and the envelope; a DSN bounce (boundary b) gets
+ * the header only when hdrs, and its closing delimiter. 0 injected, -1
+ * not (logged) */
+static int queue_bounce(struct msg *m, int fd, const stralloc *out, unsigned long limit,
+                        const char *b, int hdrs, const stralloc *efrom, const stralloc *eto)
+{
+  stralloc fd6 = {0}, end = {0};
   struct qq q;
-  int fd, status;
-  fname(p, QDIR_MESS, m->id);
-  fd = open(p, O_RDONLY | O_CLOEXEC);
-  if (fd == -1) { lg_sys("warning: unable to open ", p); return -1; }
+  int status;
   if (qq_start(&q) == -1) {
-    close(fd);
     lg_s("warning: unable to start qmail-queue for the bounce of msg "); lg_n(m->id); lg_flush();
     qq_finish(&q, &fd6);
     stralloc_free(&fd6);
     return -1;
   }
   qq_put(&q, out->s, out->len);
-  copy_mess(&q, fd, limit);
-  close(fd);
+  if (hdrs) copy_head(&q, fd, limit);
+  else copy_mess(&q, fd, b ? 0 : limit);
+  if (b) {
+    if (dsn_end(&end, b) == -1) fatal_nomem();
+    qq_put(&q, end.s, end.len);
+    stralloc_free(&end);
+  }
   qq_from(&q, efrom->s, efrom->len);
   qq_to(&q, eto->s, eto->len);
   status = qq_finish(&q, &fd6);
@@ -105,20 +185,35 @@ static int queue_bounce(struct msg *m, const stralloc *out, unsigned long limit,
   return 0;
 }
 
+/* bounce_settings: bouncemaxbytes and bouncestyle; never a silent
+ * default: -1 (logged) when one is unusable, the bounce then waits */
+static int bounce_settings(struct msg *m, unsigned long *limit, int *style)
+{
+  const char *f, *why;
+  if (bounce_copylimit(limit) == -1) {
+    f = "bouncemaxbytes";
+    why = control_strerror(errno);
+  } else if (dsn_style(style) == -1) {
+    f = "bouncestyle";
+    why = errno == EINVAL ? "not qsbmf or dsn" : control_strerror(errno);
+  } else {
+    return 0;
+  }
+  lg_s("alert: cannot use control/"); lg_s(f); lg_s(": "); lg_s(why);
+  lg_s(": bounce of msg "); lg_n(m->id); lg_s(" deferred"); lg_flush();
+  return -1;
+}
+
 /* inject_bounce: the bounce of m from the paragraphs in bpath. 0 done
  * (injected or discarded), -1 try again later */
 static int inject_bounce(struct msg *m, const char *bpath)
 {
-  stralloc para = {0}, out = {0}, efrom = {0}, eto = {0};
+  stralloc para = {0}, out = {0}, efrom = {0}, eto = {0}, b = {0};
+  char p[QNAME_MAX];
   unsigned long limit;
-  int kind, rc = -1;
+  int kind, style, hdrs = 0, fd = -1, rc = -1;
 
-  if (bounce_copylimit(&limit) < 0) {  /* never a silent default: try later */
-    const char *why = control_strerror(errno);
-    lg_s("alert: cannot use control/bouncemaxbytes: "); lg_s(why);
-    lg_s(": bounce of msg "); lg_n(m->id); lg_s(" deferred"); lg_flush();
-    return -1;
-  }
+  if (bounce_settings(m, &limit, &style) == -1) return -1;
   if (read_all(bpath, &para) == -1) goto out;
   kind = bounce_compose(&out, &bc, m->sender.s, m->sender.len, para.s, para.len,
                         (time_t)now(), 0);
@@ -130,13 +225,22 @@ static int inject_bounce(struct msg *m, const char *bpath)
     goto out;
   }
   if (bounce_envelope(&bc, m->sender.s, m->sender.len, &efrom, &eto) == -1) fatal_nomem();
-  if (queue_bounce(m, &out, limit, &efrom, &eto) == -1) goto out;
+  fname(p, QDIR_MESS, m->id);
+  fd = open(p, O_RDONLY | O_CLOEXEC);
+  if (fd == -1) { lg_sys("warning: unable to open ", p); goto out; }
+  if (style == BOUNCE_DSN && dsn_text(m, fd, &para, limit, &out, &b, &hdrs) == -1) goto out;
+  if (queue_bounce(m, fd, &out, limit, style == BOUNCE_DSN ? b.s : 0, hdrs, &efrom, &eto) == -1)
+    goto out;
   lg_s("bounce msg "); lg_n(m->id); lg_s(" to <"); lg_safe(eto.s, eto.len);
-  lg_s(kind == BOUNCE_DOUBLE ? ">: double bounce injected" : ">: injected"); lg_flush();
+  lg_s(kind == BOUNCE_DOUBLE ? ">: double bounce injected" : ">: injected");
+  if (style == BOUNCE_DSN) lg_s(" (dsn)");
+  lg_flush();
   want_scan = 1;
   rc = 0;
 out:
+  if (fd != -1) close(fd);
   stralloc_free(&para); stralloc_free(&out); stralloc_free(&efrom); stralloc_free(&eto);
+  stralloc_free(&b);
   return rc;
 }
 

@@ -1,0 +1,134 @@
+#!/bin/bash
+# dsn.t: control/bouncestyle dsn on a running hub (installed in $T, started
+# by qmailctl, mail sent over SMTP): a message with a failing local
+# recipient (bouncesaying), a failing remote one (tests/lib/smtpfake.py
+# answers RCPT 550 5.1.1) and a good one gives one multipart/report bounce
+# (RFC 6522) that python's email package parses: a text/plain part with the
+# QSBMF words, a message/delivery-status part (Reporting-MTA, Arrival-Date,
+# per failed recipient Final-Recipient, Action: failed, Status from the
+# failure text, Remote-MTA and Diagnostic-Code for the remote one), the
+# whole message as message/rfc822; over bouncemaxbytes the header only, as
+# text/rfc822-headers, with a note and never a cut message/rfc822; a double
+# bounce in the same form; junk in bouncestyle holds the bounce back
+# (logged). QSBMF as the default is bounce.t's. As root the recipients are
+# uid 65534; otherwise single-user mode.
+. "$(dirname "$0")/../lib/common.sh"
+. "$SRCDIR/tests/lib/hub.sh"
+hub_skip_unless_built
+
+hub_install; ok $? "make install makes a hub home"
+bin=$HUB/bin
+echo dsn > "$HUB/control/bouncestyle"
+echo bh.example.org > "$HUB/control/bouncehost"
+echo zs-db > "$HUB/control/doublebounceto"
+echo hub.example.org > "$HUB/control/doublebouncehost"
+mkdir -p "$T/flog"
+python3 "$SRCDIR/tests/lib/smtpfake.py" ok --logdir "$T/flog" --lifetime 600 > "$T/fport" 2> "$T/ferr" &
+_pids+=($!)
+wait_until test -s "$T/fport"; FPORT=$(head -n 1 "$T/fport")
+ok "$([ -n "$FPORT" ]; echo $?)" "the fake remote SMTP server is up"
+printf 'remote.example:127.0.0.1:%s\n' "$FPORT" > "$HUB/control/smtproutes"
+printf '127.0.0.1:allow,RELAYCLIENT=""\n:allow\n' > "$HUB/control/tcp.smtp"
+for u in zs zb; do hub_user "$u"; done
+hub_newu; ok $? "qmail-newu"
+S=$T/home/zs B=$T/home/zb
+for m in B DB; do md "$S" "$m"; done
+dq "$S" .qmail-b './B/
+'
+dq "$S" .qmail-db './DB/
+'
+dq "$B" .qmail-hard1 "|$bin/bouncesaying 'Mailbox one is closed. (#5.2.1)'
+"
+dq "$B" .qmail-ok './Maildir/
+'
+hub_start; ok $? "qmailctl start"
+
+# check FILE SUBJECT: python's email package reads the bounce and prints
+# what it found, one "key=value" line each (the recipients' blocks as
+# "rcpt Final-Recipient|Action|Status|Remote-MTA|Diagnostic-Code")
+check() {
+  python3 - "$1" "$2" <<'PY'
+import email, sys
+from email import policy
+f, mode = sys.argv[1], sys.argv[2]
+raw = open(f, "rb").read()
+m = email.message_from_bytes(raw, policy=policy.compat32)
+out = []
+out.append("type=%s" % m.get_content_type())
+out.append("report-type=%s" % m.get_param("report-type"))
+parts = m.get_payload()
+out.append("parts=%s" % ",".join(p.get_content_type() for p in parts))
+out.append("defects=%d" % sum(len(p.defects) for p in m.walk()))
+text = parts[0].get_payload(decode=True).decode("utf-8", "replace")
+out.append("qsbmf=%s" % text.startswith("Hi. This is the qmail-send program at bh.example.org."))
+ds = parts[1].get_payload()
+out.append("reporting=%s" % ds[0].get("Reporting-MTA"))
+out.append("arrival=%s" % bool(ds[0].get("Arrival-Date")))
+for r in ds[1:]:
+    out.append("rcpt %s|%s|%s|%s|%s" % (r.get("Final-Recipient"), r.get("Action"), r.get("Status"),
+               r.get("Remote-MTA"), " ".join((r.get("Diagnostic-Code") or "").split())))
+ret = parts[2]
+if ret.get_content_type() == "message/rfc822":
+    inner = ret.get_payload()[0]
+    out.append("returned subject=%s body=%r" % (inner.get("Subject"), inner.get_payload()[:40]))
+else:
+    body = ret.get_payload()
+    out.append("headers subject=%s hasbody=%s" % ("Subject: " + mode in body, "yyyy" in body))
+    out.append("note=%s" % ("only its header is returned" in text))
+print("\n".join(out))
+PY
+}
+
+# --- a local and a remote failure, one good recipient
+printf 'Subject: first\n\nline one\n' | send zs-b@hub.example.org zb-hard1@hub.example.org \
+  carol-bad@remote.example zb-ok@hub.example.org
+ok $? "SMTP: one message, a failing local and a failing remote recipient, one good one"
+wait_until has_file "$S/B/new" 1 'Subject: failure notice'; ok $? "a bounce comes back to the sender"
+wait_until queue_empty; ok $? "the message and its bounce have left the queue"
+f=$(one "$S/B/new" 'Subject: failure notice')
+is "$(nfiles "$S/B/new")" 1 "one bounce for both failures"
+like "$(head -1 "$f")" '^Return-Path: <>$' "the bounce has a null envelope sender"
+r=$(check "$f" first | tr '\n' '~')
+echo "$r" | tr '~' '\n' | sed 's/^/# /'
+like "$r" '^type=multipart/report~report-type=delivery-status~parts=text/plain,message/delivery-status,message/rfc822~defects=0~qsbmf=True~reporting=dns; bh\.example\.org~arrival=True~' "multipart/report; report-type=delivery-status: three parts, no defects, QSBMF text, Reporting-MTA, Arrival-Date"
+like "$r" 'rcpt rfc822; zb-hard1@hub\.example\.org\|failed\|5\.2\.1\|None\|~' "local failure: Final-Recipient, Action: failed, Status from (#5.2.1), no Remote-MTA, no Diagnostic-Code"
+like "$r" 'rcpt rfc822; carol-bad@remote\.example\|failed\|5\.1\.1\|dns; \[127\.0\.0\.1\]\|smtp; 550 5\.1\.1 no such user' \
+  "remote failure: Status 5.1.1 from the reply, Remote-MTA, Diagnostic-Code: smtp; the reply"
+is "$(echo "$r" | tr '~' '\n' | grep -c '^rcpt ')" 2 "two recipient blocks: the delivered one has none"
+like "$r" "returned subject=first body='line one" "the whole message returned as message/rfc822"
+like "$(tr '\n' '~' < "$f")" '~~Return-Path: <zs-b@hub\.example\.org>~Received: ' "the returned message starts with its Return-Path and Received lines"
+like "$(qlog)" 'bounce msg [0-9]+ to <zs-b@hub\.example\.org>: injected \(dsn\)' "qmail-send logs the DSN bounce"
+
+# --- bouncemaxbytes: the header only, never a cut message/rfc822
+echo 3000 > "$HUB/control/bouncemaxbytes"
+{ printf 'Subject: big\n\n'; head -c 60000 /dev/zero | tr '\0' 'y' | fold -w 70; } | send zs-b@hub.example.org zb-hard1@hub.example.org
+wait_until has_file "$S/B/new" 2 'Subject: failure notice'; ok $? "the bounce of a big message"
+wait_until queue_empty
+f=$(grep -L 'Subject: first' $(grep -rl 'Subject: failure notice' "$S/B/new") | head -1)
+r=$(check "$f" big | tr '\n' '~')
+like "$r" 'parts=text/plain,message/delivery-status,text/rfc822-headers~defects=0~' "over bouncemaxbytes: text/rfc822-headers"
+like "$r" 'headers subject=True hasbody=False' "the header is returned, not the body"
+like "$r" 'note=True' "the text part says only the header is returned"
+size=$(stat -c %s "$f")
+ok "$([ "$size" -lt 4500 ]; echo $?)" "the bounce is small ($size bytes)"
+rm -f "$HUB/control/bouncemaxbytes"
+
+# --- a double bounce is a DSN too
+printf 'Subject: nullsender\n\nfrom nobody\n' | send "" zb-hard1@hub.example.org
+wait_until has_file "$S/DB/new" 1 'Subject: failure notice'; ok $? "a null-sender failure: double bounce"
+f=$(one "$S/DB/new" 'Subject: failure notice')
+like "$(head -1 "$f")" '^Return-Path: <#@\[\]>$' "the double bounce's envelope sender is #@[]"
+r=$(check "$f" nullsender | tr '\n' '~')
+like "$r" 'parts=text/plain,message/delivery-status,message/rfc822~defects=0~' "the double bounce is a multipart/report"
+like "$r" 'rcpt rfc822; zb-hard1@hub\.example\.org\|failed\|5\.2\.1' "double bounce: the failed recipient's block"
+
+# --- junk in bouncestyle: the bounce waits, logged
+wait_until queue_empty; ok $? "the queue is empty"
+echo mime > "$HUB/control/bouncestyle"
+printf 'Subject: held\n\nx\n' | send zs-b@hub.example.org zb-hard1@hub.example.org
+wait_until inlog 'alert: cannot use control/bouncestyle: not qsbmf or dsn: bounce of msg [0-9]+ deferred'
+ok $? "junk in bouncestyle: logged, the bounce deferred"
+sleep 1
+ok "$(queue_empty; [ $? != 0 ]; echo $?)" "the message stays in the queue"
+is "$(grep -rl 'Subject: held' "$S/B/new" | wc -l | tr -d ' ')" 0 "no bounce in a guessed style"
+done_testing
