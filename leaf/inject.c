@@ -10,6 +10,10 @@
  * Caps: one header field LIM_HEADERLINE bytes, the header LIM_HEADER bytes,
  * LIM_INJECTRCPTS recipients, LIM_ADDR bytes per address; the body is not
  * capped here (the hub's databytes applies). Over a cap: exit 100.
+ * UTF-8 (RFC 6532): an address, in the header or on the command line,
+ * may hold UTF-8 and is taken as it is (no IDNA); one with 8-bit bytes
+ * that are not valid UTF-8 (q_utf8.h) is refused, exit 100 (#5.6.7).
+ * Other header text is not looked at: UTF-8 there passes byte for byte.
  * Exit codes: 0 queued; 100 usage error, bad message, queue said D;
  * 111 temporary failure. Messages go to stderr with (#x.y.z) codes. */
 #include <errno.h>
@@ -31,6 +35,7 @@
 #include "q_qq.h"
 #include "q_qqstatus.h"
 #include "q_sa.h"
+#include "q_utf8.h"
 #include "inject.h"
 
 /* ---- settings -------------------------------------------------------- */
@@ -133,13 +138,16 @@ static void read_config(void)
 
 /* ---- recipients --------------------------------------------------------- */
 
-/* rcpt_add: collect an envelope address into list (NUL-terminated items). */
+/* rcpt_add: collect an envelope address into list (NUL-terminated items);
+ * every address of the header and the command line comes here. */
 static int rcpt_add(void *ctx, const char *addr, size_t len)
 {
   stralloc *list = ctx;
   if (len == 0) return 1;  /* <> is no recipient */
   if (len > limit_get(LIM_ADDR))
     fatal(100, "address longer than ", "the cap in control/maxaddress (#5.1.3)");
+  if (utf8_valid(addr, len) != len)
+    fatal(100, "bad address: ", "8-bit bytes that are not valid UTF-8 (#5.6.7)");
   return stralloc_catb(list, addr, len) && stralloc_append(list, "");
 }
 

@@ -3,6 +3,7 @@
 #include <string.h>
 #include <strings.h>
 #include "q_limits.h"
+#include "q_utf8.h"
 #include "raddr.h"
 
 int raddr_null(const char *a)
@@ -15,10 +16,12 @@ static int is_alnum(unsigned char c)
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 }
 
-/* atext: RFC 5322 sec 3.2.3 */
+/* atext: RFC 5322 sec 3.2.3, with RFC 6531 sec 3.3's UTF8-non-ascii
+ * (the address was checked to be valid UTF-8 first, so any byte >= 128
+ * is part of a whole character) */
 static int is_atext(unsigned char c)
 {
-  return is_alnum(c) || (c && strchr("!#$%&'*+-/=?^_`{|}~", c));
+  return is_alnum(c) || c >= 128 || (c && strchr("!#$%&'*+-/=?^_`{|}~", c));
 }
 
 /* dot_string: s[0..len) is Atom *("." Atom). */
@@ -35,15 +38,22 @@ static int dot_string(const char *s, size_t len)
   return atom > 0;
 }
 
+/* let_dig: a letter or digit; in a domain name (u) also a byte of a
+ * UTF-8 character (an RFC 6531 U-label, sent as it is: no IDNA here). */
+static int let_dig(unsigned char c, int u)
+{
+  return is_alnum(c) || (u && c >= 128);
+}
+
 /* ldh: s[0..len) is Ldh-str or a Let-dig: letters, digits, inner hyphens
- * (lead: a hyphen may start it, as in Standardized-tag). */
-static int ldh(const char *s, size_t len, int lead)
+ * (lead: a hyphen may start it, as in Standardized-tag; u: see let_dig). */
+static int ldh(const char *s, size_t len, int lead, int u)
 {
   size_t i;
-  if (!len || !is_alnum((unsigned char)s[len - 1])) return 0;
-  if (!lead && !is_alnum((unsigned char)s[0])) return 0;
+  if (!len || !let_dig((unsigned char)s[len - 1], u)) return 0;
+  if (!lead && !let_dig((unsigned char)s[0], u)) return 0;
   for (i = 0; i < len; ++i)
-    if (!is_alnum((unsigned char)s[i]) && s[i] != '-') return 0;
+    if (!let_dig((unsigned char)s[i], u) && s[i] != '-') return 0;
   return 1;
 }
 
@@ -53,7 +63,7 @@ static int domain_name(const char *d, size_t len)
   while (i <= len) {
     size_t k = i;
     while (k < len && d[k] != '.') ++k;
-    if (k - i > RADDR_LABELMAX || !ldh(d + i, k - i, 0)) return 0;
+    if (k - i > RADDR_LABELMAX || !ldh(d + i, k - i, 0, 1)) return 0;
     i = k + 1;
   }
   return 1;
@@ -92,7 +102,7 @@ static int general(const char *s, size_t len)
   size_t t, i;
   if (!colon) return 0;
   t = (size_t)(colon - s);
-  if (!ldh(s, t, 1) || t + 1 >= len) return 0;
+  if (!ldh(s, t, 1, 0) || t + 1 >= len) return 0;
   for (i = t + 1; i < len; ++i) {
     unsigned char c = (unsigned char)s[i];
     if (c < 33 || c > 126 || c == '[' || c == '\\' || c == ']') return 0;
@@ -133,8 +143,7 @@ static int check(const char *a, size_t len, size_t max, size_t *at)
   int r;
   for (i = 0; i < len; ++i)
     if ((unsigned char)a[i] < 32 || a[i] == 127) return RADDR_CTRL;
-  for (i = 0; i < len; ++i)
-    if ((unsigned char)a[i] >= 128) return RADDR_8BIT;
+  if (utf8_valid(a, len) != len) return RADDR_8BIT;
   p = len ? memrchr(a, '@', len) : 0;
   if (!p) return RADDR_NOAT;
   *at = (size_t)(p - a);
@@ -142,6 +151,11 @@ static int check(const char *a, size_t len, size_t max, size_t *at)
   if (r) return r;
   if (local_len(a, *at) > max || len - *at > max - local_len(a, *at)) return RADDR_LONG;
   return RADDR_OK;
+}
+
+int raddr_utf8(const char *a)
+{
+  return !utf8_ascii(a, strlen(a));
 }
 
 int raddr_check(const char *a, size_t len, size_t max)
@@ -178,7 +192,7 @@ const char *raddr_why(int r)
   switch (r) {
   case RADDR_NOAT: return "it has no @";
   case RADDR_CTRL: return "it has control characters";
-  case RADDR_8BIT: return "it has 8-bit characters (no SMTPUTF8 here)";
+  case RADDR_8BIT: return "it has 8-bit characters that are not valid UTF-8";
   case RADDR_DOMAIN: return "its domain is not a valid domain name or address literal";
   case RADDR_LONG: return "it is too long";
   case RADDR_NOMEM: return "out of memory";

@@ -6,12 +6,18 @@
  * same one: over SMTP the local part is written as an RFC 5321 Dot-string
  * when it is one, else as a Quoted-string ('"' and '\' escaped with a
  * backslash), so nothing in it can end the path or add parameters.
+ * UTF-8 (RFC 6531 sec 3.3): a character beyond ASCII counts as atext (a
+ * Dot-string may hold it) and as qtext, and as a letter in a domain
+ * label (a U-label, sent as it is: no IDNA conversion to an A-label);
+ * the caps stay in bytes. Whether the next hop may see it at all is the
+ * SMTP session's business (rsmtp.c: SMTPUTF8, #5.6.7); QMTP carries it.
  *
  * An address that cannot be written safely is refused (raddr_check,
  * raddr_smtp), whatever the protocol:
  *   - no '@'                                        RADDR_NOAT
  *   - a control byte (0-31, 127: NUL, CR, LF, TAB)  RADDR_CTRL
- *   - a byte >= 128 (qmail-remote has no SMTPUTF8)  RADDR_8BIT
+ *   - bytes >= 128 that are not valid UTF-8
+ *     (q_utf8.h: overlong, surrogate, cut, ...)    RADDR_8BIT
  *   - a domain that is neither a domain name (labels of letters, digits
  *     and inner hyphens, at most 63 bytes each, no empty label, no final
  *     dot) nor an address literal ([1.2.3.4], [IPv6:...], [tag:text])
@@ -48,6 +54,9 @@ int raddr_null(const char *a);
 int raddr_smtp(const char *a, size_t len, size_t max, stralloc *out);
 /* raddr_check: RADDR_OK when raddr_smtp would write a. */
 int raddr_check(const char *a, size_t len, size_t max);
+/* raddr_utf8: 1 when the NUL-terminated address a has a byte >= 128
+ * (it needs SMTPUTF8 over SMTP). */
+int raddr_utf8(const char *a);
 /* raddr_why: a short English text for an error ("has control characters"). */
 const char *raddr_why(int r);
 /* raddr_max: the cap on a written address: control/maxaddress (LIM_ADDR). */

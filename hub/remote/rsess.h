@@ -7,7 +7,10 @@
  * SMTP (RFC 5321): greeting, EHLO (HELO when EHLO is refused), SIZE
  * (a message over the server's limit is refused permanently, #5.3.4,
  * without sending it), 8BITMIME (BODY=8BITMIME for a message with 8-bit
- * bytes), PIPELINING (MAIL and the RCPTs in batches of RSMTP_BATCH, then
+ * bytes), SMTPUTF8 (RFC 6531: "MAIL FROM:<...> SMTPUTF8" when the sender
+ * or a recipient of the job has a byte >= 128; when the server does not
+ * offer it such a sender fails the job and such a recipient gets h,
+ * #5.6.7, before MAIL), PIPELINING (MAIL and the RCPTs in batches of RSMTP_BATCH, then
  * the replies), one transaction for every recipient, DATA, the message
  * (rblast.h), QUIT. TLS and AUTH (rtls.h, c->td): an SMTPS route's
  * handshake comes before the greeting; STARTTLS (then EHLO again) after
@@ -45,6 +48,7 @@ enum rsess_result { RSESS_DONE = 0, RSESS_NORESPONSE = 1, RSESS_READY = 2,
 /* the SMTP extensions of one connection, from its EHLO reply */
 struct rsmtp_ext {
   int pipelining, eightbit, hassize;
+  int smtputf8;                /* SMTPUTF8 offered (RFC 6531) */
   unsigned long long size;
   int starttls;                /* STARTTLS offered */
   int auth, authplain, authlogin;   /* AUTH offered; with PLAIN, LOGIN */

@@ -13,6 +13,9 @@ answered with one "K" response per recipient ("D" for a recipient with
   --idle-close SEC  close a connection that sent nothing for SEC seconds
   --log FILE        one line per answered package: "<conn> <first line of
                     the message>" (written before the responses are sent)
+  --envlog FILE     one line per answered package: the sender and each
+                    recipient as hex, blank-separated (bytes exactly as
+                    received, 8-bit ones too; the empty sender is "-")
 Exits by itself after --lifetime seconds (default 30). Standard library only.
 """
 import argparse
@@ -66,8 +69,11 @@ def serve(sock, n, args):
     try:
         while not args.drop_after or done < args.drop_after:
             msg = c.netstring()
-            c.netstring()
+            sender = c.netstring()
             rs = rcpts(c.netstring())
+            if args.envlog:
+                with open(args.envlog, "a") as f:
+                    f.write(" ".join([sender.hex() or "-"] + [r.hex() for r in rs]) + "\n")
             if args.log:
                 with open(args.log, "a") as f:
                     f.write("%d %s\n" % (n, msg[1:].split(b"\n")[0].decode("latin-1")))
@@ -93,6 +99,7 @@ def main():
     p.add_argument("--one", action="store_true")
     p.add_argument("--idle-close", type=float, default=0)
     p.add_argument("--log")
+    p.add_argument("--envlog")
     p.add_argument("--lifetime", type=float, default=30)
     args = p.parse_args()
     s = socket.socket()

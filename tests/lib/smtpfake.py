@@ -27,6 +27,9 @@ serves each connection in its own thread according to MODE:
   silent      accept, read nothing, close at once
   hang        accept, never say anything
 
+With --smtputf8 the EHLO reply of ok (and the modes like it) also offers
+SMTPUTF8 (RFC 6531).
+
 Many transactions may follow each other on one connection (MAIL after
 the final dot, RSET). With --idle-close SEC a connection that gets no
 command for SEC seconds after its first transaction is closed (with
@@ -140,7 +143,8 @@ def ehlo_reply(c, mode):
         while True:
             c.send(chunk)
     size = b"250-SIZE %d\r\n" % c.args.size if c.args.size else b"250-SIZE\r\n"
-    c.send(b"250-fake\r\n250-PIPELINING\r\n" + size + b"250 8BITMIME\r\n")
+    utf8 = b"250-SMTPUTF8\r\n" if c.args.smtputf8 else b""
+    c.send(b"250-fake\r\n250-PIPELINING\r\n" + size + utf8 + b"250 8BITMIME\r\n")
 
 
 def rcpt_reply(c, mode, line):
@@ -271,6 +275,7 @@ def main():
     p.add_argument("--idle-close", type=float, default=0)
     p.add_argument("--idle-close-silent", action="store_true")
     p.add_argument("--max-txns", type=int, default=0)
+    p.add_argument("--smtputf8", action="store_true")
     args = p.parse_args()
     fam = socket.AF_INET6 if ":" in args.bind else socket.AF_INET
     s = socket.socket(fam, socket.SOCK_STREAM)

@@ -1,7 +1,8 @@
 /* tests/unit/raddr.c: hub/remote/raddr.c, envelope addresses written by
  * qmail-remote: a Dot-string local part goes out as it is, anything else
  * as a Quoted-string with '"' and '\' escaped, split at the last '@'
- * (the domain qmail-send routed on); control bytes, 8-bit bytes, no '@',
+ * (the domain qmail-send routed on); UTF-8 (RFC 6531) as atext and in
+ * domain labels; control bytes, 8-bit bytes that are not UTF-8, no '@',
  * a bad domain or literal, over-long addresses are refused; the null
  * sender; raddr_job's reports (#5.1.3 per recipient, #5.1.7 for the
  * sender, D when nothing is left). */
@@ -117,8 +118,16 @@ int main(void)
   REF("a\x7f@example.com", RADDR_CTRL, "DEL: refused");
   REF("a@example.com\r\nRSET", RADDR_CTRL, "CRLF in the domain: refused");
   refused("a\0b@example.com", 15, MAX, RADDR_CTRL, "NUL: refused");
-  REF("caf\xc3\xa9@example.com", RADDR_8BIT, "8-bit local part: refused");
-  REF("u@b\xc3\xbc" "cher.de", RADDR_8BIT, "8-bit domain: refused");
+  w("caf\xc3\xa9@example.com", "caf\xc3\xa9@example.com", "UTF-8 local part: a Dot-string (RFC 6531 atext)");
+  w("u@b\xc3\xbc" "cher.de", "u@b\xc3\xbc" "cher.de", "UTF-8 domain label (U-label), as it is");
+  w("\xe7\x94\xa8 \xe6\x88\xb7@example.com", "\"\xe7\x94\xa8 \xe6\x88\xb7\"@example.com", "UTF-8 with a blank: quoted");
+  REF("caf\xe9@example.com", RADDR_8BIT, "Latin-1 local part (not UTF-8): refused");
+  REF("u@b\xfc" "cher.de", RADDR_8BIT, "Latin-1 domain: refused");
+  REF("a\xc0\xaf@example.com", RADDR_8BIT, "overlong UTF-8: refused");
+  REF("a\xed\xa0\x80@example.com", RADDR_8BIT, "surrogate: refused");
+  REF("u@\xc3\xbc-.de", RADDR_DOMAIN, "U-label ending with a hyphen");
+  REF("u@[\xc3\xbc]", RADDR_DOMAIN, "UTF-8 in a literal");
+  ok(raddr_utf8("j\xc3\xb6rg@b.c") && !raddr_utf8("a@b.c") && !raddr_utf8(""), "raddr_utf8");
   REF("noat", RADDR_NOAT, "no @: refused");
   REF("", RADDR_NOAT, "empty: refused");
   REF("u@", RADDR_DOMAIN, "empty domain");
