@@ -9,7 +9,9 @@
  *                             -flush; -q30m and the like are the same)
  *   sendmail -bs              SMTP on stdin/stdout: bin/qmail-smtpd on a
  *                             hub; on a leaf our own (stdsmtp.c)
- *   newaliases | sendmail -bi explains that qmail has no aliases file
+ *   newaliases | sendmail -bi on a hub, bin/qmail-newaliases (compile
+ *                             /etc/aliases); a leaf explains that it has
+ *                             no aliases file (its mail goes to the hub)
  *
  * A home is a hub for -bp when it has bin/qmail-qread, for -bs when it has
  * bin/qmail-smtpd (a leaf home has neither).
@@ -204,8 +206,10 @@ static void smtp_session(void)
 
 static void aliases(void)
 {
-  fatal(100, "qmail has no aliases file: system aliases are ~alias/.qmail-NAME files "
-        "on the hub and users forward with ~/.qmail files; see dot-qmail(5) (#5.3.5)");
+  char *argv[] = { "qmail-newaliases", 0 };
+  if (has("qmail-newaliases")) run("qmail-newaliases", argv);
+  fatal(100, "a leaf has no aliases file: its mail goes to the hub, where newaliases "
+        "compiles /etc/aliases (#5.3.5)");
 }
 
 /* send: build qmail-inject's arguments and run its code here. */

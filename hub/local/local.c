@@ -39,7 +39,9 @@
 #include <unistd.h>
 #include "buffer.h"
 #include "stralloc.h"
+#include "aliasdb.h"
 #include "dotqmail.h"
+#include "fwdfile.h"
 #include "local.h"
 #include "maildir.h"
 #include "mboxappend.h"
@@ -357,14 +359,143 @@ static void read_dotqmail(int fd, const char *name, stralloc *text)
   close(fd);
 }
 
-/* load: the instructions to follow (file, or defaultdelivery). */
+/* ---- /etc/aliases and ~/.forward (docs/aliases.md, fwdfile.h) ---- */
+
+static stralloc fwdwhy;  /* a composed reason, for fwd_qmail */
+
+/* read_fwd: the text of a .forward or :include: file, fd open on it:
+ * a regular file of the recipient's (or root's, for an include), not
+ * group- or world-writable, at most FWD_FILE_MAX bytes. 1 ok, 0 not
+ * usable (fwdwhy). */
+static int read_fwd(int fd, const char *path, int rootok, stralloc *text)
+{
+  struct stat st;
+  char buf[4096];
+  ssize_t r;
+  const char *why = 0;
+  if (fstat(fd, &st) < 0) why = strerror(errno);
+  else if (!S_ISREG(st.st_mode)) why = "not a regular file";
+  else if (st.st_uid != getuid() && !(rootok && st.st_uid == 0)) why = "it does not belong to the recipient";
+  else if (st.st_mode & (S_IWGRP | S_IWOTH)) why = "it is group- or world-writable";
+  while (!why && (r = read0(fd, buf, sizeof buf)) != 0) {
+    if (r < 0) why = strerror(errno);
+    else if (text->len + (size_t)r > FWD_FILE_MAX) why = "it is bigger than 1 MB";
+    else if (!stralloc_catb(text, buf, (size_t)r)) nomem();
+  }
+  close(fd);
+  if (!why) return 1;
+  if (!stralloc_copys(&fwdwhy, path) || !stralloc_cats(&fwdwhy, ": ") ||
+      !stralloc_cats(&fwdwhy, why) || !stralloc_0(&fwdwhy)) nomem();
+  return 0;
+}
+
+/* readinc: fwd_expand's reader for :include: files. */
+static int readinc(const char *path, stralloc *text, const char **why, void *arg)
+{
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+  (void)arg;
+  if (fd < 0) {
+    const char *e = strerror(errno);
+    if (!stralloc_copys(&fwdwhy, path) || !stralloc_cats(&fwdwhy, ": ") ||
+        !stralloc_cats(&fwdwhy, e) || !stralloc_0(&fwdwhy)) nomem();
+  } else if (read_fwd(fd, path, 1, text)) return 1;
+  *why = fwdwhy.s;
+  return 0;
+}
+
+/* expand: the .qmail lines for compiled entries e[0..len), or exit 111
+ * naming what (the aliases cdb or .forward) and why. */
+static void expand(const char *e, size_t len, int forward, const char *what, stralloc *text)
+{
+  stralloc deflt = {0};
+  struct fwd_expand x = { .domain = a_domain, .readinc = readinc };
+  size_t count = 0;
+  const char *why = "";
+  int r;
+  if (!stralloc_copys(&deflt, a_default) || !stralloc_cats(&deflt, "\n") || !stralloc_0(&deflt)) nomem();
+  x.deflt = deflt.s;
+  if (forward) { x.self = a_user; x.self2 = a_local; }
+  r = fwd_qmail(e, len, &x, text, &count, 0, &why);
+  if (r < 0) nomem();
+  if (r == 0) say_exit(111, what, why, ". (#4.7.0)");
+  if (x.usedself) fromdefault = 1;
+  stralloc_free(&deflt);
+}
+
+/* alias_home: the delivery is the alias user's (HOME/alias). */
+static int alias_home(void)
+{
+  stralloc h = {0};
+  int r;
+  if (!home_path(&h, "alias")) nomem();
+  r = !strcmp(h.s, a_home);
+  stralloc_free(&h);
+  return r;
+}
+
+/* from_aliases: text = the .qmail lines of the alias a_ext in the aliases
+ * cdb. 1 found, 0 not an alias. */
+static int from_aliases(stralloc *text)
+{
+  stralloc src = {0}, cdb = {0}, e = {0}, what = {0};
+  const char *why = "";
+  int r = aliasdb_paths(&src, &cdb, &why);
+  if (r < 0) temp_sys("read ", "control/aliases");
+  if (r == 0) say_exit(111, "Unable to use control/aliases: ", why, ". (#4.3.0)");
+  r = aliasdb_lookup(cdb.s, a_ext, strlen(a_ext), &e);
+  if (r < 0) temp_sys("read ", cdb.s);
+  if (r == 1) {
+    if (!stralloc_copys(&what, "Unable to follow the alias in ") ||
+        !stralloc_catb(&what, cdb.s, cdb.len - 1) ||
+        !stralloc_cats(&what, ": ") || !stralloc_0(&what)) nomem();
+    expand(e.s, e.len, 0, what.s, text);
+  }
+  stralloc_free(&src); stralloc_free(&cdb); stralloc_free(&e); stralloc_free(&what);
+  return r;
+}
+
+/* from_forward: text = the .qmail lines of ~/.forward. 1 used, 0 there
+ * is none (or it has no entry). */
+static int from_forward(stralloc *text)
+{
+  stralloc f = {0}, e = {0};
+  unsigned long line = 0;
+  const char *why = "";
+  char num[24];
+  int r, fd = open(".forward", O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+  if (fd < 0 && (errno == ENOENT || errno == ENOTDIR)) return 0;
+  if (fd < 0) temp_sys("open ", ".forward");
+  if (!read_fwd(fd, ".forward", 0, &f)) say_exit(111, "Uh-oh: ", fwdwhy.s, ". (#4.7.0)");
+  r = fwd_list(f.s, f.len, &e, &line, &why);
+  if (r < 0) nomem();
+  if (r == 0) {
+    snprintf(num, sizeof num, "%lu", line);
+    if (!stralloc_copys(&fwdwhy, num) || !stralloc_cats(&fwdwhy, ": ") ||
+        !stralloc_cats(&fwdwhy, why) || !stralloc_0(&fwdwhy)) nomem();
+    say_exit(111, "Uh-oh: .forward line ", fwdwhy.s, ". (#4.7.0)");
+  }
+  if (e.len) expand(e.s, e.len, 1, "Unable to follow .forward: ", text);
+  stralloc_free(&f);
+  stralloc_free(&e);
+  return text->len > 0;
+}
+
+/* load: the instructions to follow: the .qmail file; for the alias user,
+ * an alias of the aliases cdb before a -default file; for a user with no
+ * .qmail at all, ~/.forward; else defaultdelivery. */
 static void load(stralloc *text)
 {
   stralloc name = {0};
   size_t defpos = 0;
   int isdefault = 0, fd = open_dotqmail(&name, &defpos, &isdefault);
+  if ((fd < 0 || isdefault) && *a_ext && alias_home() && from_aliases(text)) {
+    if (fd >= 0) close(fd);
+    stralloc_free(&name);
+    return;
+  }
   if (fd < 0 && *a_ext)
     say_exit(100, "Sorry, no mailbox here by that name. (#5.1.1)", 0, 0);
+  if (fd < 0 && from_forward(text)) { stralloc_free(&name); return; }
   if (fd >= 0) read_dotqmail(fd, name.s, text);
   if (isdefault) env1("DEFAULT", a_ext + defpos);
   if (!text->len) {
