@@ -24,7 +24,8 @@
  * cut at 255 bytes. So no byte of theirs can end the line, fold it or
  * forge another field. No HELO: the host; no host: "unknown". The line
  * always ends in "\n".
- * PROTO is the protocol (SMTP, ESMTP, QMTP, QMQP) with RFC 3848's
+ * PROTO is the protocol (SMTP, ESMTP, UTF8SMTP for an SMTPUTF8
+ * transaction as RFC 6531 sec 3.7.3 names it, QMTP, QMQP) with RFC 3848's
  * letters: S inside TLS, A after AUTH (ESMTPS, ESMTPA, ESMTPSA, QMTPS; TLS
  * or AUTH make SMTP ESMTP), then the TLS description in parentheses, then
  * DKIM_RELAYMARK for a relay client that did not authenticate (so
@@ -48,7 +49,7 @@ struct srvname {
 int srvname_read(struct srvname *n, int want, const char **failed);
 
 struct received_info {
-  const char *proto;      /* "SMTP", "ESMTP", "QMTP", "QMQP" */
+  const char *proto;      /* "SMTP", "ESMTP", "UTF8SMTP", "QMTP", "QMQP" */
   const char *tls;        /* TLS description (qtls_describe), or NULL */
   int auth;               /* the client authenticated (SMTP AUTH) */
   int relay;              /* a relay client (RELAYCLIENT) that is not auth */

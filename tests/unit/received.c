@@ -7,7 +7,7 @@
  *    smtpgreeting or localiphost while me exists; a file present but
  *    unreadable (a directory) fails with its name, never the default
  *  - the protocol names SMTP, ESMTP, ESMTPS, ESMTPA, ESMTPSA, QMTP, QMTPS,
- *    QMQP, the TLS description, the relay-client mark (not after AUTH)
+ *    QMQP, UTF8SMTP[S][A] (RFC 6531), the TLS description, the relay-client mark (not after AUTH)
  *  - the plain line, IPv6 addresses, and that a HELO, host, ident, IP or
  *    local name holding CR, LF, ESC, DEL, TAB, 8-bit bytes or spaces comes
  *    out as '?' (the line stays two lines, no control byte but the two
@@ -161,6 +161,10 @@ static void test_with(void)
   with("QMTP", t, 0, 0, "QMTPS (TLSv1.3 cipher TLS_AES_256_GCM_SHA384 bits 256)");
   with("QMTP", t, 0, 1, "QMTPS (TLSv1.3 cipher TLS_AES_256_GCM_SHA384 bits 256)" DKIM_RELAYMARK);
   with("QMQP", 0, 0, 0, "QMQP");
+  with("UTF8SMTP", 0, 0, 0, "UTF8SMTP");
+  with("UTF8SMTP", t, 0, 0, "UTF8SMTPS (TLSv1.3 cipher TLS_AES_256_GCM_SHA384 bits 256)");
+  with("UTF8SMTP", 0, 1, 0, "UTF8SMTPA");
+  with("UTF8SMTP", t, 1, 0, "UTF8SMTPSA (TLSv1.3 cipher TLS_AES_256_GCM_SHA384 bits 256)");
 }
 
 /* clean: only printable ASCII, exactly two LFs (the fold and the end) */
