@@ -5,7 +5,9 @@
  * and to collect the envelope recipients.
  * Caps: comment nesting depth 100 (COMMENT_DEPTH_MAX in q_addr.c); no
  * recursion; time and memory linear in the field length. A NUL byte
- * anywhere in the field is an error.
+ * anywhere in the field is an error. Bytes >= 128 are atom and quoted-
+ * string text (RFC 6532 sec 3.2: UTF-8 in addresses and phrases); whether
+ * they are valid UTF-8 is the caller's rule (q_utf8.h; qmail-inject).
  * It also holds the one rule every envelope entrance applies to the
  * addresses it takes (qmail-smtpd, qmail-qmtpd, qmail-qmqpd, qmail-queue):
  * addr_env_check. */

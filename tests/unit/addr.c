@@ -96,6 +96,9 @@ static void test_plain(void)
   rewrites("=?utf-8?q?J=C3=B6rg?= <j@x.y>", "=?utf-8?q?J=C3=B6rg?= <j@x.y>", "j@x.y",
            "encoded-word display name");
   rewrites("j\xc3\xb6rg@x.y", "j\xc3\xb6rg@x.y", "j\xc3\xb6rg@x.y", "8-bit atom");
+  rewrites("J\xc3\xb6rg <j\xc3\xb6rg@m\xc3\xbcnchen>", "J\xc3\xb6rg <j\xc3\xb6rg@m\xc3\xbcnchen.example.com>",
+           "j\xc3\xb6rg@m\xc3\xbcnchen.example.com", "RFC 6532: UTF-8 phrase, local part and dotless host, qualified");
+  rewrites("\"\xc3\x84 b\"@x.y", "\"\xc3\x84 b\"@x.y", "\xc3\x84 b@x.y", "RFC 6532: UTF-8 in a quoted local part");
   rewrites("bob", "bob@dh.example", "bob@dh.example", "bare local part qualified");
   rewrites("bob@x", "bob@x.example.com", "bob@x.example.com", "dotless host qualified");
   rewrites("<bob@x+>", "<bob@x.plus.example>", "bob@x.plus.example", "plus host qualified");
