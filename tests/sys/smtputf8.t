@@ -113,6 +113,8 @@ hub_newu; ok $? "qmail-newu takes a UTF-8 user name"
 fake "$T/f3"
 printf 'nosmtputf8.example:127.0.0.1:%s\n' "$FPORT" > "$HUB/control/smtproutes"
 hub_start; ok $? "the hub starts"
+like "$(env -i QMAILHOME="$HUB" "$HUB/bin/qmail-showctl" 2>&1)" "smtputf8: \(Default\.\) SMTPUTF8 \(RFC 6531\) is offered: 1" \
+  "qmail-showctl knows smtputf8"
 MD=$T/home/$U/Maildir/new
 for p in "$QMTP" "$QMQP"; do
   for _ in $(seq 50); do python3 -c "import socket; socket.create_connection(('127.0.0.1',$p),0.2)" 2>/dev/null && break; sleep 0.1; done
