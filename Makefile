@@ -40,7 +40,7 @@ HUB_PROGS := qmail-queue qmail-queued qmail-smtpd qmail-qmtpd qmail-qmqpd qmail-
              preline condredirect bouncesaying except qreceipt qmail-send qmail-start \
              qmail-clean qmail-lspawn qmail-getpw qmail-newu qmail-pw2u qmail-rcptcdb qmail-qread qmail-qstat qmail-rspawn \
              qmail-remote qmail-tcpto qmail-tcpok qmail-svcrun qmail-checkpassword qmail-passwd \
-             qmail-pop3d qmail-popup qmail-dkimsign qmail-qconvert qmail-newmrh qmail-newaliases
+             qmail-pop3d qmail-popup qmail-dkimsign qmail-qconvert qmail-newmrh qmail-newaliases qmail-metrics qmail-top
 # A listed program without its source is an error, not a program quietly
 # left out of the build, the install and the tests (whose checks of it
 # would then be skipped).

@@ -184,6 +184,20 @@ case " $hubprogs " in *" qmail-start "*)
   done
   ;;
 esac
+# qmail-metrics: the counters every 15 s into metrics/qmail.prom (node_exporter's
+# textfile collector, docs/metrics.md); installed down, as qmail-smtps is
+case " $hubprogs " in *" qmail-metrics "*)
+  if [ -f "$src/hub/service/metrics-run.sh" ]; then
+    s=$dir/service/qmail-metrics
+    [ -d "$s" ] || { mkdir -p "$s"; : > "$s/down"; }
+    mkdir -p "$s/log" "$dir/log/qmail-metrics" "$dir/metrics"
+    sed "s|@QMAILHOME@|$dir|g" "$src/hub/service/metrics-run.sh" > "$s/run.new"
+    sed -e "s|@QMAILHOME@|$dir|g" -e "s|@NAME@|qmail-metrics|g" "$src/hub/service/log-run.sh" > "$s/log/run.new"
+    chmod 755 "$s/run.new" "$s/log/run.new"
+    mv -f "$s/run.new" "$s/run"; mv -f "$s/log/run.new" "$s/log/run"
+    [ $root = 1 ] && chown qmaill "$dir/log/qmail-metrics"
+  fi ;;
+esac
 sed "s|@QMAILHOME@|$dir|g" "$src/hub/service/qmail@.service" > "$dir/service/qmail@.service"
 cp "$src/hub/service/README.md" "$dir/service/README.md"
 if command -v tcprules >/dev/null 2>&1; then "$dir/bin/qmailctl" cdb; fi

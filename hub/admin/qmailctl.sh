@@ -34,6 +34,10 @@
 #                     (bin/qmail-checkctl): one line per problem
 #   qmailctl trace ID|MESSAGE-ID   one message's history from the logs
 #                     (bin/qmail-trace)
+#   qmailctl metrics [ARGS]   the counters and queue gauges in Prometheus'
+#                     text format, once (bin/qmail-metrics; docs/metrics.md)
+#   qmailctl top [-n COUNT]   a live one-screen view of the queue and the
+#                     rates (bin/qmail-top; q quits)
 #   qmailctl help     this list
 # Works with or without svscan or systemd; under them, use their tools.
 # Exit: 0 ok, 100 usage, 111 a step failed.
@@ -269,6 +273,8 @@ usage: qmailctl VERB
   dkimkey DOMAIN [SELECTOR] [-ed25519] [-f]   a DKIM key; prints its DNS record
   check     check the control files, cdbs, services and users
   trace ID|MESSAGE-ID   one message's history from the logs
+  metrics   the counters and queue gauges (Prometheus text format)
+  top [-n COUNT]   a live view of the queue and the rates (q quits)
   help      this text
 END
 }
@@ -296,6 +302,8 @@ case ${1:-} in
   dkimkey) shift; dkimkey "$@" || exit $? ;;
   check) exec "$home/bin/qmail-checkctl" ;;
   trace) shift; exec "$home/bin/qmail-trace" "$@" ;;
+  metrics) shift; exec "$home/bin/qmail-metrics" "$@" ;;
+  top) shift; exec "$home/bin/qmail-top" "$@" ;;
   help|-h|--help) usage ;;
   *) usage >&2; exit 100 ;;
 esac

@@ -1,0 +1,149 @@
+/* qmail-metrics: the hub's counters and queue gauges in Prometheus' text
+ * format (qmail-metrics.8, docs/metrics.md).
+ *   qmail-metrics [-n] [-o FILE] [-s STATE] [-l LOGDIR]
+ * Reads what the services logged since the last run (mtail.h, counted by
+ * mcount.h; where it stopped is kept in STATE, default
+ * HOME/log/qmail-metrics.state, so every counter only grows across runs
+ * and log rotations), scans the queue as qmail-qstat does (messages, not
+ * yet preprocessed, the oldest message's age from its mess/ file), and
+ * prints the lot to stdout or, with -o, into FILE, written whole and
+ * renamed into place (for node_exporter's textfile collector: FILE ends
+ * in .prom). -n: read only, the state is not advanced. Runs one at a
+ * time (STATE.lock). Exit 0; 100 usage; 111 a log, the state or the
+ * output could not be used (message on fd 2). An unreadable queue is not
+ * fatal: qmail_queue_up is 0 and the queue gauges are left out. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include "q_err.h"
+#include "q_home.h"
+#include "qconf.h"
+#include "qname.h"
+#include "qscan.h"
+#include "mcount.h"
+
+static struct mcount mc;
+
+struct qstat { unsigned long mess, todo; time_t oldest; int up; };
+
+static int oldest_one(unsigned long long id, void *ctx)
+{
+  struct qstat *q = ctx;
+  char p[QNAME_MAX];
+  struct stat st;
+  q->mess++;
+  qname_file(p, QDIR_MESS, id);
+  if (stat(p, &st) == 0 && (!q->oldest || st.st_mtime < q->oldest)) q->oldest = st.st_mtime;
+  return 0;
+}
+
+/* queue: the queue's counts, from HOME/queue; the working directory is
+ * given back afterwards */
+static void queue(struct qstat *q)
+{
+  const char *bad = "";
+  int cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  memset(q, 0, sizeof *q);
+  if (cwd == -1) { warn_sys("unable to open the working directory"); return; }
+  if (chdir(home_dir()) == -1 || chdir(QUEUE_DIR) == -1) warn_sys("unable to read the queue");
+  else if (qscan_walk(QDIR_MESS, oldest_one, q, &bad) == -1 || qscan_count(QDIR_TODO, &q->todo, &bad) == -1)
+    warn_sys("unable to read the queue (", bad, ")");
+  else q->up = 1;
+  if (fchdir(cwd) == -1) fatal_sys(111, "unable to go back to the working directory");
+  close(cwd);
+}
+
+static void print_queue(FILE *f, const struct qstat *q)
+{
+  long long age = 0;
+  fprintf(f, "# HELP qmail_queue_up 1 if the queue could be read for this output, else 0.\n"
+             "# TYPE qmail_queue_up gauge\nqmail_queue_up %d\n", q->up);
+  if (!q->up) return;
+  if (q->oldest) { age = (long long)(time(0) - q->oldest); if (age < 0) age = 0; }
+  fprintf(f, "# HELP qmail_queue_messages Messages in the queue (mess/).\n"
+             "# TYPE qmail_queue_messages gauge\nqmail_queue_messages %lu\n", q->mess);
+  fprintf(f, "# HELP qmail_queue_unpreprocessed_messages Messages in the queue not yet preprocessed (todo/).\n"
+             "# TYPE qmail_queue_unpreprocessed_messages gauge\nqmail_queue_unpreprocessed_messages %lu\n", q->todo);
+  fprintf(f, "# HELP qmail_queue_oldest_message_age_seconds Age of the oldest message in the queue (0 when empty).\n"
+             "# TYPE qmail_queue_oldest_message_age_seconds gauge\nqmail_queue_oldest_message_age_seconds %lld\n", age);
+}
+
+/* output: everything to f; 0 ok, -1 write error */
+static int output(FILE *f, const struct qstat *q)
+{
+  mc_print(&mc, f);
+  print_queue(f, q);
+  fprintf(f, "# HELP qmail_metrics_last_run_timestamp_seconds When this output was made.\n"
+             "# TYPE qmail_metrics_last_run_timestamp_seconds gauge\n"
+             "qmail_metrics_last_run_timestamp_seconds %lld\n", (long long)time(0));
+  return fflush(f) == EOF || ferror(f) ? -1 : 0;
+}
+
+/* write_file: the output into path.tmp, renamed to path */
+static void write_file(const char *path, const struct qstat *q)
+{
+  char tmp[4096];
+  FILE *f;
+  if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", path) >= sizeof tmp) fatal(111, "output name too long");
+  if (!(f = fopen(tmp, "w"))) fatal_sys(111, "unable to write ", tmp);
+  if (output(f, q) == -1 || fsync(fileno(f)) == -1 || fchmod(fileno(f), 0644) == -1) {
+    unlink(tmp); fatal_sys(111, "unable to write ", tmp);
+  }
+  if (fclose(f) == EOF) { unlink(tmp); fatal_sys(111, "unable to write ", tmp); }
+  if (rename(tmp, path) == -1) { unlink(tmp); fatal_sys(111, "unable to rename ", tmp, " to ", path); }
+}
+
+/* lock: one run at a time over a state file */
+static void lock(const char *state)
+{
+  char p[4096];
+  int fd;
+  if ((size_t)snprintf(p, sizeof p, "%s.lock", state) >= sizeof p) fatal(111, "state name too long");
+  fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd == -1 && errno == EACCES) fd = open(p, O_RDONLY | O_CLOEXEC);
+  if (fd == -1) fatal_sys(111, "unable to open ", p);
+  if (flock(fd, LOCK_EX) == -1) fatal_sys(111, "unable to lock ", p);
+}
+
+int main(int argc, char **argv)
+{
+  static char defstate[4096], deflog[4096];
+  const char *out = 0, *state = defstate, *logdir = deflog, *bad = "";
+  struct qstat q;
+  unsigned long line;
+  int opt, readonly = 0;
+  progname = "qmail-metrics";
+  while ((opt = getopt(argc, argv, "no:s:l:")) != -1) {
+    if (opt == 'n') readonly = 1;
+    else if (opt == 'o') out = optarg;
+    else if (opt == 's') state = optarg;
+    else if (opt == 'l') logdir = optarg;
+    else fatal(100, "usage: qmail-metrics [-n] [-o FILE] [-s STATE] [-l LOGDIR]");
+  }
+  if (optind != argc) fatal(100, "usage: qmail-metrics [-n] [-o FILE] [-s STATE] [-l LOGDIR]");
+  if ((size_t)snprintf(defstate, sizeof defstate, "%s/log/qmail-metrics.state", home_dir()) >= sizeof defstate ||
+      (size_t)snprintf(deflog, sizeof deflog, "%s/log", home_dir()) >= sizeof deflog)
+    fatal(111, "home name too long");
+  lock(state);
+  mc_init(&mc);
+  if (mc_load(&mc, state, &line) == -1) {
+    if (errno == EINVAL) {
+      char n[24];
+      snprintf(n, sizeof n, "%lu", line);
+      fatal(111, "state file ", state, " is damaged at line ", n, ": remove it to count from the logs again");
+    }
+    fatal_sys(111, "unable to read ", state);
+  }
+  if (mc_read_logs(&mc, logdir, &bad) == -1) fatal_sys(111, "unable to read ", bad);
+  queue(&q);
+  if (!readonly && mc_save(&mc, state) == -1) fatal_sys(111, "unable to write ", state);
+  if (out) write_file(out, &q);
+  else if (output(stdout, &q) == -1) fatal_sys(111, "unable to write output");
+  return 0;
+}
