@@ -8,6 +8,18 @@ void envscan_init(struct envscan *e, unsigned long maxaddr)
   e->cur = 0;
   e->items = 0;
   e->initem = 0;
+  e->last = 0;
+}
+
+/* next_ok: may an item of type c follow the last one? */
+static int next_ok(const struct envscan *e, char c)
+{
+  switch (e->last) {
+  case 0: return c == 'd' || c == 'F';
+  case 'd': return c == 'F';
+  case 'T': return c == 'T' || c == 'd';
+  default: return c == 'T';  /* after F or a recipient's d item */
+  }
 }
 
 /* item_start: the type byte c of a new item. 1 end of envelope, 0 item
@@ -15,13 +27,20 @@ void envscan_init(struct envscan *e, unsigned long maxaddr)
 static long item_start(struct envscan *e, char c)
 {
   if (c == 0)
-    return e->items ? 1 : ENV_BAD;  /* a lone NUL first: no sender item */
-  if (c != (e->items ? 'T' : 'F'))
+    return e->items ? 1 : ENV_BAD;  /* a lone NUL before F: no sender item */
+  if (!next_ok(e, c))
     return ENV_BAD;
-  ++e->items;
+  if (c != 'd') ++e->items;
+  e->last = c == 'd' && e->last == 'T' ? 'r' : c;
   e->initem = 1;
   e->cur = 0;
   return 0;
+}
+
+/* in_dsn: the current item is a d item */
+static int in_dsn(const struct envscan *e)
+{
+  return e->last == 'd' || e->last == 'r';
 }
 
 long envscan_feed(struct envscan *e, const char *buf, size_t len)
@@ -35,9 +54,9 @@ long envscan_feed(struct envscan *e, const char *buf, size_t len)
       if (r < 0) return r;
     } else if (buf[i] == 0) {
       e->initem = 0;
-    } else if (++e->cur > e->max) {
+    } else if (++e->cur > (in_dsn(e) ? ENV_DSN_MAX : e->max)) {
       return ENV_LONG;
-    } else if (!addr_env_byte((unsigned char)buf[i])) {
+    } else if (in_dsn(e) ? buf[i] < 32 || buf[i] > 126 : !addr_env_byte((unsigned char)buf[i])) {
       return ENV_CTRL;
     }
   }

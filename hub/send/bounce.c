@@ -170,14 +170,15 @@ int bounce_rcpt(stralloc *out, const char *addr, size_t alen,
 }
 
 int bounce_header(stralloc *out, const struct bounce_conf *bc, const stralloc *to,
-                  time_t now, const char *msgid)
+                  const char *subject, time_t now, const char *msgid)
 {
   char date[DATE822_MAX];
   date_fmt822(date, now, 0);
   if (!stralloc_cats(out, "From: ") || !cat_clean(out, bc->from.s, bc->from.len, BOUNCE_ADDR_MAX) ||
       !stralloc_append(out, "@") || !cat_clean(out, bc->host.s, bc->host.len, BOUNCE_ADDR_MAX) ||
       !stralloc_cats(out, "\nTo: ") || !cat_clean(out, to->s, to->len, BOUNCE_ADDR_MAX) ||
-      !stralloc_cats(out, "\nSubject: failure notice\nDate: ") || !stralloc_cats(out, date) ||
+      !stralloc_cats(out, "\nSubject: ") || !stralloc_cats(out, subject) ||
+      !stralloc_cats(out, "\nDate: ") || !stralloc_cats(out, date) ||
       !stralloc_cats(out, "\n"))
     return -1;
   if (msgid && (!stralloc_cats(out, "Message-ID: <") ||
@@ -202,7 +203,7 @@ int bounce_intro(stralloc *out, const struct bounce_conf *bc, int kind)
 static int cat_head(stralloc *out, const struct bounce_conf *bc, int kind,
                     const stralloc *to, time_t now, const char *msgid)
 {
-  return bounce_header(out, bc, to, now, msgid) == 0 && stralloc_cats(out, "\n") &&
+  return bounce_header(out, bc, to, "failure notice", now, msgid) == 0 && stralloc_cats(out, "\n") &&
          bounce_intro(out, bc, kind) == 0;
 }
 

@@ -83,12 +83,12 @@ int bounce_rcpt(stralloc *out, const char *addr, size_t alen,
 int bounce_compose(stralloc *out, const struct bounce_conf *bc,
                    const char *sender, size_t slen, const char *paragraphs,
                    size_t plen, time_t now, const char *msgid);
-/* bounce_header: append the header fields From:, To: (to), Subject:,
- * Date: [, Message-ID:], each ended by '\n', no blank line. bounce_intro:
+/* bounce_header: append the header fields From:, To: (to), Subject:
+ * (subject, a constant), Date: [, Message-ID:], each ended by '\n', no blank line. bounce_intro:
  * append the intro paragraph for kind (blank line after it). 0 ok, -1 no
  * memory. The DSN form (dsnbounce.h) shares both. */
 int bounce_header(stralloc *out, const struct bounce_conf *bc, const stralloc *to,
-                  time_t now, const char *msgid);
+                  const char *subject, time_t now, const char *msgid);
 int bounce_intro(stralloc *out, const struct bounce_conf *bc, int kind);
 /* bounce_cutnote: append the line telling the reader the copy stops after
  * limit bytes; midline != 0 when the copy did not end with '\n'. 0 ok,

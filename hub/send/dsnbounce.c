@@ -184,18 +184,74 @@ static int cat_remote(stralloc *out, const char *s, size_t n)
          stralloc_cats(out, "\n");
 }
 
-int dsn_fields(stralloc *out, const char *para, size_t len)
+/* item_next: the next NUL-terminated item of items at *pos, or 0 */
+static const char *item_next(const char *items, size_t ilen, size_t *pos, size_t *len)
+{
+  const char *s, *e;
+  if (*pos >= ilen) return 0;
+  s = items + *pos;
+  e = memchr(s, 0, ilen - *pos);
+  if (!e) return 0;
+  *len = (size_t)(e - s);
+  *pos += *len + 1;
+  return s;
+}
+
+void dsn_items_mail(const char *items, size_t ilen, struct dsn_mail *d)
+{
+  size_t pos = 0, len;
+  const char *s = item_next(items, ilen, &pos, &len);
+  memset(d, 0, sizeof *d);
+  if (s && len && s[0] == 'd' && dsn_mail_parse(d, s + 1, len - 1) != DSNP_OK)
+    memset(d, 0, sizeof *d);
+}
+
+int dsn_items_rcpt(const char *items, size_t ilen, const char *a, size_t alen,
+                   struct dsn_rcpt *d)
+{
+  size_t pos = 0, len;
+  const char *s;
+  memset(d, 0, sizeof *d);
+  while ((s = item_next(items, ilen, &pos, &len)))
+    if (len == alen + 1 && s[0] == 'R' && !memcmp(s + 1, a, alen)) {
+      s = item_next(items, ilen, &pos, &len);
+      if (s && len && s[0] == 'd' && dsn_rcpt_parse(d, s + 1, len - 1) == DSNP_OK) return 1;
+      memset(d, 0, sizeof *d);
+      return 0;
+    }
+  return 0;
+}
+
+/* cat_orcpt: "Original-Recipient: type;decoded\n" for an ORCPT */
+static int cat_orcpt(stralloc *out, const struct dsn_rcpt *r)
+{
+  const char *semi = memchr(r->orcpt, ';', r->orcptlen);
+  size_t tl = (size_t)(semi - r->orcpt);
+  return stralloc_cats(out, "Original-Recipient: ") && stralloc_catb(out, r->orcpt, tl + 1) &&
+         dsn_xtext_decode(out, semi + 1, r->orcptlen - tl - 1) == 0 && stralloc_cats(out, "\n");
+}
+
+static const char *const action_word[3] = { "failed", "delivered", "relayed" };
+
+int dsn_fields(stralloc *out, const char *para, size_t len, const struct dsn_msg *d)
 {
   const char *nl = memchr(para, '\n', len);
   size_t alen, i;
   char st[12];
   int utf8 = 0;
+  struct dsn_rcpt r;
   if (!nl || nl - para < 3 || para[0] != '<' || nl[-1] != ':' || nl[-2] != '>') return 1;
   alen = (size_t)(nl - para) - 3;
   for (i = 0; i < alen; ++i) utf8 |= (unsigned char)para[1 + i] >= 0x80;
-  dsn_status(para, len, st);
-  if (!stralloc_cats(out, utf8 ? "\nFinal-Recipient: utf-8; " : "\nFinal-Recipient: rfc822; ") ||
-      !cat_safe(out, para + 1, alen) || !stralloc_cats(out, "\nAction: failed\nStatus: ") ||
+  if (d->action == DSN_FAILED) dsn_status(para, len, st);
+  else strcpy(st, "2.0.0");
+  if (!stralloc_cats(out, "\n")) return -1;
+  if (d->items && dsn_items_rcpt(d->items, d->ilen, para + 1, alen, &r) && r.orcpt &&
+      !cat_orcpt(out, &r))
+    return -1;
+  if (!stralloc_cats(out, utf8 ? "Final-Recipient: utf-8; " : "Final-Recipient: rfc822; ") ||
+      !cat_safe(out, para + 1, alen) || !stralloc_cats(out, "\nAction: ") ||
+      !stralloc_cats(out, action_word[d->action]) || !stralloc_cats(out, "\nStatus: ") ||
       !stralloc_cats(out, st) || !stralloc_cats(out, "\n") ||
       !cat_remote(out, nl, len - (size_t)(nl - para)))
     return -1;
@@ -204,11 +260,17 @@ int dsn_fields(stralloc *out, const char *para, size_t len)
 
 /* cat_status: the message/delivery-status content */
 static int cat_status(stralloc *out, const struct bounce_conf *bc, const char *paras,
-                      size_t plen, time_t arrival)
+                      size_t plen, const struct dsn_msg *d)
 {
   char date[DATE822_MAX];
   size_t start = 0;
-  date_fmt822(date, arrival, 0);
+  struct dsn_mail dm;
+  date_fmt822(date, d->arrival, 0);
+  dsn_items_mail(d->items, d->items ? d->ilen : 0, &dm);
+  if (dm.has_envid && (!stralloc_cats(out, "Original-Envelope-Id: ") ||
+                       dsn_xtext_decode(out, dm.envid, dm.envidlen) != 0 ||
+                       !stralloc_cats(out, "\n")))
+    return 0;
   if (!stralloc_cats(out, "Reporting-MTA: dns; ") || !cat_safe(out, bc->host.s, bc->host.len) ||
       !stralloc_cats(out, "\nArrival-Date: ") || !stralloc_cats(out, date) ||
       !stralloc_cats(out, "\n"))
@@ -216,7 +278,7 @@ static int cat_status(stralloc *out, const struct bounce_conf *bc, const char *p
   while (start < plen) {
     const char *e = memmem(paras + start, plen - start, "\n\n", 2);
     size_t end = e ? (size_t)(e - paras) + 1 : plen;
-    if (dsn_fields(out, paras + start, end - start) == -1) return 0;
+    if (dsn_fields(out, paras + start, end - start, d) == -1) return 0;
     start = e ? end + 1 : plen;
   }
   return 1;
@@ -236,6 +298,17 @@ static int cat_delim(stralloc *out, const char *b, const char *type)
          stralloc_cats(out, "\n");
 }
 
+/* cat_success: the intro of a success notice */
+static int cat_success(stralloc *out, const struct bounce_conf *bc, const struct dsn_msg *d)
+{
+  return stralloc_cats(out, "Hi. This is the qmail-send program at ") &&
+         cat_safe(out, bc->host.s, bc->host.len > BOUNCE_ADDR_MAX ? BOUNCE_ADDR_MAX : bc->host.len) &&
+         stralloc_cats(out, d->action == DSN_DELIVERED ?
+           ".\nYour message was delivered to the address listed below, as you asked.\n\n" :
+           ".\nYour message was relayed to the address listed below, as you asked. The host\n"
+           "it went to was not asked for notices, so this is the last one.\n\n");
+}
+
 /* cat_text: part 1, the words for people */
 static int cat_text(stralloc *out, const struct bounce_conf *bc, int kind,
                     const char *paras, size_t plen, const struct dsn_msg *d)
@@ -243,7 +316,8 @@ static int cat_text(stralloc *out, const struct bounce_conf *bc, int kind,
   int eight = has8bit(paras, plen);
   if (!cat_delim(out, d->boundary, eight ? "text/plain; charset=utf-8" : "text/plain; charset=us-ascii") ||
       (eight && !stralloc_cats(out, "Content-Transfer-Encoding: 8bit\n")) ||
-      !stralloc_cats(out, "\n") || bounce_intro(out, bc, kind) == -1 ||
+      !stralloc_cats(out, "\n") ||
+      (d->action == DSN_FAILED ? bounce_intro(out, bc, kind) == -1 : !cat_success(out, bc, d)) ||
       (plen && !stralloc_catb(out, paras, plen)))
     return 0;
   if (d->hdrs_only && d->cut)
@@ -261,7 +335,8 @@ int dsn_compose(stralloc *out, const struct bounce_conf *bc, const char *sender,
   int kind = bounce_envelope(bc, sender, slen, &from, &to), ok = kind >= 0;
   out->len = 0;
   if (kind > 0)
-    ok = bounce_header(out, bc, &to, now, 0) == 0 &&
+    ok = bounce_header(out, bc, &to, d->action == DSN_FAILED ? "failure notice" : "delivery notice",
+                       now, 0) == 0 &&
          stralloc_cats(out, "MIME-Version: 1.0\n"
                             "Content-Type: multipart/report; report-type=delivery-status;\n"
                             " boundary=\"") &&
@@ -269,7 +344,7 @@ int dsn_compose(stralloc *out, const struct bounce_conf *bc, const char *sender,
          stralloc_cats(out, "\"\n\nThis is a delivery status notification in MIME format.\n") &&
          cat_text(out, bc, kind, paragraphs, plen, d) &&
          cat_delim(out, d->boundary, "message/delivery-status") && stralloc_cats(out, "\n") &&
-         cat_status(out, bc, paragraphs, plen, d->arrival) &&
+         cat_status(out, bc, paragraphs, plen, d) &&
          cat_delim(out, d->boundary, d->hdrs_only ? "text/rfc822-headers" : "message/rfc822") &&
          stralloc_cats(out, "\nReturn-Path: <") &&
          cat_safe(out, sender, slen > BOUNCE_ADDR_MAX ? BOUNCE_ADDR_MAX : slen) &&

@@ -15,6 +15,7 @@
 #include "bounce.h"
 #include "channel.h"
 #include "dsnbounce.h"
+#include "dsninfo.h"
 #include "dfree.h"
 #include "preproc.h"
 #include "sclean.h"
@@ -119,26 +120,25 @@ static int mess_has(int fd, unsigned long max, const char *needle)
   return found;
 }
 
-/* dsn_text: the DSN bounce text of m into out, its boundary into b (one
- * that is neither in the text nor in what is copied of the message, fd);
- * *hdrs: only the header is returned. 0 ok, -1 logged */
+/* dsn_text: the DSN text of m (d's action, items; hdrs_only when the
+ * message asked for headers) into out, its boundary into b (one that is
+ * neither in the text nor in what is copied of the message, fd); d's
+ * hdrs_only ends up set when only the header is returned. 0 ok, -1 logged */
 static int dsn_text(struct msg *m, int fd, const stralloc *para, unsigned long limit,
-                    stralloc *out, stralloc *b, int *hdrs)
+                    stralloc *out, stralloc *b, struct dsn_msg *d)
 {
   struct stat st;
-  struct dsn_msg d;
   unsigned n;
   if (fstat(fd, &st) == -1) { lg_sys("warning: unable to stat the message for a bounce", 0); return -1; }
-  d.arrival = (time_t)m->birth;
-  d.hdrs_only = limit && (unsigned long long)st.st_size > limit;
-  d.cut = d.hdrs_only ? limit : 0;
-  *hdrs = d.hdrs_only;
+  d->arrival = (time_t)m->birth;
+  d->cut = limit && (unsigned long long)st.st_size > limit ? limit : 0;
+  d->hdrs_only = d->hdrs_only || d->cut;
   for (n = 0; n < 100; n++) {
     int has;
     if (dsn_boundary(b, m->id, (time_t)now(), n) == -1) fatal_nomem();
-    d.boundary = b->s;
+    d->boundary = b->s;
     if (dsn_compose(out, &bc, m->sender.s, m->sender.len, para->s, para->len, (time_t)now(),
-                    &d) == -1)
+                    d) == -1)
       fatal_nomem();
     if (!dsn_boundary_ok(out, b->s)) continue;
     has = mess_has(fd, limit, b->s);
@@ -208,13 +208,20 @@ static int bounce_settings(struct msg *m, unsigned long *limit, int *style)
  * (injected or discarded), -1 try again later */
 static int inject_bounce(struct msg *m, const char *bpath)
 {
-  stralloc para = {0}, out = {0}, efrom = {0}, eto = {0}, b = {0};
+  stralloc para = {0}, out = {0}, efrom = {0}, eto = {0}, b = {0}, items = {0};
   char p[QNAME_MAX];
   unsigned long limit;
-  int kind, style, hdrs = 0, fd = -1, rc = -1;
+  int kind, style, fd = -1, rc = -1;
+  struct dsn_msg d = { .action = DSN_FAILED };
+  struct dsn_mail dm;
 
   if (bounce_settings(m, &limit, &style) == -1) return -1;
   if (read_all(bpath, &para) == -1) goto out;
+  if (m->dsn != 1 && dsninfo_read(m, &items) == -1) goto out;
+  dsn_items_mail(items.s, items.len, &dm);
+  d.hdrs_only = dm.ret == DSN_RET_HDRS;
+  d.items = items.s;
+  d.ilen = items.len;
   kind = bounce_compose(&out, &bc, m->sender.s, m->sender.len, para.s, para.len,
                         (time_t)now(), 0);
   if (kind == -1) fatal_nomem();
@@ -228,8 +235,8 @@ static int inject_bounce(struct msg *m, const char *bpath)
   fname(p, QDIR_MESS, m->id);
   fd = open(p, O_RDONLY | O_CLOEXEC);
   if (fd == -1) { lg_sys("warning: unable to open ", p); goto out; }
-  if (style == BOUNCE_DSN && dsn_text(m, fd, &para, limit, &out, &b, &hdrs) == -1) goto out;
-  if (queue_bounce(m, fd, &out, limit, style == BOUNCE_DSN ? b.s : 0, hdrs, &efrom, &eto) == -1)
+  if (style == BOUNCE_DSN && dsn_text(m, fd, &para, limit, &out, &b, &d) == -1) goto out;
+  if (queue_bounce(m, fd, &out, limit, style == BOUNCE_DSN ? b.s : 0, d.hdrs_only, &efrom, &eto) == -1)
     goto out;
   lg_s("bounce msg "); lg_n(m->id); lg_s(" to <"); lg_safe(eto.s, eto.len);
   lg_s(kind == BOUNCE_DOUBLE ? ">: double bounce injected" : ">: injected");
@@ -240,8 +247,42 @@ static int inject_bounce(struct msg *m, const char *bpath)
 out:
   if (fd != -1) close(fd);
   stralloc_free(&para); stralloc_free(&out); stralloc_free(&efrom); stralloc_free(&eto);
-  stralloc_free(&b);
+  stralloc_free(&b); stralloc_free(&items);
   return rc;
+}
+
+void finish_success(struct msg *m, int c, const char *addr, size_t alen, const char *text,
+                    size_t tlen)
+{
+  stralloc para = {0}, out = {0}, efrom = {0}, eto = {0}, b = {0}, items = {0};
+  char p[QNAME_MAX];
+  unsigned long limit;
+  int style, fd = -1;
+  struct dsn_msg d = { .action = c == 0 ? DSN_DELIVERED : DSN_RELAYED };
+  struct dsn_mail dm;
+
+  if (bounce_kind(m->sender.s, m->sender.len) != BOUNCE_SINGLE) return;  /* never to <> */
+  if (bounce_settings(m, &limit, &style) == -1 || dsninfo_read(m, &items) == -1) goto out;
+  dsn_items_mail(items.s, items.len, &dm);
+  d.hdrs_only = dm.ret != DSN_RET_FULL;  /* without RET: the header */
+  d.items = items.s;
+  d.ilen = items.len;
+  if (bounce_rcpt(&para, addr, alen, text, tlen) == -1 ||
+      bounce_envelope(&bc, m->sender.s, m->sender.len, &efrom, &eto) == -1)
+    fatal_nomem();
+  fname(p, QDIR_MESS, m->id);
+  fd = open(p, O_RDONLY | O_CLOEXEC);
+  if (fd == -1) { lg_sys("warning: unable to open ", p); goto out; }
+  if (dsn_text(m, fd, &para, limit, &out, &b, &d) == -1 ||
+      queue_bounce(m, fd, &out, limit, b.s, d.hdrs_only, &efrom, &eto) == -1)
+    goto out;
+  lg_s("success notice msg "); lg_n(m->id); lg_s(" to <"); lg_safe(eto.s, eto.len);
+  lg_s(">: injected (dsn)"); lg_flush();
+  want_scan = 1;
+out:
+  if (fd != -1) close(fd);
+  stralloc_free(&para); stralloc_free(&out); stralloc_free(&efrom); stralloc_free(&eto);
+  stralloc_free(&b); stralloc_free(&items);
 }
 
 static void finish(struct msg *m)

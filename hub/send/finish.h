@@ -15,6 +15,14 @@
 
 /* to_done: finish m at t (nothing if it is already in the done queue) */
 void to_done(struct msg *m, long long t);
+/* finish_success: a delivery of addr (channel c: 0 local, 1 remote) of m
+ * succeeded with text and its recipient asked for NOTIFY=SUCCESS: inject
+ * at once a success notice (dsnbounce.h: delivered or relayed; the header
+ * of the message unless RET=FULL) to m's sender, never to a null one. A
+ * failure is logged and the notice lost (a crash before it repeats the
+ * delivery, and so the notice). */
+void finish_success(struct msg *m, int c, const char *addr, size_t alen, const char *text,
+                    size_t tlen);
 /* finish_due: finish every message whose time has come */
 void finish_due(void);
 /* finish_wake: the earlier of wake and the next finishing time */

@@ -30,6 +30,8 @@ struct msg {
                                  not read the file again */
   int bad;                    /* TODO_BAD: ignored until restart */
   int finishing;              /* in the done queue (hub/send/finish.h) */
+  int dsn;                    /* DSN items in info/S/N: 0 not known yet,
+                                 1 none, 2 some (hub/send/dsninfo.h) */
   struct msg *hnext;
 };
 

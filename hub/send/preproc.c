@@ -27,6 +27,7 @@ static struct { int active; unsigned s; DIR *dir; } tscan;  /* todo/ scan in pro
  * then logged, cleaned from todo/ and scheduled. */
 struct pend {
   int torn;            /* TODO_TORN: only withdrawn after the flush */
+  int dsn;             /* info/S/N has DSN items */
   unsigned long long id, bytes, pid, uid;
   long long birth;
   stralloc sender;
@@ -42,6 +43,7 @@ static void pend_add(unsigned long long id, const struct todo_result *r)
 {
   struct pend *p = &pend[npend++];
   p->torn = r->status == TODO_TORN;
+  p->dsn = r->dsn;
   p->id = id; p->bytes = r->bytes; p->pid = r->pid; p->uid = r->uid; p->birth = r->birth;
   if (!stralloc_copy(&p->sender, &r->sender) || !stralloc_copy(&p->mid, &r->mid)) fatal_nomem();
   memcpy(p->qid, r->qid, sizeof p->qid);
@@ -112,6 +114,7 @@ static void accept_one(const struct pend *p)
     msg_del(m);
   }
   load(p->id, p->birth, &p->sender, 1);
+  if ((m = msg_find(p->id))) m->dsn = p->dsn ? 2 : 1;  /* no read of info to know */
 }
 
 /* commit_batch: one flush for the step's batch (todo_sync: syncfs and a

@@ -14,6 +14,9 @@
 #include "todo.h"
 #include "dfree.h"
 #include "channel.h"
+#include "dsninfo.h"
+#include "dsnparam.h"
+#include "finish.h"
 #include "report.h"
 
 #define REPORT_MAX 65536  /* an unfinished report longer than this: dead */
@@ -117,9 +120,18 @@ static void report(int c, unsigned char slot, char kind, const char *text, size_
   if (kind == 'K') {
     lg_s(": success: "); lg_report(text, tlen); lg_flush();
     mark_done(m, c, p, j->off);
+    if (m->dsn != 1 && dsninfo_notify(m, s->addrs.s + j->aoff, j->alen) & DSN_NOTIFY_SUCCESS)
+      finish_success(m, c, s->addrs.s + j->aoff, j->alen, text, tlen);
   } else if (kind == 'D') {
+    int n = m->dsn == 1 ? 0 : dsninfo_notify(m, s->addrs.s + j->aoff, j->alen);
     lg_s(": failure: "); lg_report(text, tlen); lg_flush();
-    if (append_bounce(m, s->addrs.s + j->aoff, j->alen, text, tlen) == 0) mark_failed(c, m, j);
+    if (n && !(n & DSN_NOTIFY_FAILURE)) {  /* NOTIFY=NEVER, or without FAILURE */
+      lg_s("delivery "); lg_n(j->dno); lg_s(": no failure notice: the sender asked for none");
+      lg_flush();
+      mark_done(m, c, p, j->off);
+    } else if (append_bounce(m, s->addrs.s + j->aoff, j->alen, text, tlen) == 0) {
+      mark_failed(c, m, j);
+    }
   } else {
     lg_s(": deferral: "); lg_report(text, tlen); lg_flush();
   }

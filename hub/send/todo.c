@@ -14,6 +14,7 @@
 #include "q_crc32c.h"
 #include "chanfile.h"
 #include "bounce.h"
+#include "dsnparam.h"
 #include "dfree.h"
 #include "qconf.h"
 #include "todo.h"
@@ -166,6 +167,10 @@ struct todo_run {
   int has_l, has_c;          /* the group commit's l and c items were seen */
   unsigned long long mlen;   /* l: length of mess/S/N */
   uint32_t mcrc;             /* c: its CRC-32C */
+  stralloc dsn;              /* info's DSN items: [d<mail words>\0] then
+                              * R<channel addr>\0d<rcpt words>\0 ... */
+  int routed;                /* the last T went to a channel: its address
+                              * is in addr */
 };
 
 /* next: 1 item, 0 bad envelope, -1 system error. */
@@ -194,8 +199,28 @@ static int lc_item(struct todo_run *t, const struct chanrec *c)
   return 1;
 }
 
+/* dsn_item: a DSN item (hub/queue/QUEUE.md): the message's (rcpt 0) or
+ * the last recipient's, kept for info/S/N when its words are good (a
+ * malformed one is dropped: the message is delivered as without it).
+ * 0 ok, -1 no memory. */
+static int dsn_item(struct todo_run *t, const struct chanrec *c, int rcpt)
+{
+  struct dsn_mail dm;
+  struct dsn_rcpt dr;
+  if (rcpt ? dsn_rcpt_parse(&dr, c->addr, c->alen) : dsn_mail_parse(&dm, c->addr, c->alen))
+    return 0;
+  if (!c->alen || (!rcpt && t->dsn.len)) return 0;  /* the message's: the first only */
+  if (rcpt && (!stralloc_append(&t->dsn, "R") || !stralloc_catb(&t->dsn, t->addr.s, t->addr.len) ||
+               !stralloc_0(&t->dsn)))
+    return -1;
+  if (!stralloc_append(&t->dsn, "d") || !stralloc_catb(&t->dsn, c->addr, c->alen) ||
+      !stralloc_0(&t->dsn))
+    return -1;
+  return 0;
+}
+
 /* trace: a lowercase item between p and F: i (queue id) and m
- * (Message-ID) are kept, l and c checked and kept (lc_item), others
+ * (Message-ID) are kept, d (DSN) too when it is the first item there, l and c checked and kept (lc_item), others
  * skipped (a later qmail-queue's). 1 ok, 0 malformed, -1 no memory. */
 static int trace(struct todo_run *t, const struct chanrec *c)
 {
@@ -205,6 +230,8 @@ static int trace(struct todo_run *t, const struct chanrec *c)
     t->r->qid[c->alen] = 0;
   } else if (c->type == 'm') {
     if (!stralloc_copyb(&t->r->mid, c->addr, c->alen < MID_MAX ? c->alen : MID_MAX)) return -1;
+  } else if (c->type == 'd') {
+    return dsn_item(t, c, 0) == -1 ? -1 : 1;
   }
   return 1;
 }
@@ -232,6 +259,7 @@ static int header(struct todo_run *t)
 static int rcpt(struct todo_run *t, const struct chanrec *c)
 {
   int kind = rewrite(t->rw, c->addr, c->alen, &t->addr);
+  t->routed = 0;
   /* rewrite() caps its input only; the channel files' reader (chanfile.h)
    * takes REWRITE_ADDR_MAX bytes: a longer result is refused here too. */
   if (kind != -1 && t->addr.len > REWRITE_ADDR_MAX) { kind = -1; errno = ENAMETOOLONG; }
@@ -242,6 +270,7 @@ static int rcpt(struct todo_run *t, const struct chanrec *c)
                        sizeof TOOLONG_REPORT - 1);
   }
   if (kind == -1) return -1;
+  t->routed = 1;
   return wf_put(&t->chan[kind == REWRITE_LOCAL], 'T', t->addr.s, t->addr.len);
 }
 
@@ -251,11 +280,18 @@ static int recipients(struct todo_run *t)
 {
   struct chanrec c;
   int rc;
+  char last = 'F';
   for (;;) {
     if ((rc = next(t, &c)) != 1) return rc;
     if (c.type == '\0') break;
-    if (c.type != 'T') return 0;
-    if (rcpt(t, &c) == -1) return -1;
+    if (c.type == 'd' && last == 'T') {  /* the DSN item of the last T */
+      if (t->routed && dsn_item(t, &c, 1) == -1) return -1;
+    } else if (c.type != 'T') {
+      return 0;
+    } else if (rcpt(t, &c) == -1) {
+      return -1;
+    }
+    last = c.type;
   }
   rc = chanfile_next(&t->cf, &c);
   if (rc == -1 && errno != ENAMETOOLONG && errno != EPROTO) return -1;
@@ -307,6 +343,19 @@ static int group_domains(struct wfile *w)
   return 0;
 }
 
+/* info_dsn: the DSN items after F in info/S/N. 0 ok, -1 error. */
+static int info_dsn(struct todo_run *t)
+{
+  size_t pos = 0;
+  t->r->dsn = t->dsn.len > 0;
+  while (pos < t->dsn.len) {
+    size_t len = strlen(t->dsn.s + pos);
+    if (wf_put(&t->info, t->dsn.s[pos], t->dsn.s + pos + 1, len - 1) == -1) return -1;
+    pos += len + 1;
+  }
+  return 0;
+}
+
 /* commit: make the channel files and their names durable, then info
  * (with TODO_NOSYNC: only write them; todo_sync makes them durable). */
 static int commit(struct todo_run *t)
@@ -323,7 +372,7 @@ static int commit(struct todo_run *t)
   for (i = 0; i < 2 && !ns; ++i)
     if (t->chan[i].n && syncdir(t->qd, dirs[i], sub) == -1) return -1;
   if (!ns && t->bounce.n && syncdir(t->qd, QDIR_BOUNCE, ".") == -1) return -1;
-  if (wf_put(&t->info, 'F', t->r->sender.s, t->r->sender.len) == -1 ||
+  if (wf_put(&t->info, 'F', t->r->sender.s, t->r->sender.len) == -1 || info_dsn(t) == -1 ||
       wf_finish(&t->info, ns) == -1 || fstat(t->info.fd, &st) == -1) return -1;
   if (!ns && syncdir(t->qd, QDIR_INFO, sub) == -1) return -1;
   t->r->birth = (long long)st.st_mtime;
@@ -491,6 +540,7 @@ int todo_process_flags(const char *queuedir, const char *split_id,
   t.nosync = (flags & TODO_NOSYNC) != 0;
   t.rw = rw;
   t.r = r;
+  r->dsn = 0;
   t.chan[0].fd = t.chan[1].fd = t.bounce.fd = t.info.fd = -1;
   rc = todo_open(&t, split_id, r);
   if (rc <= 0) return rc;
@@ -510,6 +560,7 @@ int todo_process_flags(const char *queuedir, const char *split_id,
   for (i = 0; i < 2; ++i) wf_close(&t.chan[i], rc == -1 || r->status != TODO_DONE);
   wf_close(&t.bounce, rc == -1 || r->status != TODO_DONE);
   stralloc_free(&t.addr);
+  stralloc_free(&t.dsn);
   return rc;
 }
 

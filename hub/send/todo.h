@@ -20,7 +20,13 @@
  *   3. fsyncs those files, then their directories (this project's ext4
  *      has no journal: a file's fsync does not make its name durable);
  *   4. only then writes info/S/N ("F<sender>\0"; its mtime = now = the
- *      message's birth), fsyncs it and info/S/.
+ *      message's birth), fsyncs it and info/S/. With DSN items in the
+ *      envelope (hub/queue/QUEUE.md, "DSN items": a d item first among the
+ *      lowercase ones before F, a d item right after a T) info/S/N goes on
+ *      with "d<RET/ENVID words>\0" and, for each routed recipient with
+ *      one, "R<channel address>\0d<NOTIFY/ORCPT words>\0"; items whose
+ *      words hub/servers/dsnparam.h refuses are dropped. A d item anywhere
+ *      else after F makes the envelope malformed.
  * So a durable info/S/N implies complete, durable local/remote/bounce
  * files. The caller then logs and calls todo_clean (intd, then todo).
  * NOTE for qmail-send: until todo/S/N is gone, an info/S/N may be a
@@ -74,6 +80,7 @@ struct todo_result {
   stralloc sender;           /* not NUL-terminated; start zeroed, caller frees */
   char qid[QID_MAX];         /* the i item, "" if none */
   stralloc mid;              /* the m item (empty if none); as sender */
+  int dsn;                   /* info/S/N got DSN items after F */
 };
 
 /* todo_process: preprocess message split_id ("S/N", S = N % 23) of the

@@ -9,8 +9,13 @@
 # failure text, Remote-MTA and Diagnostic-Code for the remote one), the
 # whole message as message/rfc822; over bouncemaxbytes the header only, as
 # text/rfc822-headers, with a note and never a cut message/rfc822; a double
-# bounce in the same form; junk in bouncestyle holds the bounce back
-# (logged). QSBMF as the default is bounce.t's. As root the recipients are
+# bounce in the same form. DSN items in the envelope (hub/queue/QUEUE.md),
+# queued with qmail-queue: RET=HDRS, ENVID (Original-Envelope-Id) and ORCPT
+# (Original-Recipient) in a bounce; NOTIFY=NEVER and NOTIFY=DELAY send no
+# bounce (logged); NOTIFY=SUCCESS sends a delivered notice after a local
+# delivery and a relayed one after a remote one; a message without them
+# gets no notice. Junk in bouncestyle holds the bounce back (logged).
+# QSBMF as the default is bounce.t's. As root the recipients are
 # uid 65534; otherwise single-user mode.
 . "$(dirname "$0")/../lib/common.sh"
 . "$SRCDIR/tests/lib/hub.sh"
@@ -121,6 +126,47 @@ like "$(head -1 "$f")" '^Return-Path: <#@\[\]>$' "the double bounce's envelope s
 r=$(check "$f" nullsender | tr '\n' '~')
 like "$r" 'parts=text/plain,message/delivery-status,message/rfc822~defects=0~' "the double bounce is a multipart/report"
 like "$r" 'rcpt rfc822; zb-hard1@hub\.example\.org\|failed\|5\.2\.1' "double bounce: the failed recipient's block"
+
+# --- DSN items in the envelope (hub/queue/QUEUE.md), through qmail-queue
+# qq ENVELOPE SUBJECT: queue a small message with the envelope (printf form)
+qq() { printf 'Subject: %s\n\nbody text\n' "$2" > "$T/qmsg"; printf "$1" > "$T/qenv"
+       "$bin/qmail-queue" < "$T/qmsg" 1< "$T/qenv"; }
+qq 'dRET=HDRS ENVID=env+2B1\0Fzs-b@hub.example.org\0Tzb-hard1@hub.example.org\0dNOTIFY=FAILURE ORCPT=rfc822;Orig+40hub.example.org\0\0' dsnfail
+ok $? "qmail-queue takes an envelope with DSN items"
+wait_until has_file "$S/B/new" 1 'Subject: dsnfail'; ok $? "NOTIFY=FAILURE: the bounce comes"
+f=$(one "$S/B/new" 'Subject: dsnfail')
+r=$(check "$f" dsnfail | tr '\n' '~')
+like "$r" 'parts=text/plain,message/delivery-status,text/rfc822-headers~defects=0~' "RET=HDRS: the header only"
+like "$r" 'headers subject=True' "RET=HDRS: the header is there"
+like "$(tr '\n' '~' < "$f")" '~Original-Envelope-Id: env\+1~Reporting-MTA: dns; bh\.example\.org~' "ENVID: Original-Envelope-Id, decoded"
+like "$(tr '\n' '~' < "$f")" '~~Original-Recipient: rfc822;Orig@hub\.example\.org~Final-Recipient: rfc822; zb-hard1@hub\.example\.org~Action: failed~' \
+  "ORCPT: Original-Recipient, decoded, before Final-Recipient"
+is "$(grep -c 'body text' "$f")" 0 "RET=HDRS: no body"
+
+qq 'Fzs-b@hub.example.org\0Tzb-hard1@hub.example.org\0dNOTIFY=NEVER\0Tzb-hard1@hub.example.org\0dNOTIFY=DELAY\0Tzb-ok@hub.example.org\0dNOTIFY=SUCCESS ORCPT=rfc822;ok+40x\0\0' dsnquiet
+ok $? "qmail-queue: NOTIFY=NEVER, DELAY alone and SUCCESS"
+wait_until inlog 'no failure notice: the sender asked for none'; ok $? "NOTIFY=NEVER: logged"
+wait_until has_file "$S/B/new" 1 'Subject: delivery notice'; ok $? "NOTIFY=SUCCESS: a success notice after the local delivery"
+f=$(one "$S/B/new" 'Subject: delivery notice')
+r=$(check "$f" dsnquiet | tr '\n' '~')
+like "$r" 'parts=text/plain,message/delivery-status,text/rfc822-headers~defects=0~' "success notice: a multipart/report, the header only without RET"
+like "$r" 'rcpt rfc822; zb-ok@hub\.example\.org\|delivered\|2\.0\.0\|' "success notice: Action: delivered, Status: 2.0.0"
+like "$(tr '\n' '~' < "$f")" 'Original-Recipient: rfc822;ok@x~' "success notice: Original-Recipient"
+like "$(qlog)" 'success notice msg [0-9]+ to <zs-b@hub\.example\.org>: injected \(dsn\)' "success notice logged"
+wait_until queue_empty; ok $? "the queue is empty"
+is "$(grep -l 'Subject: dsnquiet' $(grep -rl 'Subject: failure notice' "$S/B/new") 2>/dev/null | wc -l | tr -d ' ')" 0 \
+  "NOTIFY=NEVER and NOTIFY=DELAY: no bounce"
+is "$(nlog 'no failure notice')" 2 "both refusals logged"
+
+qq 'Fzs-b@hub.example.org\0Tcarol@remote.example\0dNOTIFY=SUCCESS\0\0' dsnrelay
+wait_until has_file "$S/B/new" 1 'Action: relayed'; ok $? "NOTIFY=SUCCESS to a remote host: a relayed notice"
+f=$(one "$S/B/new" 'Action: relayed')
+like "$(check "$f" dsnrelay | tr '\n' '~')" 'rcpt rfc822; carol@remote\.example\|relayed\|2\.0\.0\|dns; \[127\.0\.0\.1\]\|smtp; 250' \
+  "relayed: Remote-MTA and the remote's answer"
+n0=$(nfiles "$S/B/new")
+printf 'Subject: plain\n\nx\n' | send zs-b@hub.example.org zb-ok@hub.example.org
+wait_until queue_empty; ok $? "a message without DSN items"
+is "$(nfiles "$S/B/new")" "$n0" "no notice for it"
 
 # --- junk in bouncestyle: the bounce waits, logged
 wait_until queue_empty; ok $? "the queue is empty"

@@ -20,6 +20,7 @@
 #define DATE "Sun, 9 Sep 2001 01:46:40 +0000"
 
 static struct bounce_conf bc;
+static const struct dsn_msg nod;  /* a failure, no DSN items */
 
 static void status_is(const char *para, const char *exp, const char *name)
 {
@@ -52,24 +53,24 @@ static void test_fields(void)
   const char *p1 = "<bob@b.test>:\nConnected to 192.0.2.7 but sender was rejected. "
                    "Remote host said: 553 5.7.1 we do not like you\n";
   const char *p6 = "<c@d>:\nConnected to 2001:db8::1 but it said. Remote host said: 550 x\n";
-  is_int(dsn_fields(&o, p1, strlen(p1)), 0, "fields: remote paragraph");
+  is_int(dsn_fields(&o, p1, strlen(p1), &nod), 0, "fields: remote paragraph");
   is_sa(o, "\nFinal-Recipient: rfc822; bob@b.test\nAction: failed\nStatus: 5.7.1\n"
            "Remote-MTA: dns; [192.0.2.7]\nDiagnostic-Code: smtp; 553 5.7.1 we do not like you\n",
         "fields: golden");
   o.len = 0;
-  dsn_fields(&o, p6, strlen(p6));
+  dsn_fields(&o, p6, strlen(p6), &nod);
   ok(memmem(o.s, o.len, "Remote-MTA: dns; [IPv6:2001:db8::1]\n", 36) != 0, "fields: IPv6 remote");
   o.len = 0;
-  dsn_fields(&o, "<x@y>:\nConnected to evil]host but x\n", 36);
+  dsn_fields(&o, "<x@y>:\nConnected to evil]host but x\n", 36, &nod);
   ok(!memmem(o.s, o.len, "Remote-MTA", 10), "fields: no Remote-MTA for a name that is no address");
   o.len = 0;
-  is_int(dsn_fields(&o, "x@y:\nno\n", 8), 1, "fields: not a paragraph");
+  is_int(dsn_fields(&o, "x@y:\nno\n", 8, &nod), 1, "fields: not a paragraph");
   is_int(o.len, 0, "fields: nothing appended then");
-  dsn_fields(&o, "<a\tb\x7f@c>:\nlocal (#5.1.1)\n", 24);
+  dsn_fields(&o, "<a\tb\x7f@c>:\nlocal (#5.1.1)\n", 24, &nod);
   ok(memmem(o.s, o.len, "Final-Recipient: rfc822; a_b_@c\n", 32) != 0, "fields: control bytes as _");
   ok(!memmem(o.s, o.len, "Diagnostic", 10), "fields: no Diagnostic-Code without a remote reply");
   o.len = 0;
-  dsn_fields(&o, "<\xc3\xa9@c>:\nx\n", 10);
+  dsn_fields(&o, "<\xc3\xa9@c>:\nx\n", 10, &nod);
   ok(memmem(o.s, o.len, "Final-Recipient: utf-8; \xc3\xa9@c\n", 28) != 0, "fields: 8-bit address: utf-8 type");
   {
     stralloc p = {0};
@@ -81,7 +82,7 @@ static void test_fields(void)
     stralloc_catb(&p, word, sizeof word);
     stralloc_cats(&p, "\n");
     o.len = 0;
-    dsn_fields(&o, p.s, p.len);
+    dsn_fields(&o, p.s, p.len, &nod);
     for (i = 0; i < o.len; i++) {  /* lines without the long word */
       if (o.s[i] == '\n') { col = 0; continue; }
       if (o.s[i] == 'w' && i + 1 < o.len && o.s[i + 1] == 'w') col = 0;  /* in the long word */
@@ -142,7 +143,7 @@ static const char dsn_exp[] =
 static void test_compose(void)
 {
   stralloc p = {0}, out = {0}, b = {0};
-  struct dsn_msg d = { T - 40, 0, 0, 0 };
+  struct dsn_msg d = { .arrival = T - 40 };
   const char r1[] = "Sorry, no mailbox here by that name. (#5.1.1)\n";
   const char r2[] = "Connected to 192.0.2.1 but sender was rejected. Remote host said: 550 no\n";
   bounce_rcpt(&p, "bob@b.test", 10, r1, sizeof r1 - 1);
@@ -191,6 +192,56 @@ static void test_compose(void)
   stralloc_free(&p); stralloc_free(&out); stralloc_free(&b);
 }
 
+/* has: out holds the text s */
+static int has(const stralloc *out, const char *s)
+{
+  return memmem(out->s, out->len, s, strlen(s)) != 0;
+}
+
+/* the DSN items of info/S/N (todo.h): ENVID, ORCPT, success notices */
+static const char items[] =
+  "dRET=HDRS ENVID=ev+2Bid\0"
+  "Rother@x\0dNOTIFY=NEVER\0"
+  "Rbob@b.test\0dNOTIFY=SUCCESS,FAILURE ORCPT=rfc822;Bob+40B.test\0";
+
+static void test_items(void)
+{
+  stralloc p = {0}, out = {0}, b = {0};
+  struct dsn_msg d = { .arrival = T, .items = items, .ilen = sizeof items - 1 };
+  struct dsn_mail dm;
+  struct dsn_rcpt dr;
+  const char r1[] = "Sorry, no mailbox here by that name. (#5.1.1)\n";
+  dsn_items_mail(items, sizeof items - 1, &dm);
+  ok(dm.ret == DSN_RET_HDRS && dm.envidlen == 7, "items: the message's RET and ENVID");
+  ok(dsn_items_rcpt(items, sizeof items - 1, "other@x", 7, &dr) && dr.notify == DSN_NOTIFY_NEVER,
+     "items: a recipient's NOTIFY");
+  ok(!dsn_items_rcpt(items, sizeof items - 1, "bob@b", 5, &dr) && !dr.notify, "items: a prefix is no match");
+  ok(!dsn_items_rcpt(items + 24, sizeof items - 25, "x", 1, &dr), "items: unknown address");
+  dsn_items_mail(items + 24, sizeof items - 25, &dm);
+  ok(!dm.ret && !dm.has_envid, "items: no message item");
+  bounce_rcpt(&p, "bob@b.test", 10, r1, sizeof r1 - 1);
+  dsn_boundary(&b, 7, T, 0);
+  d.boundary = b.s;
+  dsn_compose(&out, &bc, "alice@a.test", 12, p.s, p.len, T, &d);
+  ok(has(&out, "\nOriginal-Envelope-Id: ev+id\nReporting-MTA: dns; hub.test\n") != 0,
+     "ENVID: Original-Envelope-Id decoded, before Reporting-MTA");
+  ok(has(&out, "\n\nOriginal-Recipient: rfc822;Bob@B.test\nFinal-Recipient: rfc822; bob@b.test\n"
+            "Action: failed\nStatus: 5.1.1\n") != 0, "ORCPT: Original-Recipient decoded, before Final-Recipient");
+  d.action = DSN_DELIVERED;
+  p.len = 0;
+  bounce_rcpt(&p, "bob@b.test", 10, "did 1+0+0", 9);
+  dsn_compose(&out, &bc, "alice@a.test", 12, p.s, p.len, T, &d);
+  ok(has(&out, "Subject: delivery notice\n") && has(&out, "was delivered to") &&
+     !has(&out, "could not be delivered"), "delivered: subject and words");
+  ok(has(&out, "Action: delivered\nStatus: 2.0.0\n") != 0, "delivered: Action and Status");
+  d.action = DSN_RELAYED;
+  dsn_compose(&out, &bc, "alice@a.test", 12, p.s, p.len, T, &d);
+  ok(has(&out, "Action: relayed\nStatus: 2.0.0\n") && has(&out, "was relayed"),
+     "relayed: Action, Status and words");
+  ok(dsn_boundary_ok(&out, b.s), "relayed: boundary count");
+  stralloc_free(&p); stralloc_free(&out); stralloc_free(&b);
+}
+
 static void put(const char *dir, const char *name, const char *text)
 {
   char path[256];
@@ -228,6 +279,7 @@ int main(void)
   test_status();
   test_fields();
   test_compose();
+  test_items();
   test_style();
   bounce_conf_free(&bc);
   return done_testing();

@@ -7,7 +7,10 @@
  * at exactly max and max+1 bytes, in one chunk and split; a control
  * byte (CR, LF, ESC, DEL, TAB, \x01) in the sender or a recipient is
  * ENV_CTRL, whole and byte by byte, space and 8-bit bytes pass; names
- * "dir/S/N" for inode 0, 22, 23 and 2^64-1; an over-long dir name. */
+ * "dir/S/N" for inode 0, 22, 23 and 2^64-1; an over-long dir name.
+ * DSN items: d before F and after a T, whole and byte by byte; d twice, d
+ * after F or after another d, d alone; a d item over ENV_DSN_MAX or with a
+ * control or 8-bit byte; d items do not count as recipients. */
 #include <string.h>
 #include "tap.h"
 #include "envelope.h"
@@ -114,6 +117,36 @@ static void test_ctrl(void)
   is_int(whole(ENV("Fa\0\0\r\n"), 1000), 4, "bytes after the final item are not looked at");
 }
 
+static void test_dsn(void)
+{
+  struct envscan e;
+  char big[ENV_DSN_MAX + 8];
+  is_int(whole(ENV("dRET=HDRS\0Fa@b\0Tc@d\0dNOTIFY=NEVER\0Te@f\0\0"), 1000), 40,
+         "d before F and after a T");
+  is_int(bytewise(ENV("dRET=HDRS\0Fa@b\0Tc@d\0dNOTIFY=NEVER\0Te@f\0\0"), 1000), 40,
+         "the same byte by byte");
+  envscan_init(&e, 1000);
+  envscan_feed(&e, ENV("dENVID=x\0Fa\0Tb\0dORCPT=rfc822;b\0Tc\0dNOTIFY=SUCCESS\0\0"));
+  is_int(envscan_rcpts(&e), 2, "d items are no recipients");
+  is_int(whole(ENV("Fa\0Tb\0dNOTIFY=NEVER\0\0"), 1000), 21, "d after the last T");
+  is_int(whole(ENV("Fa\0dRET=FULL\0Tb\0\0"), 1000), ENV_BAD, "d after F");
+  is_int(whole(ENV("dRET=FULL\0dENVID=x\0Fa\0\0"), 1000), ENV_BAD, "two d before F");
+  is_int(whole(ENV("Fa\0Tb\0dNOTIFY=NEVER\0dORCPT=a;b\0\0"), 1000), ENV_BAD, "two d after a T");
+  is_int(whole(ENV("dRET=FULL\0\0"), 1000), ENV_BAD, "d and no F");
+  is_int(whole(ENV("dRET=FULL\0Ta\0\0"), 1000), ENV_BAD, "d then T");
+  is_int(whole(ENV("Fa\0Tb\0dNOTIFY=\nNEVER\0\0"), 1000), ENV_CTRL, "LF in a d item");
+  is_int(whole(ENV("Fa\0Tb\0dORCPT=a;\xc3\xa9\0\0"), 1000), ENV_CTRL, "8-bit byte in a d item");
+  is_int(whole(ENV("Fa\0Tb\0dORCPT=a;b c\0\0"), 1000), 20, "blank in a d item passes (qmail-send checks words)");
+  big[0] = 'd';
+  memset(big + 1, 'x', ENV_DSN_MAX);
+  big[ENV_DSN_MAX + 1] = 0;
+  envscan_init(&e, 10);
+  is_int(envscan_feed(&e, big, ENV_DSN_MAX + 2), 0, "d item of ENV_DSN_MAX bytes (over the address cap)");
+  envscan_init(&e, 10);
+  big[ENV_DSN_MAX + 1] = 'x';
+  is_int(envscan_feed(&e, big, ENV_DSN_MAX + 2), ENV_LONG, "d item over ENV_DSN_MAX");
+}
+
 static void test_qname(void)
 {
   char b[QNAME_MAX];
@@ -140,6 +173,7 @@ int main(void)
   test_bad();
   test_cap();
   test_ctrl();
+  test_dsn();
   test_qname();
   return done_testing();
 }

@@ -458,6 +458,41 @@ static void test_many(void)
   stralloc_free(&r.sender);
 }
 
+/* DSN items (hub/queue/QUEUE.md): kept in info after F, the recipients'
+ * under their channel address; malformed words dropped; a d item where
+ * no T precedes it is a bad envelope */
+static void test_dsn(void)
+{
+  char id[64], rel[128];
+  struct todo_result r = {0};
+  stralloc sa = {0};
+  static const char want[] = "Fbob@x.test\0dRET=HDRS ENVID=e1\0"
+    "Ralice-ann@virt.test\0dNOTIFY=NEVER\0Rfar@away.test\0dNOTIFY=SUCCESS ORCPT=rfc822;f+40a\0";
+  QUEUE("u1\0p1\0ix\0dRET=HDRS ENVID=e1\0Fbob@x.test\0Tann@virt.test\0dNOTIFY=NEVER\0"
+        "Tjoe@me.test\0Tfar@away.test\0dNOTIFY=SUCCESS ORCPT=rfc822;f+40a\0"
+        "Tbad@me.test\0dNOTIFY=SOMETIMES\0\0", 0, id);
+  is_int(todo_process(qd, id, &rw, &r), 0, "dsn: returns 0");
+  is_int(r.status, TODO_DONE, "dsn: done");
+  is_int(r.dsn, 1, "dsn: the result says info has DSN items");
+  is_int(r.nlocal + r.nremote, 4, "dsn: d items are no recipients");
+  snprintf(rel, sizeof rel, "info/%s", id);
+  ok(slurp(rel, &sa) == 0 && sa.len == sizeof want - 1 && !memcmp(sa.s, want, sa.len),
+     "dsn: info has F, the message's words, the recipients' under their channel address; a malformed item dropped");
+  snprintf(rel, sizeof rel, "local/%s", id);
+  ok(slurp(rel, &sa) == 0 && sa.len == 47 &&
+     !memcmp(sa.s, "Talice-ann@virt.test\0Tjoe@me.test\0Tbad@me.test\0", 47),
+     "dsn: the channel files are as without them");
+  todo_clean(qd, id);
+  QUEUE("u1\0p1\0Fbob@x.test\0Tjoe@me.test\0\0", 0, id);
+  todo_process(qd, id, &rw, &r);
+  is_int(r.dsn, 0, "dsn: none without d items");
+  todo_clean(qd, id);
+  BAD("u1\0p1\0Fbob@x.test\0dNOTIFY=NEVER\0Tjoe@me.test\0\0", "dsn: d right after F is bad");
+  BAD("u1\0p1\0Fbob@x.test\0Tjoe@me.test\0dNOTIFY=NEVER\0dORCPT=a;b\0\0", "dsn: two d after a T is bad");
+  stralloc_free(&sa);
+  stralloc_free(&r.sender);
+}
+
 static void test_parse_id(void)
 {
   unsigned long long n = 0;
@@ -497,6 +532,7 @@ int main(void)
   test_norcpt();
   test_toolong();
   test_many();
+  test_dsn();
   test_parse_id();
   rewrite_free(&rw);
   qd[strlen(qd) - 6] = 0;
