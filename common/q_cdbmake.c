@@ -7,7 +7,7 @@
 #include <unistd.h>
 #include "q_cdbmake.h"
 
-int cdbmake_start(struct cdbmake *c, const char *path, mode_t mode)
+int cdbmake_open(struct cdbmake *c, const char *path, mode_t mode)
 {
   const char *slash = strrchr(path, '/');
   c->fd = -1;
@@ -17,7 +17,14 @@ int cdbmake_start(struct cdbmake *c, const char *path, mode_t mode)
               : stralloc_copys(&c->dir, ".")) || !stralloc_0(&c->dir)) { errno = ENOMEM; return -1; }
   c->fd = open(c->tmp.s, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, mode);
   if (c->fd == -1) return -1;
-  if (fchmod(c->fd, mode) == -1 || cdb_make_start(&c->cm, c->fd) == -1) { cdbmake_abort(c); return -1; }
+  if (fchmod(c->fd, mode) == -1) { cdbmake_abort(c); return -1; }
+  return 0;
+}
+
+int cdbmake_start(struct cdbmake *c, const char *path, mode_t mode)
+{
+  if (cdbmake_open(c, path, mode) == -1) return -1;
+  if (cdb_make_start(&c->cm, c->fd) == -1) { cdbmake_abort(c); return -1; }
   return 0;
 }
 
@@ -41,9 +48,16 @@ void cdbmake_abort(struct cdbmake *c)
 
 int cdbmake_finish(struct cdbmake *c, const char **what)
 {
+  *what = "write";
+  if (cdb_make_finish(&c->cm) == -1) { cdbmake_abort(c); return -1; }
+  return cdbmake_commit(c, what);
+}
+
+int cdbmake_commit(struct cdbmake *c, const char **what)
+{
   int fd;
   *what = "write";
-  if (cdb_make_finish(&c->cm) == -1 || fsync(c->fd) == -1) { cdbmake_abort(c); return -1; }
+  if (fsync(c->fd) == -1) { cdbmake_abort(c); return -1; }
   fd = c->fd;
   c->fd = -1;
   if (close(fd) == -1) { cdbmake_abort(c); return -1; }

@@ -1,8 +1,9 @@
 /* qmail-newu: compile HOME/users/assign into HOME/users/cdb
  * (qmail-users(5); format and cdb layout in users.h).
- * Atomic: the cdb is written to users/cdb.tmp, fsynced, closed, then
- * renamed over users/cdb, and the users/ directory is fsynced so the new
- * name survives a crash. On any error nothing is replaced.
+ * Atomic (common/q_cdbmake.h): the cdb is written to users/cdb.tmp,
+ * fsynced, closed, then renamed over users/cdb, and the users/ directory
+ * is fsynced so the new name survives a crash. On any error nothing is
+ * replaced.
  * Caps: users/assign at most CONTROL_MAX bytes, lines USERS_LINE_MAX.
  * Exit: 0 done; 111 any failure (bad syntax names the line number). */
 #include <errno.h>
@@ -10,6 +11,7 @@
 #include <stdio.h>
 #include <unistd.h>
 #include "stralloc.h"
+#include "q_cdbmake.h"
 #include "q_control.h"
 #include "q_err.h"
 #include "q_home.h"
@@ -32,30 +34,26 @@ static void readall(const char *path, stralloc *sa)
   close(fd);
 }
 
-static stralloc assign, tmp, cdb, dir, text;  /* static: live until exit */
+static struct cdbmake cm;              /* ~12 KB: static */
+static stralloc assign, cdb, text;     /* static: live until exit */
 
 int main(void)
 {
   unsigned long line;
+  const char *what;
   char num[24];
-  int fd, r;
+  int r;
   progname = "qmail-newu";
-  if (!home_path(&assign, "users/assign") || !home_path(&tmp, "users/cdb.tmp") ||
-      !home_path(&cdb, "users/cdb") || !home_path(&dir, "users")) fatal_nomem();
+  if (!home_path(&assign, "users/assign") || !home_path(&cdb, "users/cdb")) fatal_nomem();
   readall(assign.s, &text);
-  fd = open(tmp.s, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd == -1) fatal_sys(111, "unable to create ", tmp.s);
-  r = users_compile(text.s ? text.s : "", text.len, fd, &line);
+  if (cdbmake_open(&cm, cdb.s, 0644) == -1) fatal_sys(111, "unable to create ", cm.tmp.s);
+  r = users_compile(text.s ? text.s : "", text.len, cm.fd, &line);
+  if (r != 1) cdbmake_abort(&cm);
   if (r == 0) {
-    unlink(tmp.s);
     snprintf(num, sizeof num, "%lu", line);
     fatal(111, "unable to parse ", assign.s, ": bad syntax on line ", num, " (#4.3.0)");
   }
-  if (r == -1) { r = errno; unlink(tmp.s); errno = r; fatal_sys(111, "unable to write ", tmp.s); }
-  if (fsync(fd) == -1 || close(fd) == -1) { r = errno; unlink(tmp.s); errno = r; fatal_sys(111, "unable to write ", tmp.s); }
-  if (rename(tmp.s, cdb.s) == -1) { r = errno; unlink(tmp.s); errno = r; fatal_sys(111, "unable to move ", tmp.s, " to ", cdb.s); }
-  fd = open(dir.s, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd == -1 || fsync(fd) == -1) fatal_sys(111, "unable to sync ", dir.s);
-  close(fd);
+  if (r == -1) fatal_sys(111, "unable to write ", cm.tmp.s);
+  if (cdbmake_commit(&cm, &what) == -1) fatal_sys(111, "unable to ", what, " ", cm.tmp.s);
   return 0;
 }

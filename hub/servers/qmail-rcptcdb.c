@@ -8,7 +8,9 @@
  * passwd users qmail-getpw would pick (root mode), the alias home
  * HOME/alias, the ".qmail" dash NAME files in every home those name (only
  * the names are read, never the contents), and HOME/control/recipients,
- * the administrator's list ("local@domain", "@domain", "prefix*@domain").
+ * the administrator's list ("local@domain", "@domain", "prefix*@domain"),
+ * and the names of the aliases cdb (aliasdb.h), which qmail-local follows
+ * in the alias home as if they were its ".qmail-NAME" files.
  * Each source's stamp (rt_stamp) is taken before it is read and stored,
  * so a change during or after the build makes the table stale.
  * A home that cannot be listed, or holds more than RT_HOME_FILES .qmail
@@ -30,6 +32,7 @@
 #include <unistd.h>
 #include "cdb.h"
 #include "stralloc.h"
+#include "aliasdb.h"
 #include "q_control.h"
 #include "q_err.h"
 #include "q_home.h"
@@ -220,6 +223,35 @@ static unsigned long assign(void)
   return n;
 }
 
+/* aliases: every name of the aliases cdb, as a file of the alias home
+ * (set): ".qmail-" name, with its dots as ':' (dotqmail.h). */
+static void aliases(unsigned long set)
+{
+  static stralloc src, path, key;
+  const char *why = "";
+  struct cdb c;
+  uint32 kpos;
+  size_t i;
+  int fd, r = aliasdb_paths(&src, &path, &why);
+  if (r == -1) die_sys("read", "control/aliases");
+  if (r == 0) die("use", "control/aliases", why);
+  source(path.s);
+  fd = open(path.s, O_RDONLY | O_CLOEXEC);
+  if (fd == -1 && errno == ENOENT) return;
+  if (fd == -1) die_sys("open", path.s);
+  memset(&c, 0, sizeof c);
+  cdb_init(&c, fd);
+  for (r = cdb_firstkey(&c, &kpos); r == 1; r = cdb_nextkey(&c, &kpos)) {
+    cdb_get(&c, cdb_keypos(&c), cdb_keylen(&c), &key, path.s);
+    for (i = 0; i < key.len; ++i) if (key.s[i] == '.') key.s[i] = ':';
+    if (!stralloc_0(&key)) nomem();
+    if (rt_make_file(&mk, set, key.s) == -1) die_write();
+  }
+  if (r == -1) die_sys("read", path.s);
+  cdb_free(&c);
+  close(fd);
+}
+
 /* pw_candidate: would qmail-getpw (users_getpw) pick this entry? */
 static int pw_candidate(const struct passwd *pw)
 {
@@ -293,7 +325,7 @@ static void finish(int fd, const char *dir, const char *final)
 int main(int argc, char **argv)
 {
   static stralloc final, dir, alias;
-  unsigned long na, np = 0, nr;
+  unsigned long na, np = 0, nr, aset;
   int fd;
   (void)argv;
   progname = "qmail-rcptcdb";
@@ -305,7 +337,9 @@ int main(int argc, char **argv)
   fd = open(tmp.s, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd == -1) fatal_sys(111, "unable to create ", tmp.s);
   if (rt_make_start(&mk, fd, single) == -1) die_write();
-  if (rt_make_alias(&mk, home_set(alias.s, "-")) == -1) die_write();
+  aset = home_set(alias.s, "-");
+  if (rt_make_alias(&mk, aset) == -1) die_write();
+  aliases(aset);
   na = assign();
   if (!single) np = passwd();
   nr = admin();

@@ -61,9 +61,10 @@ exact: bob
 zz-top: bob-b2
 loopa: loopb
 loopb: loopa
+first.last: ann
 EOF
 out=$("$bin/qmail-newaliases" 2>&1); ok $? "qmail-newaliases compiles the file"
-is "$out" "21 aliases in $T/aliases.cdb" "it counts the aliases and names the cdb"
+is "$out" "22 aliases in $T/aliases.cdb" "it counts the aliases and names the cdb"
 ok "$([ -s "$T/aliases.cdb" ]; echo $?)" "the cdb is next to the file (control/aliases names only the file)"
 
 # refusals: the line number and reason; the cdb stays as it was
@@ -84,7 +85,7 @@ bad "line $n: a blank or bracket inside an address" "a blank inside an address" 
 ls "$T" | grep -q 'aliases.cdb.tmp'; ok "$([ $? = 1 ]; echo $?)" "no temporary file left behind"
 cp "$T/aliases.good" "$T/aliases"
 out=$(env -u QMAILHOME "$bin/sendmail" -bi 2>&1); ok $? "sendmail -bi runs qmail-newaliases on a hub"
-is "$out" "21 aliases in $T/aliases.cdb" "sendmail -bi: its output"
+is "$out" "22 aliases in $T/aliases.cdb" "sendmail -bi: its output"
 out=$(env -u QMAILHOME "$bin/newaliases" 2>&1); ok $? "newaliases (the link) runs it too"
 
 hub_start; ok $? "qmailctl start: the hub runs"
@@ -129,5 +130,12 @@ body unsafe | send "sender@example.net" "staff@$ME"
 wait_until inlog "deferral: Unable to follow the alias in $T/aliases.cdb: $T/staff.list: it is group- or world-writable"
 ok $? "a world-writable :include: file defers (fails closed)"
 chmod 644 "$T/staff.list"
+
+# with the RCPT check on, qmailctl cdb puts the aliases in the servers' table
+echo 1 > "$HUB/control/rcptcheck"
+"$bin/qmailctl" cdb > "$T/cdb.out" 2>&1; ok $? "qmailctl cdb (qmail-rcptcdb reads the aliases cdb)"
+got=$(printf '%s\n' "team@$ME" "TEAM@$ME" "first.last@$ME" "nosuch@$ME" "exact@$ME" |
+  python3 "$SRCDIR/tests/lib/rcptclient.py" smtp "$SMTP" "postmaster@$ME" - | tr '\n' ' ')
+is "$got" "250 250 250 550 250 " "RCPT: alias names (any case, with a dot) accepted, an unknown name refused"
 
 done_testing
