@@ -15,9 +15,9 @@
  * so a change during or after the build makes the table stale.
  * A home that cannot be listed, or holds more than RT_HOME_FILES .qmail
  * names, accepts every extension (warning on fd 2).
- * Atomic: written to recipients.cdb.tmp, fsynced, mode 0640 (group of
- * qmaild as root), renamed, the directory fsynced; on error nothing is
- * replaced.
+ * Atomic (common/q_cdbmake.h): written to recipients.cdb.tmp, mode 0640
+ * (group of qmaild as root), fsynced, renamed, the directory fsynced; on
+ * error nothing is replaced.
  * On success one line on stdout counts what went in.
  * Exit: 0 done; 100 usage; 111 any failure (a bad line of
  * control/recipients is named). */
@@ -32,6 +32,7 @@
 #include <unistd.h>
 #include "cdb.h"
 #include "stralloc.h"
+#include "q_cdbmake.h"
 #include "aliasdb.h"
 #include "q_control.h"
 #include "q_err.h"
@@ -44,17 +45,18 @@
 
 static struct rt_make mk;   /* big: static */
 static int single;
-static stralloc tmp, stamp;
+static struct cdbmake cm;   /* the file; its name is cm.tmp */
+static stralloc stamp;
 
 /* Every failure removes the half-written table first. */
 static void nomem(void) __attribute__((noreturn));
-static void nomem(void) { unlink(tmp.s); fatal_nomem(); }
+static void nomem(void) { unlink(cm.tmp.s); fatal_nomem(); }
 /* die_sys: "unable to VERB WHAT: strerror(errno)", exit 111. */
 static void die_sys(const char *verb, const char *what) __attribute__((noreturn));
 static void die_sys(const char *verb, const char *what)
 {
   int e = errno;
-  unlink(tmp.s);
+  unlink(cm.tmp.s);
   errno = e;
   fatal_sys(111, "unable to ", verb, " ", what);
 }
@@ -62,11 +64,11 @@ static void die_sys(const char *verb, const char *what)
 static void die(const char *verb, const char *what, const char *why) __attribute__((noreturn));
 static void die(const char *verb, const char *what, const char *why)
 {
-  unlink(tmp.s);
+  unlink(cm.tmp.s);
   fatal(111, "unable to ", verb, " ", what, ": ", why);
 }
 static void die_write(void) __attribute__((noreturn));
-static void die_write(void) { die_sys("write", tmp.s); }
+static void die_write(void) { die_sys("write", cm.tmp.s); }
 
 /* ---- a string -> id map (open addressing), for homes and user names -- */
 
@@ -300,7 +302,7 @@ static unsigned long admin(void)
     r = rt_make_admin(&mk, list.s + i, strlen(list.s + i));
     if (r == -1) die_write();
     if (r == 0) {
-      unlink(tmp.s);
+      unlink(cm.tmp.s);
       fatal(111, "bad entry in ", path.s, ": ", list.s + i, " (local@domain, @domain or prefix*@domain)");
     }
   }
@@ -309,41 +311,35 @@ static unsigned long admin(void)
 
 /* ---- the file -------------------------------------------------------- */
 
-static void finish(int fd, const char *dir, const char *final)
+static void finish(void)
 {
   struct passwd *pw;
-  int d;
+  const char *what;
   if (rt_make_finish(&mk) == -1) die_write();
-  if (!getuid() && (pw = getpwnam(QUSER_DAEMON)) && fchown(fd, 0, pw->pw_gid) == -1) die_write();
-  if (fchmod(fd, 0640) == -1 || fsync(fd) == -1 || close(fd) == -1) die_write();
-  if (rename(tmp.s, final) == -1) die_sys("replace", final);
-  d = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (d == -1 || fsync(d) == -1) fatal_sys(111, "unable to sync ", dir);
-  close(d);
+  if (!getuid() && (pw = getpwnam(QUSER_DAEMON)) && fchown(cm.fd, 0, pw->pw_gid) == -1) die_write();
+  if (fchmod(cm.fd, 0640) == -1) die_write();
+  if (cdbmake_commit(&cm, &what) == -1) fatal_sys(111, "unable to ", what, " ", cm.tmp.s);
 }
 
 int main(int argc, char **argv)
 {
-  static stralloc final, dir, alias;
+  static stralloc final, alias;
   unsigned long na, np = 0, nr, aset;
-  int fd;
   (void)argv;
   progname = "qmail-rcptcdb";
   if (argc != 1) fatal(100, "usage: qmail-rcptcdb");
   umask(077);
   single = getuid() != 0;   /* qmail-lspawn's rule */
-  if (!control_path(&final, "recipients.cdb") || !control_path(&tmp, "recipients.cdb.tmp") ||
-      !home_path(&dir, "control") || !home_path(&alias, "alias")) fatal_nomem();
-  fd = open(tmp.s, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-  if (fd == -1) fatal_sys(111, "unable to create ", tmp.s);
-  if (rt_make_start(&mk, fd, single) == -1) die_write();
+  if (!control_path(&final, "recipients.cdb") || !home_path(&alias, "alias")) fatal_nomem();
+  if (cdbmake_open(&cm, final.s, 0600) == -1) fatal_sys(111, "unable to create ", cm.tmp.s);
+  if (rt_make_start(&mk, cm.fd, single) == -1) die_write();
   aset = home_set(alias.s, "-");
   if (rt_make_alias(&mk, aset) == -1) die_write();
   aliases(aset);
   na = assign();
   if (!single) np = passwd();
   nr = admin();
-  finish(fd, dir.s, final.s);
+  finish();
   printf("%lu users/cdb records, %lu passwd users, %lu homes (%lu not listed), %lu in control/recipients\n",
          na, np, nhomes, nall, nr);
   return fflush(stdout) == 0 ? 0 : 111;
