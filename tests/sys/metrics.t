@@ -159,4 +159,11 @@ like "$(cat "$T/top.out")" 'per minute: accepted [1-9][0-9]*  delivered [1-9]' "
 like "$(tail -n 2 "$T/top.out")" 'in the logs: accepted 6  delivered 5  deferred 1  bounced 1  refused 2' "totals from the logs"
 timeout 10 "$HUB/bin/qmailctl" top < /dev/null > "$T/top1.out" 2>&1; ok $? "top without a terminal prints one frame and ends"
 is "$(grep -c '^qmail-top ' "$T/top1.out")" 1 "one frame"
+
+# the service: installed down; once started it writes metrics/qmail.prom
+[ -e "$HUB/service/qmail-metrics/down" ]; ok $? "service/qmail-metrics is installed down"
+rm -f "$HUB/service/qmail-metrics/down"
+"$HUB/bin/qmailctl" start > "$T/start2.log" 2>&1; ok $? "qmailctl start starts it"
+wait_until test -s "$HUB/metrics/qmail.prom"; ok $? "it writes metrics/qmail.prom"
+is "$(val qmail_messages_queued_total "$HUB/metrics/qmail.prom")" 6 "with the same counts"
 done_testing
