@@ -14,7 +14,8 @@
 # (Original-Recipient) in a bounce; NOTIFY=NEVER and NOTIFY=DELAY send no
 # bounce (logged); NOTIFY=SUCCESS sends a delivered notice after a local
 # delivery and a relayed one after a remote one; a message without them
-# gets no notice. Junk in bouncestyle holds the bounce back (logged).
+# gets no notice. RET=HDRS in the QSBMF style. Junk in bouncestyle holds
+# the bounce back (logged).
 # QSBMF as the default is bounce.t's. As root the recipients are
 # uid 65534; otherwise single-user mode.
 . "$(dirname "$0")/../lib/common.sh"
@@ -167,6 +168,16 @@ n0=$(nfiles "$S/B/new")
 printf 'Subject: plain\n\nx\n' | send zs-b@hub.example.org zb-ok@hub.example.org
 wait_until queue_empty; ok $? "a message without DSN items"
 is "$(nfiles "$S/B/new")" "$n0" "no notice for it"
+
+# --- RET=HDRS in the QSBMF style: the header only after the break
+echo qsbmf > "$HUB/control/bouncestyle"
+qq 'dRET=HDRS\0Fzs-b@hub.example.org\0Tzb-hard1@hub.example.org\0\0' qsbmfhdrs
+wait_until has_file "$S/B/new" 1 'Subject: qsbmfhdrs'; ok $? "QSBMF: the bounce comes"
+f=$(one "$S/B/new" 'Subject: qsbmfhdrs')
+like "$(tr '\n' '~' < "$f")" '~Hi\. This is the qmail-send program at bh\.example\.org\.~.*~--- Below this line is a copy of the message\.~~Return-Path: <zs-b@hub\.example\.org>~Received: ' \
+  "QSBMF: the usual text"
+is "$(grep -c 'body text\|^Content-Type: multipart' "$f")" 0 "QSBMF RET=HDRS: no body, no MIME"
+wait_until queue_empty; ok $? "the queue is empty"
 
 # --- junk in bouncestyle: the bounce waits, logged
 wait_until queue_empty; ok $? "the queue is empty"
