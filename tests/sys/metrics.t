@@ -159,6 +159,27 @@ like "$(cat "$T/top.out")" 'per minute: accepted [1-9][0-9]*  delivered [1-9]' "
 like "$(tail -n 2 "$T/top.out")" 'in the logs: accepted 6  delivered 5  deferred 1  bounced 1  refused 2' "totals from the logs"
 timeout 10 "$HUB/bin/qmailctl" top < /dev/null > "$T/top1.out" 2>&1; ok $? "top without a terminal prints one frame and ends"
 is "$(grep -c '^qmail-top ' "$T/top1.out")" 1 "one frame"
+# on a terminal (a pty): frames redrawn, q ends it at once
+python3 - "$HUB/bin/qmail-top" > "$T/pty.out" 2>&1 <<'PY'
+import os, pty, select, sys, time
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[1], ["qmail-top", "-d", "1"])
+out, t0 = b"", time.time()
+while time.time() - t0 < 2.5:
+    if select.select([fd], [], [], 0.2)[0]:
+        try: out += os.read(fd, 4096)
+        except OSError: break
+os.write(fd, b"q")
+for _ in range(100):
+    p, st = os.waitpid(pid, os.WNOHANG)
+    if p: break
+    time.sleep(0.05)
+else:
+    os.kill(pid, 9); os.waitpid(pid, 0); st = -1
+print(out.count(b"\x1b[H\x1b[2J") >= 2, st)
+PY
+is "$(cat "$T/pty.out")" "True 0" "on a terminal it redraws the screen and q ends it"
 
 # the service: installed down; once started it writes metrics/qmail.prom
 [ -e "$HUB/service/qmail-metrics/down" ]; ok $? "service/qmail-metrics is installed down"
