@@ -127,9 +127,11 @@ static void feed(struct reader *r, const char *b, size_t n, unsigned long long o
   }
 }
 
-/* read_file: dir/name from offset from. 0 ok, 1 it vanished (rotated
- * meanwhile: stop here, the next read goes on), -1 error */
-static int read_file(const char *dir, const char *name, unsigned long long from, struct reader *r)
+/* read_file: dir/name, the file of inode want, from offset from. 0 ok;
+ * 1 it vanished or is another file now (multilog rotated it since the
+ * listing: stop here, the next read goes on from the position); -1 error */
+static int read_file(const char *dir, const char *name, unsigned long long want,
+                     unsigned long long from, struct reader *r)
 {
   char buf[65536];
   struct stat st;
@@ -138,9 +140,9 @@ static int read_file(const char *dir, const char *name, unsigned long long from,
   snprintf(badpath, sizeof badpath, "%s/%s", dir, name);
   fd = open(badpath, O_RDONLY | O_CLOEXEC);
   if (fd == -1) return errno == ENOENT ? 1 : -1;
-  if (fstat(fd, &st) == -1 || (from && lseek(fd, (off_t)from, SEEK_SET) == -1)) {
-    int e = errno; close(fd); errno = e; return -1;
-  }
+  if (fstat(fd, &st) == -1) { int e = errno; close(fd); errno = e; return -1; }
+  if ((unsigned long long)st.st_ino != want) { close(fd); return 1; }
+  if (from && lseek(fd, (off_t)from, SEEK_SET) == -1) { int e = errno; close(fd); errno = e; return -1; }
   r->pos->ino = (unsigned long long)st.st_ino;
   r->pos->off = from;
   r->len = 0; r->toolong = 0;
@@ -155,20 +157,21 @@ static int read_file(const char *dir, const char *name, unsigned long long from,
   return 0;
 }
 
-/* find: the index of the file holding pos (its inode, at least pos->off
- * bytes); -1 none */
-static long find(const char *dir, const struct flist *fl, const struct mpos *pos)
+/* find: the inode of each listed file into ino (0: gone); the index of
+ * the file holding pos (its inode, at least pos->off bytes), -1 none */
+static long find(const char *dir, const struct flist *fl, unsigned long long *ino,
+                 const struct mpos *pos)
 {
   size_t i;
+  long at = -1;
   struct stat st;
-  if (!pos->ino) return -1;
   for (i = 0; i < fl->n; i++) {
     snprintf(badpath, sizeof badpath, "%s/%s", dir, fl->name[i]);
-    if (stat(badpath, &st) == 0 && (unsigned long long)st.st_ino == pos->ino &&
-        (unsigned long long)st.st_size >= pos->off)
-      return (long)i;
+    ino[i] = stat(badpath, &st) == 0 ? (unsigned long long)st.st_ino : 0;
+    if (at < 0 && pos->ino && ino[i] == pos->ino && (unsigned long long)st.st_size >= pos->off)
+      at = (long)i;
   }
-  return -1;
+  return at;
 }
 
 int mtail_read(const char *dir, struct mpos *pos, mtail_fn fn, void *ctx,
@@ -176,16 +179,17 @@ int mtail_read(const char *dir, struct mpos *pos, mtail_fn fn, void *ctx,
 {
   static struct flist fl;
   static struct reader r;
+  static unsigned long long ino[MTAIL_FILES + 1];
   char after[MTAIL_STAMP + 1];
   long at;
   size_t i;
   int rc = 0;
   if (list(dir, &fl) == -1) { snprintf(badpath, sizeof badpath, "%s", dir); *bad = badpath; return -1; }
-  at = find(dir, &fl, pos);
+  at = find(dir, &fl, ino, pos);
   strcpy(after, at < 0 ? pos->stamp : "");
   r.pos = pos; r.after = after; r.fn = fn; r.ctx = ctx; r.skipped = skipped;
   for (i = at < 0 ? 0 : (size_t)at; i < fl.n; i++) {
-    rc = read_file(dir, fl.name[i], at >= 0 && i == (size_t)at ? pos->off : 0, &r);
+    rc = read_file(dir, fl.name[i], ino[i], at >= 0 && i == (size_t)at ? pos->off : 0, &r);
     if (rc) break;
   }
   if (rc == -1) { *bad = badpath; return -1; }

@@ -9,7 +9,9 @@
  * file whole; files are ordered by name, current last. When the inode is
  * gone (rotated away, or the file shrank), every line whose stamp is not
  * later than the saved stamp is skipped, so nothing is counted twice.
- * A partial last line (no newline yet) is left for the next read.
+ * A partial last line (no newline yet) is left for the next read. A file
+ * whose inode is no longer the one listed (multilog rotated it between the
+ * listing and the read) ends the read there; the next one goes on.
  * Lines are capped at MTAIL_LINE bytes: a longer one is skipped whole and
  * counted in *skipped. At most MTAIL_FILES files per directory are read
  * (the oldest beyond are ignored). */
