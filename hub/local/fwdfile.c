@@ -37,6 +37,7 @@ int fwd_logical(struct fwd_reader *r, stralloc *sa, const char **why)
     physical(r, &end, &after);
     for (i = r->pos; i < end && blank(r->text[i]); ++i) {}
     if (i == end || *p == '#') { /* blank or comment line: skipped */ }
+    else if (memchr(p, '\0', end - r->pos)) { r->line = r->next; *why = "a NUL byte"; return -2; }
     else if (blank(*p)) {
       if (!have) { r->line = r->next; *why = "a continuation line with no line before it"; return -2; }
       if (!stralloc_append(sa, " ") || !stralloc_catb(sa, r->text + i, end - i)) return -1;
@@ -46,7 +47,6 @@ int fwd_logical(struct fwd_reader *r, stralloc *sa, const char **why)
       r->line = r->next;
       if (!stralloc_copyb(sa, p, end - r->pos)) return -1;
     }
-    if (have && memchr(sa->s, '\0', sa->len)) { *why = "a NUL byte"; return -2; }
     if (sa->len > FWD_LINE_MAX) { *why = "a line longer than 65536 bytes"; return -2; }
     r->pos = after;
     ++r->next;
