@@ -15,6 +15,9 @@
  * symlink, flock with a 30 s timeout, truncated back on error, and after a
  * crash by the next delivery: hub/local/mboxappend.h), path ending in / Maildir
  * (hub/maildir; the default delivery creates a missing one).
+ * For the alias user, an alias of the aliases cdb (before -default
+ * files), and for a user with no .qmail at all, ~/.forward, are turned
+ * into such lines first (fwdfile.h, aliasdb.h, docs/aliases.md).
  * The environment is rebuilt at start: qmail-local's own settings
  * (QMAILHOME, QMAILQUEUE) are kept, PATH is fixed, nothing else of the
  * caller's survives; set_env adds qmail's variables for programs.
