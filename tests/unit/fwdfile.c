@@ -153,6 +153,20 @@ static void test_alias(void)
   alias("empty:  ", 0, 0, "an alias with no entry", "no entry");
   alias("loop: x, LOOP", 0, 0, "an alias that names itself (a loop)", "names itself");
   alias("loop: \\loop", 0, 0, "an alias that names itself (a loop)", "names itself as \\user");
+  {
+    stralloc l = {0}, n = {0}, e = {0};
+    const char *why = "";
+    size_t i;
+    for (i = 0; i < FWD_NAME_MAX; ++i) stralloc_cats(&l, "n");
+    stralloc_cats(&l, ": x");
+    is_int(fwd_alias(l.s, l.len, &n, &e, &why), 1, "a name of 1000 bytes: fine");
+    l.len = 0;
+    for (i = 0; i <= FWD_NAME_MAX; ++i) stralloc_cats(&l, "n");
+    stralloc_cats(&l, ": x");
+    is_int(fwd_alias(l.s, l.len, &n, &e, &why), 0, "a name of 1001 bytes: refused");
+    is_str(why, "an alias name longer than 1000 bytes", "long name: why");
+    stralloc_free(&l); stralloc_free(&n); stralloc_free(&e);
+  }
 }
 
 /* the fake include reader: "/inc/a" and "/inc/b" exist, "/inc/self"
