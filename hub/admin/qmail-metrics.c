@@ -1,6 +1,6 @@
 /* qmail-metrics: the hub's counters and queue gauges in Prometheus' text
  * format (qmail-metrics.8, docs/metrics.md).
- *   qmail-metrics [-n] [-o FILE] [-s STATE] [-l LOGDIR]
+ *   qmail-metrics [-n] [-o FILE | -H] [-s STATE] [-l LOGDIR]
  * Reads what the services logged since the last run (mtail.h, counted by
  * mcount.h; where it stopped is kept in STATE, default
  * HOME/log/qmail-metrics.state, so every counter only grows across runs
@@ -8,7 +8,9 @@
  * yet preprocessed, the oldest message's age from its mess/ file), and
  * prints the lot to stdout or, with -o, into FILE, written whole and
  * renamed into place (for node_exporter's textfile collector: FILE ends
- * in .prom). -n: read only, the state is not advanced. Runs one at a
+ * in .prom). -H: answer one HTTP GET on fd 0 and 1 (mhttp.h) with the
+ * same text, for a scrape endpoint run by tcpserver on loopback.
+ * -n: read only, the state is not advanced. Runs one at a
  * time (STATE.lock). Exit 0; 100 usage; 111 a log, the state or the
  * output could not be used (message on fd 2). An unreadable queue is not
  * fatal: qmail_queue_up is 0 and the queue gauges are left out. */
@@ -27,6 +29,7 @@
 #include "qname.h"
 #include "qscan.h"
 #include "mcount.h"
+#include "mhttp.h"
 
 static struct mcount mc;
 
@@ -117,16 +120,21 @@ int main(int argc, char **argv)
   const char *out = 0, *state = defstate, *logdir = deflog, *bad = "";
   struct qstat q;
   unsigned long line;
-  int opt, readonly = 0;
+  int opt, readonly = 0, http = 0;
   progname = "qmail-metrics";
-  while ((opt = getopt(argc, argv, "no:s:l:")) != -1) {
+  while ((opt = getopt(argc, argv, "nHo:s:l:")) != -1) {
     if (opt == 'n') readonly = 1;
+    else if (opt == 'H') http = 1;
     else if (opt == 'o') out = optarg;
     else if (opt == 's') state = optarg;
     else if (opt == 'l') logdir = optarg;
-    else fatal(100, "usage: qmail-metrics [-n] [-o FILE] [-s STATE] [-l LOGDIR]");
+    else fatal(100, "usage: qmail-metrics [-n] [-o FILE | -H] [-s STATE] [-l LOGDIR]");
   }
-  if (optind != argc) fatal(100, "usage: qmail-metrics [-n] [-o FILE] [-s STATE] [-l LOGDIR]");
+  if (optind != argc || (http && out)) fatal(100, "usage: qmail-metrics [-n] [-o FILE | -H] [-s STATE] [-l LOGDIR]");
+  if (http) {
+    int st = mhttp_read(0);
+    if (st != 200) { mhttp_head(st); fflush(stdout); return 0; }
+  }
   if ((size_t)snprintf(defstate, sizeof defstate, "%s/log/qmail-metrics.state", home_dir()) >= sizeof defstate ||
       (size_t)snprintf(deflog, sizeof deflog, "%s/log", home_dir()) >= sizeof deflog)
     fatal(111, "home name too long");
@@ -143,6 +151,7 @@ int main(int argc, char **argv)
   if (mc_read_logs(&mc, logdir, &bad) == -1) fatal_sys(111, "unable to read ", bad);
   queue(&q);
   if (!readonly && mc_save(&mc, state) == -1) fatal_sys(111, "unable to write ", state);
+  if (http) mhttp_head(200);
   if (out) write_file(out, &q);
   else if (output(stdout, &q) == -1) fatal_sys(111, "unable to write output");
   return 0;

@@ -187,4 +187,17 @@ rm -f "$HUB/service/qmail-metrics/down"
 "$HUB/bin/qmailctl" start > "$T/start2.log" 2>&1; ok $? "qmailctl start starts it"
 wait_until test -s "$HUB/metrics/qmail.prom"; ok $? "it writes metrics/qmail.prom"
 is "$(val qmail_messages_queued_total "$HUB/metrics/qmail.prom")" 6 "with the same counts"
+# -H: one HTTP request on stdin/stdout (as under tcpserver)
+QM=$HUB/bin/qmail-metrics
+printf 'GET /metrics HTTP/1.1\r\nHost: localhost\r\n\r\n' | "$QM" -H > "$T/h200" 2> "$T/h.err"
+is "$(head -n 1 "$T/h200" | tr -d '\r')" "HTTP/1.0 200 OK" "-H: GET /metrics gets 200"
+grep -q '^Content-Type: text/plain; version=0.0.4' "$T/h200"; ok $? "in Prometheus' text format"
+is "$(tr -d '\r' < "$T/h200" | val qmail_messages_queued_total /dev/stdin)" 6 "with the counters"
+is "$(printf 'POST /metrics HTTP/1.0\r\n\r\n' | "$QM" -H | head -n 1 | tr -d '\r')" "HTTP/1.0 405 Method Not Allowed" "-H: POST gets 405"
+is "$(printf 'GET /etc/passwd HTTP/1.0\r\n\r\n' | "$QM" -H | head -n 1 | tr -d '\r')" "HTTP/1.0 404 Not Found" "-H: another path gets 404"
+is "$(head -c 9000 /dev/zero | tr '\0' a | "$QM" -H | head -n 1 | tr -d '\r')" "HTTP/1.0 400 Bad Request" "-H: a head over 8 KB gets 400"
+t0=$SECONDS
+is "$(timeout 30 "$QM" -H < <(sleep 40) | head -n 1 | tr -d '\r')" "HTTP/1.0 400 Bad Request" "-H: a silent client gets 400"
+[ $((SECONDS - t0)) -lt 25 ]; ok $? "after the 10 s cap, not later"
+
 done_testing
