@@ -152,4 +152,10 @@ sed "s|@QMAILHOME@|$home|g" "$src/hub/service/send-run.sh" > "$dest$home/service
 chmod 755 "$dest$home/service/qmail-send/run"
 logrun qmail-send
 cp "$src/packaging/systemd/qmail-send.service" "$src/packaging/systemd/qmail@.service" \
+   "$src/packaging/systemd/qmail-metrics.service" "$src/packaging/systemd/qmail-metrics.timer" \
    "$dest/lib/systemd/system/"
+# the metrics file the timer writes (docs/metrics.md)
+mkdir -p "$dest$home/metrics"
+# the units start each service through svclog, so its log is
+# /var/log/qmail/NAME under systemd too
+cp "$src/packaging/svclog.sh" "$dest$lib/svclog"; chmod 755 "$dest$lib/svclog"

@@ -73,16 +73,20 @@ hub2=$(ls "$W"/v2/qmail-hub_*.deb 2>/dev/null) leaf2=$(ls "$W"/v2/qmail-leaf_*.d
 # mirror); the .deb files are copied in at the same path, where apt's
 # chrooted dpkg finds them
 mkroot() { # DIR MAILNAME DEB [PACKAGES...]
-  local d=$1 name=$2 deb=$3; shift 3
+  local d=$1 name=$2 deb=$3 aliases; shift 3
+  # Debian's usual /etc/aliases, there before the package (its postinst
+  # runs newaliases): root's mail goes to a user
+  aliases='printf "# See man 5 aliases\\npostmaster: root\\nroot: tester\\n" > "$1/etc/aliases"'
+
   local inc=() p
   for p in "$@"; do inc+=("--include=$p"); done
   mmdebstrap --variant=apt --setup-hook="mkdir -p \"\$1$W\" && cp -r $W/v1 \"\$1$W/\"" \
-    --essential-hook="echo $name > \"\$1/etc/mailname\"" \
+    --essential-hook="echo $name > \"\$1/etc/mailname\"; $aliases" \
     --include="$deb" "${inc[@]}" bookworm "$d" > "$d.log" 2>&1 || return 1
   mount -t proc proc "$d/proc" && mounts+=("$d/proc")
 }
-mkroot "$H" hub.example.test "$hubdeb" bsd-mailx systemd
-okr $? "a root with qmail-hub and bsd-mailx installed by apt (mmdebstrap)" || tail -20 "$H.log" | sed 's/^/# /'
+mkroot "$H" hub.example.test "$hubdeb" bsd-mailx systemd daemontools
+okr $? "a root with qmail-hub, bsd-mailx and daemontools installed by apt (mmdebstrap)" || tail -20 "$H.log" | sed 's/^/# /'
 mkroot "$L" leaf.example.test "$leafdeb" bsd-mailx
 okr $? "a root with qmail-leaf and bsd-mailx installed by apt (mmdebstrap)" || tail -20 "$L.log" | sed 's/^/# /'
 in_h() { chroot "$H" "$@"; }
@@ -104,14 +108,18 @@ for u in qmail-send qmail-smtpd qmail-qmtpd qmail-qmqpd; do
   [ -L "$H/etc/systemd/system/multi-user.target.wants/$u.service" ]; ok $? "hub: $u.service enabled"
 done
 [ -L "$L/etc/systemd/system/timers.target.wants/qmail-spool-flush.timer" ]; ok $? "leaf: qmail-spool-flush.timer enabled"
+[ -L "$H/etc/systemd/system/timers.target.wants/qmail-metrics.timer" ]; ok $? "hub: qmail-metrics.timer enabled"
+[ -f "$H/etc/aliases.cdb" ]; ok $? "hub: the postinst compiled /etc/aliases into /etc/aliases.cdb"
 if command -v systemd-analyze > /dev/null; then
-  for u in qmail-send.service qmail-smtpd.service qmail-qmtpd.service qmail-qmqpd.service qmail@qmail-pop3d.service; do
+  for u in qmail-send.service qmail-smtpd.service qmail-qmtpd.service qmail-qmqpd.service qmail@qmail-pop3d.service qmail-metrics.service; do
     out=$(systemd-analyze verify --man=no --root="$H" "$u" 2>&1)
     is "$out" "" "systemd-analyze verify $u"
     echo "# systemd-analyze security $u: $(systemd-analyze security --offline=yes --root="$H" "$u" 2>&1 | grep -o 'exposure level.*')"
   done
   out=$(systemd-analyze verify --man=no --root="$L" qmail-spool-flush.timer 2>&1 | grep -v 'sysinit.target\|timers.target')
   is "$out" "" "systemd-analyze verify qmail-spool-flush.timer"
+  out=$(systemd-analyze verify --man=no --root="$H" qmail-metrics.timer 2>&1 | grep -v 'sysinit.target\|timers.target')
+  is "$out" "" "systemd-analyze verify qmail-metrics.timer"
 else
   echo "# no systemd-analyze on this machine: the units are not verified"
 fi
@@ -126,7 +134,7 @@ in_h runuser -u tester -- /usr/lib/qmail/bin/maildirmake /home/tester/Maildir
 ok $? "hub: a user tester with ~/Maildir"
 # a new user: the recipient table again, as an administrator does (docs/rcptcheck.md)
 in_h /var/lib/qmail/bin/qmailctl cdb > "$W/cdb.out" 2>&1; okr $? "hub: qmailctl cdb" || sed 's/^/# /' "$W/cdb.out"
-# svc_start NAME: the run script NAME.service calls, in its own process
+# svc_start NAME: what NAME.service's ExecStart runs, in its own process
 # group, with the unit's capability bounding set and NoNewPrivileges
 # (setpriv; the rest of the unit's sandbox needs systemd)
 svc_start() {
@@ -134,7 +142,9 @@ svc_start() {
   caps=$(sed -n 's/^CapabilityBoundingSet=//p' "$u" | tr 'A-Z ' 'a-z,' | sed 's/cap_/+/g')
   grep -qx 'NoNewPrivileges=yes' "$u" && nnp=--no-new-privs
   [ -n "$caps" ] || caps=-all
-  setsid chroot "$H" setpriv $nnp --bounding-set "-all,$caps" "/var/lib/qmail/service/$1/run" >> "$W/$1.out" 2>&1 < /dev/null &
+  # the unit's ExecStart (svclog: the run script with its log/run, as systemd starts it)
+  # shellcheck disable=SC2046
+  setsid chroot "$H" setpriv $nnp --bounding-set "-all,$caps" $(sed -n 's/^ExecStart=//p' "$u") >> "$W/$1.out" 2>&1 < /dev/null &
   pgids+=("$!"); eval "pg_${1//-/_}=$!"
 }
 svc_stop() { # NAME
@@ -166,11 +176,35 @@ echo "four body" | in_l mail -s four tester@hub.example.test
 is "$(mails 4)" 4 "leaf: mail (bsd-mailx) delivers over QMQP to the hub"
 grep -q "Subject: three" "$H"/home/tester/Maildir/new/*; ok $? "the leaf's message is the one delivered"
 
+# /etc/aliases (root: tester) and ~/.forward, as Debian users have them
+echo "five body" | in_h mail -s five root
+is "$(mails 5)" 5 "hub: mail to root reaches tester through /etc/aliases"
+in_h adduser --quiet --disabled-password --gecos '' fwd > /dev/null 2>&1
+in_h runuser -u fwd -- sh -c 'echo tester > /home/fwd/.forward'
+in_h /var/lib/qmail/bin/qmailctl cdb > /dev/null 2>&1
+echo "six body" | in_h mail -s six fwd
+is "$(mails 6)" 6 "hub: mail to fwd reaches tester through ~fwd/.forward"
+
+# the services' logs are multilog directories under systemd's ExecStart
+# too (svclog); qmail-metrics (the timer's service) counts from them
+grep -q 'status: local [0-9]*/[0-9]* remote' "$H"/var/log/qmail/qmail-send/current; ok $? "hub: qmail-send's log in /var/log/qmail/qmail-send has qmail's status lines"
+# 8 local deliveries: one, two, three, four; root (the alias, which
+# forwards) and tester; fwd (the .forward) and tester
+for i in $(seq 100); do
+  [ "$(grep -c 'delivery [0-9]*: success' "$H/var/log/qmail/qmail-send/current")" -ge 8 ] && break; sleep 0.1
+done
+cmd=$(sed -n 's/^ExecStart=//p' "$H/lib/systemd/system/qmail-metrics.service")
+# shellcheck disable=SC2086
+in_h $cmd > "$W/metrics.out" 2>&1; okr $? "hub: qmail-metrics.service's command runs" || sed 's/^/# /' "$W/metrics.out"
+prom=$H/var/lib/qmail/metrics/qmail.prom
+sed -n '/^qmail_delivered_total\|^qmail_queue_messages /s/^/# /p' "$prom"
+is "$(sed -n 's/^qmail_delivered_total{channel="local"} //p' "$prom")" 8 "hub: qmail_delivered_total{channel=\"local\"} counts the 8 local deliveries"
+
 # ---- 4. upgrade over itself with mail waiting -----------------------------
 svc_stop qmail-send
 svc_stop qmail-qmqpd
-msg five | in_h /usr/sbin/sendmail -t
-msg six | in_l /usr/sbin/sendmail -t 2> "$W/leaf-six.err"
+msg seven | in_h /usr/sbin/sendmail -t
+msg eight | in_l /usr/sbin/sendmail -t 2> "$W/leaf-eight.err"
 n=$(find "$H/var/lib/qmail/queue/mess" -type f | wc -l)
 is "$n" 1 "hub: with qmail-send stopped one message waits in the queue"
 n=$(find "$L/var/spool/qmail" -type f | wc -l)
@@ -185,9 +219,9 @@ is "$(find "$H/var/lib/qmail/queue/mess" -type f | wc -l)" 1 "hub: the queued me
 svc_start qmail-send
 svc_start qmail-qmqpd
 listening
-is "$(mails 5)" 5 "hub: the message queued before the upgrade is delivered after it"
+is "$(mails 7)" 7 "hub: the message queued before the upgrade is delivered after it"
 in_l /usr/lib/qmail/bin/qmail-qmqpc -flush > "$W/flush.out" 2>&1
-isr "$(mails 6)" 6 "leaf: the spooled message is sent after the upgrade (qmail-qmqpc -flush)" || sed 's/^/# /' "$W/flush.out"
+isr "$(mails 8)" 8 "leaf: the spooled message is sent after the upgrade (qmail-qmqpc -flush)" || sed 's/^/# /' "$W/flush.out"
 svc_stop qmail-send
 svc_stop qmail-qmqpd
 
