@@ -207,6 +207,7 @@ static void env_add(struct qq *q, char type, const char *addr, size_t len)
 
 void qq_from(struct qq *q, const char *addr, size_t len) { env_add(q, 'F', addr, len); }
 void qq_to(struct qq *q, const char *addr, size_t len) { env_add(q, 'T', addr, len); }
+void qq_dsn(struct qq *q, const char *words, size_t len) { if (!q->inproc) env_add(q, 'd', words, len); }
 
 /* reap: wait for the child; its exit code, or QQ_CRASH. */
 static int reap(struct qq *q)

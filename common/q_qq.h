@@ -71,6 +71,10 @@ void qq_puts(struct qq *q, const char *s);
 /* qq_from, qq_to: envelope sender (once, first) and recipients. */
 void qq_from(struct qq *q, const char *addr, size_t len);
 void qq_to(struct qq *q, const char *addr, size_t len);
+/* qq_dsn: a DSN item "d<words>" (hub/queue/QUEUE.md): before qq_from for
+ * the message's, right after a qq_to for that recipient's. Not sent in
+ * the in-process (QMQP) mode. */
+void qq_dsn(struct qq *q, const char *words, size_t len);
 /* qq_finish: end the message and envelope, wait for the verdict. Returns a
  * qmail-queue exit status (0 queued, 11..40 permanent, QQ_CRASH, ...);
  * for QQ_CUSTOM (82) fd6 holds the text. Map it with qq_status().

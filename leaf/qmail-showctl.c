@@ -169,6 +169,8 @@ static const struct known known[] = {
     "text of the 220 banner; its first word should be this host" },
   { "smtproutes", K_LIST, 0, 0, "SMTP route: ", ".", "No artificial SMTP routes.",
     "qmail-remote", "hub", "domain:relay[:port] routes instead of MX lookups" },
+  { "smtpdsn", K_NUM, "0", 0, "DSN (RFC 3461) is offered: ", " (1 yes, 0 no).", 0,
+    "qmail-smtpd", "hub", "1: EHLO offers DSN, MAIL and RCPT take its parameters" },
   { "smtputf8", K_NUM, "1", 0, "SMTPUTF8 (RFC 6531) is offered: ", " (1 yes, 0 no).", 0,
     "qmail-smtpd", "hub", "0: do not offer SMTPUTF8; UTF-8 addresses are then refused 553 5.6.7" },
   { "spool", K_LINE, 0, 0, "The spool is set to \"", "\" (none: a message no hub takes is not kept).",

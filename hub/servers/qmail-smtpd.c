@@ -28,6 +28,9 @@
  *   control/databytes or $DATABYTES  message bytes (0 = no cap) -> 552 5.3.4
  *
  * SMTPUTF8 (RFC 6531): offered after EHLO unless control/smtputf8 is 0.
+ * DSN (RFC 3461): offered after EHLO when control/smtpdsn is 1; MAIL's RET
+ * and ENVID, RCPT's NOTIFY and ORCPT (hub/servers/dsnparam.h, 501 when
+ * bad) go into the envelope as DSN items (hub/queue/QUEUE.md).
  * An address with a byte >= 128 is taken only in a transaction whose MAIL
  * gave SMTPUTF8 (else 553 5.6.7) and only when it is valid UTF-8 (else
  * 553 5.6.7; smtpcmd_utf8, q_utf8.h); caps stay in bytes. Such a message
@@ -91,6 +94,10 @@ static struct srvname names;   /* me, greeting, localiphost, by (received.h) */
 static stralloc bmf;
 static const char *relayclient, *localip;
 static int utf8on;   /* control/smtputf8: offer SMTPUTF8 (default 1) */
+static int dsnon;    /* control/smtpdsn: offer DSN (default 0) */
+static stralloc dsnmail;  /* this transaction's RET/ENVID words, or empty */
+static stralloc rcptdsn;  /* per accepted recipient its NOTIFY/ORCPT words
+                           * (maybe empty), each ended by NUL, as rcpts */
 static unsigned long databytes, maxline, maxaddr, maxrcpt, maxhops, maxheader, maxfield;
 
 /* session and transaction state */
@@ -199,6 +206,8 @@ static void txn_reset(void)
   nrcpts = 0;
   rcpts.len = 0;
   mailfrom.len = 0;
+  dsnmail.len = 0;
+  rcptdsn.len = 0;
 }
 
 /* bmf_match: is the sender in control/badmailfrom (exact address, or an
@@ -277,6 +286,7 @@ static void smtp_ehlo(char *arg, size_t len)
   reply("250-PIPELINING");
   reply("250-8BITMIME");
   if (utf8on) reply("250-SMTPUTF8");
+  if (dsnon) reply("250-DSN");
   if (smtptls_offer()) reply("250-STARTTLS");
   if (smtpauth_offer(smtptls_active())) reply("250-AUTH PLAIN LOGIN");
   if (databytes) {
@@ -323,7 +333,8 @@ static void smtp_mail(char *arg, size_t len)
   if (needhelo) { reply("503 5.5.1 EHLO first: the session restarted with TLS"); return; }
   r = smtpcmd_path(arg, len, "FROM", SMTPCMD_P_SIZE | SMTPCMD_P_BODY |
                    (smtpauth_enabled() ? SMTPCMD_P_AUTH : 0) |
-                   (utf8on && esmtp ? SMTPCMD_P_UTF8 : 0), maxaddr, &path);
+                   (utf8on && esmtp ? SMTPCMD_P_UTF8 : 0) |
+                   (dsnon && esmtp ? SMTPCMD_P_DSNMAIL : 0), maxaddr, &path);
   if (r == SMTPCMD_OK) r = smtpcmd_utf8(path.addr.s, path.addr.len, path.smtputf8);
   if (r != SMTPCMD_OK) { err_cmd(r); return; }
   if (databytes && path.has_size && path.size > databytes) {
@@ -336,6 +347,8 @@ static void smtp_mail(char *arg, size_t len)
   }
   if (!smtpauth_mail(&auth_io, path.addr.s, path.addr.len)) return;
   if (!stralloc_copy(&mailfrom, &path.addr)) die_nomem();
+  dsnmail.len = 0;
+  if (dsn_mail_item(&dsnmail, &path.dsnm) != 0) die_nomem();
   seenmail = 1;
   utf8txn = path.smtputf8;
   reply("250 2.1.0 ok");
@@ -370,7 +383,7 @@ static void smtp_rcpt(char *arg, size_t len)
   int r;
   if (!seenmail) { reply("503 5.5.1 MAIL first"); return; }
   rcpt_tried = 1;
-  r = smtpcmd_path(arg, len, "TO", 0, maxaddr, &path);
+  r = smtpcmd_path(arg, len, "TO", dsnon && esmtp ? SMTPCMD_P_DSNRCPT : 0, maxaddr, &path);
   if (r == SMTPCMD_OK) r = smtpcmd_utf8(path.addr.s, path.addr.len, utf8txn);
   if (r != SMTPCMD_OK) { err_cmd(r); return; }
   if (path.addr.len == 0) { reply("501 5.1.3 sorry, <> is not a valid recipient"); return; }
@@ -379,7 +392,9 @@ static void smtp_rcpt(char *arg, size_t len)
   if (!rcpt_allowed(&path.addr)) return;
   if (relayclient && !stralloc_cats(&path.addr, relayclient)) die_nomem();
   if (!rcpt_known(&path.addr)) return;
-  if (!stralloc_cat(&rcpts, &path.addr) || !stralloc_0(&rcpts)) die_nomem();
+  if (!stralloc_cat(&rcpts, &path.addr) || !stralloc_0(&rcpts) ||
+      dsn_rcpt_item(&rcptdsn, &path.dsnr) != 0 || !stralloc_0(&rcptdsn))
+    die_nomem();
   ++nrcpts;
   reply("250 2.1.5 ok");
 }
@@ -548,7 +563,7 @@ static void data_verdict(const struct smtpdata *d)
 {
   stralloc fd6 = {0, 0, 0};
   pid_t pid = qq.pid ? qq.pid : getpid();
-  size_t i;
+  size_t i, j;
   int status;
   if (d->toobig || d->hdrbig || d->loop) {
     qq_cleanup();
@@ -557,8 +572,12 @@ static void data_verdict(const struct smtpdata *d)
     else reply("554 5.4.6 too many hops, this message is looping");
     return;
   }
+  if (dsnmail.len) qq_dsn(&qq, dsnmail.s, dsnmail.len);
   qq_from(&qq, mailfrom.s, mailfrom.len);
-  for (i = 0; i < rcpts.len; i += strlen(rcpts.s + i) + 1) qq_to(&qq, rcpts.s + i, strlen(rcpts.s + i));
+  for (i = j = 0; i < rcpts.len; i += strlen(rcpts.s + i) + 1, j += strlen(rcptdsn.s + j) + 1) {
+    qq_to(&qq, rcpts.s + i, strlen(rcpts.s + i));
+    if (rcptdsn.s[j]) qq_dsn(&qq, rcptdsn.s + j, strlen(rcptdsn.s + j));
+  }
   status = qq_finish(&qq, &fd6);
   qq_open = 0;
   reply_status(status, &fd6, pid);
@@ -670,13 +689,18 @@ static void read_names(void)
   }
 }
 
-/* read_utf8: control/smtputf8, 0 or 1; missing: 1 (offered). */
+/* read_utf8: control/smtputf8, 0 or 1; missing: 1 (offered); and
+ * control/smtpdsn, 0 or 1; missing: 0 (DSN not offered). */
 static void read_utf8(void)
 {
   unsigned long v = 1;
   if (control_readulong(&v, "smtputf8") < 0) die_control("smtputf8");
   if (v > 1) { errno = ERANGE; die_control("smtputf8"); }
   utf8on = v == 1;
+  v = 0;
+  if (control_readulong(&v, "smtpdsn") < 0) die_control("smtpdsn");
+  if (v > 1) { errno = ERANGE; die_control("smtpdsn"); }
+  dsnon = v == 1;
 }
 
 static void read_controls(char **args)
@@ -720,7 +744,7 @@ static const char *const ctlfiles[] = {
   "me", "smtpgreeting", "localiphost", "timeoutsmtpd", "timeoutsession", "databytes",
   "badmailfrom", "rcpthosts", "rcptcheck", "locals", "virtualdomains", "percenthack",
   "envnoathost", "maxsmtpline", "maxaddress", "maxrcpt", "maxhops", "maxheader",
-  "maxheaderfield", "smtputf8", "authfailures", "authdelay", "authguard", "authguardtime", "authsenders", 0
+  "maxheaderfield", "smtputf8", "smtpdsn", "authfailures", "authdelay", "authguard", "authguardtime", "authsenders", 0
 };
 
 /* preload: in the listener before each fork (srvfork.h) */

@@ -163,6 +163,28 @@ static int p_utf8(const char *t, size_t n, struct smtp_path *p)
   return SMTPCMD_OK;
 }
 
+static int dsn_r(int r) { return r == DSNP_OK ? SMTPCMD_OK : SMTPCMD_PARAMSYN; }
+
+static int p_ret(const char *t, size_t n, struct smtp_path *p)
+{
+  return t ? dsn_r(dsn_ret(&p->dsnm, t, n)) : SMTPCMD_PARAMSYN;
+}
+
+static int p_envid(const char *t, size_t n, struct smtp_path *p)
+{
+  return t ? dsn_r(dsn_envid(&p->dsnm, t, n)) : SMTPCMD_PARAMSYN;
+}
+
+static int p_notify(const char *t, size_t n, struct smtp_path *p)
+{
+  return t ? dsn_r(dsn_notify(&p->dsnr, t, n)) : SMTPCMD_PARAMSYN;
+}
+
+static int p_orcpt(const char *t, size_t n, struct smtp_path *p)
+{
+  return t ? dsn_r(dsn_orcpt(&p->dsnr, t, n)) : SMTPCMD_PARAMSYN;
+}
+
 static const struct param {
   const char *key;
   unsigned mask;   /* SMTPCMD_P_* */
@@ -172,6 +194,10 @@ static const struct param {
   { "body", SMTPCMD_P_BODY, p_body },
   { "auth", SMTPCMD_P_AUTH, p_auth },
   { "smtputf8", SMTPCMD_P_UTF8, p_utf8 },
+  { "ret", SMTPCMD_P_DSNMAIL, p_ret },
+  { "envid", SMTPCMD_P_DSNMAIL, p_envid },
+  { "notify", SMTPCMD_P_DSNRCPT, p_notify },
+  { "orcpt", SMTPCMD_P_DSNRCPT, p_orcpt },
   { 0, 0, 0 }
 };
 
@@ -215,6 +241,8 @@ int smtpcmd_path(const char *arg, size_t len, const char *kw, unsigned params,
   p->size = 0;
   p->body = SMTP_BODY_NONE;
   p->smtputf8 = 0;
+  memset(&p->dsnm, 0, sizeof p->dsnm);
+  memset(&p->dsnr, 0, sizeof p->dsnr);
   if (memchr(arg, 0, len)) return SMTPCMD_NUL;
   if (len <= kwlen || case_diffb(arg, kwlen, kw) || arg[kwlen] != ':') return SMTPCMD_SYNTAX;
   i = kwlen + 1;

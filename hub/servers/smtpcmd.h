@@ -12,7 +12,9 @@
  *  - quoted local parts and backslash escapes are unquoted, as qmail does
  *    ("x@y"@z gives the envelope address x@y@z);
  *  - after the path: ESMTP parameters SIZE=<digits>, BODY=7BIT|8BITMIME
- *    and SMTPUTF8 (RFC 6531 sec 3.4, no value) where the caller allows
+ *    and SMTPUTF8 (RFC 6531 sec 3.4, no value), MAIL's RET= and ENVID=,
+ *    RCPT's NOTIFY= and ORCPT= (RFC 3461, checked by dsnparam.h: a bad
+ *    value or one given twice is SMTPCMD_PARAMSYN) where the caller allows
  *    them; anything else is "not implemented". One function per parameter
  *    (param_one's table in smtpcmd.c): a new one is one more row;
  *  - bytes >= 128 are kept by the parser; smtpcmd_utf8 then says whether
@@ -26,6 +28,7 @@
 
 #include <stddef.h>
 #include "stralloc.h"
+#include "dsnparam.h"
 
 /* results (0 ok, negative error); smtpcmd_reply gives the SMTP reply */
 enum smtpcmd_result {
@@ -46,6 +49,8 @@ enum smtpcmd_result {
 #define SMTPCMD_P_BODY 2
 #define SMTPCMD_P_AUTH 4   /* MAIL's AUTH= (RFC 4954 sec 5): checked, then ignored */
 #define SMTPCMD_P_UTF8 8   /* MAIL's SMTPUTF8 (RFC 6531 sec 3.4), no value */
+#define SMTPCMD_P_DSNMAIL 16  /* MAIL's RET= and ENVID= (RFC 3461, dsnparam.h) */
+#define SMTPCMD_P_DSNRCPT 32  /* RCPT's NOTIFY= and ORCPT= (RFC 3461) */
 
 enum smtp_body { SMTP_BODY_NONE = 0, SMTP_BODY_7BIT, SMTP_BODY_8BITMIME };
 
@@ -62,6 +67,8 @@ struct smtp_path {
   unsigned long long size;     /* its value, ULLONG_MAX when it overflowed */
   enum smtp_body body;
   int smtputf8;                /* SMTPUTF8 given */
+  struct dsn_mail dsnm;        /* RET=, ENVID= (pointing into the line) */
+  struct dsn_rcpt dsnr;        /* NOTIFY=, ORCPT= (pointing into the line) */
 };
 
 /* smtpcmd_split: cut s[0..len) (one line, with or without its CRLF/LF)

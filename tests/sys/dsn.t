@@ -14,8 +14,9 @@
 # (Original-Recipient) in a bounce; NOTIFY=NEVER and NOTIFY=DELAY send no
 # bounce (logged); NOTIFY=SUCCESS sends a delivered notice after a local
 # delivery and a relayed one after a remote one; a message without them
-# gets no notice. RET=HDRS in the QSBMF style. Junk in bouncestyle holds
-# the bounce back (logged).
+# gets no notice. The same over SMTP with control/smtpdsn 1 (smtplib's
+# mail_options and rcpt_options). RET=HDRS in the QSBMF style. Junk in
+# bouncestyle holds the bounce back (logged).
 # QSBMF as the default is bounce.t's. As root the recipients are
 # uid 65534; otherwise single-user mode.
 . "$(dirname "$0")/../lib/common.sh"
@@ -47,6 +48,7 @@ dq "$B" .qmail-hard1 "|$bin/bouncesaying 'Mailbox one is closed. (#5.2.1)'
 "
 dq "$B" .qmail-ok './Maildir/
 '
+echo 1 > "$HUB/control/smtpdsn"
 hub_start; ok $? "qmailctl start"
 
 # check FILE SUBJECT: python's email package reads the bounce and prints
@@ -168,6 +170,36 @@ n0=$(nfiles "$S/B/new")
 printf 'Subject: plain\n\nx\n' | send zs-b@hub.example.org zb-ok@hub.example.org
 wait_until queue_empty; ok $? "a message without DSN items"
 is "$(nfiles "$S/B/new")" "$n0" "no notice for it"
+
+# --- the same over SMTP (control/smtpdsn 1): smtplib's mail and rcpt options
+# smtpdsn SUBJECT RCPT MAIL-OPTIONS RCPT-OPTIONS: one message, options
+# blank-separated; prints whether EHLO offered DSN
+smtpdsn() {
+  python3 - "$SMTP" "$@" <<'PY'
+import smtplib, sys
+port, subj, rcpt, mo, ro = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4].split(), sys.argv[5].split()
+s = smtplib.SMTP("127.0.0.1", port, timeout=30)
+s.ehlo("client.example.net")
+print("dsn=%s" % s.has_extn("dsn"))
+s.sendmail("zs-b@hub.example.org", [rcpt], ("Subject: %s\r\n\r\nsmtp body\r\n" % subj).encode(),
+           mail_options=mo, rcpt_options=ro)
+s.quit()
+PY
+}
+n0=$(nlog 'no failure notice')
+is "$(smtpdsn smtpnever zb-hard1@hub.example.org 'RET=FULL' 'NOTIFY=NEVER')" "dsn=True" "SMTP: EHLO offers DSN; NOTIFY=NEVER taken"
+wait_until log_more 'no failure notice' "$n0"; ok $? "SMTP NOTIFY=NEVER: no failure notice, logged"
+smtpdsn smtpfail zb-hard1@hub.example.org 'RET=HDRS ENVID=smtp+2Benv' 'NOTIFY=FAILURE,DELAY ORCPT=rfc822;first+40hub.example.org' > /dev/null
+ok $? "SMTP: RET, ENVID, NOTIFY, ORCPT taken"
+wait_until has_file "$S/B/new" 1 'Original-Envelope-Id: smtp\+env'; ok $? "SMTP: the bounce names the ENVID"
+f=$(one "$S/B/new" 'Original-Envelope-Id: smtp\+env')
+like "$(tr '\n' '~' < "$f")" '~Original-Recipient: rfc822;first@hub\.example\.org~Final-Recipient: rfc822; zb-hard1@hub\.example\.org~' "SMTP: Original-Recipient"
+like "$(check "$f" smtpfail | tr '\n' '~')" 'text/rfc822-headers~defects=0~.*headers subject=True' "SMTP: RET=HDRS"
+smtpdsn smtpok zb-ok@hub.example.org '' 'NOTIFY=SUCCESS' > /dev/null
+wait_until has_file "$S/B/new" 1 'Subject: smtpok'; ok $? "SMTP NOTIFY=SUCCESS: a success notice"
+like "$(cat "$(one "$S/B/new" 'Subject: smtpok')")" 'Action: delivered' "SMTP: Action: delivered"
+wait_until queue_empty; ok $? "the queue is empty"
+is "$(grep -l 'smtpnever' $(grep -rl 'Subject: failure notice' "$S/B/new") 2>/dev/null | wc -l | tr -d ' ')" 0 "SMTP NOTIFY=NEVER: no bounce"
 
 # --- RET=HDRS in the QSBMF style: the header only after the break
 echo qsbmf > "$HUB/control/bouncestyle"

@@ -195,8 +195,33 @@ static void test_utf8(void)
          "reply for bad UTF-8");
 }
 
+/* DSN (RFC 3461) through hub/servers/dsnparam.h: MAIL's RET and ENVID,
+ * RCPT's NOTIFY and ORCPT, only where allowed; bad values 501 */
+static void test_dsn(void)
+{
+  const unsigned DM = SMTPCMD_P_SIZE | SMTPCMD_P_DSNMAIL, DR = SMTPCMD_P_DSNRCPT;
+  is_int(path("FROM:<a@b.c> RET=HDRS ENVID=x+2By SIZE=5", 0, "FROM", DM), SMTPCMD_OK, "RET and ENVID taken");
+  ok(p.dsnm.ret == DSN_RET_HDRS && p.dsnm.envidlen == 5 && p.size == 5, "RET, ENVID and SIZE noted");
+  is_int(path("FROM:<a@b.c>", 0, "FROM", DM), SMTPCMD_OK, "no DSN parameters");
+  ok(!p.dsnm.ret && !p.dsnm.has_envid, "reset by the next parse");
+  is_int(path("FROM:<a@b.c> RET=HDRS", 0, "FROM", MAILP), SMTPCMD_PARAM, "RET where not allowed: 555");
+  is_int(path("FROM:<a@b.c> NOTIFY=NEVER", 0, "FROM", DM), SMTPCMD_PARAM, "NOTIFY on MAIL: 555");
+  is_int(path("FROM:<a@b.c> RET=ALL", 0, "FROM", DM), SMTPCMD_PARAMSYN, "RET=ALL: 501");
+  is_int(path("FROM:<a@b.c> RET", 0, "FROM", DM), SMTPCMD_PARAMSYN, "RET without a value: 501");
+  is_int(path("FROM:<a@b.c> RET=FULL RET=FULL", 0, "FROM", DM), SMTPCMD_PARAMSYN, "RET twice: 501");
+  is_int(path("TO:<a@b.c> notify=success,failure orcpt=rfc822;a+40b.c", 0, "TO", DR), SMTPCMD_OK,
+         "NOTIFY and ORCPT taken");
+  ok(p.dsnr.notify == (DSN_NOTIFY_SUCCESS | DSN_NOTIFY_FAILURE) && p.dsnr.orcptlen == 14, "NOTIFY and ORCPT noted");
+  is_int(path("TO:<a@b.c>", 0, "TO", DR), SMTPCMD_OK, "RCPT without them");
+  ok(!p.dsnr.notify && !p.dsnr.orcpt, "RCPT: reset by the next parse");
+  is_int(path("TO:<a@b.c> NOTIFY=NEVER,DELAY", 0, "TO", DR), SMTPCMD_PARAMSYN, "NEVER with DELAY: 501");
+  is_int(path("TO:<a@b.c> ORCPT=a@b.c", 0, "TO", DR), SMTPCMD_PARAMSYN, "ORCPT without a type: 501");
+  is_int(path("TO:<a@b.c> NOTIFY=NEVER", 0, "TO", 0), SMTPCMD_PARAM, "NOTIFY where not allowed: 555");
+}
+
 int main(void)
 {
+  test_dsn();
   test_utf8();
   test_split();
   test_paths();
