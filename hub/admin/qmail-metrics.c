@@ -25,44 +25,22 @@
 #include <unistd.h>
 #include "q_err.h"
 #include "q_home.h"
-#include "qconf.h"
-#include "qname.h"
-#include "qscan.h"
 #include "mcount.h"
 #include "mhttp.h"
+#include "mqueue.h"
 
 static struct mcount mc;
 
-struct qstat { unsigned long mess, todo; time_t oldest; int up; };
-
-static int oldest_one(unsigned long long id, void *ctx)
-{
-  struct qstat *q = ctx;
-  char p[QNAME_MAX];
-  struct stat st;
-  q->mess++;
-  qname_file(p, QDIR_MESS, id);
-  if (stat(p, &st) == 0 && (!q->oldest || st.st_mtime < q->oldest)) q->oldest = st.st_mtime;
-  return 0;
-}
-
-/* queue: the queue's counts, from HOME/queue; the working directory is
- * given back afterwards */
-static void queue(struct qstat *q)
+/* queue: the queue's gauges; a queue that cannot be read is logged */
+static void queue(struct mqueue *q)
 {
   const char *bad = "";
-  int cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  memset(q, 0, sizeof *q);
-  if (cwd == -1) { warn_sys("unable to open the working directory"); return; }
-  if (chdir(home_dir()) == -1 || chdir(QUEUE_DIR) == -1) warn_sys("unable to read the queue");
-  else if (qscan_walk(QDIR_MESS, oldest_one, q, &bad) == -1 || qscan_count(QDIR_TODO, &q->todo, &bad) == -1)
-    warn_sys("unable to read the queue (", bad, ")");
-  else q->up = 1;
-  if (fchdir(cwd) == -1) fatal_sys(111, "unable to go back to the working directory");
-  close(cwd);
+  int r = mqueue_read(q, &bad);
+  if (r == -2) fatal_sys(111, "unable to go back to the working directory");
+  if (r == -1) warn_sys("unable to read the queue (", *bad ? bad : "queue", ")");
 }
 
-static void print_queue(FILE *f, const struct qstat *q)
+static void print_queue(FILE *f, const struct mqueue *q)
 {
   long long age = 0;
   fprintf(f, "# HELP qmail_queue_up 1 if the queue could be read for this output, else 0.\n"
@@ -78,7 +56,7 @@ static void print_queue(FILE *f, const struct qstat *q)
 }
 
 /* output: everything to f; 0 ok, -1 write error */
-static int output(FILE *f, const struct qstat *q)
+static int output(FILE *f, const struct mqueue *q)
 {
   mc_print(&mc, f);
   print_queue(f, q);
@@ -89,7 +67,7 @@ static int output(FILE *f, const struct qstat *q)
 }
 
 /* write_file: the output into path.tmp, renamed to path */
-static void write_file(const char *path, const struct qstat *q)
+static void write_file(const char *path, const struct mqueue *q)
 {
   char tmp[4096];
   FILE *f;
@@ -118,7 +96,7 @@ int main(int argc, char **argv)
 {
   static char defstate[4096], deflog[4096];
   const char *out = 0, *state = defstate, *logdir = deflog, *bad = "";
-  struct qstat q;
+  struct mqueue q;
   unsigned long line;
   int opt, readonly = 0, http = 0;
   progname = "qmail-metrics";

@@ -19,17 +19,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
 #include "q_err.h"
 #include "q_home.h"
 #include "q_io.h"
-#include "qconf.h"
-#include "qname.h"
-#include "qscan.h"
 #include "mcount.h"
+#include "mqueue.h"
 
 static struct mcount mc;
 static struct { long long sec[60]; unsigned long n[60]; } rate[EV_N];
@@ -56,26 +53,11 @@ static unsigned long per_minute(enum mc_ev e, long long now)
   return s;
 }
 
-struct qstat { unsigned long mess, todo; time_t oldest; int up; };
-
-static int one(unsigned long long id, void *ctx)
+/* queue: the queue's gauges (q->up 0 when it cannot be read) */
+static void queue(struct mqueue *q)
 {
-  struct qstat *q = ctx;
-  char p[QNAME_MAX];
-  struct stat st;
-  q->mess++;
-  qname_file(p, QDIR_MESS, id);
-  if (stat(p, &st) == 0 && (!q->oldest || st.st_mtime < q->oldest)) q->oldest = st.st_mtime;
-  return 0;
-}
-
-/* queue: the queue's counts (HOME/queue, then back to HOME) */
-static void queue(struct qstat *q)
-{
-  memset(q, 0, sizeof *q);
-  if (chdir(home_dir()) == -1 || chdir(QUEUE_DIR) == -1) return;
-  q->up = qscan_walk(QDIR_MESS, one, q, 0) == 0 && qscan_count(QDIR_TODO, &q->todo, 0) == 0;
-  if (chdir(home_dir()) == -1) q->up = 0;
+  const char *bad;
+  if (mqueue_read(q, &bad) == -2) fatal_sys(111, "unable to go back to the working directory");
 }
 
 static void age(char *b, size_t n, long long s)
@@ -88,7 +70,7 @@ static void age(char *b, size_t n, long long s)
 
 static void frame(int clear)
 {
-  struct qstat q;
+  struct mqueue q;
   char a[32] = "-", ts[32];
   time_t now = time(0);
   struct tm tm;
