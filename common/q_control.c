@@ -28,8 +28,7 @@ static int slurp(int fd, stralloc *sa)
   }
 }
 
-/* readpath: whole file at path into sa; 0 if it does not exist. */
-static int readpath(stralloc *sa, const char *path)
+int control_readpath(stralloc *sa, const char *path)
 {
   int fd = open(path, O_RDONLY | O_CLOEXEC), r, e;
   if (fd < 0) return errno == ENOENT ? 0 : -1;
@@ -50,7 +49,7 @@ int control_readfile(stralloc *sa, const char *name)
   int r;
   if (source && (r = source(sa, name)) != 2) return r;
   if (!control_path(&path, name)) { errno = ENOMEM; return -1; }
-  r = readpath(sa, path.s);
+  r = control_readpath(sa, path.s);
   stralloc_free(&path);
   return r;
 }
@@ -166,7 +165,7 @@ int control_readlist(stralloc *sa, const char *name)
 int list_readpath(stralloc *sa, const char *path)
 {
   stralloc raw = {0};
-  return split_list(sa, readpath(&raw, path), &raw);
+  return split_list(sa, control_readpath(&raw, path), &raw);
 }
 
 int control_me(stralloc *sa, const char *def)

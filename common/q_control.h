@@ -24,6 +24,10 @@ int control_path(stralloc *sa, const char *name);
  * errno), or 2 for a file it does not keep (then the file is read). The
  * fork server's copy of the control files (hub/servers/ctlcache.h). */
 void control_source(int (*fn)(stralloc *sa, const char *name));
+/* control_readpath: the whole file at path into sa (not NUL-terminated),
+ * at most CONTROL_MAX bytes (more: -1, EFBIG). 1 ok, 0 it does not
+ * exist, -1 error (errno). */
+int control_readpath(stralloc *sa, const char *path);
 /* control_readfile: whole file into sa (not NUL-terminated). */
 int control_readfile(stralloc *sa, const char *name);
 /* control_readline: first line into sa (not NUL-terminated). An empty

@@ -29,21 +29,13 @@ static stralloc src, cdb, text, names, ents, one, logical;  /* static: live unti
 static struct alias *al;
 static size_t nal, alcap;
 
-static void readall(const char *path)
+/* readall: the whole file at path into sa, or exit 111 saying why */
+static void readall(const char *path, stralloc *sa)
 {
-  char buf[8192];
-  ssize_t r;
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd == -1) fatal_sys(111, "unable to open ", path);
-  for (;;) {
-    r = read(fd, buf, sizeof buf);
-    if (r == -1 && errno == EINTR) continue;
-    if (r == -1) fatal_sys(111, "unable to read ", path);
-    if (!r) break;
-    if (text.len + (size_t)r > CONTROL_MAX) fatal(111, "unable to read ", path, ": file too big");
-    if (!stralloc_catb(&text, buf, (size_t)r)) fatal_nomem();
-  }
-  close(fd);
+  int r = control_readpath(sa, path);
+  if (r == 0) errno = ENOENT;
+  if (r == -1 && errno == EFBIG) fatal(111, "unable to read ", path, ": file too big (#4.3.0)");
+  if (r != 1) fatal_sys(111, "unable to read ", path);
 }
 
 static void bad(unsigned long line, const char *why) __attribute__((noreturn));
@@ -125,7 +117,7 @@ int main(int argc, char **argv)
   r = aliasdb_paths(&src, &cdb, &why);
   if (r < 0) fatal_sys(111, "unable to read control/aliases");
   if (r == 0) fatal(111, "unable to use control/aliases: ", why);
-  readall(src.s);
+  readall(src.s, &text);
   parse();
   duplicates();
   if (cdbmake_start(&cm, cdb.s, 0644) == -1) fatal_sys(111, "unable to create ", cm.tmp.s);

@@ -17,21 +17,13 @@
 #include "q_home.h"
 #include "users.h"
 
+/* readall: the whole file at path into sa, or exit 111 saying why */
 static void readall(const char *path, stralloc *sa)
 {
-  char buf[8192];
-  ssize_t r;
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd == -1) fatal_sys(111, "unable to open ", path);
-  for (;;) {
-    r = read(fd, buf, sizeof buf);
-    if (r == -1 && errno == EINTR) continue;
-    if (r == -1) fatal_sys(111, "unable to read ", path);
-    if (!r) break;
-    if (sa->len + (size_t)r > CONTROL_MAX) fatal(111, "unable to read ", path, ": file too big (#4.3.0)");
-    if (!stralloc_catb(sa, buf, (size_t)r)) fatal_nomem();
-  }
-  close(fd);
+  int r = control_readpath(sa, path);
+  if (r == 0) errno = ENOENT;
+  if (r == -1 && errno == EFBIG) fatal(111, "unable to read ", path, ": file too big (#4.3.0)");
+  if (r != 1) fatal_sys(111, "unable to read ", path);
 }
 
 static struct cdbmake cm;              /* ~12 KB: static */
