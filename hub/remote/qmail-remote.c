@@ -485,8 +485,13 @@ int main(int argc, char **argv)
   progname = "qmail-remote";
   signal(SIGPIPE, SIG_IGN);
   if (argc == 3 && strcmp(argv[1], "-S") == 0) return session(argv[2]);
-  if (argc < 4) fatal(111, "usage: qmail-remote host sender recip [recip ...] | qmail-remote -S host");
-  signal(SIGPIPE, SIG_IGN);
+  if (argc >= 3 && strcmp(argv[1], "-D") == 0) {  /* DSN lines (rjob.h) */
+    job.dsn = argv[2];
+    argc -= 2;
+    argv += 2;
+  }
+  if (argc < 4)
+    fatal(111, "usage: qmail-remote [-D dsnlines] host sender recip [recip ...] | qmail-remote -S host");
   job.host = argv[1];
   job.sender = argv[2];
   if (rjob_init(&job, argv + 3, (size_t)argc - 3) < 0) fatal_nomem();

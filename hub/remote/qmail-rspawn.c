@@ -7,7 +7,8 @@
  * message is HOME/queue/mess/S/N. The child runs in HOME, as ourselves
  * (qmailr when started by qmail-start as root):
  *   HOME/bin/qmail-remote host sender recipient...
- * (or $QMAILREMOTE instead of HOME/bin/qmail-remote), host = the part of
+ * (or $QMAILREMOTE instead of HOME/bin/qmail-remote; with "-D lines"
+ * first when the job carries DSN lines, qspawn.h), host = the part of
  * the first recipient after its last '@', with the message on fd 0 and
  * fd 1 captured (at most SPAWN_OUT_MAX bytes); fd 2 is ours (the log), so
  * stray error messages never mix with the reports.
@@ -20,6 +21,9 @@
  *   s                                      Z, the recipient's text
  *   h                                      D, the recipient's text
  *   r, message record K                    K, the message record's text
+ *                                          (after DSN_PASSED when the r
+ *                                          text starts with it: the next
+ *                                          hop took the DSN request)
  *   r, message record Z or D               Z or D, the message's text
  *   no record for the recipient            Z
  * That is the classic mode: one qmail-remote run per job, used when
@@ -54,6 +58,7 @@
 #include "rpool.h"
 #include "rconf.h"
 #include "qspawn.h"
+#include "dsnparam.h"
 
 static stralloc qremote, messpath, host, badconf;
 
@@ -73,16 +78,17 @@ static void child_die(const char *text)
 static pid_t start(const struct spawn_job *j, int outfd, stralloc *r)
 {
   const char *at = strrchr(j->rcpt, '@');
-  static char *argv[SPAWN_RCPT_MAX + 4];
-  size_t i;
+  static char *argv[SPAWN_RCPT_MAX + 6];
+  size_t i, k = 1;
   int messfd;
   pid_t pid;
   if (!stralloc_copys(&host, at ? at + 1 : "") || !stralloc_0(&host)) fatal_nomem();
   argv[0] = (char *)"qmail-remote";
-  argv[1] = host.s;
-  argv[2] = (char *)j->sender;
-  for (i = 0; i < j->nrcpt; ++i) argv[3 + i] = (char *)j->rcpts[i];
-  argv[3 + i] = 0;
+  if (j->dsn) { argv[k++] = (char *)"-D"; argv[k++] = (char *)j->dsn; }
+  argv[k++] = host.s;
+  argv[k++] = (char *)j->sender;
+  for (i = 0; i < j->nrcpt; ++i) argv[k + i] = (char *)j->rcpts[i];
+  argv[k + i] = 0;
   if (!stralloc_copys(&messpath, "queue/mess/") || !stralloc_cats(&messpath, j->id) ||
       !stralloc_0(&messpath)) fatal_nomem();
   messfd = open(messpath.s, O_RDONLY | O_CLOEXEC);
@@ -124,6 +130,12 @@ static void result(stralloc *r, char letter, const char *text, size_t tlen, cons
   if (!stralloc_0(r)) fatal_nomem();
 }
 
+/* passed: the r text says the next hop took the recipient's DSN request */
+static int passed(const char *t, size_t n)
+{
+  return n >= sizeof DSN_PASSED - 1 && !memcmp(t, DSN_PASSED, sizeof DSN_PASSED - 1);
+}
+
 static void finish(int wstat, const char *out, size_t len, size_t nrcpt, stralloc *r)
 {
   int code = WIFEXITED(wstat) ? WEXITSTATUS(wstat) : -1;
@@ -145,6 +157,10 @@ static void finish(int wstat, const char *out, size_t len, size_t nrcpt, strallo
     else if (i < nr && rl[i] == 'h') result(r, 'D', rtext[i], rlen[i], "Permanent failure. (#5.0.0)");
     else if (!ml) result(r, 'Z', out, 0, "qmail-remote gave no report. (#4.3.0)");
     else if (i >= nr) result(r, 'Z', out, 0, "qmail-remote gave no recipient report. (#4.3.0)");
+    else if (ml == 'K' && passed(rtext[i], rlen[i])) {
+      if (!stralloc_cats(r, "K" DSN_PASSED) || !spawn_text(r, mtext, mlen) || !stralloc_0(r))
+        fatal_nomem();
+    }
     else result(r, ml, mtext, mlen, ml == 'K' ? "Delivered." : "Remote delivery failed. (#4.3.0)");
   }
 }

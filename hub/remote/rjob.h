@@ -21,6 +21,9 @@
 struct rjob {
   const char *host;            /* the recipient domain (argv[1]) */
   const char *sender;
+  const char *dsn;             /* DSN lines (hub/send/qspawn.h), or 0; */
+                               /* checked before use (rdsn_ok) */
+  int dsnuse;                  /* rsmtp: this transaction passes them on */
   char **rcpt;
   size_t nrcpt;
   char *rkind;                 /* per recipient: 0 not yet, 'r' 'h' 's' */

@@ -8,7 +8,7 @@ int rjobq_idok(const char *id)
   for (a = 0; id[i] >= '0' && id[i] <= '9'; ++i) ++a;
   if (!a || id[i++] != '/') return 0;
   for (b = 0; id[i] >= '0' && id[i] <= '9'; ++i) ++b;
-  return b && id[i] == 0 && i <= RJOBQ_IDMAX;
+  return b && (id[i] == 0 || id[i] == '\n') && i <= RJOBQ_IDMAX;
 }
 
 const char *rjobq_why(int bad)

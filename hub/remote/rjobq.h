@@ -3,6 +3,8 @@
  *
  * A job on fd 0:
  *   <tag byte><S/N>\0<sender>\0<rcpt>\0[<rcpt>\0...]\0
+ * The S/N item may go on with DSN lines: "S/N\n<mail words>\n<words of
+ * recipient 1>..." (hub/send/qspawn.h; rjob.dsn).
  * The tag is one opaque byte (NUL too); S/N names the message under
  * queue/mess/ (digits '/' digits, at most RJOBQ_IDMAX bytes); the sender
  * may be empty; 1..RJOBQ_MAXRCPT recipients; an empty item ends the job.
@@ -40,7 +42,8 @@ enum { RJOBQ_BADID = 1, RJOBQ_NORCPT = 2, RJOBQ_MANYRCPT = 3 };
  * jb->len bytes belong to it), 0 incomplete (read more), -1 protocol
  * error (a job over RJOBQ_MAXJOB bytes). */
 int rjobq_parse(const char *buf, size_t len, struct rjobq_job *jb);
-/* rjobq_idok: id is digits '/' digits, at most RJOBQ_IDMAX bytes. */
+/* rjobq_idok: id is digits '/' digits, at most RJOBQ_IDMAX bytes, ended
+ * by its NUL or by the '\n' that starts its DSN lines (qspawn.h). */
 int rjobq_idok(const char *id);
 /* rjobq_why: a short text for jb->bad. */
 const char *rjobq_why(int bad);

@@ -49,6 +49,7 @@ enum rsess_result { RSESS_DONE = 0, RSESS_NORESPONSE = 1, RSESS_READY = 2,
 struct rsmtp_ext {
   int pipelining, eightbit, hassize;
   int smtputf8;                /* SMTPUTF8 offered (RFC 6531) */
+  int dsn;                     /* DSN offered (RFC 3461) */
   unsigned long long size;
   int starttls;                /* STARTTLS offered */
   int auth, authplain, authlogin;   /* AUTH offered; with PLAIN, LOGIN */

@@ -80,8 +80,12 @@ static void job_add(const char *buf, const struct rjobq_job *jb)
     rjob_all(&sj->j, 's', 'Z', "Sorry, qmail-remote got a bad job: ", rjobq_why(jb->bad),
              ". (#4.3.0)", (const char *)0);
   else {
+    const char *id = sj->raw + jb->idoff, *nl = strchr(id, '\n');
+    size_t il = nl ? (size_t)(nl - id) : strlen(id);  /* at most RJOBQ_IDMAX */
     memcpy(sj->path, "queue/mess/", 11);
-    strcpy(sj->path + 11, sj->raw + jb->idoff);
+    memcpy(sj->path + 11, id, il);
+    sj->path[11 + il] = 0;
+    if (nl) sj->j.dsn = nl + 1;
   }
   AT(qn) = sj;
   ++qn;

@@ -14,7 +14,9 @@
 #include <strings.h>
 #include <unistd.h>
 #include "q_sa.h"
+#include "dsnparam.h"
 #include "raddr.h"
+#include "rdsn.h"
 #include "rblast.h"
 #include "rsess.h"
 #include "rtls.h"
@@ -57,6 +59,7 @@ static void on_ehlo_line(void *ctx, const char *line, size_t len)
   if (keyword(line, len, "PIPELINING", &a)) x->pipelining = 1;
   if (keyword(line, len, "8BITMIME", &a)) x->eightbit = 1;
   if (keyword(line, len, "SMTPUTF8", &a)) x->smtputf8 = 1;
+  if (keyword(line, len, "DSN", &a)) x->dsn = 1;
   if (keyword(line, len, "STARTTLS", &a)) x->starttls = 1;
   if (len > 8 && (strncasecmp(line + 4, "AUTH ", 5) == 0 || strncasecmp(line + 4, "AUTH=", 5) == 0))
     on_auth(x, line + 9, len - 9);
@@ -414,12 +417,28 @@ static int cat_mail(struct rjob *j, struct rconn *c, const struct rsmtp_ext *x)
     return 0;
   if (j->eightbit && x->eightbit && !stralloc_cats(&c->out, " BODY=8BITMIME")) return 0;
   if (x->smtputf8 && utf8_env(j) && !stralloc_cats(&c->out, " SMTPUTF8")) return 0;
+  j->dsnuse = x->dsn && j->dsn && rdsn_ok(j->dsn, j->nrcpt);   /* rdsn.h */
+  if (j->dsnuse && !rdsn_mail(&c->out, j->dsn)) return 0;
   return stralloc_cats(&c->out, "\r\n");
 }
 
-static int cat_rcpt(struct rconn *c, const char *a)
+static int cat_rcpt(struct rjob *j, struct rconn *c, size_t i)
 {
-  return stralloc_cats(&c->out, "RCPT TO:") && cat_addr(c, a) && stralloc_cats(&c->out, "\r\n");
+  int notify;
+  return stralloc_cats(&c->out, "RCPT TO:") && cat_addr(c, j->rcpt[i]) &&
+         (!j->dsnuse || rdsn_rcpt(&c->out, j->dsn, i, &notify)) &&
+         stralloc_cats(&c->out, "\r\n");
+}
+
+/* passed: recipient i's NOTIFY went on to the next hop, which now owes
+ * the notices (qmail-rspawn and qmail-send look for DSN_PASSED) */
+static const char *passed(const struct rjob *j, size_t i)
+{
+  static stralloc t;
+  int notify = 0;
+  t.len = 0;
+  if (j->dsnuse && rdsn_rcpt(&t, j->dsn, i, &notify) && notify) return DSN_PASSED;
+  return "";
 }
 
 /* rcpt_result: record the reply to recipient i. */
@@ -427,7 +446,8 @@ static void rcpt_result(struct rjob *j, struct rconn *c, size_t i, struct rreply
 {
   int cls = rreply_class(r->code);
   if (cls == 2)
-    rjob_rcpt(j, i, 'r', c->ip, " accepted recipient. Remote host said: ", r->text, (const char *)0);
+    rjob_rcpt(j, i, 'r', passed(j, i), c->ip, " accepted recipient. Remote host said: ", r->text,
+              (const char *)0);
   else
     rjob_rcpt(j, i, cls == 5 ? 'h' : 's', c->ip, " does not like recipient. Remote host said: ",
               r->text, (const char *)0);
@@ -440,7 +460,7 @@ static int next_batch(struct rjob *j, struct rconn *c, size_t from, size_t max, 
   size_t i, n = 0;
   for (i = from; i < j->nrcpt && n < max; ++i) {
     if (j->rkind[i]) continue;
-    if (!cat_rcpt(c, j->rcpt[i])) return -1;
+    if (!cat_rcpt(j, c, i)) return -1;
     ++n;
   }
   *end = i;

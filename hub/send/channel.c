@@ -10,6 +10,9 @@
 #include "q_io.h"
 #include "bounce.h"
 #include "dfree.h"
+#include "dsnbounce.h"
+#include "dsninfo.h"
+#include "dsnparam.h"
 #include "finish.h"
 #include "qname.h"
 #include "report.h"
@@ -190,6 +193,30 @@ static int can_join(int c, const struct slot *s, const struct chanrec *r)
   return l0 == r->alen - (size_t)(d1 - r->addr) && !strncasecmp(d0, d1, l0);
 }
 
+/* dsn_lines: a remote job of a message with DSN items gets them after
+ * its id, one line for MAIL and one per recipient (qspawn.h): at most
+ * JOB_RCPT_MAX * (DSN_ORCPT_MAX + 40) bytes more, within SPAWN_JOB_MAX */
+static void dsn_lines(int c, struct slot *s)
+{
+  static stralloc items, t;
+  struct dsn_mail dm;
+  struct dsn_rcpt dr;
+  size_t idend;
+  unsigned i;
+  if (!c || s->m->dsn == 1 || dsninfo_read(s->m, &items) == -1 || !items.len) return;
+  idend = 1 + strlen(s->job.s + 1);  /* the id item's NUL */
+  t.len = 0;
+  dsn_items_mail(items.s, items.len, &dm);
+  if (!stralloc_catb(&t, s->job.s, idend) || !stralloc_append(&t, "\n") ||
+      dsn_mail_item(&t, &dm) != 0) fatal_nomem();
+  for (i = 0; i < s->n; i++) {
+    dsn_items_rcpt(items.s, items.len, s->addrs.s + s->r[i].aoff, s->r[i].alen, &dr);
+    if (!stralloc_append(&t, "\n") || dsn_rcpt_item(&t, &dr) != 0) fatal_nomem();
+  }
+  if (!stralloc_catb(&t, s->job.s + idend, s->job.len - idend) || !stralloc_copy(&s->job, &t))
+    fatal_nomem();
+}
+
 /* send_job: the open job is complete: write it to the spawner */
 static void send_job(int c)
 {
@@ -197,6 +224,7 @@ static void send_job(int c)
   struct slot *s = h->open;
   if (!s) return;
   h->open = 0;
+  dsn_lines(c, s);
   if (!stralloc_0(&s->job)) fatal_nomem();  /* the empty item ends the job */
   if (io_writeall(h->jobfd, s->job.s, s->job.len, 0) == -1) chan_dead(c, "unwritable");
 }

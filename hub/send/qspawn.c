@@ -70,12 +70,23 @@ void spawn_put(int outfd, unsigned char slot, const stralloc *r, size_t nrcpt, i
   }
 }
 
-/* parse: job = slot, id, sender, recipients, empty item. 0 ok, -1 bad. */
+/* parse: job = slot, id (and DSN lines), sender, recipients, empty item.
+ * 0 ok, -1 bad. */
 static int parse(const stralloc *job, struct spawn_job *j, size_t maxrcpt)
 {
-  const char *p = job->s + 1, *end = job->s + job->len;
+  const char *p = job->s + 1, *end = job->s + job->len, *nl;
+  size_t il;
   j->slot = (unsigned char)job->s[0];
   j->id = p; p += strlen(p) + 1;
+  j->dsn = 0;
+  if ((nl = strchr(j->id, '\n'))) {  /* DSN lines (qspawn.h) */
+    il = (size_t)(nl - j->id);
+    if (il >= sizeof j->idbuf) return -1;
+    memcpy(j->idbuf, j->id, il);
+    j->idbuf[il] = 0;
+    j->id = j->idbuf;
+    j->dsn = nl + 1;
+  }
   j->sender = p; p += strlen(p) + 1;
   j->nrcpt = 0;
   while (p < end && *p) {

@@ -12,6 +12,11 @@
  * its stdout+stderr on outfd (a pipe the skeleton reads), finish turns the
  * wait status and the captured output into the reports. The skeleton owns
  * the slot table, the poll loop, output capture and report writing.
+ * DSN (RFC 3461) words ride in the id item: "S/N\n<mail words>\n<words
+ * of recipient 1>\n..." (hub/servers/dsnparam.h's item forms, one line
+ * for MAIL and one per recipient, possibly empty); qmail-send adds them
+ * only to remote jobs of messages that have DSN items, and a spawner
+ * that does not use them ignores them (job.dsn).
  * Caps: one job at most SPAWN_JOB_MAX bytes and SPAWN_RCPT_MAX recipients,
  * captured output SPAWN_OUT_MAX bytes per delivery (more is read and
  * dropped), slots 0..255. */
@@ -30,6 +35,8 @@
 struct spawn_job {
   unsigned char slot;
   const char *id;       /* "S/N": validated digits '/' digits */
+  const char *dsn;      /* the DSN lines after the id item's first '\n', or 0 */
+  char idbuf[64];
   const char *sender;
   const char *rcpt;     /* the first recipient (= rcpts[0]) */
   const char *rcpts[SPAWN_RCPT_MAX];

@@ -91,6 +91,13 @@ static void mark_failed(int c, const struct msg *m, const struct jrcpt *j)
   nmarks++;
 }
 
+/* passed_on: a remote K text that says the next hop took the recipient's
+ * DSN request (qmail-rspawn puts DSN_PASSED first, dsnparam.h) */
+static int passed_on(const char *text, size_t tlen)
+{
+  return tlen >= sizeof DSN_PASSED - 1 && !memcmp(text, DSN_PASSED, sizeof DSN_PASSED - 1);
+}
+
 /* report: the next recipient of the job in slot gets kind/text */
 static void report(int c, unsigned char slot, char kind, const char *text, size_t tlen)
 {
@@ -120,8 +127,13 @@ static void report(int c, unsigned char slot, char kind, const char *text, size_
   if (kind == 'K') {
     lg_s(": success: "); lg_report(text, tlen); lg_flush();
     mark_done(m, c, p, j->off);
-    if (m->dsn != 1 && dsninfo_notify(m, s->addrs.s + j->aoff, j->alen) & DSN_NOTIFY_SUCCESS)
-      finish_success(m, c, s->addrs.s + j->aoff, j->alen, text, tlen);
+    if (m->dsn != 1 && dsninfo_notify(m, s->addrs.s + j->aoff, j->alen) & DSN_NOTIFY_SUCCESS) {
+      if (c && passed_on(text, tlen)) {  /* the next hop owes the notices */
+        lg_s("delivery "); lg_n(j->dno);
+        lg_s(": no success notice: the DSN request went on to the next hop"); lg_flush();
+      } else
+        finish_success(m, c, s->addrs.s + j->aoff, j->alen, text, tlen);
+    }
   } else if (kind == 'D') {
     int n = m->dsn == 1 ? 0 : dsninfo_notify(m, s->addrs.s + j->aoff, j->alen);
     lg_s(": failure: "); lg_report(text, tlen); lg_flush();

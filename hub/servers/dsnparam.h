@@ -80,4 +80,9 @@ int dsn_rcpt_item(stralloc *out, const struct dsn_rcpt *d);
 int dsn_mail_parse(struct dsn_mail *d, const char *s, size_t n);
 int dsn_rcpt_parse(struct dsn_rcpt *d, const char *s, size_t n);
 
+/* DSN_PASSED: how qmail-remote's r record and qmail-rspawn's K report
+ * for a recipient begin when its NOTIFY went on to a next hop that offers
+ * DSN (the hop now owes the notices; qmail-send sends no "relayed" one). */
+#define DSN_PASSED "DSN passed on; "
+
 #endif

@@ -28,7 +28,8 @@ serves each connection in its own thread according to MODE:
   hang        accept, never say anything
 
 With --smtputf8 the EHLO reply of ok (and the modes like it) also offers
-SMTPUTF8 (RFC 6531).
+SMTPUTF8 (RFC 6531); with --dsn it offers DSN (RFC 3461: the parameters
+are taken as they come and show in DIR/conn-N.cmds).
 
 Many transactions may follow each other on one connection (MAIL after
 the final dot, RSET). With --idle-close SEC a connection that gets no
@@ -144,6 +145,8 @@ def ehlo_reply(c, mode):
             c.send(chunk)
     size = b"250-SIZE %d\r\n" % c.args.size if c.args.size else b"250-SIZE\r\n"
     utf8 = b"250-SMTPUTF8\r\n" if c.args.smtputf8 else b""
+    if c.args.dsn:
+        utf8 += b"250-DSN\r\n"
     c.send(b"250-fake\r\n250-PIPELINING\r\n" + size + utf8 + b"250 8BITMIME\r\n")
 
 
@@ -276,6 +279,7 @@ def main():
     p.add_argument("--idle-close-silent", action="store_true")
     p.add_argument("--max-txns", type=int, default=0)
     p.add_argument("--smtputf8", action="store_true")
+    p.add_argument("--dsn", action="store_true")
     args = p.parse_args()
     fam = socket.AF_INET6 if ":" in args.bind else socket.AF_INET
     s = socket.socket(fam, socket.SOCK_STREAM)
