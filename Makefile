@@ -72,9 +72,13 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%)
 .PHONY: all deps deps-run check test install install-leaf fuzz bench bench-leaf bench-accept bench-local bench-scale bench-remote bench-spool bench-tls bench-goals clean run
 all: $(LEAF_BIN) $(HUB_BIN) $(UNIT_BIN)
 # A build directory from before hub/ had folders holds .d files that name
-# hub/X.c and hub/X.h, now in hub/*/: make passes over those names (the
-# objects are rebuilt once, with .d files naming the new places).
-$(addprefix hub/,$(notdir $(wildcard hub/*/*.c hub/*/*.h))): ;
+# hub/X.c and hub/X.h, now in hub/*/: those names are always out of date
+# (FORCE), so such an object is rebuilt once, and its new .d file names
+# the new places. (An empty rule here instead left the old objects alone:
+# then no header change ever reached them.)
+$(addprefix hub/,$(notdir $(wildcard hub/*/*.c hub/*/*.h))): FORCE
+.PHONY: FORCE
+FORCE:
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
